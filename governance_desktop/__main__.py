@@ -1,0 +1,5 @@
+"""`python -m governance_desktop` runs the same entry point as `governance-desktop`."""
+
+from governance_desktop.cli import main
+
+raise SystemExit(main())

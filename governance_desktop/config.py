@@ -1,0 +1,90 @@
+"""Settings: defaults, then a settings file, then environment, then command-line flags.
+
+The data dir holds everything of one install: governance.db, queue.db, logs/, backups/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "governance-desktop"
+ENV_PREFIX = "GOVERNANCE_"
+
+
+class SettingsError(Exception):
+    """A setting that cannot be used; the message names it."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def settings_file() -> Path:
+    """The optional TOML settings file (``GOVERNANCE_SETTINGS_FILE`` overrides its place)."""
+    explicit = os.environ.get(f"{ENV_PREFIX}SETTINGS_FILE")
+    if explicit:
+        return Path(explicit)
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "settings.toml"
+
+
+class Settings(BaseSettings):
+    """Where the data lives and how the queue runs."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    queue_url: str | None = None
+    workers: int = Field(default=2, ge=1, le=32)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'governance.db'}"
+
+    @property
+    def effective_queue_url(self) -> str:
+        return self.queue_url or str(self.data_dir / "queue.db")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=settings_file())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings; any bad value raises SettingsError naming the setting and its source."""
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(part) for part in first["loc"]) or "settings"
+        env = f"{ENV_PREFIX}{name.upper()}"
+        raise SettingsError(
+            f"invalid setting {name} (flag, {env} or {settings_file()}): {first['msg']}"
+        ) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed settings file
+        raise SettingsError(f"cannot read settings file {settings_file()}: {exc}") from None

@@ -1,0 +1,30 @@
+"""Errors a person can act on. Their text is shown as is: one line, naming the value at fault."""
+
+
+class GovernanceError(Exception):
+    """Base of every expected, user-facing error."""
+
+
+class NotFoundError(GovernanceError):
+    """A code, name, id or username that does not exist."""
+
+
+class ValidationError(GovernanceError):
+    """Input that breaks a rule; `path` names where (e.g. ``actions[2].type``)."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        self.path = path
+        self.message = message
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class LifecycleError(GovernanceError):
+    """A policy status move that the lifecycle does not allow."""
+
+
+class PermissionDeniedError(GovernanceError):
+    """The actor may not do this (role, segregation of duties)."""
+
+
+class ConflictError(GovernanceError):
+    """The thing already exists or changed under us."""

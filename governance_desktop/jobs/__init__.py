@@ -1,0 +1,1 @@
+"""Background work on Huey: queue, tasks, processor, consumer, job tracking (engine issue)."""

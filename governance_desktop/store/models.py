@@ -1,0 +1,240 @@
+"""SQLAlchemy models for every entity in DESIGN.md. Enums are stored as their lower-case names."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from governance_desktop.store.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+USERNAME = String(64)
+STATE = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(USERNAME, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(STATE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Policy(Base):
+    __tablename__ = "policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(STATE, index=True)
+    owner: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+    assignee: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+    review_interval_days: Mapped[int] = mapped_column(Integer, default=365)
+    next_review_date: Mapped[date | None] = mapped_column(Date, index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(USERNAME)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Workflow(Base):
+    """A named workflow; its definitions live in immutable WorkflowVersion rows.
+
+    trigger_type / trigger_to_status copy the current version's trigger so the engine finds
+    candidate workflows with one indexed lookup instead of scanning every definition.
+    """
+
+    __tablename__ = "workflows"
+    __table_args__ = (
+        Index("ix_workflows_lookup", "entity_type", "trigger_type", "enabled", "trigger_to_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    entity_type: Mapped[str] = mapped_column(STATE)
+    trigger_type: Mapped[str] = mapped_column(STATE)
+    trigger_to_status: Mapped[str | None] = mapped_column(STATE)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkflowVersion(Base):
+    __tablename__ = "workflow_versions"
+    __table_args__ = (UniqueConstraint("workflow_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkflowExecution(Base):
+    __tablename__ = "workflow_executions"
+    __table_args__ = (Index("ix_workflow_executions_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id"), index=True)
+    workflow_version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    entity_type: Mapped[str] = mapped_column(STATE)
+    entity_id: Mapped[int] = mapped_column(Integer)
+    trigger: Mapped[str] = mapped_column(STATE)
+    input_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(STATE, index=True)
+    current_step: Mapped[int] = mapped_column(Integer, default=0)
+    step_count: Mapped[int] = mapped_column(Integer, default=0)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    parent_execution_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_executions.id"))
+    started_by: Mapped[str] = mapped_column(USERNAME)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkflowStepRun(Base):
+    """One row per (execution, step): the idempotency key of an action's effect."""
+
+    __tablename__ = "workflow_step_runs"
+    __table_args__ = (UniqueConstraint("execution_id", "step_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("workflow_executions.id"))
+    step_index: Mapped[int] = mapped_column(Integer)
+    action_type: Mapped[str] = mapped_column(STATE)
+    status: Mapped[str] = mapped_column(STATE)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WorkflowApproval(Base):
+    __tablename__ = "workflow_approvals"
+    __table_args__ = (
+        Index("ix_workflow_approvals_approver_status", "approver", "status"),
+        UniqueConstraint("execution_id", "step_index", "approver"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("workflow_executions.id"))
+    step_index: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    status: Mapped[str] = mapped_column(STATE)
+    comment: Mapped[str | None] = mapped_column(Text)
+    policy_version: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_by: Mapped[str | None] = mapped_column(USERNAME)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_assignee_status", "assignee", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+    status: Mapped[str] = mapped_column(STATE)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    entity_type: Mapped[str | None] = mapped_column(STATE)
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    execution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_executions.id"), index=True
+    )
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    title: Mapped[str] = mapped_column(String(2000))
+    body: Mapped[str] = mapped_column(Text, default="")
+    entity_type: Mapped[str | None] = mapped_column(STATE)
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    execution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_executions.id"), index=True
+    )
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Job(Base):
+    """The monitor's record of one queued unit of work; the source of truth, not the queue."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_execution_step", "execution_id", "step_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(STATE)
+    execution_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_executions.id"))
+    step_index: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(STATE, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuditEvent(Base):
+    """Append-only; each row carries the hash of its content chained to the previous row."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(USERNAME)
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(STATE)
+    entity_id: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,1 @@
+"""The PySide6 window: pages, Qt models, dialogs, the job-event bridge (GUI issue)."""
