@@ -1,0 +1,89 @@
+"""Argument definitions of every CLI command (the handlers live in commands.py)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from governance_desktop.domain.enums import Role
+
+
+def _leaf(
+    parent: Any, name: str, handler: str, help_text: str, json_flag: bool = False
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(handler_name=handler)
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print JSON only")
+    return parser
+
+
+def _group(subparsers: Any, name: str, help_text: str) -> Any:
+    parser = subparsers.add_parser(name, help=help_text, description=help_text)
+    return parser.add_subparsers(
+        dest="subcommand", metavar="ACTION", required=True, parser_class=type(parser)
+    )
+
+
+def add_commands(sub: Any) -> None:
+    gui = _leaf(sub, "gui", "gui", "open the window (the default)")
+    gui.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run the embedded worker (a separate worker serves it)",
+    )
+    worker = _leaf(sub, "worker", "worker", "run a background worker")
+    worker.add_argument("--workers", type=int, default=None, help="worker threads")
+    worker.add_argument("--burst", action="store_true", help="exit when no job is due")
+    _leaf(sub, "demo", "demo", "load demo users, policies and workflows (idempotent)")
+    _leaf(
+        sub,
+        "check",
+        "check",
+        "open and migrate the data dir; report versions and paths",
+        json_flag=True,
+    )
+    backup = _leaf(sub, "backup", "backup", "copy the database to FILE while the app runs")
+    backup.add_argument("file", metavar="FILE")
+    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+
+    users = _group(sub, "users", "manage users")
+    add = _leaf(users, "add", "users add", "add a user (admins only)")
+    add.add_argument("username", metavar="USERNAME")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.OFFICER.value)
+    _leaf(users, "list", "users list", "list users", json_flag=True)
+
+    policies = _group(sub, "policies", "the policy register")
+    add = _leaf(policies, "add", "policies add", "add a draft policy")
+    add.add_argument("code", metavar="CODE")
+    add.add_argument("--title", required=True)
+    add.add_argument("--owner", metavar="USERNAME", help="default: the actor")
+    add.add_argument("--body", help="policy text")
+    add.add_argument("--review-days", type=int, default=365, help="review interval in days")
+    listing = _leaf(policies, "list", "policies list", "list policies", json_flag=True)
+    listing.add_argument("--status", help="only this status")
+    listing.add_argument("--search", help="text in code, title or owner")
+    show = _leaf(policies, "show", "policies show", "show one policy", json_flag=True)
+    show.add_argument("code", metavar="CODE")
+    move = _leaf(policies, "set-status", "policies set-status", "move a policy in its lifecycle")
+    move.add_argument("code", metavar="CODE")
+    move.add_argument("status", metavar="STATUS")
+    move.add_argument("--comment")
+
+    workflows = _group(sub, "workflows", "workflow definitions")
+    imp = _leaf(workflows, "import", "workflows import", "import workflow files (all or none)")
+    imp.add_argument("files", metavar="FILE", nargs="+", help="JSON file, or - for stdin")
+    exp = _leaf(workflows, "export", "workflows export", "print or write a workflow file")
+    exp.add_argument("name", metavar="NAME")
+    exp.add_argument("--output", metavar="FILE")
+    _leaf(workflows, "list", "workflows list", "list workflows", json_flag=True)
+    for verb in ("enable", "disable"):
+        toggle = _leaf(workflows, verb, f"workflows {verb}", f"{verb} a workflow")
+        toggle.add_argument("name", metavar="NAME")
+    _leaf(workflows, "schema", "workflows schema", "print the JSON Schema of workflow files")
+
+    audit = _group(sub, "audit", "the tamper-evident audit trail")
+    _leaf(audit, "verify", "audit verify", "check the hash chain", json_flag=True)
+    export = _leaf(audit, "export", "audit export", "write the trail to a CSV file")
+    export.add_argument("file", metavar="FILE")

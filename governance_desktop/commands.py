@@ -1,0 +1,268 @@
+"""CLI sub-commands: each parses its arguments and calls a service. No rules live here."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sqlite3
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from governance_desktop import __version__
+from governance_desktop.app import AppContext
+from governance_desktop.domain.enums import PolicyStatus, Role
+from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.output import print_json, print_record, print_table
+from governance_desktop.services.demo import seed_demo
+from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store.backup import backup_sqlite
+from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.migrate import HEAD_REVISION
+
+Handler = Callable[[AppContext, argparse.Namespace], int]
+COMMANDS: dict[str, Handler] = {}
+POLICY_COLUMNS = ("code", "title", "status", "owner", "assignee", "next_review_date", "version")
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(func: Handler) -> Handler:
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def example_sources() -> list[DefinitionSource]:
+    folder = resources.files("governance_desktop") / "resources" / "examples"
+    return [
+        DefinitionSource(f"examples/{item.name}", text=item.read_bytes())
+        for item in sorted(folder.iterdir(), key=lambda i: i.name)
+        if item.name.endswith(".json")
+    ]
+
+
+def read_source(path: str) -> DefinitionSource:
+    if path == "-":
+        return DefinitionSource("<stdin>", text=sys.stdin.buffer.read())
+    try:
+        return DefinitionSource(path, text=Path(path).read_bytes())
+    except OSError as exc:
+        raise GovernanceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _emit(args: argparse.Namespace, value: Any, columns: tuple[str, ...] = ()) -> None:
+    if getattr(args, "json", False):
+        print_json(value)
+    elif isinstance(value, list):
+        print_table(value, columns)
+    else:
+        print_record(value)
+
+
+# --- app-level commands -------------------------------------------------------------------
+
+
+@command("gui")
+def gui(ctx: AppContext, args: argparse.Namespace) -> int:
+    sys.stderr.write(
+        "error: the window is not available yet in this version; "
+        "use the commands listed by --help\n"
+    )
+    return 1
+
+
+@command("worker")
+def worker(ctx: AppContext, args: argparse.Namespace) -> int:
+    sys.stderr.write("error: the background worker is not available yet in this version\n")
+    return 1
+
+
+@command("demo")
+def demo(ctx: AppContext, args: argparse.Namespace) -> int:
+    report = seed_demo(args.actor, ctx.users, ctx.policies, ctx.workflows, example_sources())
+    changed = [w.name for w in report.workflows if w.changed]
+    print(
+        f"demo data in {ctx.settings.data_dir}: "
+        f"{len(report.users_added)} users, {len(report.policies_added)} policies, "
+        f"{len(changed)} workflows added (existing ones left as they were)"
+    )
+    return 0
+
+
+@command("check")
+def check(ctx: AppContext, args: argparse.Namespace) -> int:
+    mig = ctx.migration
+    info = {
+        "app_version": __version__,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "data_dir": str(ctx.settings.data_dir),
+        "database_url": ctx.settings.effective_database_url,
+        "queue_url": ctx.settings.effective_queue_url,
+        "schema_revision": HEAD_REVISION,
+        "migrated_from": mig.from_revision if mig.from_revision != mig.to_revision else None,
+        "backup": str(mig.backup) if mig.backup else None,
+        "users": len(ctx.users.list()),
+        "policies": len(ctx.policies.list()),
+        "workflows": len(ctx.workflows.list()),
+    }
+    _emit(args, info)
+    return 0
+
+
+@command("backup")
+def backup(ctx: AppContext, args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise GovernanceError(f"{target} exists; choose another name or pass --force")
+    if sqlite_path(ctx.db.url) is None:
+        raise GovernanceError(
+            "backup copies the local SQLite database; for a server "
+            "database use its own tools (e.g. pg_dump)"
+        )
+    backup_sqlite(ctx.db.engine, target)
+    print(f"backed up {ctx.settings.effective_database_url} to {target}")
+    return 0
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+@command("users add")
+def users_add(ctx: AppContext, args: argparse.Namespace) -> int:
+    user = ctx.users.add(args.actor, args.username, args.name or "", Role(args.role))
+    print(f"added {user.username} ({user.role})")
+    return 0
+
+
+@command("users list")
+def users_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    _emit(args, ctx.users.list(), ("username", "display_name", "role"))
+    return 0
+
+
+# --- policies ------------------------------------------------------------------------------
+
+
+@command("policies add")
+def policies_add(ctx: AppContext, args: argparse.Namespace) -> int:
+    policy = ctx.policies.add(
+        args.actor,
+        args.code,
+        args.title,
+        body=args.body or "",
+        owner=args.owner,
+        review_interval_days=args.review_days,
+    )
+    print(f"added {policy.code} ({policy.status})")
+    return 0
+
+
+@command("policies list")
+def policies_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    status = PolicyStatus(args.status) if args.status else None
+    _emit(args, ctx.policies.list(status=status, search=args.search), POLICY_COLUMNS)
+    return 0
+
+
+@command("policies show")
+def policies_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    _emit(args, ctx.policies.get(args.code))
+    return 0
+
+
+@command("policies set-status")
+def policies_set_status(ctx: AppContext, args: argparse.Namespace) -> int:
+    before = ctx.policies.get(args.code)
+    after = ctx.policies.change_status(args.actor, args.code, args.status, args.comment)
+    print(f"{after.code}: {before.status} -> {after.status}")
+    return 0
+
+
+# --- workflows -----------------------------------------------------------------------------
+
+
+@command("workflows import")
+def workflows_import(ctx: AppContext, args: argparse.Namespace) -> int:
+    sources = [read_source(path) for path in args.files]
+    for result in ctx.workflows.import_definitions(args.actor, sources):
+        verb = "imported" if result.created else "updated" if result.changed else "unchanged"
+        print(f"{verb}: {result.name} (version {result.version})")
+    return 0
+
+
+@command("workflows export")
+def workflows_export(ctx: AppContext, args: argparse.Namespace) -> int:
+    text = ctx.workflows.export(args.name)
+    if args.output:
+        out = Path(args.output)
+        partial = out.with_name(out.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(out)
+        print(f"exported {args.name} to {out}")
+    else:
+        sys.stdout.write(text + "\n")
+    return 0
+
+
+@command("workflows list")
+def workflows_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    _emit(args, ctx.workflows.list(), ("name", "version", "enabled", "trigger_type"))
+    return 0
+
+
+@command("workflows enable")
+def workflows_enable(ctx: AppContext, args: argparse.Namespace) -> int:
+    info = ctx.workflows.set_enabled(args.actor, args.name, True)
+    print(f"enabled: {info.name} (version {info.version})")
+    return 0
+
+
+@command("workflows disable")
+def workflows_disable(ctx: AppContext, args: argparse.Namespace) -> int:
+    info = ctx.workflows.set_enabled(args.actor, args.name, False)
+    print(f"disabled: {info.name} (version {info.version})")
+    return 0
+
+
+@command("workflows schema")
+def workflows_schema(ctx: AppContext, args: argparse.Namespace) -> int:
+    print_json(ctx.workflows.schema())
+    return 0
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+@command("audit verify")
+def audit_verify(ctx: AppContext, args: argparse.Namespace) -> int:
+    result = ctx.audit.verify()
+    if args.json:
+        print_json(result)
+    elif result.ok:
+        print(f"audit trail intact: {result.events} events, head {result.head_hash}")
+    if not result.ok:
+        sys.stderr.write(
+            f"error: audit trail broken at event {result.first_bad_id}: {result.problem}\n"
+        )
+        return 1
+    return 0
+
+
+@command("audit export")
+def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    result = ctx.audit.export_csv(target)
+    print(
+        f"exported {result.events} events to {target}; head hash {result.head_hash} "
+        f"(also in {target.name}.chain.txt)"
+    )
+    if not result.ok:
+        sys.stderr.write(
+            f"error: audit trail broken at event {result.first_bad_id}: {result.problem}\n"
+        )
+        return 1
+    return 0

@@ -1,0 +1,190 @@
+"""Append-only, hash-chained audit trail: an edit, deletion, insertion or reorder is detected."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance_desktop.services.dto import AuditEventInfo, AuditVerification
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import AuditEvent
+from governance_desktop.store.types import utcnow
+
+GENESIS = "0" * 64
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(
+    prev_hash: str,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    details: dict[str, Any],
+) -> str:
+    content = _canonical(
+        {
+            "prev": prev_hash,
+            "at": occurred_at.isoformat(),
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "details": details,
+        }
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()
+
+
+def _info(row: AuditEvent) -> AuditEventInfo:
+    return AuditEventInfo(
+        id=row.id,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        details=dict(row.details),
+        hash=row.hash,
+    )
+
+
+class AuditService:
+    """Writes events inside the caller's transaction; reads, verifies and exports the chain."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record(
+        self,
+        session: Session,
+        actor: str,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite), so reading the head
+        # and appending cannot interleave with another writer and fork the chain.
+        clean = json.loads(_canonical(details or {}))
+        last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        prev = last or GENESIS
+        at = utcnow()
+        digest = event_hash(prev, at, actor, action, entity_type, entity_id, clean)
+        session.add(
+            AuditEvent(
+                occurred_at=at,
+                actor=actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                details=clean,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+
+    def events(
+        self, entity_type: str | None = None, entity_id: str | None = None, limit: int = 1000
+    ) -> list[AuditEventInfo]:
+        query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        if entity_type is not None:
+            query = query.where(AuditEvent.entity_type == entity_type)
+        if entity_id is not None:
+            query = query.where(AuditEvent.entity_id == entity_id)
+        with self._db.reading() as session:
+            return [_info(row) for row in session.scalars(query)]
+
+    def _iter_all(self, session: Session) -> Iterator[AuditEvent]:
+        query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+        yield from session.scalars(query)
+
+    def verify(self) -> AuditVerification:
+        """Walk the chain in id order; name the first event whose hash or link is wrong."""
+        prev = GENESIS
+        count = 0
+        with self._db.reading() as session:
+            for row in self._iter_all(session):
+                count += 1
+                if row.prev_hash != prev:
+                    return AuditVerification(
+                        False,
+                        count,
+                        prev,
+                        row.id,
+                        f"event {row.id} does not follow the previous event "
+                        "(an event was deleted, inserted or reordered before it)",
+                    )
+                expected = event_hash(
+                    row.prev_hash,
+                    row.occurred_at,
+                    row.actor,
+                    row.action,
+                    row.entity_type,
+                    row.entity_id,
+                    dict(row.details),
+                )
+                if row.hash != expected:
+                    return AuditVerification(
+                        False,
+                        count,
+                        prev,
+                        row.id,
+                        f"event {row.id} was changed after it was written",
+                    )
+                prev = row.hash
+        return AuditVerification(True, count, prev)
+
+    def export_csv(self, path: Path) -> AuditVerification:
+        """Write every event to CSV (atomically) and the chain's head hash beside it."""
+        result = self.verify()
+        partial = path.with_name(path.name + ".partial")
+        with self._db.reading() as session, partial.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(
+                [
+                    "id",
+                    "occurred_at",
+                    "actor",
+                    "action",
+                    "entity_type",
+                    "entity_id",
+                    "details",
+                    "prev_hash",
+                    "hash",
+                ]
+            )
+            for row in self._iter_all(session):
+                writer.writerow(
+                    [
+                        row.id,
+                        row.occurred_at.isoformat(),
+                        row.actor,
+                        row.action,
+                        row.entity_type,
+                        row.entity_id,
+                        _canonical(row.details),
+                        row.prev_hash,
+                        row.hash,
+                    ]
+                )
+        os.replace(partial, path)
+        head = path.with_name(path.name + ".chain.txt")
+        head.write_text(
+            f"events {result.events}\nhead {result.head_hash}\nverified {result.ok}\n",
+            encoding="utf-8",
+        )
+        return result

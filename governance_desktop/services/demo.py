@@ -1,0 +1,73 @@
+"""Demo data: three users, a dozen policies across the lifecycle, the example workflows.
+
+Idempotent: what exists already is left as it is, so running it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from governance_desktop.domain.enums import PolicyStatus, Role
+from governance_desktop.domain.errors import NotFoundError
+from governance_desktop.services.dto import ImportResult
+from governance_desktop.services.policies import PolicyService
+from governance_desktop.services.users import UserDirectory
+from governance_desktop.services.workflows import DefinitionSource, WorkflowDefinitionService
+
+S = PolicyStatus
+DEMO_USERS = (
+    ("alice", "Alice Martin", Role.OFFICER),
+    ("bob", "Bob Chen", Role.APPROVER),
+    ("carol", "Carol Diaz", Role.APPROVER),
+)
+_TO_PUBLISHED = (S.IN_REVIEW, S.AWAITING_APPROVAL, S.APPROVED, S.PUBLISHED)
+DEMO_POLICIES: tuple[tuple[str, str, str, tuple[PolicyStatus, ...]], ...] = (
+    ("POL-001", "Information Security Policy", "alice", _TO_PUBLISHED),
+    ("POL-002", "Acceptable Use Policy", "alice", _TO_PUBLISHED),
+    ("POL-003", "Data Retention Policy", "alice", ()),
+    ("POL-004", "Vendor Management Policy", "bob", (S.IN_REVIEW,)),
+    ("POL-005", "Access Control Policy", "alice", (S.IN_REVIEW, S.AWAITING_APPROVAL)),
+    ("POL-006", "Incident Response Policy", "carol", _TO_PUBLISHED[:3]),
+    ("POL-007", "Business Continuity Policy", "carol", _TO_PUBLISHED),
+    ("POL-008", "Password Policy", "alice", (*_TO_PUBLISHED, S.RETIRED)),
+    ("POL-009", "Remote Working Policy", "bob", ()),
+    ("POL-010", "Security Encryption Standard", "alice", (S.IN_REVIEW,)),
+    ("POL-011", "Privacy Notice", "carol", _TO_PUBLISHED),
+    ("POL-012", "Clean Desk Policy", "bob", (S.RETIRED,)),
+)
+
+
+@dataclass
+class DemoReport:
+    users_added: list[str] = field(default_factory=list)
+    policies_added: list[str] = field(default_factory=list)
+    workflows: list[ImportResult] = field(default_factory=list)
+
+
+def seed_demo(
+    actor: str,
+    users: UserDirectory,
+    policies: PolicyService,
+    workflows: WorkflowDefinitionService,
+    examples: list[DefinitionSource],
+) -> DemoReport:
+    report = DemoReport()
+    existing = {user.username for user in users.list()}
+    for username, name, role in DEMO_USERS:
+        if username not in existing:
+            users.add(actor, username, name, role)
+            report.users_added.append(username)
+    for code, title, owner, path in DEMO_POLICIES:
+        try:
+            policies.get(code)
+            continue
+        except NotFoundError:
+            pass
+        body = f"{title}.\n\nScope, roles and rules of the organisation's {title.lower()}."
+        policies.add(actor, code, title, body=body, owner=owner)
+        for status in path:
+            policies.change_status(actor, code, status, comment="demo data")
+        report.policies_added.append(code)
+    # Workflows last, so the demo's own history does not start any of them.
+    report.workflows = workflows.import_definitions(actor, examples)
+    return report

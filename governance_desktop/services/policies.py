@@ -1,0 +1,270 @@
+"""The policy register: add, edit and move policies through their lifecycle."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
+from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
+from governance_desktop.domain.lifecycle import check_move
+from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.events import EntityEvent, EventSink
+from governance_desktop.services.users import require_user
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import Policy
+from governance_desktop.store.types import utcnow
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+EDITABLE = ("title", "body", "owner", "assignee", "review_interval_days")
+
+
+def policy_info(row: Policy) -> PolicyInfo:
+    return PolicyInfo(
+        code=row.code,
+        title=row.title,
+        status=row.status,
+        owner=row.owner,
+        assignee=row.assignee,
+        body=row.body,
+        review_interval_days=row.review_interval_days,
+        next_review_date=row.next_review_date,
+        version=row.version,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_by=row.updated_by,
+        updated_at=row.updated_at,
+    )
+
+
+def policy_facts(row: Policy) -> dict[str, Any]:
+    """The fields conditions and placeholders may read (see domain.definition)."""
+    return {
+        "code": row.code,
+        "title": row.title,
+        "body": row.body,
+        "status": row.status,
+        "owner": row.owner,
+        "assignee": row.assignee,
+        "review_interval_days": row.review_interval_days,
+        "next_review_date": row.next_review_date,
+        "version": row.version,
+        "created_by": row.created_by,
+        "updated_by": row.updated_by,
+    }
+
+
+def require_policy(session: Session, code: str) -> Policy:
+    row = session.scalar(select(Policy).where(Policy.code == code))
+    if row is None:
+        raise NotFoundError(f"unknown policy '{code}'")
+    return row
+
+
+def _check_title(title: str) -> str:
+    title = title.strip()
+    if not title:
+        raise ValidationError("must not be empty", "title")
+    if len(title) > 300:
+        raise ValidationError("longer than 300 characters", "title")
+    return title
+
+
+def _check_interval(days: int) -> int:
+    if not 1 <= days <= 3650:
+        raise ValidationError(f"{days} is not between 1 and 3650 days", "review_interval_days")
+    return days
+
+
+class PolicyService:
+    """Every change writes its audit event and fires its workflow triggers in one transaction."""
+
+    def __init__(self, db: Database, audit: AuditService) -> None:
+        self._db = db
+        self._audit = audit
+        self.sinks: list[EventSink] = []
+
+    def _emit(
+        self, session: Session, row: Policy, trigger: TriggerType, actor: str, data: dict[str, Any]
+    ) -> None:
+        session.flush()
+        event = EntityEvent(EntityType.POLICY, row.id, trigger, actor, data)
+        for sink in self.sinks:
+            sink(session, event)
+
+    def add(
+        self,
+        actor: str,
+        code: str,
+        title: str,
+        *,
+        body: str = "",
+        owner: str | None = None,
+        review_interval_days: int = 365,
+    ) -> PolicyInfo:
+        if not CODE_RE.match(code):
+            raise ValidationError(
+                f"invalid code {code[:40]!r} (1-32 letters, digits, . _ -; e.g. POL-001)", "code"
+            )
+        title = _check_title(title)
+        _check_interval(review_interval_days)
+        with self._db.transaction() as session:
+            require_user(session, actor, "actor")
+            owner = owner or actor
+            require_user(session, owner, "owner")
+            if session.scalar(select(Policy.id).where(Policy.code == code)):
+                raise ConflictError(f"policy '{code}' already exists")
+            now = utcnow()
+            row = Policy(
+                code=code,
+                title=title,
+                body=body,
+                status=PolicyStatus.DRAFT,
+                owner=owner,
+                assignee=None,
+                review_interval_days=review_interval_days,
+                next_review_date=None,
+                version=1,
+                created_by=actor,
+                created_at=now,
+                updated_by=actor,
+                updated_at=now,
+            )
+            session.add(row)
+            self._audit.record(
+                session,
+                actor,
+                "policy.created",
+                EntityType.POLICY,
+                code,
+                {"title": title, "owner": owner},
+            )
+            self._emit(session, row, TriggerType.ON_CREATE, actor, {"status": row.status})
+            return policy_info(row)
+
+    def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
+        """Edit fields; a new title or body makes a new policy version."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValidationError("cannot be edited here", sorted(unknown)[0])
+        with self._db.transaction() as session:
+            require_user(session, actor, "actor")
+            row = require_policy(session, code)
+            if "title" in changes:
+                changes["title"] = _check_title(changes["title"])
+            if "review_interval_days" in changes:
+                _check_interval(changes["review_interval_days"])
+            for name in ("owner", "assignee"):
+                if changes.get(name):
+                    require_user(session, changes[name], name)
+            diff = {
+                k: {"old": getattr(row, k), "new": v}
+                for k, v in changes.items()
+                if getattr(row, k) != v
+            }
+            if not diff:
+                return policy_info(row)
+            for key, item in diff.items():
+                setattr(row, key, item["new"])
+            if "title" in diff or "body" in diff:
+                row.version += 1
+            row.updated_by, row.updated_at = actor, utcnow()
+            self._audit.record(
+                session,
+                actor,
+                "policy.updated",
+                EntityType.POLICY,
+                code,
+                {"changes": diff, "version": row.version},
+            )
+            self._emit(
+                session,
+                row,
+                TriggerType.ON_UPDATE,
+                actor,
+                {"status": row.status, "fields": sorted(diff)},
+            )
+            return policy_info(row)
+
+    def change_status(
+        self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
+    ) -> PolicyInfo:
+        with self._db.transaction() as session:
+            require_user(session, actor, "actor")
+            row = require_policy(session, code)
+            info = self.apply_status(session, row, status, actor, comment)
+            return info
+
+    def apply_status(
+        self,
+        session: Session,
+        row: Policy,
+        status: PolicyStatus | str,
+        actor: str,
+        comment: str | None = None,
+        parent_execution_id: int | None = None,
+    ) -> PolicyInfo:
+        """The lifecycle move itself, in the caller's transaction (people and workflows)."""
+        try:
+            new = PolicyStatus(status)
+        except ValueError:
+            allowed = ", ".join(s.value for s in PolicyStatus)
+            raise ValidationError(
+                f"{str(status)[:40]!r} is not a status (expected one of: {allowed})", "status"
+            ) from None
+        old = PolicyStatus(row.status)
+        check_move(row.code, old, new)
+        row.status = new
+        if new is PolicyStatus.PUBLISHED:
+            row.next_review_date = date.today() + timedelta(days=row.review_interval_days)
+        elif new is PolicyStatus.RETIRED:
+            row.next_review_date = None
+        row.updated_by, row.updated_at = actor, utcnow()
+        details: dict[str, Any] = {"from": old.value, "to": new.value, "version": row.version}
+        if comment:
+            details["comment"] = comment
+        if parent_execution_id is not None:
+            details["execution_id"] = parent_execution_id
+        self._audit.record(
+            session, actor, "policy.status_changed", EntityType.POLICY, row.code, details
+        )
+        session.flush()
+        event = EntityEvent(
+            EntityType.POLICY,
+            row.id,
+            TriggerType.ON_STATUS_CHANGE,
+            actor,
+            {"status": new.value, "old_status": old.value},
+            parent_execution_id,
+        )
+        for sink in self.sinks:
+            sink(session, event)
+        return policy_info(row)
+
+    def get(self, code: str) -> PolicyInfo:
+        with self._db.reading() as session:
+            return policy_info(require_policy(session, code))
+
+    def list(
+        self,
+        status: PolicyStatus | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+    ) -> list[PolicyInfo]:
+        query = select(Policy).order_by(Policy.code)
+        if status is not None:
+            query = query.where(Policy.status == status)
+        if search:
+            like = f"%{search}%"
+            query = query.where(
+                or_(Policy.code.ilike(like), Policy.title.ilike(like), Policy.owner.ilike(like))
+            )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._db.reading() as session:
+            return [policy_info(row) for row in session.scalars(query)]

@@ -1,0 +1,120 @@
+"""The user directory. A new install makes the OS user its first admin."""
+
+from __future__ import annotations
+
+import getpass
+import re
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.enums import Role
+from governance_desktop.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dto import UserInfo
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import User
+from governance_desktop.store.types import utcnow
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
+
+
+def os_username() -> str:
+    """The logged-in user's name, made into a valid username."""
+    try:
+        raw = getpass.getuser()
+    except (KeyError, OSError):
+        raw = "admin"
+    cleaned = re.sub(r"[^A-Za-z0-9._@-]", "_", raw)[:64]
+    return cleaned or "admin"
+
+
+def _info(row: User) -> UserInfo:
+    return UserInfo(row.username, row.display_name, row.role, row.created_at)
+
+
+def require_user(session: Session, username: str, what: str = "user") -> User:
+    row = session.scalar(select(User).where(User.username == username))
+    if row is None:
+        raise NotFoundError(f"unknown {what} '{username}'")
+    return row
+
+
+def require_admin(session: Session, actor: str) -> User:
+    row = require_user(session, actor, "actor")
+    if row.role != Role.ADMIN:
+        raise PermissionDeniedError(f"'{actor}' is {row.role}; only an admin can do this")
+    return row
+
+
+class UserDirectory:
+    def __init__(self, db: Database, audit: AuditService) -> None:
+        self._db = db
+        self._audit = audit
+
+    def ensure_first_admin(self, username: str) -> bool:
+        """On an empty directory, create `username` as admin. Returns True if it did."""
+        with self._db.transaction() as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                return False
+            session.add(
+                User(username=username, display_name=username, role=Role.ADMIN, created_at=utcnow())
+            )
+            self._audit.record(
+                session,
+                username,
+                "user.created",
+                "user",
+                username,
+                {"role": Role.ADMIN.value, "reason": "first start"},
+            )
+            return True
+
+    def add(
+        self, actor: str, username: str, display_name: str = "", role: Role = Role.OFFICER
+    ) -> UserInfo:
+        if not USERNAME_RE.match(username):
+            raise ValidationError(
+                f"invalid username {username[:40]!r} (use 1-64 letters, digits, . _ @ -)",
+                "username",
+            )
+        if len(display_name) > 200:
+            raise ValidationError("longer than 200 characters", "name")
+        with self._db.transaction() as session:
+            require_admin(session, actor)
+            if session.scalar(select(User.id).where(User.username == username)):
+                raise ConflictError(f"user '{username}' already exists")
+            row = User(
+                username=username,
+                display_name=display_name or username,
+                role=Role(role),
+                created_at=utcnow(),
+            )
+            session.add(row)
+            self._audit.record(
+                session,
+                actor,
+                "user.created",
+                "user",
+                username,
+                {"role": Role(role).value, "display_name": row.display_name},
+            )
+            return _info(row)
+
+    def list(self) -> list[UserInfo]:
+        with self._db.reading() as session:
+            return [_info(r) for r in session.scalars(select(User).order_by(User.username))]
+
+    def get(self, username: str) -> UserInfo:
+        with self._db.reading() as session:
+            return _info(require_user(session, username))
+
+    def existing(self, usernames: set[str]) -> set[str]:
+        with self._db.reading() as session:
+            rows = session.scalars(select(User.username).where(User.username.in_(usernames)))
+            return set(rows)

@@ -1,0 +1,215 @@
+"""Workflow definitions: import (validate, then store a new immutable version), export, toggle."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.definition import (
+    WorkflowDefinition,
+    definition_json_schema,
+    definition_to_json,
+    parse_definition,
+    parse_definition_json,
+    referenced_users,
+)
+from governance_desktop.domain.errors import NotFoundError, ValidationError
+from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
+from governance_desktop.services.users import require_user
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import User, Workflow, WorkflowVersion
+from governance_desktop.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class DefinitionSource:
+    """A definition to import and where it came from (a file name, for error messages)."""
+
+    origin: str
+    text: str | bytes | None = None
+    data: Any = None
+
+
+class SourceError(ValidationError):
+    """A validation error tied to a source file: `<file>: <json path>: <what>`."""
+
+    def __init__(self, origin: str, inner: ValidationError) -> None:
+        self.origin = origin
+        super().__init__(inner.message, inner.path)
+        self.args = (f"{origin}: {inner}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def _stored(defn: WorkflowDefinition) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(definition_to_json(defn))
+    return data
+
+
+def _info(row: Workflow, description: str) -> WorkflowInfo:
+    return WorkflowInfo(
+        row.name,
+        row.current_version,
+        row.enabled,
+        row.entity_type,
+        row.trigger_type,
+        description,
+        row.updated_at,
+    )
+
+
+def require_workflow(session: Session, name: str) -> Workflow:
+    row = session.scalar(select(Workflow).where(Workflow.name == name))
+    if row is None:
+        raise NotFoundError(f"unknown workflow '{name}'")
+    return row
+
+
+def current_definition(session: Session, row: Workflow) -> WorkflowVersion:
+    version = session.scalar(
+        select(WorkflowVersion).where(
+            WorkflowVersion.workflow_id == row.id,
+            WorkflowVersion.version == row.current_version,
+        )
+    )
+    assert version is not None, f"workflow {row.name} lost its version {row.current_version}"
+    return version
+
+
+class WorkflowDefinitionService:
+    def __init__(self, db: Database, audit: AuditService) -> None:
+        self._db = db
+        self._audit = audit
+
+    def validate(self, source: DefinitionSource) -> WorkflowDefinition:
+        """Parse and check a definition against the schema and the user directory."""
+        try:
+            if source.text is not None:
+                defn = parse_definition_json(source.text)
+            else:
+                defn = parse_definition(source.data)
+            names = {user for _path, user in referenced_users(defn)}
+            with self._db.reading() as session:
+                known = set(session.scalars(select(User.username).where(User.username.in_(names))))
+            for path, user in referenced_users(defn):
+                if user not in known:
+                    raise ValidationError(f"unknown user '{user}'", path)
+        except ValidationError as exc:
+            raise SourceError(source.origin, exc) from None
+        return defn
+
+    def import_definitions(self, actor: str, sources: list[DefinitionSource]) -> list[ImportResult]:
+        """All or nothing: every source is validated before any is stored."""
+        definitions = [(source, self.validate(source)) for source in sources]
+        seen: dict[str, str] = {}
+        for source, defn in definitions:
+            if defn.name in seen:
+                raise SourceError(
+                    source.origin,
+                    ValidationError(
+                        f"workflow {defn.name!r} is also defined in {seen[defn.name]}", "name"
+                    ),
+                )
+            seen[defn.name] = source.origin
+        with self._db.transaction() as session:
+            require_user(session, actor, "actor")
+            return [self._store(session, actor, defn) for _source, defn in definitions]
+
+    def _store(self, session: Session, actor: str, defn: WorkflowDefinition) -> ImportResult:
+        data = _stored(defn)
+        now = utcnow()
+        row = session.scalar(select(Workflow).where(Workflow.name == defn.name))
+        created = row is None
+        if row is None:
+            row = Workflow(name=defn.name, current_version=0, created_at=now)
+            session.add(row)
+        elif current_definition(session, row).definition == data:
+            return ImportResult(row.name, row.current_version, created=False, changed=False)
+        row.entity_type = defn.entity_type.value
+        row.trigger_type = defn.trigger.type
+        row.trigger_to_status = getattr(defn.trigger, "to_status", None)
+        row.enabled = defn.enabled
+        row.current_version += 1
+        row.updated_at = now
+        session.flush()
+        session.add(
+            WorkflowVersion(
+                workflow_id=row.id,
+                version=row.current_version,
+                definition=data,
+                created_by=actor,
+                created_at=now,
+            )
+        )
+        self._audit.record(
+            session,
+            actor,
+            "workflow.version_published",
+            "workflow",
+            row.name,
+            {"version": row.current_version, "enabled": row.enabled},
+        )
+        return ImportResult(row.name, row.current_version, created=created, changed=True)
+
+    def export(self, name: str) -> str:
+        """The current version as a file; `enabled` reflects the workflow's current state."""
+        with self._db.reading() as session:
+            row = require_workflow(session, name)
+            data = dict(current_definition(session, row).definition)
+        data["enabled"] = row.enabled
+        return definition_to_json(parse_definition(data))
+
+    def set_enabled(self, actor: str, name: str, enabled: bool) -> WorkflowInfo:
+        with self._db.transaction() as session:
+            require_user(session, actor, "actor")
+            row = require_workflow(session, name)
+            if row.enabled != enabled:
+                row.enabled = enabled
+                row.updated_at = utcnow()
+                self._audit.record(
+                    session,
+                    actor,
+                    "workflow.enabled" if enabled else "workflow.disabled",
+                    "workflow",
+                    name,
+                    {"version": row.current_version},
+                )
+            return _info(
+                row, str(current_definition(session, row).definition.get("description", ""))
+            )
+
+    def versions(self, name: str) -> list[WorkflowVersionInfo]:
+        with self._db.reading() as session:
+            row = require_workflow(session, name)
+            versions = session.scalars(
+                select(WorkflowVersion)
+                .where(WorkflowVersion.workflow_id == row.id)
+                .order_by(WorkflowVersion.version)
+            )
+            return [
+                WorkflowVersionInfo(name, v.version, v.created_by, v.created_at, dict(v.definition))
+                for v in versions
+            ]
+
+    @staticmethod
+    def schema() -> dict[str, Any]:
+        return definition_json_schema()
+
+    def list(self) -> list[WorkflowInfo]:
+        with self._db.reading() as session:
+            rows = session.execute(
+                select(Workflow, WorkflowVersion.definition)
+                .join(
+                    WorkflowVersion,
+                    (WorkflowVersion.workflow_id == Workflow.id)
+                    & (WorkflowVersion.version == Workflow.current_version),
+                )
+                .order_by(Workflow.name)
+            )
+            return [_info(wf, str(defn.get("description", ""))) for wf, defn in rows]
