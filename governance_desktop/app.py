@@ -9,8 +9,16 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from governance_desktop.config import Settings
+from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
+from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dispatch import SwitchableDispatcher
+from governance_desktop.services.engine import WorkflowService
 from governance_desktop.services.policies import PolicyService
+from governance_desktop.services.queries import MonitorService
+from governance_desktop.services.runner import JobRunner, RetryPolicy
+from governance_desktop.services.schedules import ScheduleService
+from governance_desktop.services.tracking import JobTracker
 from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowDefinitionService
 from governance_desktop.store.db import Database, sqlite_path
@@ -30,6 +38,14 @@ class AppContext:
     users: UserDirectory
     policies: PolicyService
     workflows: WorkflowDefinitionService
+    dispatcher: SwitchableDispatcher
+    engine: WorkflowService
+    effects: ActionEffects
+    runner: JobRunner
+    approvals: ApprovalService
+    monitor: MonitorService
+    tracker: JobTracker
+    schedules: ScheduleService
 
     @property
     def backups_dir(self) -> Path:
@@ -70,7 +86,7 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def open_app(settings: Settings) -> AppContext:
+def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext:
     """Open (and if needed create and migrate) the data dir and build the services."""
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
@@ -89,12 +105,26 @@ def open_app(settings: Settings) -> AppContext:
     audit = AuditService(db)
     users = UserDirectory(db, audit)
     users.ensure_first_admin(os_username())
+    dispatcher = SwitchableDispatcher()
+    policies = PolicyService(db, audit)
+    engine = WorkflowService(db, dispatcher)
+    policies.sinks.append(engine.on_entity_event)
+    effects = ActionEffects(policies, audit, notifier or LocalNotifier())
+    retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
     return AppContext(
         settings=settings,
         db=db,
         migration=migration,
         audit=audit,
         users=users,
-        policies=PolicyService(db, audit),
+        policies=policies,
         workflows=WorkflowDefinitionService(db, audit),
+        dispatcher=dispatcher,
+        engine=engine,
+        effects=effects,
+        runner=JobRunner(db, dispatcher, effects, retry),
+        approvals=ApprovalService(db, audit, dispatcher),
+        monitor=MonitorService(db, audit, dispatcher),
+        tracker=JobTracker(db),
+        schedules=ScheduleService(db, engine, dispatcher),
     )

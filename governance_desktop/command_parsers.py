@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from governance_desktop.domain.enums import Role
+from governance_desktop.domain.enums import ApprovalStatus, ExecutionStatus, JobState, Role
 
 
 def _leaf(
@@ -82,6 +82,40 @@ def add_commands(sub: Any) -> None:
         toggle = _leaf(workflows, verb, f"workflows {verb}", f"{verb} a workflow")
         toggle.add_argument("name", metavar="NAME")
     _leaf(workflows, "schema", "workflows schema", "print the JSON Schema of workflow files")
+    run = _leaf(workflows, "run", "workflows run", "start a workflow on one policy now")
+    run.add_argument("name", metavar="NAME")
+    run.add_argument("--entity", metavar="CODE", required=True, help="the policy's code")
+
+    approvals = _group(sub, "approvals", "approval requests")
+    listing = _leaf(approvals, "list", "approvals list", "list approvals", json_flag=True)
+    listing.add_argument("--mine", action="store_true", help="only the actor's")
+    listing.add_argument("--status", choices=[s.value for s in ApprovalStatus])
+    approve = _leaf(approvals, "approve", "approvals approve", "approve a request")
+    approve.add_argument("id", metavar="ID", type=int)
+    approve.add_argument("--comment")
+    reject = _leaf(approvals, "reject", "approvals reject", "reject a request (needs a reason)")
+    reject.add_argument("id", metavar="ID", type=int)
+    reject.add_argument("--comment", required=True)
+
+    executions = _group(sub, "executions", "workflow executions")
+    listing = _leaf(executions, "list", "executions list", "list executions", json_flag=True)
+    listing.add_argument("--status", choices=[s.value for s in ExecutionStatus])
+    listing.add_argument("--entity", metavar="CODE")
+    show = _leaf(
+        executions, "show", "executions show", "one execution and its steps", json_flag=True
+    )
+    show.add_argument("id", metavar="ID", type=int)
+
+    jobs = _group(sub, "jobs", "background jobs")
+    listing = _leaf(jobs, "list", "jobs list", "list jobs", json_flag=True)
+    listing.add_argument("--state", choices=[s.value for s in JobState])
+    retry = _leaf(jobs, "retry", "jobs retry", "re-run a failed job from where it stopped")
+    retry.add_argument("id", metavar="ID", type=int)
+
+    for name, what in (("tasks", "tasks"), ("notifications", "notifications")):
+        group = _group(sub, name, what)
+        listing = _leaf(group, "list", f"{name} list", f"list {what}", json_flag=True)
+        listing.add_argument("--mine", action="store_true", help="only the actor's")
 
     audit = _group(sub, "audit", "the tamper-evident audit trail")
     _leaf(audit, "verify", "audit verify", "check the hash chain", json_flag=True)

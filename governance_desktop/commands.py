@@ -13,10 +13,17 @@ from typing import Any
 
 from governance_desktop import __version__
 from governance_desktop.app import AppContext
-from governance_desktop.domain.enums import PolicyStatus, Role
+from governance_desktop.domain.enums import (
+    ApprovalStatus,
+    ExecutionStatus,
+    JobState,
+    PolicyStatus,
+    Role,
+)
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.output import print_json, print_record, print_table
 from governance_desktop.services.demo import seed_demo
+from governance_desktop.services.dto import to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import sqlite_path
@@ -265,4 +272,95 @@ def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
             f"error: audit trail broken at event {result.first_bad_id}: {result.problem}\n"
         )
         return 1
+    return 0
+
+
+# --- engine: runs, approvals, executions, jobs, tasks, notifications --------------------
+
+EXECUTION_COLUMNS = (
+    "id",
+    "workflow",
+    "workflow_version",
+    "entity",
+    "status",
+    "current_step",
+    "step_count",
+    "error",
+)
+JOB_COLUMNS = ("id", "kind", "state", "attempts", "workflow", "entity", "step_index", "message")
+
+
+@command("workflows run")
+def workflows_run(ctx: AppContext, args: argparse.Namespace) -> int:
+    job_id = ctx.engine.queue_workflow_execution(args.name, args.entity, args.actor)
+    print(f"queued: {args.name} on {args.entity} (job {job_id})")
+    return 0
+
+
+@command("approvals list")
+def approvals_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    status = ApprovalStatus(args.status) if args.status else None
+    rows = ctx.approvals.list(approver=args.actor if args.mine else None, status=status)
+    _emit(args, rows, ("id", "policy", "workflow", "approver", "status", "execution_id", "comment"))
+    return 0
+
+
+@command("approvals approve")
+def approvals_approve(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = ctx.approvals.approve(args.id, args.actor, args.comment)
+    print(f"approved: approval {row.id} for {row.policy} ({row.workflow})")
+    return 0
+
+
+@command("approvals reject")
+def approvals_reject(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = ctx.approvals.reject(args.id, args.actor, args.comment)
+    print(f"rejected: approval {row.id} for {row.policy} ({row.workflow})")
+    return 0
+
+
+@command("executions list")
+def executions_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    status = ExecutionStatus(args.status) if args.status else None
+    _emit(args, ctx.monitor.executions(status=status, entity=args.entity), EXECUTION_COLUMNS)
+    return 0
+
+
+@command("executions show")
+def executions_show(ctx: AppContext, args: argparse.Namespace) -> int:
+    execution, steps = ctx.monitor.execution(args.id)
+    if args.json:
+        print_json({**to_jsonable(execution), "steps": to_jsonable(steps)})
+        return 0
+    print_record(execution)
+    print()
+    print_table(steps, ("step_index", "action_type", "status", "result"), empty="no steps yet")
+    return 0
+
+
+@command("jobs list")
+def jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    state = JobState(args.state) if args.state else None
+    _emit(args, ctx.monitor.jobs(state=state), JOB_COLUMNS)
+    return 0
+
+
+@command("jobs retry")
+def jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
+    job = ctx.monitor.retry_job(args.id, args.actor)
+    print(f"re-queued: job {job.id} ({job.kind}, {job.workflow} on {job.entity})")
+    return 0
+
+
+@command("tasks list")
+def tasks_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    rows = ctx.monitor.tasks(assignee=args.actor if args.mine else None)
+    _emit(args, rows, ("id", "title", "assignee", "status", "due_date", "entity", "execution_id"))
+    return 0
+
+
+@command("notifications list")
+def notifications_list(ctx: AppContext, args: argparse.Namespace) -> int:
+    rows = ctx.monitor.notifications(user=args.actor if args.mine else None)
+    _emit(args, rows, ("id", "user", "title", "entity", "execution_id", "created_at"))
     return 0

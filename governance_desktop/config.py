@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     queue_url: str | None = None
     workers: int = Field(default=2, ge=1, le=32)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_delay: float = Field(default=2.0, gt=0, le=3600)
+    retry_max_delay: float = Field(default=300.0, gt=0, le=86400)
 
     @field_validator("data_dir")
     @classmethod

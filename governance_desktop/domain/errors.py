@@ -28,3 +28,7 @@ class PermissionDeniedError(GovernanceError):
 
 class ConflictError(GovernanceError):
     """The thing already exists or changed under us."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying later (a busy database, an unreachable outside service)."""

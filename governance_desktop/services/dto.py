@@ -92,3 +92,95 @@ class AuditVerification:
     head_hash: str
     first_bad_id: int | None = None
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalInfo:
+    id: int
+    execution_id: int
+    step_index: int
+    approver: str
+    status: str
+    comment: str | None
+    workflow: str
+    policy: str
+    policy_version: int | None
+    requested_at: datetime
+    responded_at: datetime | None
+    responded_by: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExecutionInfo:
+    id: int
+    workflow: str
+    workflow_version: int
+    entity_type: str
+    entity_id: int
+    entity: str
+    status: str
+    error: str | None
+    trigger: str
+    current_step: int
+    step_count: int
+    depth: int
+    parent_execution_id: int | None
+    started_by: str
+    input_data: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    step_index: int
+    action_type: str
+    status: str
+    result: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: int
+    kind: str
+    state: str
+    attempts: int
+    execution_id: int | None
+    step_index: int | None
+    progress: float
+    message: str | None
+    error: str | None
+    workflow: str | None
+    entity: str | None
+    enqueued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    title: str
+    assignee: str | None
+    status: str
+    execution_id: int | None
+    description: str
+    due_date: date | None
+    entity: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NotificationInfo:
+    id: int
+    user: str
+    title: str
+    execution_id: int | None
+    body: str
+    entity: str | None
+    created_at: datetime
+    read_at: datetime | None

@@ -90,10 +90,16 @@ class PolicyService:
         self.sinks: list[EventSink] = []
 
     def _emit(
-        self, session: Session, row: Policy, trigger: TriggerType, actor: str, data: dict[str, Any]
+        self,
+        session: Session,
+        row: Policy,
+        trigger: TriggerType,
+        actor: str,
+        data: dict[str, Any],
+        parent_execution_id: int | None = None,
     ) -> None:
         session.flush()
-        event = EntityEvent(EntityType.POLICY, row.id, trigger, actor, data)
+        event = EntityEvent(EntityType.POLICY, row.id, trigger, actor, data, parent_execution_id)
         for sink in self.sinks:
             sink(session, event)
 
@@ -149,47 +155,55 @@ class PolicyService:
 
     def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
         """Edit fields; a new title or body makes a new policy version."""
-        unknown = set(changes) - set(EDITABLE)
-        if unknown:
-            raise ValidationError("cannot be edited here", sorted(unknown)[0])
         with self._db.transaction() as session:
             require_user(session, actor, "actor")
             row = require_policy(session, code)
-            if "title" in changes:
-                changes["title"] = _check_title(changes["title"])
-            if "review_interval_days" in changes:
-                _check_interval(changes["review_interval_days"])
-            for name in ("owner", "assignee"):
-                if changes.get(name):
-                    require_user(session, changes[name], name)
-            diff = {
-                k: {"old": getattr(row, k), "new": v}
-                for k, v in changes.items()
-                if getattr(row, k) != v
-            }
-            if not diff:
-                return policy_info(row)
-            for key, item in diff.items():
-                setattr(row, key, item["new"])
-            if "title" in diff or "body" in diff:
-                row.version += 1
-            row.updated_by, row.updated_at = actor, utcnow()
-            self._audit.record(
-                session,
-                actor,
-                "policy.updated",
-                EntityType.POLICY,
-                code,
-                {"changes": diff, "version": row.version},
-            )
-            self._emit(
-                session,
-                row,
-                TriggerType.ON_UPDATE,
-                actor,
-                {"status": row.status, "fields": sorted(diff)},
-            )
+            return self.apply_update(session, row, changes, actor)
+
+    def apply_update(
+        self,
+        session: Session,
+        row: Policy,
+        changes: dict[str, Any],
+        actor: str,
+        parent_execution_id: int | None = None,
+    ) -> PolicyInfo:
+        """The edit itself, in the caller's transaction (people and workflows)."""
+        unknown = set(changes) - set(EDITABLE)
+        if unknown:
+            raise ValidationError("cannot be edited here", sorted(unknown)[0])
+        if "title" in changes:
+            changes["title"] = _check_title(changes["title"])
+        if "review_interval_days" in changes:
+            _check_interval(changes["review_interval_days"])
+        for name in ("owner", "assignee"):
+            if changes.get(name):
+                require_user(session, changes[name], name)
+        diff = {
+            k: {"old": getattr(row, k), "new": v}
+            for k, v in changes.items()
+            if getattr(row, k) != v
+        }
+        if not diff:
             return policy_info(row)
+        for key, item in diff.items():
+            setattr(row, key, item["new"])
+        if "title" in diff or "body" in diff:
+            row.version += 1
+        row.updated_by, row.updated_at = actor, utcnow()
+        details: dict[str, Any] = {"changes": diff, "version": row.version}
+        if parent_execution_id is not None:
+            details["execution_id"] = parent_execution_id
+        self._audit.record(session, actor, "policy.updated", EntityType.POLICY, row.code, details)
+        self._emit(
+            session,
+            row,
+            TriggerType.ON_UPDATE,
+            actor,
+            {"status": row.status, "fields": sorted(diff)},
+            parent_execution_id,
+        )
+        return policy_info(row)
 
     def change_status(
         self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
@@ -233,17 +247,14 @@ class PolicyService:
         self._audit.record(
             session, actor, "policy.status_changed", EntityType.POLICY, row.code, details
         )
-        session.flush()
-        event = EntityEvent(
-            EntityType.POLICY,
-            row.id,
+        self._emit(
+            session,
+            row,
             TriggerType.ON_STATUS_CHANGE,
             actor,
             {"status": new.value, "old_status": old.value},
             parent_execution_id,
         )
-        for sink in self.sinks:
-            sink(session, event)
         return policy_info(row)
 
     def get(self, code: str) -> PolicyInfo:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -80,9 +83,19 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit on success, roll back on any exception: nothing is half-written."""
+        """Commit on success, roll back on any exception: nothing is half-written.
+
+        Callbacks a service put in ``session.info["after_commit"]`` run once the commit has
+        succeeded (e.g. enqueueing jobs); a failing callback is logged, never raised, because
+        the committed rows are the truth and the reconciler re-enqueues what was missed.
+        """
         with self.sessions.begin() as session:
             yield session
+        for callback in session.info.pop("after_commit", []):
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed; the reconciler will recover")
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -86,6 +86,8 @@ class Workflow(Base):
     trigger_to_status: Mapped[str | None] = mapped_column(STATE)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The last cron tick this schedule ran for; a tick is claimed by moving this forward.
+    last_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -217,6 +219,7 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

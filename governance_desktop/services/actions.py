@@ -1,0 +1,166 @@
+"""The effect of each workflow action, inside the step's transaction."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.definition import (
+    Action,
+    ApprovalAction,
+    AssignAction,
+    CreateTaskAction,
+    NotifyAction,
+    SetStatusAction,
+)
+from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
+from governance_desktop.domain.placeholders import render
+from governance_desktop.services.audit import AuditService
+from governance_desktop.services.policies import PolicyService, policy_facts
+from governance_desktop.services.users import require_user
+from governance_desktop.store.models import (
+    Notification,
+    Policy,
+    Task,
+    WorkflowApproval,
+    WorkflowExecution,
+)
+from governance_desktop.store.types import utcnow
+
+
+class Notifier(Protocol):
+    """Delivers a notification outside the app (desktop, mail). May raise TransientError."""
+
+    def deliver(self, user: str, title: str, body: str) -> None: ...
+
+
+class LocalNotifier:
+    """The offline default: the Notification row is the delivery; the window shows it."""
+
+    def deliver(self, user: str, title: str, body: str) -> None:
+        return None
+
+
+class ActionEffects:
+    """Applies one action. Returns (waits_for_approval, result details for the step row)."""
+
+    def __init__(self, policies: PolicyService, audit: AuditService, notifier: Notifier) -> None:
+        self._policies = policies
+        self._audit = audit
+        self._notifier = notifier
+
+    def apply(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        step: int,
+        action: Action,
+        policy: Policy,
+    ) -> tuple[bool, dict[str, Any]]:
+        values = policy_facts(policy)
+        if isinstance(action, SetStatusAction):
+            old = policy.status
+            self._policies.apply_status(
+                session,
+                policy,
+                action.status,
+                execution.started_by,
+                parent_execution_id=execution.id,
+            )
+            return False, {"from": old, "to": policy.status}
+        if isinstance(action, AssignAction):
+            require_user(session, action.user)
+            self._policies.apply_update(
+                session,
+                policy,
+                {"assignee": action.user},
+                execution.started_by,
+                parent_execution_id=execution.id,
+            )
+            return False, {"assignee": action.user}
+        if isinstance(action, CreateTaskAction):
+            assignee = action.assignee or policy.owner
+            if assignee is not None:
+                require_user(session, assignee)
+            task = Task(
+                title=render(action.title, values),
+                description=render(action.description, values),
+                assignee=assignee,
+                status=TaskStatus.OPEN,
+                due_date=(
+                    date.today() + timedelta(days=action.due_in_days)
+                    if action.due_in_days is not None
+                    else None
+                ),
+                entity_type=EntityType.POLICY,
+                entity_id=policy.id,
+                execution_id=execution.id,
+                step_index=step,
+                created_at=utcnow(),
+            )
+            session.add(task)
+            session.flush()
+            return False, {"task_id": task.id, "assignee": assignee}
+        if isinstance(action, NotifyAction):
+            title, body = render(action.title, values), render(action.body, values)
+            ids = []
+            for user in action.users:
+                require_user(session, user)
+                note = Notification(
+                    user=user,
+                    title=title,
+                    body=body,
+                    entity_type=EntityType.POLICY,
+                    entity_id=policy.id,
+                    execution_id=execution.id,
+                    step_index=step,
+                    created_at=utcnow(),
+                )
+                session.add(note)
+                self._notifier.deliver(user, title, body)
+                session.flush()
+                ids.append(note.id)
+            return False, {"notification_ids": ids}
+        if isinstance(action, ApprovalAction):
+            return True, self._request_approvals(session, execution, step, action, policy)
+        raise AssertionError(f"unhandled action {action!r}")
+
+    def _request_approvals(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        step: int,
+        action: ApprovalAction,
+        policy: Policy,
+    ) -> dict[str, Any]:
+        now = utcnow()
+        due = now + timedelta(days=action.due_in_days) if action.due_in_days is not None else None
+        for approver in action.approvers:
+            require_user(session, approver)
+            session.add(
+                WorkflowApproval(
+                    execution_id=execution.id,
+                    step_index=step,
+                    approver=approver,
+                    status=ApprovalStatus.PENDING,
+                    policy_version=policy.version,
+                    requested_at=now,
+                    due_at=due,
+                )
+            )
+        self._audit.record(
+            session,
+            execution.started_by,
+            "approval.requested",
+            EntityType.POLICY,
+            policy.code,
+            {
+                "execution_id": execution.id,
+                "step": step,
+                "approvers": list(action.approvers),
+                "version": policy.version,
+            },
+        )
+        return {"approvers": list(action.approvers)}

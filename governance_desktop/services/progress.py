@@ -1,0 +1,85 @@
+"""Moving an execution forward: job rows, step advance, finishing. Used by runner and approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.definition import WorkflowDefinition, parse_definition
+from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
+from governance_desktop.services.dispatch import QueuedJob
+from governance_desktop.store.models import Job, WorkflowExecution, WorkflowVersion
+from governance_desktop.store.types import utcnow
+
+FINAL_EXECUTION = frozenset(
+    {
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.REJECTED,
+        ExecutionStatus.CANCELLED,
+    }
+)
+FINAL_JOB = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+
+
+_DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {}
+
+
+def version_definition(session: Session, version_id: int) -> WorkflowDefinition:
+    """The parsed definition of a version, cached: versions are immutable once written."""
+    key = (str(session.get_bind().engine.url), version_id)
+    cached = _DEFINITIONS.get(key)
+    if cached is None:
+        version = session.get(WorkflowVersion, version_id)
+        assert version is not None, f"workflow version {version_id} is missing"
+        cached = parse_definition(version.definition)
+        if len(_DEFINITIONS) > 2048:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = cached
+    return cached
+
+
+def new_job(
+    session: Session,
+    kind: JobKind,
+    execution: WorkflowExecution,
+    step_index: int | None,
+    payload: dict[str, Any] | None = None,
+) -> QueuedJob:
+    now = utcnow()
+    job = Job(
+        kind=kind,
+        execution_id=execution.id,
+        step_index=step_index,
+        state=JobState.QUEUED,
+        attempts=0,
+        progress=0.0,
+        payload={"execution_id": execution.id, "step_index": step_index, **(payload or {})},
+        enqueued_at=now,
+        updated_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return QueuedJob(job.id, kind)
+
+
+def advance(session: Session, execution: WorkflowExecution) -> list[QueuedJob]:
+    """The current step is done: queue the next one, or complete the execution."""
+    now = utcnow()
+    execution.current_step += 1
+    execution.updated_at = now
+    if execution.current_step >= execution.step_count:
+        execution.status = ExecutionStatus.COMPLETED
+        execution.finished_at = now
+        return []
+    execution.status = ExecutionStatus.IN_PROGRESS
+    return [new_job(session, JobKind.EXECUTE_WORKFLOW_ACTION, execution, execution.current_step)]
+
+
+def finish(execution: WorkflowExecution, status: ExecutionStatus, error: str | None) -> None:
+    now = utcnow()
+    execution.status = status
+    execution.error = error
+    execution.finished_at = now
+    execution.updated_at = now

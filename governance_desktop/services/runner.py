@@ -1,0 +1,245 @@
+"""Running one job: claim it, do its step, record it, queue the next — one transaction.
+
+A duplicate or late message finds its job already final and changes nothing. Transient
+failures retry with exponential back-off and jitter; permanent ones fail the execution.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
+from governance_desktop.domain.errors import GovernanceError, TransientError
+from governance_desktop.services.actions import ActionEffects
+from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.services.progress import (
+    FINAL_EXECUTION,
+    FINAL_JOB,
+    advance,
+    finish,
+    version_definition,
+)
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import Job, Policy, WorkflowExecution, WorkflowStepRun
+from governance_desktop.store.types import utcnow
+
+log = logging.getLogger(__name__)
+# A message may arrive a little before its retry time (clock skew, scheduler tick).
+EARLY_TOLERANCE = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base_delay: float = 2.0
+    max_delay: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Exponential back-off with ±20% jitter so retries from many jobs spread out."""
+        raw = min(self.max_delay, self.base_delay * (2 ** max(0, attempt - 1)))
+        return float(raw * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    kind: str
+    state: JobState
+    execution_id: int | None
+    execution_status: str | None
+    error: str | None = None
+    duplicate: bool = False
+
+
+def _outcome(job: Job, execution: WorkflowExecution | None, duplicate: bool = False) -> JobOutcome:
+    return JobOutcome(
+        job.id,
+        job.kind,
+        JobState(job.state),
+        job.execution_id,
+        execution.status if execution else None,
+        job.error,
+        duplicate,
+    )
+
+
+class JobRunner:
+    def __init__(
+        self,
+        db: Database,
+        dispatcher: JobDispatcher,
+        effects: ActionEffects,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._db = db
+        self._dispatcher = dispatcher
+        self._effects = effects
+        self.retry = retry or RetryPolicy()
+
+    def run(self, job_id: int, worker_id: str = "") -> JobOutcome:
+        try:
+            with self._db.transaction() as session:
+                job = session.get(Job, job_id, with_for_update=True)
+                if job is None:
+                    log.warning("message for unknown job %s ignored", job_id)
+                    return JobOutcome(
+                        job_id, "", JobState.FAILED, None, None, "unknown job", duplicate=True
+                    )
+                execution = (
+                    session.get(WorkflowExecution, job.execution_id)
+                    if job.execution_id is not None
+                    else None
+                )
+                if not self._claimable(job):
+                    return _outcome(job, execution, duplicate=True)
+                assert execution is not None
+                self._perform(session, job, execution)
+                return _outcome(job, execution)
+        except (TransientError, OperationalError) as exc:
+            return self._retry_or_fail(job_id, f"{type(exc).__name__}: {exc}")
+        except GovernanceError as exc:
+            return self._fail(job_id, str(exc))
+        except Exception as exc:
+            log.exception("job %s failed unexpectedly", job_id)
+            return self._fail(
+                job_id, f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc()
+            )
+
+    @staticmethod
+    def _claimable(job: Job) -> bool:
+        if job.state in FINAL_JOB:
+            return False
+        if job.state == JobState.RETRYING and job.next_attempt_at is not None:
+            return job.next_attempt_at <= utcnow() + EARLY_TOLERANCE
+        return True
+
+    def _perform(self, session: Session, job: Job, execution: WorkflowExecution) -> None:
+        now = utcnow()
+        job.attempts += 1
+        job.started_at = job.started_at or now
+        jobs: list[QueuedJob] = []
+        if execution.status in FINAL_EXECUTION:
+            # The execution ended (cancelled, rejected…) after this job was queued.
+            job.state = JobState.CANCELLED
+            job.message = f"execution already {execution.status}"
+        elif job.kind == JobKind.EXECUTE_WORKFLOW:
+            jobs = self._start(execution)
+            job.message = "started"
+        else:
+            jobs = self._step(session, job, execution)
+        if job.state not in FINAL_JOB:
+            job.state = JobState.SUCCEEDED
+        job.progress = 1.0
+        job.error = None
+        job.finished_at = job.updated_at = now
+        job.lease_owner = None
+        dispatch_after_commit(session, jobs, self._dispatcher)
+
+    def _start(self, execution: WorkflowExecution) -> list[QueuedJob]:
+        execution.started_at = execution.started_at or utcnow()
+        execution.current_step = -1
+        session = Session.object_session(execution)
+        assert session is not None
+        return advance(session, execution)
+
+    def _step(self, session: Session, job: Job, execution: WorkflowExecution) -> list[QueuedJob]:
+        step = job.step_index
+        assert step is not None
+        if execution.current_step != step or execution.status != ExecutionStatus.IN_PROGRESS:
+            job.state = JobState.CANCELLED
+            job.message = f"stale: execution is at step {execution.current_step}"
+            return []
+        done = session.scalar(
+            select(WorkflowStepRun.id).where(
+                WorkflowStepRun.execution_id == execution.id, WorkflowStepRun.step_index == step
+            )
+        )
+        if done is not None:  # the effect already happened: never apply it twice
+            job.message = "step already done"
+            return []
+        defn = version_definition(session, execution.workflow_version_id)
+        action = defn.actions[step]
+        policy = session.get(Policy, execution.entity_id)
+        if policy is None:
+            raise GovernanceError(f"policy {execution.entity_id} no longer exists")
+        waits, result = self._effects.apply(session, execution, step, action, policy)
+        session.add(
+            WorkflowStepRun(
+                execution_id=execution.id,
+                step_index=step,
+                action_type=action.type,
+                status="waiting" if waits else "completed",
+                result=result,
+                created_at=utcnow(),
+            )
+        )
+        job.message = f"step {step + 1} of {execution.step_count}: {action.type}"
+        if waits:
+            execution.status = ExecutionStatus.AWAITING_APPROVAL
+            execution.updated_at = utcnow()
+            return []
+        return advance(session, execution)
+
+    def _retry_or_fail(self, job_id: int, error: str) -> JobOutcome:
+        with self._db.transaction() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None or job.state in FINAL_JOB:
+                return self._noop(job_id, job)
+            job.attempts += 1
+            if job.attempts >= self.retry.max_attempts:
+                log.warning("job %s gave up after %s attempts: %s", job_id, job.attempts, error)
+                return self._mark_failed(
+                    session, job, f"gave up after {job.attempts} attempts: {error}"
+                )
+            delay = self.retry.delay(job.attempts)
+            now = utcnow()
+            job.state = JobState.RETRYING
+            job.error = error
+            job.message = f"attempt {job.attempts} failed; retrying in {delay:.1f} s"
+            job.next_attempt_at = now + timedelta(seconds=delay)
+            job.lease_owner = None
+            job.updated_at = now
+            dispatch_after_commit(
+                session, [QueuedJob(job.id, JobKind(job.kind), delay)], self._dispatcher
+            )
+            execution = session.get(WorkflowExecution, job.execution_id)
+            return _outcome(job, execution)
+
+    def _fail(self, job_id: int, error: str, trace: str | None = None) -> JobOutcome:
+        with self._db.transaction() as session:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None or job.state in FINAL_JOB:
+                return self._noop(job_id, job)
+            job.attempts += 1
+            return self._mark_failed(
+                session, job, error if trace is None else f"{error}\n\n{trace}"
+            )
+
+    def _mark_failed(self, session: Session, job: Job, error: str) -> JobOutcome:
+        now = utcnow()
+        job.state = JobState.FAILED
+        job.error = error
+        job.message = error.splitlines()[0]
+        job.finished_at = job.updated_at = now
+        job.lease_owner = None
+        execution = session.get(WorkflowExecution, job.execution_id)
+        if execution is not None and execution.status not in FINAL_EXECUTION:
+            where = "start" if job.step_index is None else f"step {job.step_index + 1}"
+            finish(execution, ExecutionStatus.FAILED, f"{where}: {job.message}")
+        return _outcome(job, execution)
+
+    @staticmethod
+    def _noop(job_id: int, job: Job | None) -> JobOutcome:
+        if job is None:
+            return JobOutcome(job_id, "", JobState.FAILED, None, None, "unknown job", True)
+        return JobOutcome(
+            job.id, job.kind, JobState(job.state), job.execution_id, None, job.error, duplicate=True
+        )

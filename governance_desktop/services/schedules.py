@@ -1,0 +1,101 @@
+"""`on_schedule` workflows: each cron tick runs once, even across several worker processes.
+
+A tick missed while the app was closed runs once at the next check, not once per missed tick.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from governance_desktop.domain.conditions import evaluate
+from governance_desktop.domain.cron import parse_cron
+from governance_desktop.domain.definition import OnScheduleTrigger
+from governance_desktop.domain.enums import PolicyStatus, TriggerType
+from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.services.engine import WorkflowService, entity_facts
+from governance_desktop.services.progress import version_definition
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import Policy, Workflow, WorkflowVersion
+
+log = logging.getLogger(__name__)
+SCHEDULER_ACTOR = "scheduler"
+
+
+class ScheduleService:
+    def __init__(self, db: Database, workflows: WorkflowService, dispatcher: JobDispatcher) -> None:
+        self._db = db
+        self._workflows = workflows
+        self._dispatcher = dispatcher
+
+    def run_due(self, now: datetime) -> int:
+        """Start every schedule whose next tick has come; returns executions created."""
+        with self._db.reading() as session:
+            ids = list(
+                session.scalars(
+                    select(Workflow.id).where(
+                        Workflow.trigger_type == TriggerType.ON_SCHEDULE, Workflow.enabled.is_(True)
+                    )
+                )
+            )
+        return sum(self._run_one(workflow_id, now) for workflow_id in ids)
+
+    def _run_one(self, workflow_id: int, now: datetime) -> int:
+        with self._db.transaction() as session:
+            workflow = session.get(Workflow, workflow_id)
+            if workflow is None or not workflow.enabled:
+                return 0
+            version = session.scalars(
+                select(WorkflowVersion).where(
+                    WorkflowVersion.workflow_id == workflow.id,
+                    WorkflowVersion.version == workflow.current_version,
+                )
+            ).one()
+            defn = version_definition(session, version.id)
+            if not isinstance(defn.trigger, OnScheduleTrigger):
+                return 0
+            since = workflow.last_scheduled_at or version.created_at
+            tick = parse_cron(defn.trigger.cron).next_after(since)
+            if tick > now:
+                return 0
+            # Compare-and-set: of two workers checking at once, exactly one claims the tick.
+            claimed = session.execute(
+                update(Workflow)
+                .where(
+                    Workflow.id == workflow.id,
+                    Workflow.last_scheduled_at.is_(None)
+                    if workflow.last_scheduled_at is None
+                    else Workflow.last_scheduled_at == workflow.last_scheduled_at,
+                )
+                .values(last_scheduled_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if not getattr(claimed, "rowcount", 0):
+                return 0
+            data = {"scheduled_for": tick.isoformat()}
+            jobs: list[QueuedJob] = []
+            policies = session.scalars(
+                select(Policy).where(Policy.status != PolicyStatus.RETIRED).order_by(Policy.id)
+            )
+            for policy in policies:
+                facts = entity_facts(policy, {"status": policy.status, **data})
+                if not evaluate(defn.conditions, facts):
+                    continue
+                _execution, job = self._workflows.create_execution(
+                    session,
+                    workflow,
+                    version,
+                    defn,
+                    policy,
+                    TriggerType.ON_SCHEDULE,
+                    {"status": policy.status, **data},
+                    SCHEDULER_ACTOR,
+                    None,
+                )
+                if job is not None:
+                    jobs.append(job)
+            log.info("schedule %s (tick %s) started %s executions", workflow.name, tick, len(jobs))
+            dispatch_after_commit(session, jobs, self._dispatcher)
+            return len(jobs)

@@ -1,0 +1,116 @@
+"""Job rows as the queue sees them: running marks, interruptions, and what needs re-enqueueing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from governance_desktop.domain.enums import JobKind, JobState
+from governance_desktop.services.dispatch import QueuedJob
+from governance_desktop.services.dto import JobInfo
+from governance_desktop.services.queries import job_info, job_query
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import Job
+from governance_desktop.store.types import utcnow
+
+CLAIMABLE = (JobState.QUEUED, JobState.RETRYING, JobState.INTERRUPTED)
+
+
+class JobTracker:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool:
+        """For the monitor; correctness does not depend on it (the runner claims in its
+        own transaction). The lease tells the reconciler whether a live worker holds it."""
+        now = utcnow()
+        with self._db.transaction() as session:
+            result = session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state.in_(CLAIMABLE))
+                .values(
+                    state=JobState.RUNNING,
+                    lease_owner=lease_owner,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    started_at=now,
+                    updated_at=now,
+                )
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def mark_interrupted(self, job_id: int) -> None:
+        now = utcnow()
+        with self._db.transaction() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == JobState.RUNNING)
+                .values(
+                    state=JobState.INTERRUPTED,
+                    lease_owner=None,
+                    updated_at=now,
+                    message="interrupted by shutdown; will run again",
+                )
+            )
+
+    def recoverable(
+        self,
+        now: datetime,
+        grace_seconds: float,
+        owner_alive: Callable[[str], bool],
+        limit: int = 5000,
+    ) -> list[QueuedJob]:
+        """Jobs with no live worker: reset them to queued and return them for enqueueing."""
+        cutoff = now - timedelta(seconds=grace_seconds)
+        with self._db.transaction() as session:
+            rows = session.scalars(
+                select(Job)
+                .where(
+                    or_(
+                        and_(Job.state == JobState.QUEUED, Job.updated_at <= cutoff),
+                        and_(Job.state == JobState.RETRYING, Job.next_attempt_at <= cutoff),
+                        Job.state.in_((JobState.RUNNING, JobState.INTERRUPTED)),
+                    )
+                )
+                .order_by(Job.id)
+                .limit(limit)
+            )
+            found: list[QueuedJob] = []
+            for job in rows:
+                if job.state == JobState.RUNNING:
+                    expired = job.lease_expires_at is None or job.lease_expires_at <= now
+                    if not expired and job.lease_owner and owner_alive(job.lease_owner):
+                        continue
+                if job.state in (JobState.RUNNING, JobState.INTERRUPTED):
+                    job.state = JobState.QUEUED
+                    job.lease_owner = None
+                    job.message = "re-queued: its worker stopped"
+                job.updated_at = now
+                found.append(QueuedJob(job.id, JobKind(job.kind)))
+            return found
+
+    def has_due_work(self, horizon_seconds: float = 60.0) -> bool:
+        """Is any job queued or running, or retrying within the horizon? (`worker --burst`)"""
+        now = utcnow() + timedelta(seconds=horizon_seconds)
+        with self._db.reading() as session:
+            return (
+                session.scalar(
+                    select(Job.id)
+                    .where(
+                        or_(
+                            Job.state.in_(
+                                (JobState.QUEUED, JobState.RUNNING, JobState.INTERRUPTED)
+                            ),
+                            and_(Job.state == JobState.RETRYING, Job.next_attempt_at <= now),
+                        )
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+
+    def snapshot(self, job_id: int) -> JobInfo | None:
+        with self._db.reading() as session:
+            row = session.execute(job_query().where(Job.id == job_id)).first()
+            return job_info(*row) if row else None

@@ -1,0 +1,33 @@
+"""Engine fixtures: demo users, a workflow importer, and a deterministic drain of job rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from engine_helpers import ME
+
+from governance_desktop.app import AppContext
+from governance_desktop.services.runner import RetryPolicy
+from governance_desktop.services.workflows import DefinitionSource
+
+
+@pytest.fixture
+def eng(ctx: AppContext) -> AppContext:
+    """Users alice (officer), bob and carol (approvers), and POL-001 owned by alice."""
+    for name, role in (("alice", "officer"), ("bob", "approver"), ("carol", "approver")):
+        ctx.users.add(ME, name, name.title(), role)  # type: ignore[arg-type]
+    ctx.policies.add(ME, "POL-001", "Information Security Policy", owner="alice")
+    ctx.runner.retry = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
+    return ctx
+
+
+@pytest.fixture
+def install(eng: AppContext) -> Callable[..., None]:
+    def run(*definitions: dict[str, Any]) -> None:
+        eng.workflows.import_definitions(
+            ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
+        )
+
+    return run
