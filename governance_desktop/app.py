@@ -9,6 +9,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from governance_desktop.config import Settings
+from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
@@ -46,6 +47,7 @@ class AppContext:
     monitor: MonitorService
     tracker: JobTracker
     schedules: ScheduleService
+    queue: QueueRuntime | None = None
 
     @property
     def backups_dir(self) -> Path:
@@ -128,3 +130,19 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         tracker=JobTracker(db),
         schedules=ScheduleService(db, engine, dispatcher),
     )
+
+
+def attach_queue(
+    ctx: AppContext, *, workers: int | None = None, background_dispatch: bool = False
+) -> QueueRuntime:
+    """Open the queue, register the tasks, and let the services enqueue through it.
+
+    The consumer is not started: the window calls ``start()``; `worker` calls
+    ``run_worker()``; one-shot commands only enqueue. Call ``close()`` when done.
+    """
+    runtime = QueueRuntime.open(
+        ctx.settings, workers=workers, background_dispatch=background_dispatch
+    )
+    runtime.attach(runner=ctx.runner, tracker=ctx.tracker, schedules=ctx.schedules)
+    ctx.dispatcher.target = runtime.dispatcher
+    return runtime

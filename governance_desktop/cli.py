@@ -14,11 +14,13 @@ from pathlib import Path
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from governance_desktop import __version__
-from governance_desktop.app import AppContext, DataDirError, open_app
+from governance_desktop.app import AppContext, DataDirError, attach_queue, open_app
 from governance_desktop.command_parsers import add_commands
 from governance_desktop.commands import COMMANDS
 from governance_desktop.config import SettingsError, load_settings
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
 from governance_desktop.store.migrate import SchemaTooNewError
 
@@ -61,11 +63,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     args.actor = args.actor or os_username()
     context: AppContext | None = None
+    runtime: QueueRuntime | None = None
     try:
         settings = load_settings(data_dir=args.data_dir)
         context = open_app(settings)
+        runtime = attach_queue(context, workers=getattr(args, "workers", None))
+        context.queue = runtime
         return handler(context, args)
-    except (GovernanceError, SettingsError, DataDirError, SchemaTooNewError) as exc:
+    except (
+        GovernanceError,
+        SettingsError,
+        DataDirError,
+        SchemaTooNewError,
+        QueueConfigError,
+    ) as exc:
         return _fail(str(exc))
     except (OperationalError, DatabaseError) as exc:
         log.exception("database error in %s", command)
@@ -80,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("unexpected failure in %s", command)
         return _fail(f"unexpected failure ({type(exc).__name__}: {exc}); details in the log")
     finally:
+        if runtime is not None:
+            runtime.close()
         if context is not None:
             context.close()
 

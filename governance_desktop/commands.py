@@ -83,8 +83,10 @@ def gui(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @command("worker")
 def worker(ctx: AppContext, args: argparse.Namespace) -> int:
-    sys.stderr.write("error: the background worker is not available yet in this version\n")
-    return 1
+    assert ctx.queue is not None
+    if args.workers is not None and not 1 <= args.workers <= 32:
+        raise GovernanceError(f"--workers {args.workers}: use 1 to 32")
+    return ctx.queue.run_worker(burst=args.burst, has_due_work=ctx.tracker.has_due_work)
 
 
 @command("demo")

@@ -1,0 +1,60 @@
+"""What the queue side needs from services, as Protocols (services.runner/tracking/schedules
+implement them; tests use small fakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from governance_desktop.services.dispatch import QueuedJob
+
+
+class Outcome(Protocol):
+    """services.runner.JobOutcome."""
+
+    @property
+    def job_id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def execution_id(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def duplicate(self) -> bool: ...
+
+
+class Runner(Protocol):
+    """services.runner.JobRunner: claim and perform one job, idempotently."""
+
+    def run(self, job_id: int, worker_id: str) -> Outcome: ...
+
+
+class Tracker(Protocol):
+    """services.tracking.JobTracker: short transactions on Job rows for the queue side."""
+
+    def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool: ...
+    def mark_interrupted(self, job_id: int) -> None: ...
+    def recoverable(
+        self, now: datetime, grace_seconds: float, owner_alive: Callable[[str], bool]
+    ) -> list[QueuedJob]: ...
+
+
+class Schedules(Protocol):
+    """services.schedules.ScheduleService."""
+
+    def run_due(self, now: datetime) -> int: ...
+
+
+if TYPE_CHECKING:  # mypy proves the services conform to these Protocols
+    from governance_desktop.services.runner import JobRunner
+    from governance_desktop.services.schedules import ScheduleService
+    from governance_desktop.services.tracking import JobTracker
+
+    def _conforms(runner: JobRunner, tracker: JobTracker, schedules: ScheduleService) -> None:
+        _r: Runner = runner
+        _t: Tracker = tracker
+        _s: Schedules = schedules

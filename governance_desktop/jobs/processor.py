@@ -1,0 +1,50 @@
+"""WorkflowProcessor: the task bodies. Each runs one job through the services' runner."""
+
+from __future__ import annotations
+
+import logging
+
+from governance_desktop.jobs.bus import EventBus, JobEvent
+from governance_desktop.jobs.contracts import Outcome, Runner
+
+logger = logging.getLogger("governance_desktop.jobs")
+
+
+class WorkflowProcessor:
+    """Calls ``runner.run(job_id, worker_id)`` and publishes the outcome on the bus.
+
+    The runner owns the transaction, the idempotency check, retries (re-dispatch with a delay)
+    and dispatching the next job. An exception escaping it is a bug: it is re-raised so Huey
+    emits SIGNAL_ERROR, which ``tracking`` logs with its traceback and records on the job.
+    """
+
+    def __init__(self, runner: Runner, bus: EventBus, worker_id: str) -> None:
+        self.runner = runner
+        self.bus = bus
+        self.worker_id = worker_id
+
+    def handle_workflow_execution(self, job_id: int) -> Outcome:
+        """Start an execution (the runner queues its first action)."""
+        return self._run(job_id)
+
+    def handle_workflow_action(self, job_id: int) -> Outcome:
+        """Perform one step of an execution."""
+        return self._run(job_id)
+
+    def _run(self, job_id: int) -> Outcome:
+        outcome = self.runner.run(job_id, self.worker_id)
+        if outcome.duplicate:
+            logger.info(
+                "job %s: duplicate or late message, nothing done (state %s)", job_id, outcome.state
+            )
+            return outcome
+        self.bus.publish(
+            JobEvent(
+                job_id=outcome.job_id,
+                state=str(outcome.state),
+                kind=str(outcome.kind),
+                execution_id=outcome.execution_id,
+                error=outcome.error,
+            )
+        )
+        return outcome

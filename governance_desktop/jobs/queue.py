@@ -1,0 +1,136 @@
+"""The Huey instance: ``queue.db`` (its own SQLite file) by default, Redis in team mode.
+
+The queue is transport only; the Job table is the truth and the reconciler refills the queue.
+So the SQLite queue runs with ``synchronous=NORMAL`` (WAL: no corruption on power loss, at most
+the last few enqueues lost; about 4× the enqueue rate of FULL here), and a damaged file is
+moved aside and rebuilt rather than stopping the app.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import huey
+from huey.storage import SqliteStorage
+
+from governance_desktop.jobs.rejections import Rejections
+from governance_desktop.jobs.serializer import JsonSerializer
+
+logger = logging.getLogger("governance_desktop.jobs")
+
+QUEUE_NAME = "governance:policy"
+#: Seconds a queue statement waits on another process's lock before failing.
+BUSY_TIMEOUT = 10.0
+
+
+class QueueConfigError(Exception):
+    """The queue URL cannot be used; the message says why."""
+
+
+class QueueStorage(SqliteStorage):  # type: ignore[misc]
+    """Huey's SQLite storage with ``synchronous=NORMAL`` (Huey offers only FULL or OFF)."""
+
+    def _create_connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
+
+
+def make_huey(queue_url: str, rejections: Rejections | None = None) -> huey.Huey:
+    """A Huey for `queue_url`: a ``redis://``/``rediss://`` URL or a SQLite file path."""
+    serializer = JsonSerializer(rejections=rejections)
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        return _redis_huey(queue_url, serializer)
+    path = Path(queue_url.removeprefix("sqlite:///")).expanduser()
+    _prepare_file(path)
+    if not _is_healthy(path):
+        quarantine(path)
+        _prepare_file(path)
+    try:
+        return _sqlite_huey(path, serializer)
+    except sqlite3.DatabaseError as exc:
+        if not _is_damage(exc):
+            raise
+        logger.warning("queue file %s cannot be opened (%s); rebuilding it", path, exc)
+        quarantine(path)
+        _prepare_file(path)
+        return _sqlite_huey(path, serializer)
+
+
+def _sqlite_huey(path: Path, serializer: JsonSerializer) -> huey.Huey:
+    return huey.SqliteHuey(
+        QUEUE_NAME,
+        filename=str(path),
+        serializer=serializer,
+        results=False,
+        journal_mode="wal",
+        timeout=BUSY_TIMEOUT,
+        storage_class=QueueStorage,
+    )
+
+
+def _redis_huey(url: str, serializer: JsonSerializer) -> huey.Huey:
+    if importlib.util.find_spec("redis") is None:
+        raise QueueConfigError(
+            "the queue URL is a Redis URL but the 'redis' package is not installed "
+            "(pip install redis)"
+        )
+    return huey.RedisHuey(QUEUE_NAME, url=url, serializer=serializer, results=False)
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the folder (0700) and the file (0600) before SQLite does, with our modes."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if os.name == "posix":
+        os.chmod(path, 0o600)
+
+
+def _is_healthy(path: Path) -> bool:
+    """False if SQLite says the file is not a database or is malformed (quick_check)."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT)
+        rows: list[Any] = conn.execute("pragma quick_check").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if _is_damage(exc):
+            logger.warning("queue file %s is damaged: %s", path, exc)
+            return False
+        raise
+    finally:
+        if conn is not None:
+            conn.close()
+    if rows != [("ok",)]:
+        logger.warning("queue file %s failed its integrity check: %s", path, rows[:3])
+        return False
+    return True
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    if isinstance(exc, sqlite3.OperationalError):  # locked, busy, cannot open: not damage
+        return "malformed" in str(exc)
+    return True
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged queue file (and its -wal/-shm) aside as ``<name>.damaged-<time>``."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, Path(f"{target}{suffix}"))
+    logger.error(
+        "queue file %s was damaged; moved it to %s and started an empty queue "
+        "(the reconciler re-enqueues unfinished jobs from the database)",
+        path,
+        target,
+    )
+    return target
