@@ -21,6 +21,8 @@ def _cell(value: Any) -> str:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict | list):
+        return json.dumps(to_jsonable(value), ensure_ascii=False)
     text = str(to_jsonable(value))
     return text.replace("\n", " ")
 
