@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Any
 
 from governance_desktop.config import Settings
 from governance_desktop.jobs.engine import QueueRuntime
@@ -146,3 +147,23 @@ def attach_queue(
     runtime.attach(runner=ctx.runner, tracker=ctx.tracker, schedules=ctx.schedules)
     ctx.dispatcher.target = runtime.dispatcher
     return runtime
+
+
+def create_main_window(
+    data_dir: Path, *, embedded_worker: bool = True, actor: str | None = None
+) -> Any:
+    """Open `data_dir` and return a ready MainWindow (needs a QApplication).
+
+    Call ``window.shutdown()`` to stop its worker and close the data dir cleanly.
+    """
+    from governance_desktop.config import load_settings
+    from governance_desktop.ui.launch import build_window
+
+    ctx = open_app(load_settings(data_dir=data_dir))
+    runtime = attach_queue(ctx, background_dispatch=True)
+    try:
+        return build_window(ctx, runtime, actor or os_username(), embedded_worker=embedded_worker)
+    except BaseException:
+        runtime.close()
+        ctx.close()
+        raise

@@ -62,12 +62,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         getattr(args, "handler_name", command)
     ]
     args.actor = args.actor or os_username()
+    args.no_worker = getattr(args, "no_worker", False)
     context: AppContext | None = None
     runtime: QueueRuntime | None = None
     try:
         settings = load_settings(data_dir=args.data_dir)
         context = open_app(settings)
-        runtime = attach_queue(context, workers=getattr(args, "workers", None))
+        runtime = attach_queue(
+            context, workers=getattr(args, "workers", None), background_dispatch=command == "gui"
+        )
         context.queue = runtime
         return handler(context, args)
     except (

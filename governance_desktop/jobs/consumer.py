@@ -52,12 +52,22 @@ class WakeableWorker(Worker):  # type: ignore[misc]
     """A thread worker whose idle sleep ends early on `wake`, and which drops rejected
     messages without sleeping (the serializer already logged them)."""
 
-    def __init__(self, *args: Any, wake_event: threading.Event, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wake_event: threading.Event,
+        paused: threading.Event | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.wake_event = wake_event
+        self.paused = paused or threading.Event()
         self.busy = False
 
     def loop(self, now: datetime | None = None) -> None:
+        if self.paused.is_set():  # paused: take nothing new from the queue
+            self.stop_flag.wait(0.1)
+            return
         self.busy = True
         try:
             task, idle = self._dequeue()
@@ -109,6 +119,7 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
         **options: Any,
     ) -> None:
         self.waker = Waker()
+        self.paused = threading.Event()
         self._started = False
         super().__init__(
             queue,
@@ -129,6 +140,7 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
             backoff=self.backoff,
             max_tasks=self.max_tasks,
             wake_event=self.waker.new_event(),
+            paused=self.paused,
         )
 
     def _set_signal_handlers(self) -> None:
@@ -142,6 +154,18 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
     def wake(self) -> None:
         """Make idle workers poll the queue now (call after an enqueue commits)."""
         self.waker.wake()
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def pause(self) -> None:
+        """Finish what is running, take nothing new until `resume()`."""
+        self.paused.set()
+
+    def resume(self) -> None:
+        self.paused.clear()
+        self.wake()
 
     def busy(self) -> bool:
         """Whether any worker is dequeuing or executing a task right now."""

@@ -61,6 +61,7 @@ class QueueRuntime:
         self.consumer: EmbeddedConsumer | None = None
         self._disconnect: Callable[[], None] | None = None
         self._stopped_clean = True
+        self._closed = False
 
     @classmethod
     def open(
@@ -133,6 +134,9 @@ class QueueRuntime:
 
     def close(self) -> None:
         """Flush the dispatcher, disconnect tracking and close the queue's connection."""
+        if self._closed:
+            return
+        self._closed = True
         self.dispatcher.close()
         retire_worker_id(self.worker_id)
         if self._disconnect is not None:
@@ -140,6 +144,20 @@ class QueueRuntime:
             self._disconnect = None
         if self._stopped_clean:  # a thread still running a task may need the connection
             self.huey.storage.close()
+
+    @property
+    def started(self) -> bool:
+        return self.consumer is not None and self.consumer.started
+
+    @property
+    def paused(self) -> bool:
+        return self.consumer is not None and self.consumer.paused.is_set()
+
+    def pause(self) -> None:
+        self._require_consumer().pause()
+
+    def resume(self) -> None:
+        self._require_consumer().resume()
 
     def _wake(self) -> None:
         if self.consumer is not None:

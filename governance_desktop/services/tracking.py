@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from governance_desktop.domain.enums import JobKind, JobState
 from governance_desktop.services.dispatch import QueuedJob
@@ -108,6 +108,27 @@ class JobTracker:
                     .limit(1)
                 )
                 is not None
+            )
+
+    def queue_depth(self) -> int:
+        """Jobs waiting or running (what the status bar calls the queue)."""
+        with self._db.reading() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(Job)
+                    .where(
+                        Job.state.in_(
+                            (
+                                JobState.QUEUED,
+                                JobState.RUNNING,
+                                JobState.RETRYING,
+                                JobState.INTERRUPTED,
+                            )
+                        )
+                    )
+                )
+                or 0
             )
 
     def snapshot(self, job_id: int) -> JobInfo | None:

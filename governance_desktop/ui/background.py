@@ -1,0 +1,79 @@
+"""Run service calls off the GUI thread; results come back on it through a queued signal.
+
+Writes go through one thread (one writer at a time, like anki's collection ops); reads use a
+small pool. Callbacks always run on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from governance_desktop.domain.errors import GovernanceError
+
+log = logging.getLogger(__name__)
+Done = Callable[[Any], None]
+Failed = Callable[[str], None]
+
+
+class _Relay(QObject):
+    finished = Signal(object, object, object)  # callback, value, error text
+
+
+class _Job(QRunnable):
+    def __init__(
+        self, relay: _Relay, fn: Callable[[], Any], done: Done | None, failed: Failed | None
+    ) -> None:
+        super().__init__()
+        self._relay, self._fn, self._done, self._failed = relay, fn, done, failed
+
+    def run(self) -> None:
+        try:
+            value = self._fn()
+        except GovernanceError as exc:
+            self._relay.finished.emit(self._failed, None, str(exc))
+        except Exception as exc:  # shown as one line; the traceback goes to the log
+            log.exception("background call failed")
+            self._relay.finished.emit(
+                self._failed, None, f"unexpected failure ({type(exc).__name__}: {exc})"
+            )
+        else:
+            self._relay.finished.emit(self._done, value, None)
+
+
+class Background(QObject):
+    """`read(fn, done, failed)` and `write(fn, done, failed)`; both return at once."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._relay = _Relay(self)
+        self._relay.finished.connect(self._deliver)
+        self._reads = QThreadPool(self)
+        self._reads.setMaxThreadCount(2)
+        self._writes = QThreadPool(self)
+        self._writes.setMaxThreadCount(1)
+        self.on_error: Failed | None = None  # default for calls without `failed`
+
+    def read(
+        self, fn: Callable[[], Any], done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        self._reads.start(_Job(self._relay, fn, done, failed or self.on_error))
+
+    def write(
+        self, fn: Callable[[], Any], done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        self._writes.start(_Job(self._relay, fn, done, failed or self.on_error))
+
+    @Slot(object, object, object)
+    def _deliver(
+        self, callback: Callable[[Any], None] | None, value: Any, error: str | None
+    ) -> None:
+        if callback is not None:
+            callback(error if error is not None else value)
+
+    def wait(self, msecs: int = 10_000) -> bool:
+        """Block until all calls finished (shutdown and tests only)."""
+        return bool(self._reads.waitForDone(msecs) and self._writes.waitForDone(msecs))

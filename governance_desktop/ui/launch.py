@@ -1,0 +1,83 @@
+"""Building and running the window around an opened data dir and its queue."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from governance_desktop.app import AppContext
+from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.ui.background import Background
+from governance_desktop.ui.bridge import JobEventBridge
+from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+STOP_TIMEOUT_S = 5.0
+
+
+def build_window(
+    ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
+) -> MainWindow:
+    """A ready main window; `window.shutdown()` stops its worker and closes everything."""
+    if QApplication.instance() is None:
+        raise RuntimeError("create the QApplication first")
+    background = Background()
+    bridge = JobEventBridge(runtime.bus if runtime is not None else None)
+    if runtime is not None and embedded_worker:
+        runtime.start()
+    window = MainWindow(UiContext(ctx, runtime, actor, background, bridge))
+    done = False
+
+    def shutdown() -> None:
+        nonlocal done
+        if done:
+            return
+        done = True
+        window.close()
+        if runtime is not None and not runtime.stop(timeout=STOP_TIMEOUT_S):
+            log.warning("worker threads still busy after %.0f s", STOP_TIMEOUT_S)
+        background.wait()
+        bridge.close()
+        if runtime is not None:
+            runtime.close()
+        ctx.close()
+
+    window.shutdown = shutdown  # type: ignore[attr-defined]
+    return window
+
+
+def run_gui(
+    ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
+) -> int:
+    """The event loop. SIGINT/SIGTERM quit it cleanly; the worker stops after the loop."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Governance Desktop")
+    app.setOrganizationName("governance-desktop")
+    window = build_window(ctx, runtime, actor, embedded_worker=embedded_worker)
+    previous = _quit_on_signals(app.quit)
+    ticker = QTimer(interval=200)  # Python signal handlers only run when the loop yields
+    ticker.timeout.connect(lambda: None)
+    ticker.start()
+    window.show()
+    try:
+        return int(app.exec())
+    finally:
+        ticker.stop()
+        window.shutdown()  # type: ignore[attr-defined]
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _quit_on_signals(quit_app: Callable[[], None]) -> dict[int, object]:
+    previous: dict[int, object] = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.getsignal(signum)
+        signal.signal(signum, lambda *_: quit_app())
+    return previous

@@ -1,0 +1,179 @@
+"""The main window: navigation, pages, status bar, remembered geometry."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.pages import PAGES
+
+STATUS_REFRESH_MS = 1000
+
+
+def _load(path: str) -> type[QWidget]:
+    module_name, class_name = path.split(":")
+    cls: type[QWidget] = getattr(importlib.import_module(module_name), class_name)
+    return cls
+
+
+class MainWindow(QMainWindow):
+    """Pages are found by objectName (e.g. ``policiesPage``); see ui/pages/__init__.py."""
+
+    closed = Signal()
+
+    def __init__(self, ui: UiContext) -> None:
+        super().__init__()
+        self.ui = ui
+        self.setObjectName("MainWindow")
+        self.setAccessibleName("MainWindow")
+        self.setWindowTitle("Governance Desktop")
+        self.pages: dict[str, QWidget] = {}
+        self._shutdown_hook: Any = None
+        self.nav = QListWidget(objectName="navigation")
+        self.nav.setAccessibleName("navigation")
+        self.nav.setFixedWidth(180)
+        self.stack = QStackedWidget(objectName="pages")
+        for index, (name, title, path, shortcut) in enumerate(PAGES):
+            page = _load(path)(ui)
+            page.setObjectName(name)
+            page.setAccessibleName(name)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setToolTip(f"{title} ({shortcut})")
+            self.nav.addItem(item)
+            action = QAction(title, self, shortcut=QKeySequence(shortcut))
+            action.triggered.connect(lambda _=False, i=index: self.nav.setCurrentRow(i))
+            self.addAction(action)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.banner = self._demo_banner()
+        column.addWidget(self.banner)
+        row = QHBoxLayout()
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        column.addLayout(row, 1)
+        self.setCentralWidget(body)
+
+        self.worker_label = QLabel(objectName="workerStatus")
+        self.queue_label = QLabel(objectName="queueDepth")
+        self.user_label = QLabel(f"Signed in as {ui.actor}", objectName="currentUser")
+        for label in (self.worker_label, self.queue_label, self.user_label):
+            label.setAccessibleName(label.objectName())
+            self.statusBar().addPermanentWidget(label)
+        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+        self._timer = QTimer(self, interval=STATUS_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_status)
+        self._timer.start()
+        self.ui.background.on_error = self.show_error
+        self._restore()
+        self.refresh_status()
+        self._check_empty()
+
+    # --- status and messages -------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        """Errors are shown as one line in the window, never as a traceback."""
+        self.statusBar().showMessage(f"Error: {message}", 10_000)
+
+    def show_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 5_000)
+
+    def refresh_status(self) -> None:
+        runtime = self.ui.runtime
+        if runtime is None or runtime.consumer is None or not runtime.started:
+            self.worker_label.setText("Worker: separate process")
+        elif runtime.paused:
+            self.worker_label.setText(f"Worker: paused ({runtime.workers} workers)")
+        else:
+            self.worker_label.setText(f"Worker: running ({runtime.workers} workers)")
+
+        self.ui.background.read(
+            self.ui.app.tracker.queue_depth,
+            lambda n: self.queue_label.setText(f"Queue: {n}"),
+            lambda _err: None,
+        )
+
+    # --- first start -----------------------------------------------------------------------
+
+    def _demo_banner(self) -> QFrame:
+        frame = QFrame(objectName="demoBanner")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(frame)
+        row.addWidget(QLabel("This register is empty. Load the demo data to look around?"))
+        button = QPushButton("Load demo data", objectName="loadDemoButton")
+        button.setAccessibleName("loadDemoButton")
+        button.clicked.connect(self.load_demo)
+        row.addWidget(button)
+        frame.hide()
+        return frame
+
+    def _check_empty(self) -> None:
+        self.ui.background.read(
+            lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible
+        )
+
+    def load_demo(self) -> None:
+        from governance_desktop.commands import example_sources
+        from governance_desktop.services.demo import seed_demo
+
+        app = self.ui.app
+
+        def run() -> object:
+            return seed_demo(
+                self.ui.actor, app.users, app.policies, app.workflows, example_sources()
+            )
+
+        def done(_report: object) -> None:
+            self.banner.hide()
+            self.show_message("Demo data loaded")
+            for what in ("policies", "workflows", "approvals", "tasks", "jobs", "audit"):
+                self.ui.bridge.announce(what)
+
+        self.ui.background.write(run, done)
+
+    # --- geometry and closing --------------------------------------------------------------
+
+    def _settings(self) -> QSettings:
+        return QSettings("governance-desktop", "governance-desktop")
+
+    def _restore(self) -> None:
+        geometry = self._settings().value("main/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._settings().setValue("main/geometry", self.saveGeometry())
+        self._timer.stop()
+        self.closed.emit()
+        super().closeEvent(event)
+
+    def confirm(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
