@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -75,8 +76,8 @@ def run_gui(
             signal.signal(signum, handler)
 
 
-def _quit_on_signals(quit_app: Callable[[], None]) -> dict[int, object]:
-    previous: dict[int, object] = {}
+def _quit_on_signals(quit_app: Callable[[], None]) -> dict[int, Any]:
+    previous: dict[int, Any] = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         previous[signum] = signal.getsignal(signum)
         signal.signal(signum, lambda *_: quit_app())

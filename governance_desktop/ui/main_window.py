@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages import PAGES
+from governance_desktop.ui.widgets import named
 
 STATUS_REFRESH_MS = 1000
 
@@ -46,12 +47,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Governance Desktop")
         self.pages: dict[str, QWidget] = {}
         self._shutdown_hook: Any = None
-        self.nav = QListWidget(objectName="navigation")
-        self.nav.setAccessibleName("navigation")
+        self.nav = named(QListWidget(), "navigation")
         self.nav.setFixedWidth(180)
-        self.stack = QStackedWidget(objectName="pages")
+        self.stack = named(QStackedWidget(), "pages")
         for index, (name, title, path, shortcut) in enumerate(PAGES):
-            page = _load(path)(ui)
+            page = _load(path)(ui)  # type: ignore[call-arg, arg-type]
             page.setObjectName(name)
             page.setAccessibleName(name)
             self.pages[name] = page
@@ -77,13 +77,13 @@ class MainWindow(QMainWindow):
         column.addLayout(row, 1)
         self.setCentralWidget(body)
 
-        self.worker_label = QLabel(objectName="workerStatus")
-        self.queue_label = QLabel(objectName="queueDepth")
-        self.user_label = QLabel(f"Signed in as {ui.actor}", objectName="currentUser")
+        self.worker_label = named(QLabel(), "workerStatus")
+        self.queue_label = named(QLabel(), "queueDepth")
+        self.user_label = named(QLabel(f"Signed in as {ui.actor}"), "currentUser")
         for label in (self.worker_label, self.queue_label, self.user_label):
-            label.setAccessibleName(label.objectName())
             self.statusBar().addPermanentWidget(label)
-        quit_action = QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
         self._timer = QTimer(self, interval=STATUS_REFRESH_MS)
@@ -121,12 +121,11 @@ class MainWindow(QMainWindow):
     # --- first start -----------------------------------------------------------------------
 
     def _demo_banner(self) -> QFrame:
-        frame = QFrame(objectName="demoBanner")
+        frame = named(QFrame(), "demoBanner")
         frame.setFrameShape(QFrame.Shape.StyledPanel)
         row = QHBoxLayout(frame)
         row.addWidget(QLabel("This register is empty. Load the demo data to look around?"))
-        button = QPushButton("Load demo data", objectName="loadDemoButton")
-        button.setAccessibleName("loadDemoButton")
+        button = named(QPushButton("Load demo data"), "loadDemoButton")
         button.clicked.connect(self.load_demo)
         row.addWidget(button)
         frame.hide()
