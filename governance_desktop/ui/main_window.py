@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(180)
         self.stack = named(QStackedWidget(), "pages")
         for index, (name, title, path, shortcut) in enumerate(PAGES):
-            page = _load(path)(ui)  # type: ignore[call-arg, arg-type]
+            page = _load(path)(ui)  # type: ignore[arg-type]
             page.setObjectName(name)
             page.setAccessibleName(name)
             self.pages[name] = page
