@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -48,7 +48,12 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self._shutdown_hook: Any = None
         self.nav = named(QListWidget(), "navigation")
-        self.nav.setFixedWidth(180)
+        self.nav.setFixedWidth(190)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
+        self.nav.setSpacing(2)
+        nav_font = self.nav.font()
+        nav_font.setPointSizeF(nav_font.pointSizeF() * 1.1)
+        self.nav.setFont(nav_font)
         self.stack = named(QStackedWidget(), "pages")
         for index, (name, title, path, shortcut) in enumerate(PAGES):
             page = _load(path)(ui)  # type: ignore[arg-type]
@@ -56,8 +61,9 @@ class MainWindow(QMainWindow):
             page.setAccessibleName(name)
             self.pages[name] = page
             self.stack.addWidget(page)
-            item = QListWidgetItem(title)
+            item = QListWidgetItem(f"  {title}")
             item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setSizeHint(QSize(0, 34))
             item.setToolTip(f"{title} ({shortcut})")
             self.nav.addItem(item)
             action = QAction(title, self, shortcut=QKeySequence(shortcut))
