@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QStackedWidget,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -166,15 +167,27 @@ class MainWindow(QMainWindow):
     def _settings(self) -> QSettings:
         return QSettings("governance-desktop", "governance-desktop")
 
+    def _tables(self) -> list[QTableView]:
+        return [t for t in self.findChildren(QTableView) if t.objectName()]
+
     def _restore(self) -> None:
-        geometry = self._settings().value("main/geometry")
+        settings = self._settings()
+        geometry = settings.value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
             self.resize(1200, 760)
+        for table in self._tables():  # column widths and order, per table
+            state = settings.value(f"tables/{table.objectName()}")
+            if isinstance(state, QByteArray):
+                table.horizontalHeader().restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._settings().setValue("main/geometry", self.saveGeometry())
+        settings = self._settings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        for table in self._tables():
+            settings.setValue(f"tables/{table.objectName()}",
+                              table.horizontalHeader().saveState())
         self._timer.stop()
         self.closed.emit()
         super().closeEvent(event)
