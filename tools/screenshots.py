@@ -23,8 +23,14 @@ from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.users import os_username
 from governance_desktop.ui.pages import PAGES
 
-FILES = {"policiesPage": "policies", "workflowsPage": "workflows", "approvalsPage": "approvals",
-         "tasksPage": "tasks", "jobMonitorPage": "jobs", "auditPage": "audit"}
+FILES = {
+    "policiesPage": "policies",
+    "workflowsPage": "workflows",
+    "approvalsPage": "approvals",
+    "tasksPage": "tasks",
+    "jobMonitorPage": "jobs",
+    "auditPage": "audit",
+}
 
 
 def pump(seconds: float) -> None:

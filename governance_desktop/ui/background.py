@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from governance_desktop.domain.errors import GovernanceError
@@ -71,8 +72,12 @@ class Background(QObject):
     def _deliver(
         self, callback: Callable[[Any], None] | None, value: Any, error: str | None
     ) -> None:
-        if callback is not None:
-            callback(error if error is not None else value)
+        if callback is None:
+            return
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, QObject) and not shiboken6.isValid(owner):
+            return  # the widget that asked is gone (page closed before the result came)
+        callback(error if error is not None else value)
 
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until all calls finished (shutdown and tests only)."""

@@ -186,8 +186,7 @@ class MainWindow(QMainWindow):
         settings = self._settings()
         settings.setValue("main/geometry", self.saveGeometry())
         for table in self._tables():
-            settings.setValue(f"tables/{table.objectName()}",
-                              table.horizontalHeader().saveState())
+            settings.setValue(f"tables/{table.objectName()}", table.horizontalHeader().saveState())
         self._timer.stop()
         self.closed.emit()
         super().closeEvent(event)

@@ -1,14 +1,308 @@
-"""Placeholder while the page is being built (replaced by its owner)."""
+"""The approvals inbox: what waits for the current user, with the context to decide on it."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from html import escape
 
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.dto import ApprovalInfo
+from governance_desktop.services.inbox import ApprovalItem, InboxService
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.policies_calls import OwnedCalls
+from governance_desktop.ui.policies_details import fit_columns, record_table
+from governance_desktop.ui.policies_models import Column, RecordTableModel, show
+from governance_desktop.ui.widgets import named
+
+REFRESH_DELAY_MS = 300
+SHOWN = {"approvals", "policies"}
+Loaded = tuple[bool, list[ApprovalItem], list[ApprovalItem]]
+
+
+def _version(a: ApprovalItem) -> str:
+    if a.policy_version is None:
+        return ""
+    if a.policy_version != a.current_version:
+        return f"v{a.policy_version} (now v{a.current_version})"
+    return f"v{a.policy_version}"
+
+
+PENDING_COLUMNS: list[Column] = [
+    ("Policy", lambda a: f"{a.policy} — {a.policy_title}"),
+    ("What changed", lambda a: f"{a.change}, {_version(a)}"),
+    ("Asked by", lambda a: a.asked_by),
+    ("Approver", lambda a: a.approver),
+    ("Workflow", lambda a: a.workflow),
+    ("Step", lambda a: f"{a.step_title} ({a.step_index + 1} of {a.step_count})"),
+    ("Requested", lambda a: a.requested_at),
+    ("Due", lambda a: a.due_at),
+]
+ANSWERED_COLUMNS: list[Column] = [
+    ("Policy", lambda a: f"{a.policy} — {a.policy_title}"),
+    ("Answer", lambda a: a.status),
+    ("Comment", lambda a: a.comment),
+    ("Answered by", lambda a: a.responded_by),
+    ("When", lambda a: a.responded_at),
+    ("Approver", lambda a: a.approver),
+    ("Workflow", lambda a: f"{a.workflow}: {a.step_title}"),
+    ("Version", _version),
+]
 
 
 class ApprovalsPage(QWidget):
+    """Approve or reject the selected request; a rejection needs a comment."""
+
+    count_changed = Signal(int)  # pending approvals shown; for the navigation label
+    loaded = Signal()
+
     def __init__(self, ui: UiContext) -> None:
         super().__init__()
         self.ui = ui
-        QVBoxLayout(self).addWidget(QLabel("ApprovalsPage"))
+        self.calls = OwnedCalls(self, ui.background)
+        self.inbox = InboxService(ui.app.db, ui.app.audit)
+        self.is_admin = False
+        self._count = -1
+        self._loading = self._again = self._busy = False
+
+        self.scope = named(QLabel("Approvals waiting for you"), "approvalsScope")
+        font = self.scope.font()
+        font.setBold(True)
+        self.scope.setFont(font)
+        self.message = named(QLabel(), "approvalsMessage")
+        self.message.setWordWrap(True)
+
+        self.pending: RecordTableModel[ApprovalItem] = RecordTableModel(
+            PENDING_COLUMNS, lambda a: a.id, self, bold=lambda a: a.approver == ui.actor
+        )
+        self.table = record_table(self.pending, "approvalsTable")
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.context = named(QLabel(), "approvalDetails")
+        self.context.setWordWrap(True)
+        self.context.setTextFormat(Qt.TextFormat.RichText)
+        self.context.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.context.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.comment = named(QPlainTextEdit(), "approvalComment")
+        self.comment.setPlaceholderText("Comment (required to reject)")
+        self.comment.setTabChangesFocus(True)
+        self.comment.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
+        self.comment.textChanged.connect(self.error_clear)
+        self.error = named(QLabel(), "approvalError")
+        self.error.setWordWrap(True)
+        self.approve_button = named(QPushButton("Approve"), "approveButton")
+        self.approve_button.setToolTip("Approve the selected request (Ctrl+Return)")
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button = named(QPushButton("Reject…"), "rejectButton")
+        self.reject_button.setToolTip("Reject with the comment as the reason (Ctrl+Shift+Return)")
+        self.reject_button.clicked.connect(self.reject)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.approve_button)
+        buttons.addWidget(self.reject_button)
+        buttons.addStretch(1)
+        answer_row = QHBoxLayout()
+        answer_row.addWidget(self.comment, 1)
+        answer_row.addLayout(buttons)
+        answer = QVBoxLayout()
+        answer.addWidget(self.context)
+        answer.addLayout(answer_row)
+        answer.addWidget(self.error)
+        answer_box = QWidget()
+        answer_box.setLayout(answer)
+
+        self.answered: RecordTableModel[ApprovalItem] = RecordTableModel(
+            ANSWERED_COLUMNS, lambda a: a.id, self, status_column=1
+        )
+        self.answered_table = record_table(self.answered, "answeredApprovalsTable")
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        self.answered_label = named(QLabel("Answered"), "answeredApprovalsLabel")
+        self.answered_label.setFont(font)
+        lower_layout.addWidget(self.answered_label)
+        lower_layout.addWidget(self.answered_table)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(answer_box)
+        splitter.addWidget(lower)
+        splitter.setSizes([260, 180, 220])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.scope)
+        layout.addWidget(self.message)
+        layout.addWidget(splitter, 1)
+
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.approve, context=context)
+        QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.reject, context=context)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh, context=context)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh)
+        ui.bridge.changed.connect(self._on_changed)
+        ui.bridge.job_event.connect(self._on_job_event)
+        self._show_selected()
+        self.refresh()
+
+    # --- loading --------------------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        """Pending approvals on this page (0 until the first load)."""
+        return self.pending.rowCount()
+
+    def refresh(self) -> None:
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        inbox, actor = self.inbox, self.ui.actor
+
+        def load() -> Loaded:
+            admin = inbox.is_admin(actor)
+            who = None if admin else actor
+            return (
+                admin,
+                inbox.approvals(who, pending=True),
+                inbox.approvals(who, pending=False, limit=200),
+            )
+
+        self.calls.read(load, self._loaded, self._load_failed)
+
+    def _loaded(self, result: Loaded) -> None:
+        self._loading = False
+        self.is_admin, pending, answered = result
+        selected = self.selected()
+        self.scope.setText(
+            "Everyone's pending approvals — you are an admin and may answer any of them"
+            if self.is_admin
+            else "Approvals waiting for you"
+        )
+        if self.pending.set_rows(pending):
+            fit_columns(self.table, 240)
+            if selected is not None:
+                self.select(selected.id)
+        if self.answered.set_rows(answered):
+            fit_columns(self.answered_table, 300)
+        self.answered_label.setText(f"Answered ({len(answered)})")
+        if not pending:
+            self.context.setText("Nothing is waiting for an answer.")
+        self._show_selected()
+        if len(pending) != self._count:
+            self._count = len(pending)
+            self.count_changed.emit(self._count)
+        if self._again:
+            self._again = False
+            self.refresh()
+        self.loaded.emit()
+
+    def _load_failed(self, error: str) -> None:
+        self._loading = False
+        self.message.setText(f"Could not load the approvals: {error}")
+
+    # --- selection ------------------------------------------------------------------------
+
+    def selected(self) -> ApprovalItem | None:
+        index = self.table.selectionModel().currentIndex()
+        return self.pending.row(index.row()) if index.isValid() else None
+
+    def select(self, approval_id: int) -> bool:
+        row = self.pending.find(approval_id)
+        if row < 0:
+            return False
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.selectionModel().setCurrentIndex(self.pending.index(row, 0), flags)
+        return True
+
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self.error_clear()
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        item = self.selected()
+        enabled = item is not None and not self._busy
+        self.approve_button.setEnabled(enabled)
+        self.reject_button.setEnabled(enabled)
+        self.comment.setEnabled(item is not None)
+        if item is None:
+            if self.pending.rowCount():
+                self.context.setText("Select a request to see what it is about.")
+            return
+        due = show(item.due_at) or "no due date"
+        stale = (
+            f"<br><b>Note:</b> the policy changed since this was asked (now version "
+            f"{item.current_version}); it can no longer be approved as is."
+            if item.policy_version is not None and item.policy_version != item.current_version
+            else ""
+        )
+        self.context.setText(
+            f"<b>{escape(item.policy)} — {escape(item.policy_title)}</b> "
+            f"(now {escape(item.policy_status.replace('_', ' '))})<br>"
+            f"What changed: {escape(item.change)}, version {item.policy_version or '—'}<br>"
+            f"Asked by <b>{escape(item.asked_by)}</b> on {show(item.requested_at)}; due {due}<br>"
+            f"Workflow <i>{escape(item.workflow)}</i>, step {item.step_index + 1} of "
+            f"{item.step_count}: {escape(item.step_title)} ({escape(item.rule)} needed); "
+            f"addressed to {escape(item.approver)}{stale}"
+        )
+
+    # --- answering ------------------------------------------------------------------------
+
+    def error_clear(self) -> None:
+        self.error.clear()
+
+    def approve(self) -> None:
+        self._answer(approve=True)
+
+    def reject(self) -> None:
+        self._answer(approve=False)
+
+    def _answer(self, *, approve: bool) -> None:
+        item = self.selected()
+        if item is None or self._busy:
+            return
+        comment = self.comment.toPlainText().strip() or None
+        ui, approvals = self.ui, self.ui.app.approvals
+
+        def run() -> ApprovalInfo:
+            if approve:
+                return approvals.approve(item.id, ui.actor, comment)
+            return approvals.reject(item.id, ui.actor, comment)
+
+        def done(info: ApprovalInfo) -> None:
+            self._set_busy(False)
+            self.comment.clear()
+            self.message.setText(f"{info.status.capitalize()}: {item.policy} ({item.step_title}).")
+            ui.bridge.announce("approvals")
+            self.refresh()
+
+        def failed(error: str) -> None:
+            self._set_busy(False)
+            self.error.setText(f"Not {'approved' if approve else 'rejected'}: {error}")
+
+        self._set_busy(True)
+        self.calls.write(run, done, failed)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._show_selected()
+
+    # --- refresh triggers -----------------------------------------------------------------
+
+    def _on_changed(self, what: str) -> None:
+        if what in SHOWN and not self._timer.isActive():
+            self._timer.start()
+
+    def _on_job_event(self, _event: JobEvent) -> None:
+        if not self._timer.isActive():  # a workflow step may have asked for approvals
+            self._timer.start()

@@ -1,14 +1,225 @@
-"""Placeholder while the page is being built (replaced by its owner)."""
+"""Audit: the append-only, hash-chained trail, filtered, verified and exported for auditors."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.services.audit_pages import AuditFilter, AuditPages
+from governance_desktop.services.dto import AuditEventInfo, AuditVerification
+from governance_desktop.ui.audit_model import C_DETAILS, AuditModel
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.widgets import named
+
+COALESCE_MS = 400
+POLL_MS = 3000  # another process (CLI, worker) may append events too
+COLUMN_WIDTHS = (56, 72, 80, 190, 190, 0, 100)
 
 
 class AuditPage(QWidget):
+    """Newest events first, filtered by actor, action and entity; Verify walks the whole
+    chain off the GUI thread and names the first event that does not check out."""
+
     def __init__(self, ui: UiContext) -> None:
         super().__init__()
         self.ui = ui
-        QVBoxLayout(self).addWidget(QLabel("AuditPage"))
+        self.service = AuditPages(ui.app.db)
+        self.model = AuditModel(self.service, ui.background, self)
+        self.model.failed.connect(self.show_error)
+        self._polling = False
+        self._build()
+        self._filter_delay = QTimer(self, singleShot=True, interval=COALESCE_MS)
+        self._filter_delay.timeout.connect(self._apply_filter)
+        self._refresh = QTimer(self, singleShot=True, interval=COALESCE_MS)
+        self._refresh.timeout.connect(self._poll)
+        self._poller = QTimer(self, interval=POLL_MS)
+        self._poller.timeout.connect(self.schedule_refresh)
+        ui.bridge.changed.connect(self._on_changed)
+        self.model.reload()
+
+    def _build(self) -> None:
+        self.actor = self._filter_edit("auditFilterActor", "Actor")
+        self.action = self._filter_edit("auditFilterAction", "Action, e.g. policy.status")
+        self.entity = self._filter_edit("auditFilterEntity", "Entity, e.g. POL-003")
+        filters = QHBoxLayout()
+        for edit in (self.actor, self.action, self.entity):
+            filters.addWidget(edit, 1)
+
+        self.verify_button = named(QPushButton("Verify chain"), "verifyAuditButton")
+        self.verify_button.setToolTip(
+            "Check that no event was edited, deleted, inserted or reordered (Ctrl+Shift+V)"
+        )
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button = named(QPushButton("Export CSV…"), "exportAuditButton")
+        self.export_button.setToolTip("Write every event and the chain's head hash (Ctrl+E)")
+        self.export_button.clicked.connect(self._choose_export)
+        self.result = named(QLabel("Not verified yet."), "auditVerifyResult")
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result.setWordWrap(True)
+        actions = QHBoxLayout()
+        actions.addWidget(self.verify_button)
+        actions.addWidget(self.export_button)
+        actions.addWidget(self.result, 1)
+
+        self.table = named(QTableView(), "auditTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            if width:
+                self.table.setColumnWidth(column, width)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(C_DETAILS, QHeaderView.ResizeMode.Stretch)
+
+        self.message = named(QLabel(), "auditMessage")
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addLayout(actions)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.message)
+        for text, keys, slot in (
+            (
+                "Filter audit events",
+                QKeySequence(QKeySequence.StandardKey.Find),
+                self.actor.setFocus,
+            ),
+            (
+                "Reload audit events",
+                QKeySequence(QKeySequence.StandardKey.Refresh),
+                self.model.reload,
+            ),
+            ("Verify audit chain", QKeySequence("Ctrl+Shift+V"), self.verify),
+            ("Export audit CSV", QKeySequence("Ctrl+E"), self._choose_export),
+        ):
+            action = QAction(text, self, shortcut=keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    def _filter_edit(self, name: str, placeholder: str) -> QLineEdit:
+        edit = named(QLineEdit(), name)
+        edit.setPlaceholderText(placeholder)
+        edit.setClearButtonEnabled(True)
+        edit.textChanged.connect(lambda _text: self._filter_delay.start())
+        return edit
+
+    # --- visibility and live updates --------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._poller.start()
+        self.schedule_refresh()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        for timer in (self._poller, self._refresh, self._filter_delay):
+            timer.stop()
+        super().hideEvent(event)
+
+    def _on_changed(self, _what: str) -> None:
+        if self.isVisible():  # every change writes an audit event
+            self.schedule_refresh()
+
+    def schedule_refresh(self) -> None:
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _poll(self) -> None:
+        """Events are only ever appended: read those after the newest one shown."""
+        if self._polling or self.model.loading:
+            return
+        self._polling = True
+        service, after, generation = self.service, self.model.newest_id(), self.model.generation
+
+        def done(events: list[AuditEventInfo]) -> None:
+            self._polling = False
+            if generation == self.model.generation:
+                if len(events) >= 1000:
+                    self.model.reload()
+                else:
+                    self.model.apply_rows(events)
+
+        def failed(message: str) -> None:
+            self._polling = False
+            self.show_error(message)
+
+        self.ui.background.read(lambda: service.newer(after), done, failed)
+
+    def _apply_filter(self) -> None:
+        self.model.set_filter(
+            AuditFilter(self.actor.text(), self.action.text(), self.entity.text())
+        )
+
+    # --- verify and export ------------------------------------------------------------------
+
+    def verify(self) -> None:
+        self.verify_button.setEnabled(False)
+        self.result.setText("Verifying the audit chain…")
+        self.ui.background.read(
+            self.ui.app.audit.verify, self._show_verification, self._verify_failed
+        )
+
+    def _show_verification(self, result: AuditVerification) -> None:
+        self.verify_button.setEnabled(True)
+        if result.ok:
+            self.result.setText(
+                f"✔ Chain intact: {result.events:,} events, head hash {result.head_hash[:16]}…"
+            )
+            self.result.setToolTip(f"Head hash: {result.head_hash}")
+        else:
+            self.result.setText(f"✘ Event {result.first_bad_id}: {result.problem}")
+            self.result.setToolTip(
+                f"{result.events:,} events checked; the chain breaks at event "
+                f"{result.first_bad_id}. Everything after it cannot be trusted."
+            )
+
+    def _verify_failed(self, message: str) -> None:
+        self.verify_button.setEnabled(True)
+        self.result.setText(f"⚠ Could not verify: {message}")
+
+    def _choose_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export audit trail", str(Path.home() / "audit.csv"), "CSV files (*.csv)"
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Export off the GUI thread; the result names the file and the chain's state."""
+        self.export_button.setEnabled(False)
+        self.message.setText(f"Exporting to {path}…")
+        audit = self.ui.app.audit
+
+        def done(result: AuditVerification) -> None:
+            self.export_button.setEnabled(True)
+            state = "chain intact" if result.ok else f"chain broken at event {result.first_bad_id}"
+            self.message.setText(f"Exported {result.events:,} events to {path} ({state})")
+
+        def failed(message: str) -> None:
+            self.export_button.setEnabled(True)
+            self.show_error(message)
+
+        self.ui.background.read(lambda: audit.export_csv(path), done, failed)
+
+    def show_error(self, message: str) -> None:
+        self.message.setText(f"⚠ {message}")

@@ -1,14 +1,431 @@
-"""Placeholder while the page is being built (replaced by its owner)."""
+"""Job monitor: what ran, what waits, what failed and why — retry, cancel, pause, throughput."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.dto import JobInfo
+from governance_desktop.services.job_pages import BulkRetryResult, JobDetail, JobFilter, JobPages
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.jobs_chart import JobsChart
+from governance_desktop.ui.jobs_details import JobDetailsView
+from governance_desktop.ui.jobs_model import STATE_NAMES, JobsModel
+from governance_desktop.ui.jobs_status import counts_html, rejections_text
+from governance_desktop.ui.jobs_table import make_jobs_table
+from governance_desktop.ui.widgets import named
+
+COALESCE_MS = 300
+POLL_EXTERNAL_MS = 1000  # the worker is another process: the table is the only news
+POLL_EMBEDDED_MS = 5000  # events drive updates; this only catches other writers
+HISTORY_MS = 5000
+COUNTS_EVERY_S = 1.5
+FINAL = frozenset({"succeeded", "failed", "cancelled"})
+
+
+class _Progress(QObject):
+    step = Signal(int, int)  # emitted from the writer thread, delivered on the GUI thread
 
 
 class JobMonitorPage(QWidget):
+    """A live, lazily paged table of jobs with counts, search, details and the worker's
+    controls. Engine events (or, with a separate worker, a watermark poll) patch rows."""
+
     def __init__(self, ui: UiContext) -> None:
         super().__init__()
         self.ui = ui
-        QVBoxLayout(self).addWidget(QLabel("JobMonitorPage"))
+        self.service = JobPages(ui.app.db, ui.app.audit)
+        self.model = JobsModel(self.service, ui.background, self)
+        self.model.failed.connect(self.show_error)
+        self.model.reloaded.connect(self._after_reload)
+        self._polling = False
+        self._again = False
+        self._counts_at = 0.0
+        self._counts: dict[str, int] = {}
+        self._progress = _Progress(self)
+        self._progress.step.connect(self._bulk_step)
+        self._build()
+        self._refresh = QTimer(self, singleShot=True, interval=COALESCE_MS)
+        self._refresh.timeout.connect(self._poll)
+        self._poller = QTimer(
+            self, interval=POLL_EMBEDDED_MS if self.embedded else POLL_EXTERNAL_MS
+        )
+        self._poller.timeout.connect(self.schedule_refresh)
+        self._history = QTimer(self, interval=HISTORY_MS)
+        self._history.timeout.connect(self._load_history)
+        # Counts are read at most every COUNTS_EVERY_S; a skipped read is made up later.
+        self._counts_due = QTimer(self, singleShot=True, interval=int(COUNTS_EVERY_S * 1000))
+        self._counts_due.timeout.connect(self.schedule_refresh)
+        self._search_delay = QTimer(self, singleShot=True, interval=COALESCE_MS)
+        self._search_delay.timeout.connect(self._apply_filter)
+        ui.bridge.job_event.connect(self._on_job_event)
+        ui.bridge.changed.connect(self._on_changed)
+        self.model.reload()
+
+    @property
+    def embedded(self) -> bool:
+        runtime = self.ui.runtime
+        return runtime is not None and runtime.consumer is not None and runtime.started
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.state_filter = named(QComboBox(), "jobStateFilter")
+        self.state_filter.addItem("All states", None)
+        for state, name in STATE_NAMES.items():
+            self.state_filter.addItem(name, state)
+        self.state_filter.currentIndexChanged.connect(self._apply_filter)
+        self.search = named(QLineEdit(), "jobSearch")
+        self.search.setPlaceholderText("Search by job id, workflow or policy  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _text: self._search_delay.start())
+        self.counts = named(QLabel(), "jobStateCounts")
+        self.counts.setTextFormat(Qt.TextFormat.RichText)
+        top = QHBoxLayout()
+        top.addWidget(self.state_filter)
+        top.addWidget(self.search, 1)
+        top.addSpacing(12)
+        top.addWidget(self.counts)
+
+        self.retry_button = self._button(
+            "Retry job", "retryJobButton", "Ctrl+R", self.retry_selected
+        )
+        self.cancel_button = self._button(
+            "Cancel job", "cancelJobButton", "Del", self.cancel_selected
+        )
+        self.retry_all_button = self._button(
+            "Retry all failed", "retryAllFailedButton", "Ctrl+Shift+R", self.retry_all_failed
+        )
+        self.pause_button = self._button(
+            "Pause worker", "pauseWorkerButton", "Ctrl+P", self.toggle_pause
+        )
+        self.bulk_progress = named(QProgressBar(), "bulkRetryProgress")
+        self.bulk_progress.setMaximumWidth(200)
+        self.bulk_progress.hide()
+        actions = QHBoxLayout()
+        for button in (self.retry_button, self.cancel_button, self.retry_all_button):
+            actions.addWidget(button)
+        actions.addWidget(self.bulk_progress)
+        actions.addStretch(1)
+        actions.addWidget(self.pause_button)
+
+        self.table = make_jobs_table(self.model)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current)
+
+        self.details = JobDetailsView()
+        self.chart = JobsChart()
+        bottom = named(QSplitter(Qt.Orientation.Horizontal), "jobsBottomSplitter")
+        bottom.addWidget(self.details)
+        bottom.addWidget(self.chart)
+        bottom.setSizes([600, 400])
+        split = named(QSplitter(Qt.Orientation.Vertical), "jobsSplitter")
+        split.addWidget(self.table)
+        split.addWidget(bottom)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        self.message = named(QLabel(), "jobMessage")
+        self.message.setWordWrap(True)
+        self.rejected = named(QLabel(), "rejectedMessages")
+        footer = QHBoxLayout()
+        footer.addWidget(self.message, 1)
+        footer.addWidget(self.rejected)
+
+        page = QVBoxLayout(self)
+        page.addLayout(top)
+        page.addLayout(actions)
+        page.addWidget(split, 1)
+        page.addLayout(footer)
+        find = QAction("Search jobs", self, shortcut=QKeySequence(QKeySequence.StandardKey.Find))
+        find.triggered.connect(lambda: self.search.setFocus())
+        reload = QAction(
+            "Reload jobs", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh)
+        )
+        reload.triggered.connect(self.model.reload)
+        for action in (find, reload):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self._update_pause()
+        self._update_rejections()
+        self._update_buttons()
+
+    def _button(self, text: str, name: str, shortcut: str, slot: Any) -> QPushButton:
+        button = named(QPushButton(text), name)
+        button.setToolTip(f"{text} ({shortcut})")
+        button.clicked.connect(slot)
+        action = QAction(text, self, shortcut=QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        def trigger() -> None:
+            if button.isEnabled():
+                button.click()
+
+        action.triggered.connect(trigger)
+        self.addAction(action)
+        return button
+
+    # --- visibility: timers run only while the page is shown --------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._poller.start()
+        self._history.start()
+        self.schedule_refresh()
+        self._load_history()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        for timer in (
+            self._poller,
+            self._history,
+            self._refresh,
+            self._counts_due,
+            self._search_delay,
+        ):
+            timer.stop()
+        super().hideEvent(event)
+
+    # --- live updates -----------------------------------------------------------------------
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.state in FINAL:
+            self.chart.add_finished(event.at)
+        if self.isVisible():
+            self.schedule_refresh()
+
+    def _on_changed(self, what: str) -> None:
+        if what == "jobs" and self.isVisible():
+            self.schedule_refresh()
+
+    def schedule_refresh(self) -> None:
+        """Coalesce: one read of what changed per COALESCE_MS, however many events came."""
+        if not self._refresh.isActive():
+            self._refresh.start()
+
+    def _poll(self) -> None:
+        if self._polling or self.model.loading:
+            self._again = True
+            return
+        self._polling = True
+        generation, watermark = self.model.generation, self.model.snapshot_extra
+        with_counts = time.monotonic() - self._counts_at >= COUNTS_EVERY_S
+        if not with_counts and not self._counts_due.isActive():
+            self._counts_due.start()
+        service = self.service
+
+        def run() -> tuple[Any, dict[str, int] | None]:
+            return service.changed_since(watermark), service.counts() if with_counts else None
+
+        self.ui.background.read(
+            run, lambda result: self._polled(generation, result), self._poll_failed
+        )
+
+    def _polled(self, generation: int, result: tuple[Any, dict[str, int] | None]) -> None:
+        self._polling = False
+        changes, counts = result
+        if generation == self.model.generation and not self.model.loading:
+            if changes.complete:
+                self.model.apply_rows([row for row in reversed(changes.rows)])
+                self.model.snapshot_extra = changes.watermark
+            else:
+                self.model.reload()
+            if self.details.job_id in {row.id for row in changes.rows}:
+                self._load_detail(self.details.job_id)
+        if counts is not None:
+            self._counts_at = time.monotonic()
+            self._show_counts(counts)
+        self._update_pause()
+        self._update_rejections()
+        self._update_buttons()
+        if self._again:
+            self._again = False
+            self.schedule_refresh()
+
+    def _poll_failed(self, message: str) -> None:
+        self._polling = False
+        self.show_error(message)
+
+    def _after_reload(self) -> None:
+        self._counts_at = 0.0
+        self._update_buttons()
+        if self._again:
+            self._again = False
+            self.schedule_refresh()
+
+    def _load_history(self) -> None:
+        service, window = self.service, self.chart.window_seconds
+
+        def run() -> tuple[list[datetime], float]:
+            now = time.time()
+            return service.finished_since(datetime.now(UTC) - timedelta(seconds=window)), now
+
+        self.ui.background.read(run, lambda r: self.chart.set_history(*r), lambda _e: None)
+
+    # --- filter, counts, selection ----------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        self.model.set_filter(JobFilter(self.state_filter.currentData(), self.search.text()))
+
+    def _show_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self.counts.setText(counts_html(counts))
+        self.counts.setToolTip(f"{sum(counts.values()):,} jobs in all")
+
+    def selected_job(self) -> JobInfo | None:
+        index = self.table.currentIndex()
+        return self.model.row_item(index.row()) if index.isValid() else None
+
+    def select_job(self, job_id: int) -> bool:
+        """Select the row of a loaded job; False if it is not loaded (or filtered out)."""
+        for row in range(min(self.model.rowCount(), 2000)):
+            item = self.model.row_item(row)
+            if item is not None and item.id == job_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        job = self.model.row_item(current.row()) if current.isValid() else None
+        self._update_buttons()
+        if job is None:
+            self.details.show_detail(None)
+        else:
+            self._load_detail(job.id)
+
+    def _load_detail(self, job_id: int | None) -> None:
+        if job_id is None:
+            return
+        service = self.service
+        self.ui.background.read(lambda: service.detail(job_id), self._show_detail, self.show_error)
+
+    def _show_detail(self, detail: JobDetail) -> None:
+        selected = self.selected_job()
+        if selected is not None and selected.id == detail.job.id:
+            self.details.show_detail(detail)
+
+    def _update_buttons(self) -> None:
+        job = self.selected_job()
+        self.retry_button.setEnabled(job is not None and job.state == "failed")
+        self.cancel_button.setEnabled(job is not None and job.state in ("queued", "retrying"))
+        failed = self._counts.get("failed", 0)
+        busy = not self.bulk_progress.isHidden()
+        self.retry_all_button.setEnabled(failed > 0 and not busy)
+        self.retry_all_button.setText(
+            f"Retry all failed ({failed})" if failed else "Retry all failed"
+        )
+
+    def _update_pause(self) -> None:
+        runtime = self.ui.runtime
+        if not self.embedded or runtime is None:
+            self.pause_button.setEnabled(False)
+            self.pause_button.setText("Pause worker")
+            self.pause_button.setToolTip(
+                "The worker runs in another process; pause or stop it there."
+            )
+            return
+        self.pause_button.setEnabled(True)
+        self.pause_button.setText("Resume worker" if runtime.paused else "Pause worker")
+        self.pause_button.setToolTip(
+            ("Resume" if runtime.paused else "Pause")
+            + " taking new jobs from the queue (Ctrl+P); running jobs finish"
+        )
+
+    def _update_rejections(self) -> None:
+        runtime = self.ui.runtime
+        text, tooltip = rejections_text(runtime.rejections if runtime is not None else None)
+        self.rejected.setText(text)
+        self.rejected.setToolTip(tooltip)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    def show_error(self, message: str) -> None:
+        self.message.setText(f"⚠ {message}")
+
+    def show_message(self, message: str) -> None:
+        self.message.setText(message)
+
+    def _done(self, text: str) -> Any:
+        def done(_result: object) -> None:
+            self.show_message(text)
+            self.ui.bridge.announce("jobs")
+            self.schedule_refresh()
+
+        return done
+
+    def retry_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or job.state != "failed":
+            return
+        monitor, actor, job_id = self.ui.app.monitor, self.ui.actor, job.id
+        self.ui.background.write(
+            lambda: monitor.retry_job(job_id, actor),
+            self._done(f"Job {job_id} retried"),
+            self.show_error,
+        )
+
+    def cancel_selected(self) -> None:
+        job = self.selected_job()
+        if job is None or job.state not in ("queued", "retrying"):
+            return
+        service, actor, job_id = self.service, self.ui.actor, job.id
+        self.ui.background.write(
+            lambda: service.cancel_job(job_id, actor),
+            self._done(f"Job {job_id} cancelled"),
+            self.show_error,
+        )
+
+    def retry_all_failed(self) -> None:
+        service, monitor, actor = self.service, self.ui.app.monitor, self.ui.actor
+        self.bulk_progress.setRange(0, 0)
+        self.bulk_progress.show()
+        self.retry_all_button.setEnabled(False)
+        self.show_message("Retrying failed jobs…")
+        step = self._progress.step.emit
+
+        def done(result: BulkRetryResult) -> None:
+            self.bulk_progress.hide()
+            skipped = (
+                f"; {len(result.skipped)} skipped ({result.skipped[0]})" if result.skipped else ""
+            )
+            self._done(f"Retried {result.retried} failed jobs{skipped}")(result)
+
+        def failed(message: str) -> None:
+            self.bulk_progress.hide()
+            self.show_error(message)
+            self._update_buttons()
+
+        self.ui.background.write(
+            lambda: service.retry_failed(actor, monitor.retry_job, step), done, failed
+        )
+
+    def _bulk_step(self, done: int, total: int) -> None:
+        self.bulk_progress.setRange(0, total)
+        self.bulk_progress.setValue(done)
+        self.bulk_progress.setFormat(f"{done} of {total}")
+
+    def toggle_pause(self) -> None:
+        runtime = self.ui.runtime
+        if runtime is None or not self.embedded:
+            return
+        if runtime.paused:
+            runtime.resume()
+            self.show_message("Worker resumed")
+        else:
+            runtime.pause()
+            self.show_message("Worker paused: queued jobs wait until you resume it")
+        self._update_pause()

@@ -1,14 +1,300 @@
-"""Placeholder while the page is being built (replaced by its owner)."""
+"""Tasks and notifications of the current user (or everyone's), with desktop notifications."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from datetime import date
+from typing import Any
 
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.domain.enums import TaskStatus
+from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.dto import NotificationInfo, TaskInfo
+from governance_desktop.services.inbox import InboxService
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.policies_calls import OwnedCalls
+from governance_desktop.ui.policies_details import fit_columns, record_table
+from governance_desktop.ui.policies_models import Column, RecordTableModel
+from governance_desktop.ui.tray import TrayNotifier
+from governance_desktop.ui.widgets import named
+
+REFRESH_DELAY_MS = 300
+SHOWN = {"tasks", "notifications"}
+Loaded = tuple[list[TaskInfo], list[NotificationInfo]]
+
+
+def _overdue(t: TaskInfo) -> bool:
+    return t.status == TaskStatus.OPEN and t.due_date is not None and t.due_date <= date.today()
+
+
+TASK_COLUMNS: list[Column] = [
+    ("Task", lambda t: t.title),
+    ("Policy", lambda t: t.entity),
+    ("Assignee", lambda t: t.assignee),
+    ("Status", lambda t: t.status),
+    ("Due", lambda t: t.due_date),
+    ("Created", lambda t: t.created_at),
+]
+NOTE_COLUMNS: list[Column] = [
+    ("Notification", lambda n: n.title),
+    ("Policy", lambda n: n.entity),
+    ("For", lambda n: n.user),
+    ("Received", lambda n: n.created_at),
+    ("Read", lambda n: n.read_at),
+]
 
 
 class TasksPage(QWidget):
+    """Mark tasks done and notifications read; new notifications also reach the tray."""
+
+    loaded = Signal()
+
     def __init__(self, ui: UiContext) -> None:
         super().__init__()
         self.ui = ui
-        QVBoxLayout(self).addWidget(QLabel("TasksPage"))
+        self.calls = OwnedCalls(self, ui.background)
+        self.inbox = InboxService(ui.app.db, ui.app.audit)
+        self.tray = TrayNotifier(self)
+        self._seen_note: int | None = None  # highest notification id already announced
+        self._loading = self._again = False
+
+        self.show_all = named(QCheckBox("Show everyone's"), "showAllUsers")
+        self.show_all.setToolTip("Show the tasks and notifications of all users")
+        self.show_all.toggled.connect(self.refresh)
+        self.show_done = named(QCheckBox("Show done tasks"), "showDoneTasks")
+        self.show_done.setChecked(True)
+        self.show_done.toggled.connect(self.refresh)
+        self.message = named(QLabel(), "tasksMessage")
+        self.message.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.show_all)
+        top.addWidget(self.show_done)
+        top.addWidget(self.message, 1)
+
+        self.tasks: RecordTableModel[TaskInfo] = RecordTableModel(
+            TASK_COLUMNS, lambda t: t.id, self, bold=_overdue, status_column=3
+        )
+        self.tasks_table = record_table(self.tasks, "tasksTable")
+        self.tasks_table.selectionModel().currentRowChanged.connect(self._task_selected)
+        self.tasks_label = named(QLabel("Tasks"), "tasksLabel")
+        self.task_details = named(QLabel(), "taskDetails")
+        self.task_details.setWordWrap(True)
+        self.task_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.done_button = named(QPushButton("Mark done"), "markTaskDoneButton")
+        self.done_button.setToolTip("Mark the selected task done (Ctrl+D)")
+        self.done_button.clicked.connect(self.mark_done)
+
+        self.notes: RecordTableModel[NotificationInfo] = RecordTableModel(
+            NOTE_COLUMNS, lambda n: n.id, self, bold=lambda n: n.read_at is None
+        )
+        self.notes_table = record_table(self.notes, "notificationsTable")
+        self.notes_table.selectionModel().currentRowChanged.connect(self._note_selected)
+        self.notes_label = named(QLabel("Notifications"), "notificationsLabel")
+        self.note_details = named(QLabel(), "notificationDetails")
+        self.note_details.setWordWrap(True)
+        self.note_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.read_button = named(QPushButton("Mark read"), "markReadButton")
+        self.read_button.setToolTip("Mark the selected notification read (Ctrl+R)")
+        self.read_button.clicked.connect(self.mark_read)
+        self.all_read_button = named(QPushButton("Mark all read"), "markAllReadButton")
+        self.all_read_button.clicked.connect(self.mark_all_read)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        tasks_box = self._section(
+            self.tasks_label, self.tasks_table, self.task_details, [self.done_button]
+        )
+        notes_box = self._section(
+            self.notes_label,
+            self.notes_table,
+            self.note_details,
+            [self.read_button, self.all_read_button],
+        )
+        splitter.addWidget(tasks_box)
+        splitter.addWidget(notes_box)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence("Ctrl+D"), self, self.mark_done, context=context)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.mark_read, context=context)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh, context=context)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.refresh)
+        ui.bridge.changed.connect(self._on_changed)
+        ui.bridge.job_event.connect(self._on_job_event)
+        self._update_buttons()
+        self.refresh()
+
+    @staticmethod
+    def _section(
+        label: QLabel, table: QTableView, details: QLabel, buttons: list[QPushButton]
+    ) -> QWidget:
+        font = label.font()
+        font.setBold(True)
+        label.setFont(font)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(label)
+        column.addWidget(table, 1)
+        row = QHBoxLayout()
+        row.addWidget(details, 1)
+        for button in buttons:
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(row)
+        return box
+
+    # --- loading --------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        inbox = self.inbox
+        who = None if self.show_all.isChecked() else self.ui.actor
+        with_done = self.show_done.isChecked()
+
+        def load() -> Loaded:
+            tasks = inbox.tasks(who)
+            if not with_done:
+                tasks = [t for t in tasks if t.status != TaskStatus.DONE]
+            return tasks, inbox.notifications(who)
+
+        self.calls.read(load, self._loaded, self._load_failed)
+
+    def _loaded(self, result: Loaded) -> None:
+        self._loading = False
+        tasks, notes = result
+        self._replace(self.tasks, self.tasks_table, tasks)
+        self._replace(self.notes, self.notes_table, notes)
+        open_tasks = sum(t.status == TaskStatus.OPEN for t in tasks)
+        unread = sum(n.read_at is None for n in notes)
+        self.tasks_label.setText(f"Tasks ({open_tasks} open)")
+        self.notes_label.setText(f"Notifications ({unread} unread)")
+        self._announce_new(notes)
+        self._update_buttons()
+        if self._again:
+            self._again = False
+            self.refresh()
+        self.loaded.emit()
+
+    @staticmethod
+    def _replace(model: RecordTableModel[Any], view: QTableView, rows: list[Any]) -> None:
+        """New rows; after a reset, select the same record again."""
+        current = view.selectionModel().currentIndex()
+        key = model.row(current.row()).id if current.isValid() else None
+        if not model.set_rows(rows):
+            return
+        fit_columns(view, 420)
+        if key is not None and (row := model.find(key)) >= 0:
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            view.selectionModel().setCurrentIndex(model.index(row, 0), flags)
+
+    def _announce_new(self, notes: list[NotificationInfo]) -> None:
+        """Raise a desktop notification for each new unread one for the current user."""
+        mine = [n for n in notes if n.user == self.ui.actor]
+        newest = max((n.id for n in mine), default=0)
+        if self._seen_note is None:  # the first load: what is there is not news
+            self._seen_note = newest
+            return
+        for note in sorted(mine, key=lambda n: n.id):
+            if note.id > self._seen_note and note.read_at is None:
+                self.tray.notify(note.title, note.body or (note.entity or ""))
+        self._seen_note = max(self._seen_note, newest)
+
+    def _load_failed(self, error: str) -> None:
+        self._loading = False
+        self.message.setText(f"Could not load: {error}")
+
+    # --- selection ------------------------------------------------------------------------
+
+    def selected_task(self) -> TaskInfo | None:
+        index = self.tasks_table.selectionModel().currentIndex()
+        return self.tasks.row(index.row()) if index.isValid() else None
+
+    def selected_note(self) -> NotificationInfo | None:
+        index = self.notes_table.selectionModel().currentIndex()
+        return self.notes.row(index.row()) if index.isValid() else None
+
+    def _task_selected(self, *_args: object) -> None:
+        task = self.selected_task()
+        self.task_details.setText(task.description if task else "")
+        self._update_buttons()
+
+    def _note_selected(self, *_args: object) -> None:
+        note = self.selected_note()
+        self.note_details.setText(note.body if note else "")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        task, note = self.selected_task(), self.selected_note()
+        self.done_button.setEnabled(task is not None and task.status == TaskStatus.OPEN)
+        self.read_button.setEnabled(note is not None and note.read_at is None)
+        self.all_read_button.setEnabled(any(n.read_at is None for n in self.notes.rows()))
+
+    # --- actions --------------------------------------------------------------------------
+
+    def mark_done(self) -> None:
+        task = self.selected_task()
+        if task is None or task.status != TaskStatus.OPEN:
+            return
+        ui, inbox = self.ui, self.inbox
+        self.done_button.setEnabled(False)
+
+        def done(info: TaskInfo) -> None:
+            self.message.setText(f"Done: {info.title}")
+            ui.bridge.announce("tasks")
+            ui.bridge.announce("audit")
+
+        self.calls.write(lambda: inbox.complete_task(task.id, ui.actor), done, self._failed)
+
+    def mark_read(self) -> None:
+        note = self.selected_note()
+        if note is not None and note.read_at is None:
+            self._mark([note.id])
+
+    def mark_all_read(self) -> None:
+        self._mark([n.id for n in self.notes.rows() if n.read_at is None])
+
+    def _mark(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        ui, inbox = self.ui, self.inbox
+        self.read_button.setEnabled(False)
+        self.all_read_button.setEnabled(False)
+
+        def done(count: int) -> None:
+            self.message.setText(f"Marked {count} notification{'s' * (count != 1)} read.")
+            ui.bridge.announce("notifications")
+
+        self.calls.write(lambda: inbox.mark_read(ids, ui.actor), done, self._failed)
+
+    def _failed(self, error: str) -> None:
+        self.message.setText(f"Not changed: {error}")
+        self._update_buttons()
+
+    # --- refresh triggers -----------------------------------------------------------------
+
+    def _on_changed(self, what: str) -> None:
+        if what in SHOWN and not self._timer.isActive():
+            self._timer.start()
+
+    def _on_job_event(self, _event: JobEvent) -> None:
+        if not self._timer.isActive():  # a workflow step may have created a task or notice
+            self._timer.start()

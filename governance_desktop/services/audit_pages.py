@@ -1,0 +1,118 @@
+"""The audit page's reads: filtered keyset pages of audit events (newest first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, or_, select
+
+from governance_desktop.services.dto import AuditEventInfo
+from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import AuditEvent
+
+
+def audit_info(row: AuditEvent) -> AuditEventInfo:
+    return AuditEventInfo(
+        row.id,
+        row.occurred_at,
+        row.actor,
+        row.action,
+        row.entity_type,
+        row.entity_id,
+        dict(row.details),
+        row.hash,
+    )
+
+
+def _contains(column: object, text: str) -> ColumnElement[bool]:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined, no-any-return]
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Case-insensitive 'contains' on actor, action and entity (type or id); empty: any."""
+
+    actor: str = ""
+    action: str = ""
+    entity: str = ""
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.actor.strip():
+            where.append(_contains(AuditEvent.actor, self.actor.strip()))
+        if self.action.strip():
+            where.append(_contains(AuditEvent.action, self.action.strip()))
+        if self.entity.strip():
+            text = self.entity.strip()
+            where.append(
+                or_(_contains(AuditEvent.entity_id, text), _contains(AuditEvent.entity_type, text))
+            )
+        return where
+
+    def matches(self, event: AuditEventInfo) -> bool:
+        """The same test in Python, for events that arrive after the snapshot."""
+
+        def has(value: str, text: str) -> bool:
+            return text.strip().lower() in value.lower()
+
+        return (
+            has(event.actor, self.actor)
+            and has(event.action, self.action)
+            and (has(event.entity_id, self.entity) or has(event.entity_type, self.entity))
+        )
+
+
+@dataclass(frozen=True)
+class AuditSnapshot:
+    total: int
+    top_id: int
+    first_page: list[AuditEventInfo]
+
+
+class AuditPages:
+    """Lazy, filtered reads of the (append-only) audit trail."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def snapshot(self, flt: AuditFilter, page_size: int = PAGE_SIZE) -> AuditSnapshot:
+        where = flt.conditions()
+        ids, rows = select(AuditEvent.id), select(AuditEvent)
+        with self._db.reading() as session:
+            total, top = snapshot_bounds(session, AuditEvent.id, ids, where)
+            first = keyset_page(
+                session, AuditEvent.id, ids, rows, where, top_id=top, offset=0, limit=page_size
+            )
+            return AuditSnapshot(total, top, [audit_info(row[0]) for row in first])
+
+    def page(
+        self,
+        flt: AuditFilter,
+        top_id: int,
+        offset: int,
+        limit: int = PAGE_SIZE,
+        after_id: int | None = None,
+    ) -> list[AuditEventInfo]:
+        with self._db.reading() as session:
+            found = keyset_page(
+                session,
+                AuditEvent.id,
+                select(AuditEvent.id),
+                select(AuditEvent),
+                flt.conditions(),
+                top_id=top_id,
+                offset=offset,
+                limit=limit,
+                after_id=after_id,
+            )
+            return [audit_info(row[0]) for row in found]
+
+    def newer(self, after_id: int, limit: int = 1000) -> list[AuditEventInfo]:
+        """Events appended after `after_id` (any filter; the caller filters), oldest first."""
+        query = (
+            select(AuditEvent).where(AuditEvent.id > after_id).order_by(AuditEvent.id).limit(limit)
+        )
+        with self._db.reading() as session:
+            return [audit_info(row) for row in session.scalars(query)]

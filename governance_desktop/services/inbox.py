@@ -1,0 +1,236 @@
+"""A person's inbox: approvals with their context, tasks to finish, notifications to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from governance_desktop.domain.definition import ApprovalAction
+from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
+from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from governance_desktop.domain.placeholders import render
+from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dto import NotificationInfo, TaskInfo
+from governance_desktop.services.policies import policy_facts
+from governance_desktop.services.progress import version_definition
+from governance_desktop.services.users import require_user
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import (
+    Notification,
+    Policy,
+    Task,
+    Workflow,
+    WorkflowApproval,
+    WorkflowExecution,
+)
+from governance_desktop.store.types import utcnow
+
+
+@dataclass(frozen=True)
+class ApprovalItem:
+    """One approval request with what an approver needs to decide on it."""
+
+    id: int
+    execution_id: int
+    step_index: int
+    step_count: int
+    step_title: str
+    rule: str
+    approver: str
+    status: str
+    comment: str | None
+    responded_by: str | None
+    responded_at: datetime | None
+    requested_at: datetime
+    due_at: datetime | None
+    workflow: str
+    policy: str
+    policy_title: str
+    policy_status: str
+    policy_version: int | None
+    current_version: int
+    asked_by: str
+    change: str
+    execution_status: str
+
+
+def describe_change(trigger: str, data: dict[str, Any]) -> str:
+    """A short sentence for the event that started an execution."""
+    if "old_status" in data:
+        return f"status {data['old_status']} → {data.get('status')}"
+    if data.get("fields"):
+        return "edited " + ", ".join(str(f) for f in data["fields"])
+    return trigger.replace("_", " ")
+
+
+def _rule_text(rule: object) -> str:
+    if isinstance(rule, str):
+        return f"{rule} approver" if rule == "any" else f"{rule} approvers"
+    return f"at least {getattr(rule, 'at_least', '?')}"
+
+
+class InboxService:
+    """Reads the acting user's work and records what they did with it."""
+
+    def __init__(self, db: Database, audit: AuditService) -> None:
+        self._db = db
+        self._audit = audit
+
+    def is_admin(self, actor: str) -> bool:
+        with self._db.reading() as session:
+            return require_user(session, actor, "actor").role == Role.ADMIN
+
+    # --- approvals -----------------------------------------------------------------------
+
+    def approvals(
+        self, approver: str | None, *, pending: bool, limit: int = 500
+    ) -> list[ApprovalItem]:
+        """Pending (oldest first) or answered (newest first) approvals; None = everyone's."""
+        query = (
+            select(WorkflowApproval, WorkflowExecution, Workflow.name, Policy)
+            .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
+            .join(Workflow, Workflow.id == WorkflowExecution.workflow_id)
+            .join(Policy, Policy.id == WorkflowExecution.entity_id)
+        )
+        if pending:
+            query = query.where(WorkflowApproval.status == ApprovalStatus.PENDING).order_by(
+                WorkflowApproval.id
+            )
+        else:
+            query = query.where(WorkflowApproval.status != ApprovalStatus.PENDING).order_by(
+                WorkflowApproval.id.desc()
+            )
+        if approver is not None:
+            query = query.where(WorkflowApproval.approver == approver)
+        items: list[ApprovalItem] = []
+        with self._db.reading() as session:
+            for row, execution, workflow, policy in session.execute(query.limit(limit)):
+                defn = version_definition(session, execution.workflow_version_id)
+                action = (
+                    defn.actions[row.step_index] if row.step_index < len(defn.actions) else None
+                )
+                title, rule = "", ""
+                if isinstance(action, ApprovalAction):
+                    title = render(action.title, policy_facts(policy)) if action.title else ""
+                    rule = _rule_text(action.rule)
+                items.append(
+                    ApprovalItem(
+                        id=row.id,
+                        execution_id=execution.id,
+                        step_index=row.step_index,
+                        step_count=execution.step_count,
+                        step_title=title or f"Approval (step {row.step_index + 1})",
+                        rule=rule,
+                        approver=row.approver,
+                        status=row.status,
+                        comment=row.comment,
+                        responded_by=row.responded_by,
+                        responded_at=row.responded_at,
+                        requested_at=row.requested_at,
+                        due_at=row.due_at,
+                        workflow=workflow,
+                        policy=policy.code,
+                        policy_title=policy.title,
+                        policy_status=policy.status,
+                        policy_version=row.policy_version,
+                        current_version=policy.version,
+                        asked_by=execution.started_by,
+                        change=describe_change(execution.trigger, dict(execution.input_data)),
+                        execution_status=execution.status,
+                    )
+                )
+        return items
+
+    # --- tasks ---------------------------------------------------------------------------
+
+    def tasks(self, assignee: str | None, limit: int = 2000) -> list[TaskInfo]:
+        """Open tasks first (by due date), then done ones; None = everyone's."""
+        query = select(Task, Policy.code).outerjoin(Policy, Policy.id == Task.entity_id)
+        if assignee is not None:
+            query = query.where(Task.assignee == assignee)
+        query = query.order_by(Task.status.desc(), Task.due_date, Task.id.desc()).limit(limit)
+        with self._db.reading() as session:
+            return [task_info(t, code) for t, code in session.execute(query)]
+
+    def complete_task(self, task_id: int, actor: str) -> TaskInfo:
+        """Mark a task done; only its assignee or an admin may, and the audit trail says who."""
+        with self._db.transaction() as session:
+            user = require_user(session, actor, "actor")
+            task = session.get(Task, task_id, with_for_update=True)
+            if task is None:
+                raise NotFoundError(f"unknown task {task_id}")
+            if actor != task.assignee and user.role != Role.ADMIN:
+                raise PermissionDeniedError(
+                    f"task {task_id} is assigned to '{task.assignee}', not '{actor}'"
+                )
+            if task.status == TaskStatus.DONE:
+                raise ConflictError(f"task {task_id} is already done")
+            task.status = TaskStatus.DONE
+            task.completed_at = utcnow()
+            code = None
+            if task.entity_type == EntityType.POLICY and task.entity_id is not None:
+                code = session.scalar(select(Policy.code).where(Policy.id == task.entity_id))
+            self._audit.record(
+                session,
+                actor,
+                "task.completed",
+                EntityType.POLICY if code else "task",
+                code or str(task.id),
+                {"task_id": task.id, "title": task.title, "execution_id": task.execution_id},
+            )
+            return task_info(task, code)
+
+    # --- notifications -------------------------------------------------------------------
+
+    def notifications(self, user: str | None, limit: int = 2000) -> list[NotificationInfo]:
+        """Newest first; None = everyone's."""
+        query = select(Notification, Policy.code).outerjoin(
+            Policy, Policy.id == Notification.entity_id
+        )
+        if user is not None:
+            query = query.where(Notification.user == user)
+        query = query.order_by(Notification.id.desc()).limit(limit)
+        with self._db.reading() as session:
+            return [note_info(n, code) for n, code in session.execute(query)]
+
+    def mark_read(self, notification_ids: list[int], actor: str) -> int:
+        """Mark notifications read (only the recipient or an admin); returns how many changed."""
+        changed = 0
+        with self._db.transaction() as session:
+            user = require_user(session, actor, "actor")
+            now = utcnow()
+            for note_id in notification_ids:
+                note = session.get(Notification, note_id)
+                if note is None:
+                    raise NotFoundError(f"unknown notification {note_id}")
+                if actor != note.user and user.role != Role.ADMIN:
+                    raise PermissionDeniedError(
+                        f"notification {note_id} is for '{note.user}', not '{actor}'"
+                    )
+                if note.read_at is None:
+                    note.read_at = now
+                    changed += 1
+        return changed
+
+
+def task_info(t: Task, code: str | None) -> TaskInfo:
+    return TaskInfo(
+        id=t.id,
+        title=t.title,
+        assignee=t.assignee,
+        status=t.status,
+        execution_id=t.execution_id,
+        description=t.description,
+        due_date=t.due_date,
+        entity=code,
+        created_at=t.created_at,
+    )
+
+
+def note_info(n: Notification, code: str | None) -> NotificationInfo:
+    return NotificationInfo(
+        n.id, n.user, n.title, n.execution_id, n.body, code, n.created_at, n.read_at
+    )

@@ -1,0 +1,176 @@
+"""The job monitor's table model: lazy keyset pages of job rows, patched live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor
+
+from governance_desktop.services.dto import JobInfo
+from governance_desktop.services.job_pages import JobFilter, JobPages
+from governance_desktop.ui.background import Background
+from governance_desktop.ui.jobs_paged import PAGE_SIZE, PagedTableModel
+
+KIND_NAMES = {"EXECUTE_WORKFLOW": "Start workflow", "EXECUTE_WORKFLOW_ACTION": "Workflow step"}
+STATE_NAMES = {
+    "queued": "Queued",
+    "running": "Running",
+    "retrying": "Retrying",
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "interrupted": "Interrupted",
+}
+# Small accents beside the state text; the row itself keeps the palette's colours.
+STATE_COLOURS = {
+    "queued": "#8a8f98",
+    "running": "#2f7bd8",
+    "retrying": "#d98c1f",
+    "succeeded": "#2e9d5b",
+    "failed": "#d0433b",
+    "cancelled": "#6b6f76",
+    "interrupted": "#a06cd5",
+}
+ProgressRole = Qt.ItemDataRole.UserRole + 1
+COLUMNS = (
+    "ID",
+    "Kind",
+    "Workflow",
+    "Policy",
+    "State",
+    "Attempts",
+    "Progress",
+    "Enqueued",
+    "Started",
+    "Finished",
+    "Duration",
+)
+(C_ID, C_KIND, C_WORKFLOW, C_ENTITY, C_STATE, C_ATTEMPTS, C_PROGRESS) = range(7)
+C_ENQUEUED, C_STARTED, C_FINISHED, C_DURATION = range(7, 11)
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
+def state_name(state: str) -> str:
+    return STATE_NAMES.get(state, state.capitalize())
+
+
+def when(at: datetime | None, today: datetime | None = None) -> str:
+    """Local time: the time alone for today, the date and time otherwise."""
+    if at is None:
+        return ""
+    local = at.astimezone()
+    today = today or datetime.now().astimezone()
+    if local.date() == today.date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def duration(job: JobInfo) -> str:
+    if job.started_at is None or job.finished_at is None:
+        return ""
+    seconds = max(0.0, (job.finished_at - job.started_at).total_seconds())
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class JobsModel(PagedTableModel[JobInfo]):
+    """Jobs newest first; `set_filter` takes a new snapshot, `apply_rows` patches live."""
+
+    headers = COLUMNS
+
+    def __init__(
+        self, pages: JobPages, background: Background, parent: QObject | None = None
+    ) -> None:
+        super().__init__(background, parent)
+        self._service = pages
+        self.filter = JobFilter()
+
+    def set_filter(self, flt: JobFilter) -> None:
+        if flt != self.filter:
+            self.filter = flt
+            self.reload()
+
+    def snapshot_fn(self) -> Callable[[], tuple[int, int, list[JobInfo], Any]]:
+        service, flt = self._service, self.filter
+
+        def run() -> tuple[int, int, list[JobInfo], Any]:
+            snap = service.snapshot(flt, PAGE_SIZE)
+            return snap.total, snap.top_id, snap.first_page, snap.watermark
+
+        return run
+
+    def page_fn(
+        self, top_id: int, offset: int, after_id: int | None
+    ) -> Callable[[], list[JobInfo]]:
+        service, flt = self._service, self.filter
+        return lambda: service.page(flt, top_id, offset, PAGE_SIZE, after_id)
+
+    def accepts(self, row: JobInfo) -> bool:
+        return self.filter.matches(row)
+
+    def cell(self, job: JobInfo, column: int, role: int) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(job, column)
+        if role == ProgressRole and column == C_PROGRESS:
+            return round(job.progress * 100)
+        if role == Qt.ItemDataRole.DecorationRole and column == C_STATE:
+            return QColor(STATE_COLOURS.get(job.state, "#8a8f98"))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(job, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (C_ID, C_ATTEMPTS, C_DURATION):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @staticmethod
+    def _text(job: JobInfo, column: int) -> str:
+        if column == C_ID:
+            return str(job.id)
+        if column == C_KIND:
+            return kind_name(job.kind)
+        if column == C_WORKFLOW:
+            return job.workflow or ""
+        if column == C_ENTITY:
+            return job.entity or ""
+        if column == C_STATE:
+            return state_name(job.state)
+        if column == C_ATTEMPTS:
+            return str(job.attempts)
+        if column == C_PROGRESS:
+            return f"{round(job.progress * 100)} %"
+        if column == C_ENQUEUED:
+            return when(job.enqueued_at)
+        if column == C_STARTED:
+            return when(job.started_at)
+        if column == C_FINISHED:
+            return when(job.finished_at)
+        return duration(job)
+
+    @staticmethod
+    def _tooltip(job: JobInfo, column: int) -> str | None:
+        if column == C_KIND and job.step_index is not None:
+            return f"Step {job.step_index + 1} of execution {job.execution_id}"
+        if column == C_STATE:
+            return (
+                (job.error or job.message or "").splitlines()[0]
+                if (job.error or job.message)
+                else None
+            )
+        if column in (C_ENQUEUED, C_STARTED, C_FINISHED):
+            at = {C_ENQUEUED: job.enqueued_at, C_STARTED: job.started_at}.get(
+                column, job.finished_at
+            )
+            return at.astimezone().isoformat(sep=" ", timespec="seconds") if at else None
+        return None

@@ -1,0 +1,238 @@
+"""A lazy table model over keyset pages, newest first, loaded off the GUI thread.
+
+Used by the job monitor and the audit page. Rows are addressed inside a snapshot (rows with
+``id <= top_id``), so rows that arrive later are kept in a small sorted "head" above the
+pages and never shift a page the view has already shown. Only the pages the view paints are
+fetched; a few are cached.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, Protocol, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from shiboken6 import isValid
+
+from governance_desktop.ui.background import Background
+
+PAGE_SIZE = 500
+CACHE_PAGES = 8
+MAX_HEAD = 5000  # more new rows than this since the snapshot: reload instead
+LOADING = "…"
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+T = TypeVar("T", bound=HasId)
+
+
+class PagedTableModel(QAbstractTableModel, Generic[T]):
+    """Subclasses give `headers`, `snapshot_fn`, `page_fn`, `accepts` and `cell`."""
+
+    failed = Signal(str)
+    reloaded = Signal()
+
+    headers: tuple[str, ...] = ()
+
+    def __init__(self, background: Background, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bg = background
+        self._generation = 0
+        self._total = 0
+        self._top_id = 0
+        self._head: list[T] = []  # rows newer than the snapshot, newest first
+        self._pages: OrderedDict[int, list[T]] = OrderedDict()
+        self._pending: set[int] = set()
+        self.loading = False
+        self.snapshot_extra: Any = None
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def snapshot_fn(self) -> Callable[[], tuple[int, int, list[T], Any]]:
+        """A function (run off the GUI thread) returning (total, top_id, first page, extra);
+        `extra` is kept as `snapshot_extra` (e.g. the change watermark)."""
+        raise NotImplementedError
+
+    def page_fn(self, top_id: int, offset: int, after_id: int | None) -> Callable[[], list[T]]:
+        raise NotImplementedError
+
+    def accepts(self, row: T) -> bool:
+        """Does a row that arrived live belong under the current filter?"""
+        return True
+
+    def cell(self, row: T, column: int, role: int) -> Any:
+        raise NotImplementedError
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Take a new snapshot (filter changed, or too much changed to patch in place)."""
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+        self._bg.read(
+            self.snapshot_fn(),
+            lambda result: self._apply_snapshot(generation, result),
+            self._fail,
+        )
+
+    def _apply_snapshot(self, generation: int, result: tuple[int, int, list[T], Any]) -> None:
+        if not isValid(self) or generation != self._generation:
+            return
+        total, top_id, first, self.snapshot_extra = result
+        self.beginResetModel()
+        self._total, self._top_id = total, top_id
+        self._head = []
+        self._pages.clear()
+        self._pending.clear()
+        if first:
+            self._pages[0] = list(first)
+        self.endResetModel()
+        self.loading = False
+        self.reloaded.emit()
+
+    def _fail(self, message: str) -> None:
+        if isValid(self):
+            self.loading = False
+            self.failed.emit(message)
+
+    def _request(self, page: int) -> None:
+        if page in self._pending or page in self._pages:
+            return
+        self._pending.add(page)
+        previous = self._pages.get(page - 1)
+        after = previous[-1].id if previous and len(previous) == PAGE_SIZE else None
+        generation = self._generation
+        self._bg.read(
+            self.page_fn(self._top_id, page * PAGE_SIZE, after),
+            lambda rows: self._apply_page(generation, page, rows),
+            self._fail,
+        )
+
+    def _apply_page(self, generation: int, page: int, rows: list[T]) -> None:
+        if not isValid(self) or generation != self._generation:
+            return
+        self._pending.discard(page)
+        self._pages[page] = list(rows)
+        self._pages.move_to_end(page)
+        while len(self._pages) > CACHE_PAGES:
+            self._pages.popitem(last=False)
+        first = len(self._head) + page * PAGE_SIZE
+        last = min(first + PAGE_SIZE, self.rowCount()) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
+
+    def loaded_rows(self) -> int:
+        """How many rows are held in memory (for tests and diagnostics)."""
+        return len(self._head) + sum(len(rows) for rows in self._pages.values())
+
+    # --- live updates -----------------------------------------------------------------------
+
+    def apply_rows(self, rows: Sequence[T]) -> None:
+        """Update loaded rows in place (dataChanged) and insert new matching rows at the top."""
+        if self.loading:
+            return  # the snapshot being taken already includes them
+        for row in rows:
+            if row.id > self._top_id:
+                self._apply_new(row)
+                continue
+            where = self._locate(row.id)
+            if where is not None:
+                page, i = where
+                if self._pages[page][i] != row:
+                    self._pages[page][i] = row
+                    self._changed(len(self._head) + page * PAGE_SIZE + i)
+        if len(self._head) > MAX_HEAD:
+            self.reload()
+
+    def _apply_new(self, row: T) -> None:
+        keys = [-item.id for item in self._head]  # ascending keys for bisect
+        pos = bisect.bisect_left(keys, -row.id)
+        if pos < len(self._head) and self._head[pos].id == row.id:
+            if self._head[pos] != row:
+                self._head[pos] = row
+                self._changed(pos)
+        elif self.accepts(row):
+            self.beginInsertRows(QModelIndex(), pos, pos)
+            self._head.insert(pos, row)
+            self.endInsertRows()
+
+    def _locate(self, row_id: int) -> tuple[int, int] | None:
+        for page, rows in self._pages.items():
+            if rows and rows[0].id >= row_id >= rows[-1].id:
+                keys = [-item.id for item in rows]
+                i = bisect.bisect_left(keys, -row_id)
+                if i < len(rows) and rows[i].id == row_id:
+                    return page, i
+        return None
+
+    def _changed(self, row: int) -> None:
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def newest_id(self) -> int:
+        return max(self._top_id, self._head[0].id if self._head else 0)
+
+    def row_item(self, row: int) -> T | None:
+        """The row's item if loaded (None while its page loads; the page is requested)."""
+        if row < 0 or row >= self.rowCount():
+            return None
+        if row < len(self._head):
+            return self._head[row]
+        offset = row - len(self._head)
+        page, i = divmod(offset, PAGE_SIZE)
+        rows = self._pages.get(page)
+        if rows is None:
+            self._request(page)
+            return None
+        self._pages.move_to_end(page)
+        return rows[i] if i < len(rows) else None
+
+    # --- Qt model ---------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._head) + self._total
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self.row_item(index.row())
+        if item is None:
+            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
+                return LOADING
+            return None
+        if role == Qt.ItemDataRole.UserRole:
+            return item
+        return self.cell(item, index.column(), role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.headers)
+        ):
+            return self.headers[section]
+        return None

@@ -1,0 +1,267 @@
+"""The editor beside the policies table: fields, Save, and the lifecycle moves allowed now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.lifecycle import allowed_moves
+from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.policies_calls import OwnedCalls
+from governance_desktop.ui.policies_models import show, status_label
+from governance_desktop.ui.widgets import named
+
+NO_ASSIGNEE = "(nobody)"
+
+
+def move_button_name(status: str) -> str:
+    """objectName of the button that moves the selected policy to `status`."""
+    return f"statusMove_{status}"
+
+
+class PolicyEditor(QWidget):
+    """Edits one policy through PolicyService; refusals are shown under the button."""
+
+    changed = Signal(object)  # PolicyInfo after a save or a move
+
+    def __init__(self, ui: UiContext) -> None:
+        super().__init__()
+        self.ui = ui
+        self.calls = OwnedCalls(self, ui.background)
+        self.policy: PolicyInfo | None = None
+        self.heading = named(QLabel("Select a policy"), "policyHeading")
+        self.heading.setWordWrap(True)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.meta = named(QLabel(), "policyMeta")
+        self.meta.setWordWrap(True)
+        self.title = named(QLineEdit(), "policyTitle")
+        self.body = named(QPlainTextEdit(), "policyBody")
+        self.body.setTabChangesFocus(True)
+        self.body.setMinimumHeight(60)
+        self.owner = named(QComboBox(), "policyOwner")
+        self.assignee = named(QComboBox(), "policyAssignee")
+        self.interval = named(QSpinBox(), "policyReviewInterval")
+        self.interval.setRange(1, 3650)
+        self.interval.setSuffix(" days")
+        self.save_button = named(QPushButton("Save"), "savePolicyButton")
+        self.save_button.setToolTip("Save the changed fields (Ctrl+S)")
+        self.save_button.clicked.connect(self.save)
+        QShortcut(
+            QKeySequence.StandardKey.Save,
+            self,
+            self.save,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
+        self.message = named(QLabel(), "policyEditorMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        form = QFormLayout()
+        form.addRow("Title", self.title)
+        form.addRow("Text", self.body)
+        form.addRow("Owner", self.owner)
+        form.addRow("Assignee", self.assignee)
+        form.addRow("Review every", self.interval)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.message, 1)
+        save_row.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.moves_box = named(QGroupBox("Move to"), "policyStatusBox")
+        self.moves = named(QWidget(), "policyStatusMoves")
+        self.moves_row = QGridLayout(self.moves)  # two buttons a row keeps the editor narrow
+        self.moves_row.setContentsMargins(0, 0, 0, 0)
+        self.comment = named(QLineEdit(), "statusComment")
+        self.comment.setPlaceholderText("Comment (optional)")
+        self.move_message = named(QLabel(), "policyStatusMessage")
+        self.move_message.setWordWrap(True)
+        self.move_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box = QVBoxLayout(self.moves_box)
+        box.addWidget(self.moves)
+        box.addWidget(self.comment)
+        box.addWidget(self.move_message)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.meta)
+        layout.addLayout(form, 1)
+        layout.addLayout(save_row)
+        layout.addWidget(self.moves_box)
+        self._set_enabled(False)
+
+    # --- loading --------------------------------------------------------------------------
+
+    def set_users(self, usernames: list[str]) -> None:
+        for combo, extra in ((self.owner, []), (self.assignee, [NO_ASSIGNEE])):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([*extra, *usernames])
+            combo.setCurrentText(current)
+            combo.blockSignals(False)
+        if self.policy is not None and not self.dirty():
+            self._fill_fields(self.policy)
+
+    def show_policy(self, policy: PolicyInfo | None) -> None:
+        """Show `policy`; unsaved edits of the same policy are kept across refreshes."""
+        same = policy is not None and self.policy is not None and policy.code == self.policy.code
+        keep_edits = same and self.dirty()
+        if not same:
+            self.message.clear()
+            self.move_message.clear()
+            self.comment.clear()
+        self.policy = policy
+        self._set_enabled(policy is not None)
+        if policy is None:
+            self.heading.setText("Select a policy")
+            self.meta.clear()
+            self._set_moves(None)
+            return
+        self.heading.setText(f"{policy.code} — {policy.title}")
+        self.meta.setText(
+            f"{status_label(policy.status)} · version {policy.version} · "
+            f"next review {show(policy.next_review_date) or '—'} · "
+            f"updated {show(policy.updated_at)} by {policy.updated_by}"
+        )
+        if not keep_edits:
+            self._fill_fields(policy)
+        self._set_moves(PolicyStatus(policy.status))
+
+    def _fill_fields(self, policy: PolicyInfo) -> None:
+        self.title.setText(policy.title)
+        if self.body.toPlainText() != policy.body:
+            self.body.setPlainText(policy.body)
+        self._select(self.owner, policy.owner or "")
+        self._select(self.assignee, policy.assignee or NO_ASSIGNEE)
+        self.interval.setValue(policy.review_interval_days)
+
+    @staticmethod
+    def _select(combo: QComboBox, value: str) -> None:
+        if value and combo.findText(value) < 0:
+            combo.addItem(value)
+        combo.setCurrentText(value)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.title, self.body, self.owner, self.assignee, self.interval):
+            widget.setEnabled(enabled)
+        self.save_button.setEnabled(enabled)
+        self.moves_box.setEnabled(enabled)
+
+    def _set_moves(self, status: PolicyStatus | None) -> None:
+        while (item := self.moves_row.takeAt(0)) is not None:
+            if (widget := item.widget()) is not None:
+                widget.setParent(None)  # findChild must miss it now
+                widget.deleteLater()
+        targets = allowed_moves(status) if status is not None else []
+        self.move_buttons: dict[str, QPushButton] = {}
+        for number, target in enumerate(targets):
+            text = "Retire" if target is PolicyStatus.RETIRED else status_label(target)
+            button = named(QPushButton(text), move_button_name(target))
+            button.setToolTip(f"Move to {status_label(target)}")
+            button.clicked.connect(lambda _=False, t=target: self.move_to(t))
+            self.moves_row.addWidget(button, number // 2, number % 2)
+            self.move_buttons[target.value] = button
+        if status is not None and not targets:
+            final = QLabel(f"No moves: {status_label(status)} is final.")
+            self.moves_row.addWidget(final, 0, 0, 1, 2)
+
+    def offered_moves(self) -> list[str]:
+        """The statuses the move buttons offer now (for tests and accessibility checks)."""
+        return list(self.move_buttons)
+
+    # --- editing --------------------------------------------------------------------------
+
+    def edits(self) -> dict[str, Any]:
+        """The fields that differ from the loaded policy."""
+        p = self.policy
+        if p is None:
+            return {}
+        assignee = self.assignee.currentText()
+        values: dict[str, Any] = {
+            "title": self.title.text(),
+            "body": self.body.toPlainText(),
+            "owner": self.owner.currentText() or None,
+            "assignee": None if assignee in ("", NO_ASSIGNEE) else assignee,
+            "review_interval_days": self.interval.value(),
+        }
+        return {k: v for k, v in values.items() if getattr(p, k) != v}
+
+    def dirty(self) -> bool:
+        return bool(self.edits())
+
+    def save(self) -> None:
+        policy, changes = self.policy, self.edits()
+        if policy is None:
+            return
+        if not changes:
+            self.message.setText("Nothing to save.")
+            return
+        self.save_button.setEnabled(False)
+        self.message.setText("Saving…")
+        ui = self.ui
+
+        def done(info: PolicyInfo) -> None:
+            self.save_button.setEnabled(True)
+            self.policy = None  # reload every field from what was stored
+            self.show_policy(info)
+            self.message.setText(f"Saved {info.code} (version {info.version}).")
+            self.changed.emit(info)
+            ui.bridge.announce("policies")
+
+        def failed(error: str) -> None:
+            self.save_button.setEnabled(True)
+            self.message.setText(f"Not saved: {error}")
+
+        def run() -> PolicyInfo:
+            return ui.app.policies.update(ui.actor, policy.code, **changes)
+
+        self.calls.write(run, done, failed)
+
+    def move_to(self, target: str) -> None:
+        policy = self.policy
+        if policy is None:
+            return
+        comment = self.comment.text().strip() or None
+        self.moves.setEnabled(False)
+        self.move_message.setText(f"Moving {policy.code} to {status_label(target)}…")
+        ui = self.ui
+
+        def done(info: PolicyInfo) -> None:
+            self.moves.setEnabled(True)
+            self.comment.clear()
+            self.show_policy(info)
+            self.move_message.setText(f"{info.code} is now {status_label(info.status)}.")
+            self.changed.emit(info)
+            ui.bridge.announce("policies")
+            ui.bridge.announce("audit")
+
+        def failed(error: str) -> None:
+            self.moves.setEnabled(True)
+            self.move_message.setText(f"Not moved: {error}")
+
+        self.calls.write(
+            lambda: ui.app.policies.change_status(ui.actor, policy.code, target, comment),
+            done,
+            failed,
+        )

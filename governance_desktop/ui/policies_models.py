@@ -1,0 +1,225 @@
+"""Table models over service dataclasses (policies, and the record tables of the inbox pages).
+
+`RecordTableModel` holds a list of frozen dataclasses and shows one column per getter. On a
+refresh with the same keys in the same order it only emits ``dataChanged``, so the selection and
+scroll position survive the periodic reloads the job events cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.services.dto import PolicyInfo
+
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+Column = tuple[str, Callable[[Any], object]]
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+
+#: Small accents only (a dot beside the status); text keeps the palette's colours.
+STATUS_COLOURS: dict[str, QColor] = {
+    PolicyStatus.DRAFT: QColor("#8a8a8a"),
+    PolicyStatus.IN_REVIEW: QColor("#3b82f6"),
+    PolicyStatus.AWAITING_APPROVAL: QColor("#f59e0b"),
+    PolicyStatus.APPROVED: QColor("#14b8a6"),
+    PolicyStatus.PUBLISHED: QColor("#22c55e"),
+    PolicyStatus.RETIRED: QColor("#57534e"),
+    # executions, approvals and tasks (same hues: green = finished well, red = refused)
+    "completed": QColor("#22c55e"),
+    "done": QColor("#22c55e"),
+    "failed": QColor("#ef4444"),
+    "rejected": QColor("#ef4444"),
+    "expired": QColor("#8a8a8a"),
+}
+
+
+_DOTS: dict[str, QIcon] = {}
+
+
+def status_dot(status: str) -> QIcon | None:
+    """A small filled circle in the status colour (cached), or None for unknown states."""
+    colour = STATUS_COLOURS.get(status)
+    if colour is None:
+        return None
+    if status not in _DOTS:
+        pixmap = QPixmap(10, 10)
+        pixmap.fill(QColor(0, 0, 0, 0))
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(colour.darker(130))
+        painter.setBrush(colour)
+        painter.drawEllipse(1, 1, 8, 8)
+        painter.end()
+        _DOTS[status] = QIcon(pixmap)
+    return _DOTS[status]
+
+
+def status_label(status: str) -> str:
+    """``awaiting_approval`` → ``Awaiting approval``."""
+    return status.replace("_", " ").capitalize()
+
+
+def show(value: object) -> str:
+    """How a value reads in a cell: local time to the minute, ISO dates, blanks for None."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class RecordTableModel(QAbstractTableModel, Generic[T]):
+    """Rows of dataclasses; `columns` are (header, getter); `key` identifies a row."""
+
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        key: Callable[[T], Hashable],
+        parent: Any = None,
+        *,
+        bold: Callable[[T], bool] | None = None,
+        status_column: int | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._columns = list(columns)
+        self._key = key
+        self._bold = bold
+        self._status_column = status_column
+        self._rows: list[T] = []
+
+    # --- Qt model API ---------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if not 0 <= column < len(self._columns):
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self._columns[column][1](row)
+            if column == self._status_column and isinstance(value, str):
+                return status_label(value)
+            return show(value)
+        if role == KEY_ROLE:
+            return self._key(row)
+        if role == Qt.ItemDataRole.FontRole and self._bold is not None and self._bold(row):
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.DecorationRole and column == self._status_column:
+            return status_dot(str(self._columns[column][1](row)))
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self._columns)
+        ):
+            return self._columns[section][0]
+        return None
+
+    # --- our API --------------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[T]) -> bool:
+        """Replace the rows; returns True if the model was reset (the keys changed)."""
+        rows = list(rows)
+        same = len(rows) == len(self._rows) and all(
+            self._key(a) == self._key(b) for a, b in zip(rows, self._rows, strict=True)
+        )
+        if same:
+            if rows != self._rows:
+                self._rows = rows
+                last = self.index(len(rows) - 1, len(self._columns) - 1)
+                self.dataChanged.emit(self.index(0, 0), last)
+            return False
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+        return True
+
+    def rows(self) -> list[T]:
+        return list(self._rows)
+
+    def row(self, number: int) -> T:
+        return self._rows[number]
+
+    def find(self, key: Hashable) -> int:
+        """The row number of `key`, or -1."""
+        for number, row in enumerate(self._rows):
+            if self._key(row) == key:
+                return number
+        return -1
+
+
+POLICY_COLUMNS: list[Column] = [
+    ("Code", lambda p: p.code),
+    ("Title", lambda p: p.title),
+    ("Status", lambda p: p.status),
+    ("Owner", lambda p: p.owner),
+    ("Assignee", lambda p: p.assignee),
+    ("Next review", lambda p: p.next_review_date),
+    ("Updated", lambda p: p.updated_at.astimezone().date()),
+]
+
+
+class PoliciesModel(RecordTableModel[PolicyInfo]):
+    """The register: code, title, status, owner, assignee, next review, updated."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(POLICY_COLUMNS, lambda p: p.code, parent, status_column=2)
+
+
+class PoliciesFilter(QSortFilterProxyModel):
+    """Filter-as-you-type over code, title and owner, plus an optional status."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._status: str | None = None
+        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._text = text.strip().casefold()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_status(self, status: str | None) -> None:
+        self.beginFilterChange()
+        self._status = status or None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, PoliciesModel) or source_row >= model.rowCount():
+            return True
+        policy = model.row(source_row)
+        if self._status is not None and policy.status != self._status:
+            return False
+        if not self._text:
+            return True
+        haystack = (policy.code, policy.title, policy.owner or "")
+        return any(self._text in field.casefold() for field in haystack)

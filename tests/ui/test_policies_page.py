@@ -1,0 +1,132 @@
+"""The policies page: filter, lifecycle moves, editing, adding, the selected policy's history."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
+
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.lifecycle import allowed_moves
+from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.pages.policies import PoliciesPage
+from governance_desktop.ui.policies_editor import move_button_name
+
+CLICK = Qt.MouseButton.LeftButton
+
+
+def make_page(qtbot, ui: UiContext) -> PoliciesPage:  # type: ignore[no-untyped-def]
+    page = PoliciesPage(ui)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.show()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 12, timeout=5000)
+    return page
+
+
+def select(qtbot, page: PoliciesPage, code: str) -> None:  # type: ignore[no-untyped-def]
+    assert page.select_code(code)
+    qtbot.waitUntil(lambda: page.editor.policy is not None and page.editor.policy.code == code)
+
+
+def test_models_pass_modeltester(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """The register model, its filter proxy and the three detail models are valid Qt models."""
+    page = make_page(qtbot, ui_ctx)
+    select(qtbot, page, "POL-001")
+    qtbot.waitUntil(lambda: page.details.events.rowCount() > 0, timeout=5000)
+    for model in (page.model, page.proxy, page.details.executions, page.details.tasks,
+                  page.details.events):  # fmt: skip
+        qtmodeltester.check(model)
+    assert page.findChild(object, "policiesTable").model() is page.proxy
+
+
+def test_filter_as_you_type_narrows_the_table(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Typing filters code/title/owner at once; the status filter narrows further."""
+    page = make_page(qtbot, ui_ctx)
+    box = page.findChild(QLineEdit, "policiesFilter")
+    qtbot.keyClicks(box, "reten")
+    assert page.proxy.rowCount() == 1
+    assert page.proxy.index(0, 0).data() == "POL-003"
+    box.clear()
+    qtbot.keyClicks(box, "carol")  # owner
+    assert page.proxy.rowCount() == 3
+    status = page.findChild(QComboBox, "policiesStatusFilter")
+    status.setCurrentIndex(status.findData(PolicyStatus.PUBLISHED.value))
+    assert {page.proxy.index(r, 0).data() for r in range(page.proxy.rowCount())} == {
+        "POL-007",
+        "POL-011",
+    }
+    assert page.findChild(QLabel, "policiesCount").text() == "2 of 12"
+
+
+def test_status_moves_offered_equal_the_lifecycle(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """For a policy in each status, the move buttons are exactly the lifecycle's moves."""
+    page = make_page(qtbot, ui_ctx)
+    for code in ("POL-003", "POL-004", "POL-005", "POL-006", "POL-007", "POL-008"):
+        select(qtbot, page, code)
+        status = PolicyStatus(page.editor.policy.status)  # type: ignore[union-attr]
+        expected = [s.value for s in allowed_moves(status)]
+        assert page.editor.offered_moves() == expected
+        for target in expected:
+            assert page.findChild(QPushButton, move_button_name(target)) is not None
+
+
+def test_move_through_the_ui_and_a_refused_move(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """A move button changes the policy (with its comment); a stale move shows the refusal."""
+    page = make_page(qtbot, ui_ctx)
+    policies = ui_ctx.app.policies
+    select(qtbot, page, "POL-009")
+    page.findChild(QLineEdit, "statusComment").setText("ready for review")
+    qtbot.mouseClick(page.findChild(QPushButton, move_button_name("in_review")), CLICK)
+    qtbot.waitUntil(lambda: policies.get("POL-009").status == "in_review", timeout=5000)
+    message = page.findChild(QLabel, "policyStatusMessage")
+    qtbot.waitUntil(lambda: "is now In review" in message.text(), timeout=5000)
+    events = ui_ctx.app.audit.events("policy", "POL-009")
+    assert events[0].action == "policy.status_changed"
+    assert events[0].details["comment"] == "ready for review"
+
+    select(qtbot, page, "POL-003")
+    policies.change_status(ui_ctx.actor, "POL-003", "retired")  # behind the page's back
+    qtbot.mouseClick(page.findChild(QPushButton, move_button_name("in_review")), CLICK)
+    qtbot.waitUntil(lambda: "Not moved" in message.text(), timeout=5000)
+    assert "cannot move from retired to in_review" in message.text()
+    assert policies.get("POL-003").status == "retired"
+
+
+def test_editing_saves_and_shows_refusals(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Save writes the changed fields; an invalid title is refused inline."""
+    page = make_page(qtbot, ui_ctx)
+    select(qtbot, page, "POL-009")
+    qtbot.waitUntil(lambda: page.editor.owner.count() >= 4, timeout=5000)
+    page.editor.title.setText("Remote and Hybrid Working Policy")
+    page.editor.assignee.setCurrentText("carol")
+    page.editor.interval.setValue(180)
+    qtbot.mouseClick(page.findChild(QPushButton, "savePolicyButton"), CLICK)
+    message = page.findChild(QLabel, "policyEditorMessage")
+    qtbot.waitUntil(lambda: message.text().startswith("Saved"), timeout=5000)
+    stored = ui_ctx.app.policies.get("POL-009")
+    assert (stored.title, stored.assignee, stored.review_interval_days, stored.version) == (
+        "Remote and Hybrid Working Policy",
+        "carol",
+        180,
+        2,
+    )
+    page.editor.title.setText("   ")
+    qtbot.mouseClick(page.findChild(QPushButton, "savePolicyButton"), CLICK)
+    qtbot.waitUntil(lambda: message.text().startswith("Not saved"), timeout=5000)
+    assert "title: must not be empty" in message.text()
+
+
+def test_add_policy_selects_it(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Add policy (code + title) creates a draft and selects it; a bad code is refused."""
+    page = make_page(qtbot, ui_ctx)
+    qtbot.mouseClick(page.findChild(QPushButton, "addPolicyButton"), CLICK)
+    page.findChild(QLineEdit, "newPolicyCode").setText("bad code")
+    page.findChild(QLineEdit, "newPolicyTitle").setText("Mobile Device Policy")
+    qtbot.mouseClick(page.findChild(QPushButton, "createPolicyButton"), CLICK)
+    note = page.findChild(QLabel, "newPolicyMessage")
+    qtbot.waitUntil(lambda: "invalid code" in note.text(), timeout=5000)
+    page.findChild(QLineEdit, "newPolicyCode").setText("POL-013")
+    qtbot.mouseClick(page.findChild(QPushButton, "createPolicyButton"), CLICK)
+    qtbot.waitUntil(lambda: page.selected_code() == "POL-013", timeout=5000)
+    assert page.model.rowCount() == 13
+    assert page.editor.offered_moves() == ["in_review", "retired"]
