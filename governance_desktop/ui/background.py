@@ -82,3 +82,33 @@ class Background(QObject):
     def wait(self, msecs: int = 10_000) -> bool:
         """Block until all calls finished (shutdown and tests only)."""
         return bool(self._reads.waitForDone(msecs) and self._writes.waitForDone(msecs))
+
+
+class OwnedCalls:
+    """`read` / `write` like Background, bound to `owner`'s lifetime: a result that arrives
+    after the widget was deleted (page closed, shutdown, between tests) is dropped."""
+
+    def __init__(self, owner: QObject, background: Background) -> None:
+        self._owner = owner
+        self._background = background
+
+    def _guard(self, callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+        if callback is None:
+            return None
+        owner = self._owner
+
+        def call(value: Any) -> None:
+            if shiboken6.isValid(owner):
+                callback(value)
+
+        return call
+
+    def read(
+        self, fn: Callable[[], Any], done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        self._background.read(fn, self._guard(done), self._guard(failed))
+
+    def write(
+        self, fn: Callable[[], Any], done: Done | None = None, failed: Failed | None = None
+    ) -> None:
+        self._background.write(fn, self._guard(done), self._guard(failed))

@@ -70,6 +70,11 @@ class MainWindow(QMainWindow):
             action = QAction(title, self, shortcut=QKeySequence(shortcut))
             action.triggered.connect(lambda _=False, i=index: self.nav.setCurrentRow(i))
             self.addAction(action)
+            count_changed = getattr(page, "count_changed", None)
+            if count_changed is not None:  # e.g. "Approvals (3)": what waits for this user
+                count_changed.connect(
+                    lambda n, row=index, text=title: self._set_count(row, text, n)
+                )
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
 
@@ -100,6 +105,11 @@ class MainWindow(QMainWindow):
         self._restore()
         self.refresh_status()
         self._check_empty()
+
+    def _set_count(self, row: int, title: str, count: int) -> None:
+        item = self.nav.item(row)
+        item.setText(f"  {title} ({count})" if count else f"  {title}")
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}, {count} waiting")
 
     # --- status and messages -------------------------------------------------------------
 

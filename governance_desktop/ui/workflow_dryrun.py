@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from governance_desktop.domain.definition import WorkflowDefinition
 from governance_desktop.services.dryrun import DryRunReport, DryRunService
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_calls import GuardedCalls
 from governance_desktop.ui.workflow_conditions import error_label
 from governance_desktop.ui.workflow_models import ActionPreviewsModel, ConditionChecksModel
 
@@ -43,7 +43,7 @@ class DryRunPanel(QWidget):
         self.ui = ui
         self._definition = definition
         self.service = DryRunService(ui.app.policies, ui.app.users)
-        self.calls = GuardedCalls(self, ui.background)
+        self.calls = OwnedCalls(self, ui.background)
         self.report: DryRunReport | None = None
         self.policy = named(QComboBox(), "dryRunPolicy")
         self.policy.setMinimumContentsLength(30)

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.inbox import ApprovalItem, InboxService
+from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.policies_calls import OwnedCalls
 from governance_desktop.ui.policies_details import fit_columns, record_table
 from governance_desktop.ui.policies_models import Column, RecordTableModel, show
 from governance_desktop.ui.widgets import named

@@ -30,8 +30,8 @@ from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.policy_details import PolicyDetails, PolicyDetailsService
+from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.policies_calls import OwnedCalls
 from governance_desktop.ui.policies_details import PolicyDetailsTabs, fit_columns
 from governance_desktop.ui.policies_editor import PolicyEditor
 from governance_desktop.ui.policies_models import PoliciesFilter, PoliciesModel, status_label

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_calls import GuardedCalls
 from governance_desktop.ui.workflow_diagram import WorkflowDiagram
 from governance_desktop.ui.workflow_dryrun import DryRunPanel
 from governance_desktop.ui.workflow_editor import WorkflowEditor
@@ -59,7 +59,7 @@ class WorkflowsPage(QWidget):
         super().__init__()
         self.ui = ui
         self.service = ui.app.workflows
-        self.calls = GuardedCalls(self, ui.background)
+        self.calls = OwnedCalls(self, ui.background)
         self.model = WorkflowListModel()
         self.versions_model = WorkflowVersionsModel()
         self._wanted: str | None = None  # select this name after the next list load
