@@ -74,11 +74,9 @@ def _emit(args: argparse.Namespace, value: Any, columns: tuple[str, ...] = ()) -
 
 @command("gui")
 def gui(ctx: AppContext, args: argparse.Namespace) -> int:
-    sys.stderr.write(
-        "error: the window is not available yet in this version; "
-        "use the commands listed by --help\n"
-    )
-    return 1
+    from governance_desktop.ui.launch import run_gui
+
+    return run_gui(ctx, ctx.queue, args.actor, embedded_worker=not args.no_worker)
 
 
 @command("worker")

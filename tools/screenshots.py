@@ -8,6 +8,7 @@ the real window (embedded worker) at 1200x760 and saves one PNG per page.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -41,7 +42,9 @@ def pump(seconds: float) -> None:
 
 
 def main() -> None:
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots").absolute()
+    # Saved column widths of the person running this must not change the pictures.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="gd-shots-config-")
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,48 @@
+"""The `gui` command as a person starts it: window up, embedded worker running, SIGTERM quits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import seed
+from sqlalchemy import create_engine, text
+
+
+def test_gui_runs_work_and_quits_cleanly_on_sigterm(data_dir: Path) -> None:
+    """The window's embedded worker runs a workflow; SIGTERM ends the process with code 0."""
+    seed(data_dir)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    base = [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)]
+    proc = subprocess.Popen([*base, "gui"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(3)  # let it open; then a change from another process
+        subprocess.run(
+            [*base, "--actor", "alice", "policies", "set-status", "POL-003", "in_review"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        engine = create_engine(f"sqlite:///{data_dir / 'governance.db'}")
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline and status != "awaiting_approval":
+            with engine.connect() as conn:
+                status = conn.execute(text("select status from workflow_executions")).scalar()
+            time.sleep(0.1)
+        engine.dispose()
+        assert status == "awaiting_approval"
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0
+    lines = [ln for ln in err.decode().splitlines() if ln.strip()]
+    assert not [ln for ln in lines if "Traceback" in ln or ln.startswith("error")], lines
