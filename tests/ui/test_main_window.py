@@ -51,3 +51,65 @@ def test_approvals_count_on_navigation(window, qtbot) -> None:  # type: ignore[n
     app = window.ui.app
     app.policies.change_status("alice", "POL-003", "in_review")
     qtbot.waitUntil(lambda: "Approvals (" in item.text(), timeout=15000)
+
+
+def test_tables_have_their_names(window) -> None:  # type: ignore[no-untyped-def]
+    """The tables tests and screen readers rely on are there by objectName."""
+    from PySide6.QtWidgets import QTableView
+
+    for name in (
+        "policiesTable",
+        "workflowsTable",
+        "approvalsTable",
+        "tasksTable",
+        "jobsTable",
+        "auditTable",
+    ):
+        table = window.findChild(QTableView, name)
+        assert table is not None and table.accessibleName() == name
+
+
+def test_status_change_in_the_window_runs_its_workflow(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Click a lifecycle move; the job rows go queued → running → succeeded; the task appears."""
+    seen: dict[int, list[str]] = {}
+    window.ui.bridge.job_event.connect(
+        lambda event: seen.setdefault(event.job_id, []).append(event.state)
+    )
+    page = window.findChild(object, "policiesPage")
+    qtbot.waitUntil(lambda: page.select_code("POL-003"), timeout=10000)
+    button = window.findChild(QPushButton, "statusMove_in_review")
+    qtbot.waitUntil(lambda: button is not None and button.isEnabled(), timeout=10000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(t.entity == "POL-003" for t in window.ui.app.monitor.tasks()), timeout=20000
+    )
+    qtbot.waitUntil(
+        lambda: len(seen) >= 3 and all("succeeded" in s for s in seen.values()), timeout=20000
+    )
+    first = seen[min(seen)]
+    assert first.index("queued") < first.index("running") < first.index("succeeded"), seen
+    assert window.ui.app.policies.get("POL-003").status == "in_review"
+
+
+def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A resized window and a widened column come back at the next start."""
+    from PySide6.QtWidgets import QTableView
+
+    from governance_desktop.app import create_main_window
+
+    first = create_main_window(demo_dir, embedded_worker=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(first.minimumSizeHint().width() + 7, first.minimumSizeHint().height() + 5)
+    size = (first.width(), first.height())
+    first.findChild(QTableView, "policiesTable").horizontalHeader().resizeSection(1, 333)
+    first.shutdown()
+    second = create_main_window(demo_dir, embedded_worker=False)
+    qtbot.addWidget(second)
+    second.show()
+    try:
+        assert (second.width(), second.height()) == size
+        header = second.findChild(QTableView, "policiesTable").horizontalHeader()
+        assert header.sectionSize(1) == 333
+    finally:
+        second.shutdown()
