@@ -115,8 +115,9 @@ class JobsModel(PagedTableModel[JobInfo]):
     def page_fn(
         self, top_id: int, offset: int, after_id: int | None
     ) -> Callable[[], list[JobInfo]]:
-        service, flt = self._service, self.filter
-        return lambda: service.page(flt, top_id, offset, PAGE_SIZE, after_id)
+        # The snapshot's count: pages in the lower half are found from the bottom.
+        service, flt, total = self._service, self.filter, self._total
+        return lambda: service.page(flt, top_id, offset, PAGE_SIZE, after_id, total)
 
     def accepts(self, row: JobInfo) -> bool:
         return self.filter.matches(row)

@@ -144,45 +144,66 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
     # --- live updates -----------------------------------------------------------------------
 
     def apply_rows(self, rows: Sequence[T]) -> None:
-        """Update loaded rows in place (dataChanged) and insert new matching rows at the top."""
+        """Update loaded rows in place (dataChanged) and insert new matching rows at the top.
+
+        One poll can bring a thousand rows: lookups bisect the id-sorted lists, changed rows
+        are reported as one range, and new rows above the head go in as one block.
+        """
         if self.loading:
             return  # the snapshot being taken already includes them
+        changed: list[int] = []
+        fresh: dict[int, T] = {}
         for row in rows:
             if row.id > self._top_id:
-                self._apply_new(row)
+                pos = self._find(self._head, row.id)
+                if pos is None:
+                    fresh[row.id] = row  # the last version of a row wins
+                elif self._head[pos] != row:
+                    self._head[pos] = row
+                    changed.append(pos)
                 continue
             where = self._locate(row.id)
             if where is not None:
                 page, i = where
                 if self._pages[page][i] != row:
                     self._pages[page][i] = row
-                    self._changed(len(self._head) + page * PAGE_SIZE + i)
+                    changed.append(len(self._head) + page * PAGE_SIZE + i)
+        if changed:
+            last = self.columnCount() - 1
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last))
+        self._insert_new([row for row in fresh.values() if self.accepts(row)])
         if len(self._head) > MAX_HEAD:
             self.reload()
 
-    def _apply_new(self, row: T) -> None:
-        keys = [-item.id for item in self._head]  # ascending keys for bisect
-        pos = bisect.bisect_left(keys, -row.id)
-        if pos < len(self._head) and self._head[pos].id == row.id:
-            if self._head[pos] != row:
-                self._head[pos] = row
-                self._changed(pos)
-        elif self.accepts(row):
+    def _insert_new(self, rows: list[T]) -> None:
+        if not rows:
+            return
+        rows.sort(key=lambda item: item.id, reverse=True)
+        if not self._head or rows[-1].id > self._head[0].id:
+            # The usual case: everything is newer than the head, one block on top.
+            self.beginInsertRows(QModelIndex(), 0, len(rows) - 1)
+            self._head[:0] = rows
+            self.endInsertRows()
+            return
+        for row in rows:  # a late commit below rows already shown: one at a time
+            pos = bisect.bisect_left(self._head, -row.id, key=lambda item: -item.id)
             self.beginInsertRows(QModelIndex(), pos, pos)
             self._head.insert(pos, row)
             self.endInsertRows()
 
+    @staticmethod
+    def _find(rows: list[T], row_id: int) -> int | None:
+        """Where `row_id` is in `rows` (newest first), by bisection."""
+        i = bisect.bisect_left(rows, -row_id, key=lambda item: -item.id)
+        return i if i < len(rows) and rows[i].id == row_id else None
+
     def _locate(self, row_id: int) -> tuple[int, int] | None:
         for page, rows in self._pages.items():
             if rows and rows[0].id >= row_id >= rows[-1].id:
-                keys = [-item.id for item in rows]
-                i = bisect.bisect_left(keys, -row_id)
-                if i < len(rows) and rows[i].id == row_id:
+                i = self._find(rows, row_id)
+                if i is not None:
                     return page, i
         return None
-
-    def _changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
     @property
     def generation(self) -> int:
