@@ -1,0 +1,127 @@
+"""Part 2: engine throughput — a 3-action workflow (assign, create_task, notify) through the
+embedded consumer (``QueueRuntime`` started in-process, the app's default 2 thread workers).
+
+One run: a fresh data dir, the workflow imported, N draft policies seeded; the consumer is
+started and paused; N status changes commit in one transaction (N executions, N first jobs,
+N queue messages); then the consumer resumes and the clock runs until the bus has reported
+3·N finished action steps. Every execution is then checked to be ``completed``.
+Each execution is 4 queue jobs (start + 3 steps), so steps/s = ¾ of the engine's jobs/s.
+
+Goal: steps/s ≥ 0.6 × the bare Huey no-op drain (part 1's figure), measured here in the same
+run, alternating with the engine runs, on the same filesystem and queue settings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.common import (
+    Result,
+    import_workflows,
+    me,
+    open_bench_app,
+    seed_policies,
+    summarize,
+    temp_dir,
+    three_actions,
+    workflow,
+)
+from bench.queue_ceiling import bare_drain
+
+PART = "2 engine"
+STEPS = 3
+
+
+def engine_drain(directory: Path, n: int) -> dict[str, float]:
+    """Run N executions of the 3-action workflow; returns rates and the elapsed seconds."""
+    from governance_desktop.app import attach_queue
+    from governance_desktop.domain.enums import ExecutionStatus, JobKind
+    from governance_desktop.store.models import Policy, WorkflowExecution
+
+    data = directory / f"engine-{time.monotonic_ns()}"
+    ctx = open_bench_app(data)
+    runtime = None
+    try:
+        import_workflows(ctx, [workflow("Bench three actions", three_actions(me()))])
+        codes = seed_policies(ctx, n)
+        runtime = attach_queue(ctx)
+        steps_done = itertools.count(1)
+        finished = threading.Event()
+
+        def on_event(event: Any) -> None:
+            step = event.kind == JobKind.EXECUTE_WORKFLOW_ACTION and event.state == "succeeded"
+            if step and next(steps_done) >= n * STEPS:
+                finished.set()
+
+        runtime.bus.subscribe(on_event)
+        runtime.start()
+        runtime.pause()
+        time.sleep(0.3)  # let the workers notice the pause
+        with ctx.db.transaction() as session:
+            rows = session.scalars(select(Policy).where(Policy.code.in_(codes))).all()
+            for row in rows:
+                ctx.policies.apply_status(session, row, "in_review", me())
+        start = time.perf_counter()
+        runtime.resume()
+        if not finished.wait(60 + n * 0.05):
+            raise RuntimeError("engine did not finish its executions in time")
+        elapsed = time.perf_counter() - start
+        with ctx.db.reading() as session:
+            completed = session.scalar(
+                select(func.count())
+                .select_from(WorkflowExecution)
+                .where(WorkflowExecution.status == ExecutionStatus.COMPLETED)
+            )
+        if completed != n:
+            raise RuntimeError(f"only {completed} of {n} executions completed")
+        return {
+            "elapsed": elapsed,
+            "executions_per_s": n / elapsed,
+            "steps_per_s": n * STEPS / elapsed,
+            "jobs_per_s": n * (STEPS + 1) / elapsed,
+        }
+    finally:
+        if runtime is not None:
+            runtime.stop(10.0)
+            runtime.close()
+        ctx.close()
+
+
+def run(quick: bool) -> list[Result]:
+    plan = [(50, 2)] if quick else [(2000, 2), (10000, 1)]
+    results: list[Result] = []
+    with temp_dir() as tmp:
+        for n, k in plan:
+            runs: list[dict[str, float]] = []
+            drains: list[float] = []
+            for _ in range(k):  # alternate: the ceiling and the engine see the same noise
+                drains.append(bare_drain(tmp, min(n * (STEPS + 1), 8000)))
+                runs.append(engine_drain(tmp, n))
+            ceiling = summarize(PART, "", drains, "jobs/s").median
+            steps = summarize(
+                PART, f"steps/s, N={n:,} executions", [r["steps_per_s"] for r in runs], "steps/s"
+            )
+            ratio = steps.median / ceiling
+            steps.goal = "≥ 0.6 × bare Huey no-op drain"
+            steps.ratio = ratio
+            steps.passed = ratio >= 0.6
+            steps.note = f"bare drain in this run {ceiling:,.0f} jobs/s (median of {len(drains)})"
+            steps.extra = {"bare_drain_jobs_per_s": drains, "runs": runs}
+            results.append(
+                summarize(
+                    PART,
+                    f"executions/s, N={n:,}",
+                    [r["executions_per_s"] for r in runs],
+                    "exec/s",
+                    note=f"4 queue jobs each; engine jobs/s median "
+                    f"{sorted(r['jobs_per_s'] for r in runs)[len(runs) // 2]:,.0f}",
+                )
+            )
+            results.append(steps)
+    return results
