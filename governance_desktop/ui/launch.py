@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from governance_desktop.app import AppContext
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
@@ -53,10 +55,25 @@ def build_window(
     return window
 
 
+def no_display_reason() -> str | None:
+    """Why a window cannot open here (Qt would abort the process instead of saying so)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display: DISPLAY and WAYLAND_DISPLAY are not set, so the window cannot open; "
+        "start it from a desktop session, or use the command line (see --help)"
+    )
+
+
 def run_gui(
     ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
 ) -> int:
     """The event loop. SIGINT/SIGTERM quit it cleanly; the worker stops after the loop."""
+    reason = no_display_reason()
+    if reason is not None:
+        raise GovernanceError(reason)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Governance Desktop")

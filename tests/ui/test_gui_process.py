@@ -46,3 +46,22 @@ def test_gui_runs_work_and_quits_cleanly_on_sigterm(data_dir: Path) -> None:
     assert proc.returncode == 0
     lines = [ln for ln in err.decode().splitlines() if ln.strip()]
     assert not [ln for ln in lines if "Traceback" in ln or ln.startswith("error")], lines
+
+
+def test_no_display_is_one_clear_line(data_dir: Path) -> None:
+    """Without a display the window command says so in one line instead of Qt aborting."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: no display:") and proc.stderr.count("\n") == 1
