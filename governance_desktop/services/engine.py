@@ -30,7 +30,7 @@ from governance_desktop.services.events import EntityEvent
 from governance_desktop.services.policies import policy_facts, require_policy
 from governance_desktop.services.progress import new_job, version_definition
 from governance_desktop.services.users import require_user
-from governance_desktop.services.workflows import require_workflow
+from governance_desktop.services.workflows import current_definition, require_workflow
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy, Workflow, WorkflowExecution, WorkflowVersion
 from governance_desktop.store.types import utcnow
@@ -213,12 +213,7 @@ class WorkflowService:
             if not workflow.enabled:
                 raise GovernanceError(f"workflow '{workflow_name}' is disabled")
             policy = require_policy(session, entity_code)
-            version = session.scalars(
-                select(WorkflowVersion).where(
-                    WorkflowVersion.workflow_id == workflow.id,
-                    WorkflowVersion.version == workflow.current_version,
-                )
-            ).one()
+            version = current_definition(session, workflow)
             defn = version_definition(session, version.id)
             payload = dict(data or {"status": policy.status})
             if not evaluate(defn.conditions, entity_facts(policy, payload)):

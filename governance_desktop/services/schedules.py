@@ -17,8 +17,9 @@ from governance_desktop.domain.enums import PolicyStatus, TriggerType
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.engine import WorkflowService, entity_facts
 from governance_desktop.services.progress import version_definition
+from governance_desktop.services.workflows import current_definition
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Policy, Workflow, WorkflowVersion
+from governance_desktop.store.models import Policy, Workflow
 
 log = logging.getLogger(__name__)
 SCHEDULER_ACTOR = "scheduler"
@@ -47,12 +48,7 @@ class ScheduleService:
             workflow = session.get(Workflow, workflow_id)
             if workflow is None or not workflow.enabled:
                 return 0
-            version = session.scalars(
-                select(WorkflowVersion).where(
-                    WorkflowVersion.workflow_id == workflow.id,
-                    WorkflowVersion.version == workflow.current_version,
-                )
-            ).one()
+            version = current_definition(session, workflow)
             defn = version_definition(session, version.id)
             if not isinstance(defn.trigger, OnScheduleTrigger):
                 return 0
