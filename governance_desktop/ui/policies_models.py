@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -22,6 +21,7 @@ from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.ui.table_model import ColumnsModel
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
@@ -82,7 +82,7 @@ def show(value: object) -> str:
     return str(value)
 
 
-class RecordTableModel(QAbstractTableModel, Generic[T]):
+class RecordTableModel(ColumnsModel[T]):
     """Rows of dataclasses; `columns` are (header, getter); `key` identifies a row."""
 
     def __init__(
@@ -94,20 +94,12 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         bold: Callable[[T], bool] | None = None,
         status_column: int | None = None,
     ) -> None:
-        super().__init__(parent)
-        self._columns = list(columns)
+        super().__init__(columns, parent)
         self._key = key
         self._bold = bold
         self._status_column = status_column
-        self._rows: list[T] = []
 
     # --- Qt model API ---------------------------------------------------------------------
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -131,17 +123,6 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return status_dot(str(self._columns[column][1](row)))
         return None
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self._columns)
-        ):
-            return self._columns[section][0]
-        return None
-
     # --- our API --------------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[T]) -> bool:
@@ -160,9 +141,6 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
         self._rows = rows
         self.endResetModel()
         return True
-
-    def rows(self) -> list[T]:
-        return list(self._rows)
 
     def row(self, number: int) -> T:
         return self._rows[number]

@@ -7,14 +7,15 @@ the page reloads them off the GUI thread and hands them over with ``set_rows``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from governance_desktop.services.dryrun import ActionPreview, ConditionCheck
 from governance_desktop.services.dto import WorkflowInfo, WorkflowVersionInfo
+from governance_desktop.ui.table_model import ColumnsModel
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
@@ -31,13 +32,11 @@ PASS_COLOUR = QColor(46, 139, 87)
 FAIL_COLOUR = QColor(200, 60, 50)
 
 
-class RowsModel(QAbstractTableModel, Generic[T]):
+class RowsModel(ColumnsModel[T]):
     """A read-only table over a list of dataclasses; columns are (header, getter)."""
 
     def __init__(self, columns: Sequence[Column]) -> None:
-        super().__init__()
-        self._columns = list(columns)
-        self._rows: list[T] = []
+        super().__init__(columns)
 
     def set_rows(self, rows: Sequence[T]) -> None:
         self.beginResetModel()
@@ -46,26 +45,6 @@ class RowsModel(QAbstractTableModel, Generic[T]):
 
     def row_at(self, row: int) -> T | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rows(self) -> list[T]:
-        return list(self._rows)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self._columns)
-        ):
-            return self._columns[section][0]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
