@@ -101,9 +101,11 @@ def test_invalid_edit_cannot_be_saved(page: WorkflowsPage, qtbot) -> None:  # ty
     title = card.findChild(QLineEdit, "notifyTitle")
     title.clear()
     error = card.findChild(object, "notifyTitleError")
-    assert error.isVisible() and "title" in error.text()
-    assert not page.findChild(QPushButton, "saveWorkflowButton").isEnabled()
-    assert not page.findChild(QPushButton, "dryRunButton").isEnabled()
+    save = page.findChild(QPushButton, "saveWorkflowButton")
+    dry_run = page.findChild(QPushButton, "dryRunButton")
+    # Checking may finish on a later event-loop turn (the user directory is read off-thread).
+    qtbot.waitUntil(lambda: error.isVisible() and "title" in error.text(), timeout=5000)
+    qtbot.waitUntil(lambda: not save.isEnabled() and not dry_run.isEnabled(), timeout=5000)
 
 
 def test_new_workflow_is_created(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
