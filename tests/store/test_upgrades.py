@@ -1,0 +1,71 @@
+"""Every released schema revision's database, as a user has it, opens in this app intact.
+
+`upgrade_fixtures/` keeps one file per released revision, made by `tools/make_upgrade_fixture.py`
+(demo data, reviews started, an approval given and one refused, every job run), and the facts
+that file held. Opening it must bring it to head, back up the old file when a migration runs,
+and keep every fact; the app must then go on working with it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance_desktop.app import open_app
+from governance_desktop.config import load_settings
+from governance_desktop.store.migrate import HEAD_REVISION, current_revision
+
+FIXTURES = Path(__file__).parent / "upgrade_fixtures"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from make_upgrade_fixture import facts  # noqa: E402
+
+STORED = sorted(FIXTURES.glob("governance-rev*.db"))
+
+
+def test_a_fixture_exists_for_the_head_revision() -> None:
+    """Releasing a revision means storing its file: the newest one must be here."""
+    assert FIXTURES / f"governance-rev{HEAD_REVISION}.db" in STORED
+
+
+@pytest.mark.parametrize("stored", STORED, ids=[p.stem for p in STORED])
+def test_stored_database_upgrades_to_head_and_keeps_its_data(stored: Path, data_dir: Path) -> None:
+    """Upgrade to head: same rows, same audit head, chain intact, old file backed up."""
+    expected = json.loads(stored.with_suffix(".json").read_text(encoding="utf-8"))
+    data_dir.mkdir(parents=True, mode=0o700)
+    shutil.copyfile(stored, data_dir / "governance.db")
+
+    ctx = open_app(load_settings(data_dir=data_dir))
+    try:
+        assert current_revision(ctx.db) == HEAD_REVISION
+        assert ctx.migration.from_revision == expected["revision"]
+        backups = list((data_dir / "backups").glob(f"governance-rev{expected['revision']}-*.db"))
+        assert len(backups) == (0 if expected["revision"] == HEAD_REVISION else 1)
+        assert ctx.audit.verify().ok
+    finally:
+        ctx.close()
+
+    found = facts(data_dir / "governance.db")
+    assert found["revision"] == HEAD_REVISION
+    for key in ("counts", "policies", "approvals", "audit_head"):
+        assert found[key] == expected[key], key
+
+
+@pytest.mark.parametrize("stored", STORED, ids=[p.stem for p in STORED])
+def test_upgraded_database_keeps_working(stored: Path, data_dir: Path) -> None:
+    """After the upgrade a pending approval can be answered and a new change is audited."""
+    data_dir.mkdir(parents=True, mode=0o700)
+    shutil.copyfile(stored, data_dir / "governance.db")
+    ctx = open_app(load_settings(data_dir=data_dir))
+    try:
+        pending = [a for a in ctx.approvals.list() if a.status == "pending"]
+        assert pending, "the fixture should hold a pending approval"
+        answered = ctx.approvals.approve(pending[0].id, pending[0].approver, "after upgrade")
+        assert answered.status == "approved"
+        ctx.policies.add("fixture-admin", "POL-900", "Added after the upgrade", owner="alice")
+        assert ctx.audit.verify().ok
+    finally:
+        ctx.close()
