@@ -118,6 +118,11 @@ def add_commands(sub: Any) -> None:
         listing.add_argument("--mine", action="store_true", help="only the actor's")
 
     audit = _group(sub, "audit", "the tamper-evident audit trail")
-    _leaf(audit, "verify", "audit verify", "check the hash chain", json_flag=True)
+    verify = _leaf(audit, "verify", "audit verify", "check the hash chain", json_flag=True)
+    verify.add_argument(
+        "--anchor",
+        metavar="HASH",
+        help="a head hash kept from an earlier export; it must still be in the trail",
+    )
     export = _leaf(audit, "export", "audit export", "write the trail to a CSV file")
     export.add_argument("file", metavar="FILE")

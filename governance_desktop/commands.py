@@ -23,7 +23,7 @@ from governance_desktop.domain.enums import (
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.output import print_json, print_record, print_table
 from governance_desktop.services.demo import seed_demo
-from governance_desktop.services.dto import to_jsonable
+from governance_desktop.services.dto import AuditVerification, to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import sqlite_path
@@ -246,17 +246,21 @@ def workflows_schema(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @command("audit verify")
 def audit_verify(ctx: AppContext, args: argparse.Namespace) -> int:
-    result = ctx.audit.verify()
+    result = ctx.audit.verify(args.anchor)
     if args.json:
         print_json(result)
     elif result.ok:
         print(f"audit trail intact: {result.events} events, head {result.head_hash}")
     if not result.ok:
-        sys.stderr.write(
-            f"error: audit trail broken at event {result.first_bad_id}: {result.problem}\n"
-        )
+        sys.stderr.write(f"error: {_broken(result)}\n")
         return 1
     return 0
+
+
+def _broken(result: AuditVerification) -> str:
+    if result.first_bad_id is None:
+        return f"audit trail broken: {result.problem}"
+    return f"audit trail broken at event {result.first_bad_id}: {result.problem}"
 
 
 @command("audit export")
@@ -268,9 +272,7 @@ def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
         f"(also in {target.name}.chain.txt)"
     )
     if not result.ok:
-        sys.stderr.write(
-            f"error: audit trail broken at event {result.first_bad_id}: {result.problem}\n"
-        )
+        sys.stderr.write(f"error: {_broken(result)}\n")
         return 1
     return 0
 

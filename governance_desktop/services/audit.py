@@ -112,23 +112,39 @@ class AuditService:
         query = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
         yield from session.scalars(query)
 
-    def verify(self) -> AuditVerification:
-        """Walk the chain in id order; name the first event whose hash or link is wrong."""
+    def verify(self, anchor: str | None = None) -> AuditVerification:
+        """Walk the chain in id order; name the first event whose hash or link is wrong.
+
+        The chain alone cannot tell a truncated or wholly recomputed trail from an honest one;
+        `anchor` is a head hash kept from an earlier export: it must still be in the chain.
+        """
+        result, anchored = self._walk(anchor)
+        if result.ok and anchor is not None and not anchored:
+            return AuditVerification(
+                False,
+                result.events,
+                result.head_hash,
+                None,
+                f"the head hash {anchor} from an earlier export is no longer in the trail "
+                "(events were removed from its end or the trail was rewritten)",
+            )
+        return result
+
+    def _walk(self, anchor: str | None) -> tuple[AuditVerification, bool]:
+        """The chain's verdict, and whether an event with hash `anchor` was seen intact."""
+        anchored = False
         prev = GENESIS
         count = 0
         with self._db.reading() as session:
             for row in self._iter_all(session):
                 count += 1
+                problem = None
                 if row.prev_hash != prev:
-                    return AuditVerification(
-                        False,
-                        count,
-                        prev,
-                        row.id,
+                    problem = (
                         f"event {row.id} does not follow the previous event "
-                        "(an event was deleted, inserted or reordered before it)",
+                        "(an event was deleted, inserted or reordered before it)"
                     )
-                expected = event_hash(
+                elif row.hash != event_hash(
                     row.prev_hash,
                     row.occurred_at,
                     row.actor,
@@ -136,17 +152,13 @@ class AuditService:
                     row.entity_type,
                     row.entity_id,
                     dict(row.details),
-                )
-                if row.hash != expected:
-                    return AuditVerification(
-                        False,
-                        count,
-                        prev,
-                        row.id,
-                        f"event {row.id} was changed after it was written",
-                    )
+                ):
+                    problem = f"event {row.id} was changed after it was written"
+                if problem is not None:
+                    return AuditVerification(False, count, prev, row.id, problem), anchored
                 prev = row.hash
-        return AuditVerification(True, count, prev)
+                anchored = anchored or row.hash == anchor
+        return AuditVerification(True, count, prev), anchored
 
     def export_csv(self, path: Path) -> AuditVerification:
         """Write every event to CSV (atomically) and the chain's head hash beside it."""

@@ -6,10 +6,12 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from governance_desktop.app import AppContext
+from governance_desktop.services.audit import GENESIS, event_hash
 from governance_desktop.services.users import os_username
+from governance_desktop.store.models import AuditEvent
 
 
 @pytest.fixture
@@ -78,3 +80,51 @@ def test_export_writes_csv_and_head(chained: AppContext, tmp_path: Path) -> None
     assert [int(r["id"]) for r in rows] == list(range(1, 8))
     assert rows[-1]["hash"] == result.head_hash
     assert result.head_hash in (tmp_path / "audit.csv.chain.txt").read_text()
+
+
+def _rewrite_from(ctx: AppContext, first_id: int) -> None:
+    """What a tamperer who knows the algorithm does: recompute every hash after an edit."""
+    with ctx.db.reading() as session:
+        rows = [
+            (r.id, r.occurred_at, r.actor, r.action, r.entity_type, r.entity_id, dict(r.details))
+            for r in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    prev = GENESIS
+    with ctx.db.engine.begin() as conn:
+        for event_id, *content in rows:
+            digest = event_hash(prev, *content)
+            if event_id >= first_id:
+                conn.execute(
+                    text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
+                    {"p": prev, "h": digest, "i": event_id},
+                )
+            prev = digest
+
+
+def test_truncated_trail_fails_against_a_kept_head(chained: AppContext) -> None:
+    """Deleting the newest events leaves a valid chain; the auditor's kept head exposes it."""
+    kept = chained.audit.verify().head_hash
+    _sql(chained, "DELETE FROM audit_events WHERE id = 7")
+    assert chained.audit.verify().ok  # the chain alone cannot know
+    result = chained.audit.verify(anchor=kept)
+    assert not result.ok and kept in (result.problem or "")
+
+
+def test_recomputed_trail_fails_against_a_kept_head(chained: AppContext) -> None:
+    """An edit with every later hash recomputed verifies alone but not against a kept head."""
+    kept = chained.audit.verify().head_hash
+    _sql(chained, "UPDATE audit_events SET actor = 'mallory' WHERE id = 4")
+    _rewrite_from(chained, 4)
+    assert chained.audit.verify().ok
+    assert not chained.audit.verify(anchor=kept).ok
+    assert chained.audit.verify(anchor=chained.audit.verify().head_hash).ok
+
+
+def test_cli_verify_with_anchor(chained: AppContext, cli) -> None:  # type: ignore[no-untyped-def]
+    """`audit verify --anchor HASH` exits 1 with one line when the kept head is gone."""
+    kept = chained.audit.verify().head_hash
+    assert cli("audit", "verify", "--anchor", kept).code == 0
+    _sql(chained, "DELETE FROM audit_events WHERE id = 7")
+    result = cli("audit", "verify", "--anchor", kept)
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and result.err.startswith("error: audit trail broken:")
