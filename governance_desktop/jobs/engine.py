@@ -86,7 +86,7 @@ class QueueRuntime:
         """Register the tasks and tracking and build the (not yet started) consumer."""
         if self.tasks is not None:
             raise RuntimeError("QueueRuntime.attach called twice")
-        processor = WorkflowProcessor(runner, self.bus, self.worker_id)
+        processor = WorkflowProcessor(runner, self.bus, self.worker_id, self.rejections)
         self.reconciler = Reconciler(tracker, self.dispatcher, grace_seconds)
         self.schedules = schedules
         self.tasks = register_tasks(self.huey, processor, schedules, self.reconciler)

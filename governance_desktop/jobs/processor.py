@@ -6,6 +6,7 @@ import logging
 
 from governance_desktop.jobs.bus import EventBus, JobEvent
 from governance_desktop.jobs.contracts import Outcome, Runner
+from governance_desktop.jobs.rejections import Rejections
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -18,10 +19,13 @@ class WorkflowProcessor:
     emits SIGNAL_ERROR, which ``tracking`` logs with its traceback and records on the job.
     """
 
-    def __init__(self, runner: Runner, bus: EventBus, worker_id: str) -> None:
+    def __init__(
+        self, runner: Runner, bus: EventBus, worker_id: str, rejections: Rejections | None = None
+    ) -> None:
         self.runner = runner
         self.bus = bus
         self.worker_id = worker_id
+        self.rejections = rejections or Rejections()
 
     def handle_workflow_execution(self, job_id: int) -> Outcome:
         """Start an execution (the runner queues its first action)."""
@@ -33,6 +37,10 @@ class WorkflowProcessor:
 
     def _run(self, job_id: int) -> Outcome:
         outcome = self.runner.run(job_id, self.worker_id)
+        if outcome.unknown:
+            # Well-formed but naming no job: written by hand or left from another database.
+            self.rejections.record(f"message for job {job_id}, which does not exist", 0)
+            return outcome
         if outcome.duplicate:
             logger.info(
                 "job %s: duplicate or late message, nothing done (state %s)", job_id, outcome.state

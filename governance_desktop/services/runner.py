@@ -57,6 +57,7 @@ class JobOutcome:
     execution_status: str | None
     error: str | None = None
     duplicate: bool = False
+    unknown: bool = False  # the message named a job that does not exist
 
 
 def _outcome(job: Job, execution: WorkflowExecution | None, duplicate: bool = False) -> JobOutcome:
@@ -91,7 +92,7 @@ class JobRunner:
                 if job is None:
                     log.warning("message for unknown job %s ignored", job_id)
                     return JobOutcome(
-                        job_id, "", JobState.FAILED, None, None, "unknown job", duplicate=True
+                        job_id, "", JobState.FAILED, None, None, "unknown job", True, True
                     )
                 execution = (
                     session.get(WorkflowExecution, job.execution_id)

@@ -29,6 +29,7 @@ class FakeOutcome:
     execution_status: str | None = None
     error: str | None = None
     duplicate: bool = False
+    unknown: bool = False
 
 
 class FakeRunner:

@@ -12,6 +12,7 @@ from pathlib import Path
 import huey
 import pytest
 
+from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import JobKind
 from governance_desktop.jobs.consumer import EmbeddedConsumer
 from governance_desktop.jobs.dispatcher import HueyDispatcher
@@ -100,3 +101,36 @@ def test_tampered_scheduled_row_is_rejected(
     assert not marker.exists()
     assert queue.serializer.rejections.count == 1
     assert wait_for(lambda: queue.scheduled_count() == 0)
+
+
+def test_message_for_a_job_that_does_not_exist_changes_nothing(
+    ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A well-formed message naming no job: the real runner logs it, the monitor counts it."""
+    from sqlalchemy import func, select
+
+    from governance_desktop.app import attach_queue
+    from governance_desktop.store.models import AuditEvent, Job, WorkflowExecution
+
+    def counts() -> tuple[int, ...]:
+        with ctx.db.reading() as session:
+            return tuple(
+                int(session.scalar(select(func.count()).select_from(m)) or 0)
+                for m in (Job, WorkflowExecution, AuditEvent)
+            )
+
+    before = counts()
+    runtime = attach_queue(ctx, workers=1)
+    try:
+        assert runtime.tasks is not None
+        message = runtime.huey._registry.create_message(runtime.tasks.execute_workflow.s(424242))
+        insert_raw(ctx.settings.data_dir / "queue.db", runtime.huey.serializer.serialize(message))
+        with caplog.at_level(logging.WARNING, "governance_desktop"):
+            runtime.start()
+            assert wait_for(lambda: runtime.rejections.count == 1)
+    finally:
+        runtime.close()
+    assert "message for unknown job 424242 ignored" in caplog.text
+    assert "424242, which does not exist" in runtime.rejections.recent()[-1].reason
+    assert runtime.huey.pending_count() == 0
+    assert counts() == before
