@@ -105,3 +105,20 @@ def test_export_csv_off_the_gui_thread(ui_ctx: UiContext, qtbot, tmp_path: Path)
     assert lines[0].startswith("id,occurred_at,actor") and len(lines) > 10
     assert (tmp_path / "audit.csv.chain.txt").exists()
     page.hide()
+
+
+def test_verify_with_a_kept_head_detects_truncation(ui_ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """With the head hash from an earlier export, removing the newest event is caught."""
+    page = _page(ui_ctx, qtbot)
+    kept = ui_ctx.app.audit.verify().head_hash
+    page.findChild(QLineEdit, "auditAnchor").setText(kept)
+    button = page.findChild(QPushButton, "verifyAuditButton")
+    result = page.findChild(QLabel, "auditVerifyResult")
+    qtbot.mouseClick(button, CLICK)
+    qtbot.waitUntil(lambda: "kept head hash is in it" in result.text(), timeout=10000)
+    path = sqlite_path(ui_ctx.app.db.url)
+    with sqlite3.connect(path) as db:  # type: ignore[arg-type]
+        db.execute("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
+    qtbot.mouseClick(button, CLICK)
+    qtbot.waitUntil(lambda: "no longer in the trail" in result.text(), timeout=10000)
+    page.hide()

@@ -64,6 +64,15 @@ class AuditPage(QWidget):
             "Check that no event was edited, deleted, inserted or reordered (Ctrl+Shift+V)"
         )
         self.verify_button.clicked.connect(self.verify)
+        self.anchor = named(QLineEdit(), "auditAnchor")
+        self.anchor.setPlaceholderText("Kept head hash (optional)")
+        self.anchor.setToolTip(
+            "The head hash from an earlier export: Verify then also proves that the trail you\n"
+            "saw then is still here, unchanged (no newest events removed, nothing recomputed)"
+        )
+        self.anchor.setAccessibleName("Head hash kept from an earlier export")
+        self.anchor.setMaxLength(64)
+        self.anchor.setClearButtonEnabled(True)
         self.export_button = named(QPushButton("Export CSV…"), "exportAuditButton")
         self.export_button.setToolTip("Write every event and the chain's head hash (Ctrl+E)")
         self.export_button.clicked.connect(self._choose_export)
@@ -72,6 +81,7 @@ class AuditPage(QWidget):
         self.result.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.verify_button)
+        actions.addWidget(self.anchor)
         actions.addWidget(self.export_button)
         actions.addWidget(self.result, 1)
 
@@ -175,17 +185,23 @@ class AuditPage(QWidget):
     def verify(self) -> None:
         self.verify_button.setEnabled(False)
         self.result.setText("Verifying the audit chain…")
+        audit, anchor = self.ui.app.audit, self.anchor.text().strip().lower() or None
         self.ui.background.read(
-            self.ui.app.audit.verify, self._show_verification, self._verify_failed
+            lambda: audit.verify(anchor), self._show_verification, self._verify_failed
         )
 
     def _show_verification(self, result: AuditVerification) -> None:
         self.verify_button.setEnabled(True)
         if result.ok:
+            kept = " and the kept head hash is in it" if self.anchor.text().strip() else ""
             self.result.setText(
                 f"✔ Chain intact: {result.events:,} events, head hash {result.head_hash[:16]}…"
+                + kept
             )
             self.result.setToolTip(f"Head hash: {result.head_hash}")
+        elif result.first_bad_id is None:
+            self.result.setText(f"✘ {result.problem}")
+            self.result.setToolTip("The chain checks out, but it is not the trail you kept.")
         else:
             self.result.setText(f"✘ Event {result.first_bad_id}: {result.problem}")
             self.result.setToolTip(
