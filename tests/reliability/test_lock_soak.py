@@ -1,0 +1,101 @@
+"""Lock soak: a GUI-shaped writer and reader, the embedded consumer and a 4-worker process.
+
+For GOVERNANCE_SOAK_SECONDS (default 150) one thread moves and edits policies and answers
+approvals the way the window's writer thread does, one thread polls the job monitor's reads,
+the in-process consumer (as in the window) and a separate `worker --workers 4` process run the
+jobs. No GUI-side call may fail ("database is locked" or anything else), and after a
+`worker --burst` drain every job must have succeeded: retries are allowed, failures are not.
+The summary line (`pytest -s`) gives the counts and the longest GUI-side waits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from soak_support import (
+    MonitorReader,
+    Timings,
+    Writer,
+    build_data,
+    count_in_logs,
+    job_figures,
+    percentile,
+    start_worker,
+)
+
+from governance_desktop.app import AppContext, attach_queue
+
+SECONDS = float(os.environ.get("GOVERNANCE_SOAK_SECONDS", "150"))
+PAUSE = float(os.environ.get("GOVERNANCE_SOAK_PAUSE", "0.05"))  # between the writer's calls
+LOCKED = "database is locked"
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+@pytest.mark.slow
+def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
+    ctx: AppContext, data_dir: Path
+) -> None:
+    manual, auto = build_data(ctx)
+    runtime = attach_queue(ctx, background_dispatch=True)  # as the window does
+    worker = start_worker(data_dir, "--workers", "4")
+    timings, stop = Timings(), threading.Event()
+    writer = Writer(ctx, manual, auto, timings, stop, PAUSE)
+    reader = MonitorReader(ctx, timings, stop)
+    runtime.start()  # the window's embedded consumer (settings.workers threads)
+    began = time.monotonic()
+    try:
+        writer.start()
+        reader.start()
+        stop.wait(SECONDS)
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+        reader.join(timeout=60)
+        elapsed = time.monotonic() - began
+        stopped = runtime.stop(timeout=30)
+        runtime.close()
+        worker.send_signal(signal.SIGTERM)
+        worker_code = worker.wait(timeout=60)
+    assert not writer.is_alive() and not reader.is_alive()
+    assert stopped, "the embedded consumer did not stop within 30 s"
+    stderr = (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")
+    assert worker_code == 0, stderr[-2000:]
+
+    drain = start_worker(data_dir, "--workers", "4", "--burst")  # what is left, then exit
+    assert drain.wait(timeout=240) == 0, stderr[-2000:]
+
+    states, retried, extra_attempts = job_figures(ctx)
+    locked_in_logs = count_in_logs(data_dir, LOCKED)
+    writes, reads = timings.waits("write"), timings.waits("read")
+    moves, edits = timings.count("write", "change_status"), timings.count("write", "update")
+    approvals = timings.count("write", "approve")
+    print(
+        f"\nlock soak: {elapsed:.0f} s, status changes {moves}, edits {edits}, "
+        f"approvals {approvals}, reads {len(reads)}, jobs run {sum(states.values())} {states}, "
+        f"jobs retried {retried} (extra attempts {extra_attempts}), "
+        f"'{LOCKED}' in logs {sum(locked_in_logs.values())} {locked_in_logs}, "
+        f"GUI errors {len(timings.errors)}, "
+        f"longest wait write {_ms(writes[-1] if writes else 0)} ms / "
+        f"read {_ms(reads[-1] if reads else 0)} ms, "
+        f"p99 write {_ms(percentile(writes, 99))} ms / read {_ms(percentile(reads, 99))} ms, "
+        f"p50 write {_ms(percentile(writes, 50))} ms / read {_ms(percentile(reads, 50))} ms"
+    )
+    print(
+        "slowest GUI-side calls: "
+        + ", ".join(
+            f"{kind} {name} {_ms(secs)} ms at +{at - timings.calls[0][3]:.1f} s"
+            for kind, name, secs, at in timings.slowest()
+        )
+    )
+    assert timings.errors == [], timings.errors[:5]
+    assert moves > 0 and edits > 0 and approvals > 0 and reads
+    assert set(states) == {"succeeded"}, states
+    assert ctx.audit.verify().ok
