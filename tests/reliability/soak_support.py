@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
@@ -108,14 +108,79 @@ def build_data(ctx: AppContext) -> tuple[list[str], list[str]]:
     return manual, auto
 
 
+@dataclass(frozen=True)
+class Call:
+    kind: str  # "write" or "read"
+    name: str
+    seconds: float
+    started: float  # perf_counter
+    lock_wait: float  # in BEGIN IMMEDIATE, i.e. waiting for SQLite's write lock
+    commit: float  # from COMMIT to the call's return (fsync, after-commit callbacks)
+
+
+class LockProbe:
+    """Times, per thread, BEGIN IMMEDIATE (the write-lock wait) and COMMIT onwards; and for
+    every write transaction of this process how long it held the lock (BEGIN done → COMMIT
+    or ROLLBACK) and how much of that its thread spent on a CPU, by thread name."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.local = threading.local()
+        self.holds: list[tuple[float, float, str]] = []  # wall, CPU of the thread, thread
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        event.listen(engine, "commit", self._commit)
+        event.listen(engine, "rollback", self._release)
+
+    def _before(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("BEGIN IMMEDIATE"):
+            self.local.begin = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("BEGIN IMMEDIATE"):
+            self.local.locked, self.local.cpu = time.perf_counter(), time.thread_time()
+            self.local.wait = getattr(self.local, "wait", 0.0) + (
+                self.local.locked - self.local.begin
+            )
+
+    def _commit(self, conn: Any) -> None:
+        self.local.commit_at = time.perf_counter()
+        self._release(conn)
+
+    def _release(self, _conn: Any) -> None:
+        locked = getattr(self.local, "locked", None)
+        if locked is not None:
+            self.local.locked = None
+            wall, cpu = time.perf_counter() - locked, time.thread_time() - self.local.cpu
+            self.holds.append((wall, cpu, threading.current_thread().name))
+
+    def reset(self) -> None:
+        self.local.wait, self.local.commit_at = 0.0, None
+
+    def read(self, end: float) -> tuple[float, float]:
+        commit_at = getattr(self.local, "commit_at", None)
+        return getattr(self.local, "wait", 0.0), end - commit_at if commit_at else 0.0
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        event.remove(self.engine, "commit", self._commit)
+        event.remove(self.engine, "rollback", self._release)
+
+    def longest_holds(self, n: int = 3) -> list[tuple[float, float, str]]:
+        return sorted(self.holds, reverse=True)[:n]
+
+
 @dataclass
 class Timings:
-    """Every GUI-side call: (kind, name, seconds, started at), and every error it raised."""
+    """Every GUI-side call and every error one raised."""
 
-    calls: list[tuple[str, str, float, float]] = field(default_factory=list)
+    probe: LockProbe
+    calls: list[Call] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def call(self, kind: str, name: str, fn: Callable[[], Any]) -> Any:
+        self.probe.reset()
         started = time.perf_counter()
         try:
             return fn()
@@ -123,16 +188,18 @@ class Timings:
             self.errors.append(f"{kind} {name}: {type(exc).__name__}: {exc}"[:500])
             return None
         finally:
-            self.calls.append((kind, name, time.perf_counter() - started, started))
+            end = time.perf_counter()
+            wait, commit = self.probe.read(end)
+            self.calls.append(Call(kind, name, end - started, started, wait, commit))
 
     def waits(self, kind: str) -> list[float]:
-        return sorted(seconds for k, _, seconds, _ in self.calls if k == kind)
+        return sorted(c.seconds for c in self.calls if c.kind == kind)
 
     def count(self, kind: str, name: str) -> int:
-        return sum(1 for k, n, _, _ in self.calls if k == kind and n == name)
+        return sum(1 for c in self.calls if c.kind == kind and c.name == name)
 
-    def slowest(self, n: int = 5) -> list[tuple[str, str, float, float]]:
-        return sorted(self.calls, key=lambda c: c[2], reverse=True)[:n]
+    def slowest(self, n: int = 5) -> list[Call]:
+        return sorted(self.calls, key=lambda c: c.seconds, reverse=True)[:n]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -165,8 +232,12 @@ class Writer(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            if self.rng.random() < 0.25:
+            waiting = [c for c, s in self.status.items() if s is S.AWAITING_APPROVAL]
+            roll = self.rng.random()
+            if roll < 0.25:
                 self._auto(self.rng.choice(self.auto))
+            elif roll < 0.4 and waiting:  # the approvals page: answer what waits
+                self._manual(self.rng.choice(waiting))
             else:
                 self._manual(self.rng.choice(self.manual))
             self.stop.wait(self.rng.uniform(0.5, 1.5) * self.pause)

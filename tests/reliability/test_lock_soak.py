@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from soak_support import (
+    LockProbe,
     MonitorReader,
     Timings,
     Writer,
@@ -46,7 +47,7 @@ def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
     manual, auto = build_data(ctx)
     runtime = attach_queue(ctx, background_dispatch=True)  # as the window does
     worker = start_worker(data_dir, "--workers", "4")
-    timings, stop = Timings(), threading.Event()
+    timings, stop = Timings(LockProbe(ctx.db.engine)), threading.Event()
     writer = Writer(ctx, manual, auto, timings, stop, PAUSE)
     reader = MonitorReader(ctx, timings, stop)
     runtime.start()  # the window's embedded consumer (settings.workers threads)
@@ -64,6 +65,7 @@ def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
         runtime.close()
         worker.send_signal(signal.SIGTERM)
         worker_code = worker.wait(timeout=60)
+        timings.probe.close()
     assert not writer.is_alive() and not reader.is_alive()
     assert stopped, "the embedded consumer did not stop within 30 s"
     stderr = (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")
@@ -88,11 +90,24 @@ def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
         f"p99 write {_ms(percentile(writes, 99))} ms / read {_ms(percentile(reads, 99))} ms, "
         f"p50 write {_ms(percentile(writes, 50))} ms / read {_ms(percentile(reads, 50))} ms"
     )
+    first = timings.calls[0].started
     print(
         "slowest GUI-side calls: "
         + ", ".join(
-            f"{kind} {name} {_ms(secs)} ms at +{at - timings.calls[0][3]:.1f} s"
-            for kind, name, secs, at in timings.slowest()
+            f"{c.kind} {c.name} {_ms(c.seconds)} ms (lock wait {_ms(c.lock_wait)}, "
+            f"commit {_ms(c.commit)}) at +{c.started - first:.1f} s"
+            for c in timings.slowest()
+        )
+    )
+    lock = sorted(c.lock_wait for c in timings.calls if c.kind == "write")
+    print(
+        f"GUI writes waiting in BEGIN IMMEDIATE: longest {_ms(lock[-1] if lock else 0)} ms, "
+        f"p99 {_ms(percentile(lock, 99))} ms, p50 {_ms(percentile(lock, 50))} ms; "
+        f"write lock held by this process's transactions: "
+        f"p99 {_ms(percentile(sorted(h for h, _, _ in timings.probe.holds), 99))} ms, longest "
+        + ", ".join(
+            f"{_ms(h)} ms ({_ms(cpu)} ms on CPU, {who})"
+            for h, cpu, who in timings.probe.longest_holds()
         )
     )
     assert timings.errors == [], timings.errors[:5]
