@@ -9,6 +9,7 @@ reads. Every call is timed; those times are the waits a person would see.
 from __future__ import annotations
 
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -109,6 +110,14 @@ def build_data(ctx: AppContext) -> tuple[list[str], list[str]]:
 
 
 @dataclass(frozen=True)
+class Hold:
+    wall: float  # seconds the write lock was held
+    cpu: float  # of which the holding thread ran on a CPU
+    thread: str
+    first: str  # the transaction's first statement: which code it was
+
+
+@dataclass(frozen=True)
 class Call:
     kind: str  # "write" or "read"
     name: str
@@ -120,25 +129,30 @@ class Call:
 
 class LockProbe:
     """Times, per thread, BEGIN IMMEDIATE (the write-lock wait) and COMMIT onwards; and for
-    every write transaction of this process how long it held the lock (BEGIN done → COMMIT
-    or ROLLBACK) and how much of that its thread spent on a CPU, by thread name."""
+    every write transaction how long it held the lock (BEGIN done → COMMIT or ROLLBACK), how
+    much of that its thread spent on a CPU, the thread, and the transaction's first statement.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    `target` is one engine, or the `Engine` class for every engine of the process."""
+
+    def __init__(self, target: Engine | type[Engine]) -> None:
+        self.target = target
         self.local = threading.local()
-        self.holds: list[tuple[float, float, str]] = []  # wall, CPU of the thread, thread
-        event.listen(engine, "before_cursor_execute", self._before)
-        event.listen(engine, "after_cursor_execute", self._after)
-        event.listen(engine, "commit", self._commit)
-        event.listen(engine, "rollback", self._release)
+        self.holds: list[Hold] = []
+        event.listen(target, "before_cursor_execute", self._before)
+        event.listen(target, "after_cursor_execute", self._after)
+        event.listen(target, "commit", self._commit)
+        event.listen(target, "rollback", self._release)
 
     def _before(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.startswith("BEGIN IMMEDIATE"):
             self.local.begin = time.perf_counter()
+        elif getattr(self.local, "locked", None) is not None and not self.local.first:
+            self.local.first = " ".join(statement.split())[:80]
 
     def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if statement.startswith("BEGIN IMMEDIATE"):
             self.local.locked, self.local.cpu = time.perf_counter(), time.thread_time()
+            self.local.first = ""
             self.local.wait = getattr(self.local, "wait", 0.0) + (
                 self.local.locked - self.local.begin
             )
@@ -152,7 +166,8 @@ class LockProbe:
         if locked is not None:
             self.local.locked = None
             wall, cpu = time.perf_counter() - locked, time.thread_time() - self.local.cpu
-            self.holds.append((wall, cpu, threading.current_thread().name))
+            name = threading.current_thread().name
+            self.holds.append(Hold(wall, cpu, name, self.local.first))
 
     def reset(self) -> None:
         self.local.wait, self.local.commit_at = 0.0, None
@@ -162,13 +177,24 @@ class LockProbe:
         return getattr(self.local, "wait", 0.0), end - commit_at if commit_at else 0.0
 
     def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._before)
-        event.remove(self.engine, "after_cursor_execute", self._after)
-        event.remove(self.engine, "commit", self._commit)
-        event.remove(self.engine, "rollback", self._release)
+        for name, fn in (
+            ("before_cursor_execute", self._before),
+            ("after_cursor_execute", self._after),
+            ("commit", self._commit),
+            ("rollback", self._release),
+        ):
+            event.remove(self.target, name, fn)
 
-    def longest_holds(self, n: int = 3) -> list[tuple[float, float, str]]:
-        return sorted(self.holds, reverse=True)[:n]
+    def summary(self, n: int = 3) -> str:
+        """p99 and the `n` longest holds, one line."""
+        walls = sorted(h.wall for h in self.holds)
+        longest = sorted(self.holds, key=lambda h: h.wall, reverse=True)[:n]
+        return f"{len(walls)} transactions, p99 {percentile(walls, 99) * 1000:.0f} ms, longest " + (
+            "; ".join(
+                f"{h.wall * 1000:.0f} ms ({h.cpu * 1000:.0f} ms on CPU, {h.thread}: {h.first})"
+                for h in longest
+            )
+        )
 
 
 @dataclass
@@ -348,14 +374,17 @@ class MonitorReader(threading.Thread):
         self._read("page", lambda: self.pages.page(flt, top, len(snap.first_page), 500, after))
 
 
-def start_worker(data_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
-    """`governance-desktop worker` in its own process, stderr appended to logs/worker-stderr.log."""
+def start_worker(data_dir: Path, *extra: str, probe: bool = False) -> subprocess.Popen[bytes]:
+    """`governance-desktop worker` in its own process, stderr appended to logs/worker-stderr.log.
+
+    With `probe`, the same command runs under a LockProbe (see `_probed_main`) that writes its
+    summary to logs/worker-locks.txt when the worker exits."""
+    entry = [__file__] if probe else ["-m", "governance_desktop"]
     with (data_dir / "logs" / "worker-stderr.log").open("ab") as log:
         return subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "governance_desktop",
+                *entry,
                 "--data-dir",
                 str(data_dir),
                 "--actor",
@@ -366,6 +395,22 @@ def start_worker(data_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
+
+
+def end_process(proc: subprocess.Popen[bytes], timeout: float, terminate: bool = False) -> int:
+    """Its exit code: after SIGTERM if `terminate`; killed (and -9 returned) after `timeout`."""
+    if terminate and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -9
+
+
+def worker_stderr(data_dir: Path, tail: int = 2000) -> str:
+    return (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")[-tail:]
 
 
 def count_in_logs(data_dir: Path, text: str) -> dict[str, int]:
@@ -383,3 +428,20 @@ def job_figures(ctx: AppContext) -> tuple[dict[str, int], int, int]:
         retried = session.scalar(select(func.count()).where(Job.attempts > 1)) or 0
         extra = session.scalar(select(func.sum(Job.attempts - 1)).where(Job.attempts > 1)) or 0
     return {str(k): int(v) for k, v in states.items()}, int(retried), int(extra)
+
+
+def _probed_main(argv: list[str]) -> int:
+    """`governance-desktop ARGV` with a LockProbe on every engine; summary to logs/."""
+    from governance_desktop.cli import main
+
+    probe = LockProbe(Engine)
+    try:
+        return main(argv)
+    finally:
+        data_dir = Path(argv[argv.index("--data-dir") + 1])
+        with (data_dir / "logs" / "worker-locks.txt").open("a") as out:
+            out.write(probe.summary() + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(_probed_main(sys.argv[1:]))
