@@ -189,7 +189,11 @@ class LockProbe:
         """p99 and the `n` longest holds, one line."""
         walls = sorted(h.wall for h in self.holds)
         longest = sorted(self.holds, key=lambda h: h.wall, reverse=True)[:n]
-        return f"{len(walls)} transactions, p99 {percentile(walls, 99) * 1000:.0f} ms, longest " + (
+        held = sum(walls)
+        return (
+            f"{len(walls)} transactions holding it {held:.0f} s in all, "
+            f"p99 {percentile(walls, 99) * 1000:.0f} ms, longest "
+        ) + (
             "; ".join(
                 f"{h.wall * 1000:.0f} ms ({h.cpu * 1000:.0f} ms on CPU, {h.thread}: {h.first})"
                 for h in longest
