@@ -46,7 +46,9 @@ NEXT: dict[PolicyStatus, list[PolicyStatus]] = {
 }
 
 
-def _workflow(name: str, trigger: dict[str, Any], actions: list[dict[str, Any]], **extra: Any):  # type: ignore[no-untyped-def]
+def _workflow(
+    name: str, trigger: dict[str, Any], actions: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "name": name,

@@ -69,7 +69,7 @@ def _report(
         f"p99 write {_ms(percentile(writes, 99))} ms / read {_ms(percentile(reads, 99))} ms, "
         f"p50 write {_ms(percentile(writes, 50))} ms / read {_ms(percentile(reads, 50))} ms"
     )
-    first = timings.calls[0].started
+    first = min(c.started for c in timings.calls)
     print(
         "slowest GUI-side calls: "
         + ", ".join(
