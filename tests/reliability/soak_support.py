@@ -8,8 +8,8 @@ reads. Every call is timed; those times are the waits a person would see.
 
 from __future__ import annotations
 
+import math
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -21,14 +21,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
 from governance_desktop.services.job_pages import JobFilter, JobPages
 from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.models import Job
 
 ME = os_username()
 PEOPLE = ("alice", "bob", "carol")
@@ -190,16 +189,13 @@ class LockProbe:
     def summary(self, n: int = 3) -> str:
         """p99 and the `n` longest holds, one line."""
         walls = sorted(h.wall for h in self.holds)
-        longest = sorted(self.holds, key=lambda h: h.wall, reverse=True)[:n]
-        held = sum(walls)
+        longest = "; ".join(
+            f"{h.wall * 1000:.0f} ms ({h.cpu * 1000:.0f} ms on CPU, {h.thread}: {h.first})"
+            for h in sorted(self.holds, key=lambda h: h.wall, reverse=True)[:n]
+        )
         return (
-            f"{len(walls)} transactions holding it {held:.0f} s in all, "
-            f"p99 {percentile(walls, 99) * 1000:.0f} ms, longest "
-        ) + (
-            "; ".join(
-                f"{h.wall * 1000:.0f} ms ({h.cpu * 1000:.0f} ms on CPU, {h.thread}: {h.first})"
-                for h in longest
-            )
+            f"{len(walls)} transactions holding it {sum(walls):.0f} s in all, "
+            f"p99 {percentile(walls, 99) * 1000:.0f} ms, longest {longest}"
         )
 
 
@@ -238,8 +234,7 @@ def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile of sorted `values` (0 for none)."""
     if not values:
         return 0.0
-    rank = max(0, min(len(values) - 1, round(p / 100 * len(values) + 0.5) - 1))
-    return values[rank]
+    return values[max(0, min(len(values), math.ceil(p / 100 * len(values))) - 1)]
 
 
 class Writer(threading.Thread):
@@ -388,52 +383,10 @@ def start_worker(data_dir: Path, *extra: str, probe: bool = False) -> subprocess
     entry = [__file__] if probe else ["-m", "governance_desktop"]
     with (data_dir / "logs" / "worker-stderr.log").open("ab") as log:
         return subprocess.Popen(
-            [
-                sys.executable,
-                *entry,
-                "--data-dir",
-                str(data_dir),
-                "--actor",
-                ME,
-                "worker",
-                *extra,
-            ],
+            [sys.executable, *entry, "--data-dir", str(data_dir), "--actor", ME, "worker", *extra],
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
-
-
-def end_process(proc: subprocess.Popen[bytes], timeout: float, terminate: bool = False) -> int:
-    """Its exit code: after SIGTERM if `terminate`; killed (and -9 returned) after `timeout`."""
-    if terminate and proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return -9
-
-
-def worker_stderr(data_dir: Path, tail: int = 2000) -> str:
-    return (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")[-tail:]
-
-
-def count_in_logs(data_dir: Path, text: str) -> dict[str, int]:
-    """How often `text` occurs in each file under data_dir/logs (rotated ones too)."""
-    found = {}
-    for path in sorted((data_dir / "logs").glob("*.log*")):
-        found[path.name] = path.read_text(errors="replace").count(text)
-    return found
-
-
-def job_figures(ctx: AppContext) -> tuple[dict[str, int], int, int]:
-    """Jobs per state, jobs that needed more than one attempt, and all extra attempts."""
-    with ctx.db.reading() as session:
-        states = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
-        retried = session.scalar(select(func.count()).where(Job.attempts > 1)) or 0
-        extra = session.scalar(select(func.sum(Job.attempts - 1)).where(Job.attempts > 1)) or 0
-    return {str(k): int(v) for k, v in states.items()}, int(retried), int(extra)
 
 
 def _probed_main(argv: list[str]) -> int:

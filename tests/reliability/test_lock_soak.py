@@ -14,6 +14,8 @@ GOVERNANCE_SOAK_PAUSE (default 0.05 s) is the writer's mean pause between calls.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -25,20 +27,51 @@ from soak_support import (
     Timings,
     Writer,
     build_data,
-    count_in_logs,
-    end_process,
-    job_figures,
     percentile,
     start_worker,
-    worker_stderr,
 )
+from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, attach_queue
+from governance_desktop.store.models import Job
 
 SECONDS = float(os.environ.get("GOVERNANCE_SOAK_SECONDS", "150"))
 PAUSE = float(os.environ.get("GOVERNANCE_SOAK_PAUSE", "0.05"))  # between the writer's calls
 LOCKED = "database is locked"
 WARM_UP = 10.0  # seconds in which the worker process starts (imports, cold statement caches)
+
+
+def end_process(proc: subprocess.Popen[bytes], timeout: float, terminate: bool = False) -> int:
+    """Its exit code: after SIGTERM if `terminate`; killed (and -9 returned) after `timeout`."""
+    if terminate and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -9
+
+
+def worker_stderr(data_dir: Path, tail: int = 2000) -> str:
+    return (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")[-tail:]
+
+
+def count_in_logs(data_dir: Path, text: str) -> dict[str, int]:
+    """How often `text` occurs in each file under data_dir/logs (rotated ones too)."""
+    found = {}
+    for path in sorted((data_dir / "logs").glob("*.log*")):
+        found[path.name] = path.read_text(errors="replace").count(text)
+    return found
+
+
+def job_figures(ctx: AppContext) -> tuple[dict[str, int], int, int]:
+    """Jobs per state, jobs that needed more than one attempt, and all extra attempts."""
+    with ctx.db.reading() as session:
+        states = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
+        retried = session.scalar(select(func.count()).where(Job.attempts > 1)) or 0
+        extra = session.scalar(select(func.sum(Job.attempts - 1)).where(Job.attempts > 1)) or 0
+    return {str(k): int(v) for k, v in states.items()}, int(retried), int(extra)
 
 
 def _ms(seconds: float) -> str:
