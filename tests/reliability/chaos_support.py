@@ -116,7 +116,7 @@ class Approver(threading.Thread):
         try:
             while not self._halt.is_set():
                 if not self.answer_pending():
-                    self._halt.wait(0.05)
+                    self._halt.wait(0.1)
         except BaseException as exc:  # surfaced by stop()
             self.errors.append(exc)
 
@@ -206,7 +206,7 @@ def wait_for_jobs(ctx: AppContext, more: int, timeout: float = 90.0) -> None:
     while time.monotonic() < deadline:
         if succeeded_jobs(ctx) >= target or not unfinished_jobs(ctx):
             return
-        time.sleep(0.02)
+        time.sleep(0.05)
     raise AssertionError(f"the worker finished fewer than {more} jobs in {timeout:.0f} s")
 
 
@@ -340,3 +340,16 @@ def check_policies(ctx: AppContext, policies: int) -> list[str]:
         if (status, assignee) != (want, "carol"):
             problems.append(f"{code}: {status}/{assignee}, expected {want}/carol")
     return problems
+
+
+def wait_until_started(data_dir: Path, pid: int, timeout: float = 90.0) -> None:
+    """Wait for the Huey consumer of process `pid` to log its start (its stop handlers are
+    installed by then, in `worker` and in the window alike)."""
+    log = data_dir / "logs" / "governance.log"
+    marker = f"PID {pid} at"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and marker in log.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} did not start its consumer in {timeout:.0f} s")

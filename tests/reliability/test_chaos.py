@@ -32,6 +32,7 @@ from chaos_support import (
     seed,
     unfinished_jobs,
     wait_for_jobs,
+    wait_until_started,
     worker,
     worker_log,
 )
@@ -195,10 +196,14 @@ def _stop_at_random_moments(
     stop: Callable[[subprocess.Popen[bytes]], None],
     start: Callable[[], subprocess.Popen[bytes]],
     rng: random.Random,
+    *,
+    graceful: bool = False,
 ) -> dict[str, object]:
     """Drive `policies` changes while a process runs the work; `stop` it `stops` times at
     random moments (after a random number of finished jobs, or a random time after its
-    start), restarting it after each stop but the last; then finish with `worker --burst`."""
+    start), restarting it after each stop but the last; then finish with `worker --burst`.
+    A `graceful` stop waits until the process has started its consumer (and so installed
+    its signal handlers): before that a SIGTERM ends Python by the default action."""
     runtime = attach_queue(ctx)  # this process only enqueues (and answers approvals)
     approver = Approver(ctx)
     driver = threading.Thread(target=drive, args=(ctx, policies, random.Random(rng.random())))
@@ -210,6 +215,8 @@ def _stop_at_random_moments(
     driver.start()
     try:
         for n in range(stops):
+            if graceful:
+                wait_until_started(data_dir, proc.pid)
             if rng.random() < 0.25:  # any moment, also while it starts and reconciles
                 threading.Event().wait(rng.uniform(0.0, 2.0))
             else:  # in the middle of the work
@@ -277,7 +284,7 @@ def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
 @pytest.mark.slow
 def test_sigterm_chaos(ctx: AppContext, data_dir: Path) -> None:
     """The same with SIGTERM: each stop is graceful (exit 0), and nothing is lost."""
-    policies, stops = 100, 6
+    policies, stops = 80, 6
     seed(ctx, policies)
 
     def terminate(proc: subprocess.Popen[bytes]) -> None:
@@ -285,7 +292,14 @@ def test_sigterm_chaos(ctx: AppContext, data_dir: Path) -> None:
         assert proc.wait(timeout=60) == 0, worker_log(data_dir)
 
     run = _stop_at_random_moments(
-        ctx, data_dir, policies, stops, terminate, lambda: worker(data_dir), random.Random(15)
+        ctx,
+        data_dir,
+        policies,
+        stops,
+        terminate,
+        lambda: worker(data_dir),
+        random.Random(15),
+        graceful=True,
     )
     _assert_nothing_lost_or_doubled(ctx, policies, "SIGTERM chaos", run)
 
@@ -305,7 +319,7 @@ def _gui(data_dir: Path) -> subprocess.Popen[bytes]:
 def test_gui_quit_while_jobs_run(ctx: AppContext, data_dir: Path) -> None:
     """The window (embedded worker) quit by SIGTERM mid-work, twice: it exits 0 each time,
     and a `worker --burst` afterwards finishes everything with nothing lost or doubled."""
-    policies, quits = 60, 2
+    policies, quits = 40, 2
     seed(ctx, policies)
 
     def quit_gui(proc: subprocess.Popen[bytes]) -> None:
@@ -316,7 +330,14 @@ def test_gui_quit_while_jobs_run(ctx: AppContext, data_dir: Path) -> None:
         assert "Traceback" not in log, log[-2000:]
 
     run = _stop_at_random_moments(
-        ctx, data_dir, policies, quits, quit_gui, lambda: _gui(data_dir), random.Random(4)
+        ctx,
+        data_dir,
+        policies,
+        quits,
+        quit_gui,
+        lambda: _gui(data_dir),
+        random.Random(4),
+        graceful=True,
     )
     _assert_nothing_lost_or_doubled(ctx, policies, "GUI quit", run)
 
