@@ -238,8 +238,8 @@ class Figures:
         )
 
 
-def _per(rows: list[Any]) -> Counter[Any]:
-    return Counter(tuple(r) if not isinstance(r, tuple) else r for r in rows)
+def _per(rows: Any) -> Counter[tuple[Any, ...]]:
+    return Counter(tuple(row) for row in rows)
 
 
 def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:

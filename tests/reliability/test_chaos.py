@@ -198,7 +198,7 @@ def _stop_at_random_moments(
     rng: random.Random,
     *,
     graceful: bool = False,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Drive `policies` changes while a process runs the work; `stop` it `stops` times at
     random moments (after a random number of finished jobs, or a random time after its
     start), restarting it after each stop but the last; then finish with `worker --burst`.
@@ -248,7 +248,9 @@ def _stop_at_random_moments(
     }
 
 
-def _assert_nothing_lost_or_doubled(ctx: AppContext, policies: int, label: str, run: dict) -> None:
+def _assert_nothing_lost_or_doubled(
+    ctx: AppContext, policies: int, label: str, run: dict[str, Any]
+) -> None:
     figures = check_every_effect_once(ctx, policies)
     audit_ok = ctx.audit.verify().ok
     print(
@@ -279,6 +281,7 @@ def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
         ctx, data_dir, policies, kills, kill, lambda: worker(data_dir), random.Random(9)
     )
     _assert_nothing_lost_or_doubled(ctx, policies, "kill -9 chaos", run)
+    assert any(run["running_at_stop"]), "no kill landed while a job was running"
 
 
 @pytest.mark.slow
@@ -366,5 +369,6 @@ def test_killed_status_changer(ctx: AppContext, data_dir: Path) -> None:
         f"changes_seen_done={changes} {report.line()} audit_ok={audit_ok}"
     )
     assert report.problems == [], report.problems[:20]
+    assert mid_change > 0, "no kill landed in the middle of a change"
     assert report.changes >= changes  # a change reported done is never lost
     assert audit_ok
