@@ -78,17 +78,28 @@ def run_gui(
     assert isinstance(app, QApplication)
     app.setApplicationName("Governance Desktop")
     app.setOrganizationName("governance-desktop")
-    window = build_window(ctx, runtime, actor, embedded_worker=embedded_worker)
-    previous = _quit_on_signals(app.quit)
+    # Handlers go in before the embedded worker starts: a SIGTERM that arrives while the
+    # window is still being built (jobs already running) must quit gracefully too.
+    quit_requested = False
+
+    def request_quit() -> None:
+        nonlocal quit_requested
+        quit_requested = True
+        app.quit()  # does nothing before exec(); the ticker repeats it once the loop runs
+
+    previous = _quit_on_signals(request_quit)
+    window: MainWindow | None = None
     ticker = QTimer(interval=200)  # Python signal handlers only run when the loop yields
-    ticker.timeout.connect(lambda: None)
-    ticker.start()
-    window.show()
     try:
+        window = build_window(ctx, runtime, actor, embedded_worker=embedded_worker)
+        ticker.timeout.connect(lambda: app.quit() if quit_requested else None)
+        ticker.start()
+        window.show()
         return int(app.exec())
     finally:
         ticker.stop()
-        window.shutdown()  # type: ignore[attr-defined]
+        if window is not None:
+            window.shutdown()  # type: ignore[attr-defined]
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 

@@ -1,0 +1,374 @@
+"""Crash chaos: kill -9 and SIGTERM the worker at random moments, kill a process in the middle
+of status changes, and quit the GUI while jobs run. Nothing may be lost or done twice.
+
+Every test prints one line of figures (see them with `pytest -s`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chaos_support import (
+    ME,
+    Approver,
+    check_every_effect_once,
+    check_policies,
+    drive,
+    finish_everything,
+    policy_code,
+    running_jobs,
+    seed,
+    unfinished_jobs,
+    wait_for_jobs,
+    wait_until_started,
+    worker,
+    worker_log,
+)
+from sqlalchemy import select
+
+from governance_desktop.app import AppContext, attach_queue
+from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store.models import AuditEvent, Job, Policy, Workflow, WorkflowExecution
+
+# --- status changes killed mid-way -------------------------------------------------------
+
+CHANGER = """
+import random, sys
+from pathlib import Path
+from governance_desktop.app import attach_queue, open_app
+from governance_desktop.config import load_settings
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.lifecycle import allowed_moves
+data_dir, actor, seed, codes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+ctx = open_app(load_settings(data_dir=Path(data_dir)))
+runtime = attach_queue(ctx)  # like the CLI: enqueue after each commit
+rng = random.Random(seed)
+print("ready", flush=True)
+while True:
+    code = rng.choice(codes)
+    moves = [s for s in allowed_moves(PolicyStatus(ctx.policies.get(code).status))
+             if s is not PolicyStatus.RETIRED]
+    target = rng.choice(moves)
+    print("begin", code, target.value, flush=True)
+    ctx.policies.change_status(actor, code, target)
+    print("done", flush=True)
+"""
+
+STATUS_WORKFLOWS: list[dict[str, Any]] = [
+    {
+        "schema_version": 1,
+        "name": "Every move",
+        "trigger": {"type": "on_status_change"},
+        "actions": [{"type": "notify", "users": ["alice"], "title": "{policy.code} moved"}],
+    },
+    {
+        "schema_version": 1,
+        "name": "Review started",
+        "trigger": {"type": "on_status_change", "to_status": "in_review"},
+        "actions": [{"type": "create_task", "title": "Review {policy.code}"}],
+    },
+    {
+        "schema_version": 1,
+        "name": "Security published",
+        "trigger": {"type": "on_status_change", "to_status": "published"},
+        "conditions": {"all": [{"field": "title", "op": "contains", "value": "Security"}]},
+        "actions": [{"type": "create_task", "title": "Brief staff on {policy.code}"}],
+    },
+]
+
+
+def seed_status_chaos(ctx: AppContext, policies: int) -> list[str]:
+    """Users, `policies` drafts (every other one a Security policy), the three workflows."""
+    ctx.users.add(ME, "alice", "Alice", "officer")
+    codes = [policy_code(n) for n in range(policies)]
+    for n, code in enumerate(codes):
+        kind = "Security" if n % 2 else "Privacy"
+        ctx.policies.add(ME, code, f"{kind} policy {n}", owner="alice")
+    ctx.workflows.import_definitions(
+        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in STATUS_WORKFLOWS]
+    )
+    return codes
+
+
+def run_changer(data_dir: Path, codes: list[str], seed: int, kill_after: float) -> tuple[int, bool]:
+    """Run the changer, SIGKILL it `kill_after` s into its loop; returns (changes it saw
+    committed, whether it was killed between its `begin` and `done` lines)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHANGER, str(data_dir), ME, str(seed), *codes],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first == b"ready\n", first + (proc.stderr.read() if proc.stderr else b"")
+        time.sleep(kill_after)
+        os.kill(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, err.decode(errors="replace")[-2000:]
+    lines = out.decode().splitlines()
+    return lines.count("done"), bool(lines) and lines[-1].startswith("begin")
+
+
+@dataclass
+class StatusReport:
+    changes: int = 0
+    executions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return f"status_changes={self.changes} executions={self.executions}"
+
+
+def _expected_workflows(title: str, old: str, new: str) -> list[str]:
+    names = ["Every move"]
+    if new == "in_review":
+        names.append("Review started")
+    if new == "published" and "Security" in title:
+        names.append("Security published")
+    return [f"{name}:{old}>{new}" for name in names]
+
+
+def check_status_changes(ctx: AppContext, codes: list[str]) -> StatusReport:
+    """Per policy: status = the last status-change event; the executions are exactly those
+    the events call for, in order, each with one start job; every execution completed."""
+    report = StatusReport()
+    with ctx.db.reading() as session:
+        events = session.execute(
+            select(AuditEvent.entity_id, AuditEvent.details)
+            .where(AuditEvent.action == "policy.status_changed")
+            .order_by(AuditEvent.id)
+        ).all()
+        executions = session.execute(
+            select(Policy.code, Workflow.name, WorkflowExecution)
+            .join(Policy, Policy.id == WorkflowExecution.entity_id)
+            .join(Workflow, Workflow.id == WorkflowExecution.workflow_id)
+            .order_by(WorkflowExecution.id)
+        ).all()
+        start_jobs = Counter(
+            session.scalars(select(Job.execution_id).where(Job.kind == "EXECUTE_WORKFLOW"))
+        )
+        policies = {p.code: p for p in session.scalars(select(Policy))}
+    report.changes, report.executions = len(events), len(executions)
+    for code in codes:
+        policy = policies[code]
+        mine = [d for c, d in events if c == code]
+        want = [w for d in mine for w in _expected_workflows(policy.title, d["from"], d["to"])]
+        got = [
+            f"{name}:{ex.input_data.get('old_status')}>{ex.input_data.get('status')}"
+            for c, name, ex in executions
+            if c == code
+        ]
+        if got != want:
+            report.problems.append(f"{code}: executions {got} but changes call for {want}")
+        last = mine[-1]["to"] if mine else "draft"
+        if policy.status != last:
+            report.problems.append(f"{code} is {policy.status}, last change says {last}")
+    for _code, name, ex in executions:
+        if start_jobs[ex.id] != 1 or ex.status != "completed":
+            report.problems.append(
+                f"execution {ex.id} ({name}): {start_jobs[ex.id]} start jobs, {ex.status}"
+            )
+    return report
+
+
+def _stop_at_random_moments(
+    ctx: AppContext,
+    data_dir: Path,
+    policies: int,
+    stops: int,
+    stop: Callable[[subprocess.Popen[bytes]], None],
+    start: Callable[[], subprocess.Popen[bytes]],
+    rng: random.Random,
+    *,
+    graceful: bool = False,
+) -> dict[str, Any]:
+    """Drive `policies` changes while a process runs the work; `stop` it `stops` times at
+    random moments (after a random number of finished jobs, or a random time after its
+    start), restarting it after each stop but the last; then finish with `worker --burst`.
+    A `graceful` stop waits until the process has started its consumer (and so installed
+    its signal handlers): before that a SIGTERM ends Python by the default action."""
+    runtime = attach_queue(ctx)  # this process only enqueues (and answers approvals)
+    approver = Approver(ctx)
+    driver = threading.Thread(target=drive, args=(ctx, policies, random.Random(rng.random())))
+    running_at_stop: list[int] = []
+    unfinished_at_stop: list[int] = []
+    began = time.monotonic()
+    proc = start()
+    approver.start()
+    driver.start()
+    try:
+        for n in range(stops):
+            if graceful:
+                wait_until_started(data_dir, proc.pid)
+            if rng.random() < 0.25:  # any moment, also while it starts and reconciles
+                threading.Event().wait(rng.uniform(0.0, 2.0))
+            else:  # in the middle of the work
+                wait_for_jobs(ctx, rng.randint(20, 140))
+                threading.Event().wait(rng.uniform(0.0, 0.03))
+            running_at_stop.append(running_jobs(ctx))
+            unfinished_at_stop.append(unfinished_jobs(ctx))
+            stop(proc)
+            if n < stops - 1:
+                proc = start()
+        driver.join(timeout=180)
+        assert not driver.is_alive(), "the driver did not finish its status changes"
+        chaos_seconds = time.monotonic() - began
+        bursts = finish_everything(ctx, data_dir, approver)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        approver.stop()
+        runtime.close()
+    assert approver.self_approval_refused, "the starter was allowed to approve its own change"
+    return {
+        "stops": len(running_at_stop),
+        "running_at_stop": running_at_stop,
+        "unfinished_at_stop": unfinished_at_stop,
+        "bursts": bursts,
+        "seconds": f"{chaos_seconds:.0f}+{time.monotonic() - began - chaos_seconds:.0f}",
+        "answered": approver.answered,
+    }
+
+
+def _assert_nothing_lost_or_doubled(
+    ctx: AppContext, policies: int, label: str, run: dict[str, Any]
+) -> None:
+    figures = check_every_effect_once(ctx, policies)
+    audit_ok = ctx.audit.verify().ok
+    print(
+        f"\n{label}: {figures.line()} stops={run['stops']} "
+        f"running_at_stop={run['running_at_stop']} unfinished_at_stop={run['unfinished_at_stop']} "
+        f"approvals_answered={run['answered']} burst_runs={run['bursts']} "
+        f"seconds(chaos+burst)={run['seconds']} audit_ok={audit_ok}"
+    )
+    assert figures.problems == [], figures.problems[:20]
+    assert (figures.lost, figures.duplicated) == (0, 0)
+    assert figures.completed + figures.rejected == policies
+    assert 0 < figures.rejected < policies  # both endings were exercised
+    assert check_policies(ctx, policies) == []
+    assert audit_ok
+
+
+@pytest.mark.slow
+def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
+    """500 five-step executions with approvals; the worker SIGKILLed 20 times at random."""
+    policies, kills = 500, 20
+    seed(ctx, policies)
+
+    def kill(proc: subprocess.Popen[bytes]) -> None:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    run = _stop_at_random_moments(
+        ctx, data_dir, policies, kills, kill, lambda: worker(data_dir), random.Random(9)
+    )
+    _assert_nothing_lost_or_doubled(ctx, policies, "kill -9 chaos", run)
+    assert any(run["running_at_stop"]), "no kill landed while a job was running"
+
+
+@pytest.mark.slow
+def test_sigterm_chaos(ctx: AppContext, data_dir: Path) -> None:
+    """The same with SIGTERM: each stop is graceful (exit 0), and nothing is lost."""
+    policies, stops = 80, 6
+    seed(ctx, policies)
+
+    def terminate(proc: subprocess.Popen[bytes]) -> None:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, worker_log(data_dir)
+
+    run = _stop_at_random_moments(
+        ctx,
+        data_dir,
+        policies,
+        stops,
+        terminate,
+        lambda: worker(data_dir),
+        random.Random(15),
+        graceful=True,
+    )
+    _assert_nothing_lost_or_doubled(ctx, policies, "SIGTERM chaos", run)
+
+
+def _gui(data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    with (data_dir / "logs" / "gui-stderr.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir), "gui"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+@pytest.mark.slow
+def test_gui_quit_while_jobs_run(ctx: AppContext, data_dir: Path) -> None:
+    """The window (embedded worker) quit by SIGTERM mid-work, twice: it exits 0 each time,
+    and a `worker --burst` afterwards finishes everything with nothing lost or doubled."""
+    policies, quits = 40, 2
+    seed(ctx, policies)
+
+    def quit_gui(proc: subprocess.Popen[bytes]) -> None:
+        assert unfinished_jobs(ctx) > 0 or proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        log = (data_dir / "logs" / "gui-stderr.log").read_text(errors="replace")
+        assert "Traceback" not in log, log[-2000:]
+
+    run = _stop_at_random_moments(
+        ctx,
+        data_dir,
+        policies,
+        quits,
+        quit_gui,
+        lambda: _gui(data_dir),
+        random.Random(4),
+        graceful=True,
+    )
+    _assert_nothing_lost_or_doubled(ctx, policies, "GUI quit", run)
+
+
+@pytest.mark.slow
+def test_killed_status_changer(ctx: AppContext, data_dir: Path) -> None:
+    """A process changing statuses in a loop is SIGKILLed 10 times: every change is there
+    with all its executions and jobs, or not there at all."""
+    codes = seed_status_chaos(ctx, policies=12)
+    rng = random.Random(31)
+    mid_change = changes = 0
+    for n in range(10):
+        done, inside = run_changer(data_dir, codes, seed=n, kill_after=rng.uniform(0.1, 0.8))
+        changes += done
+        mid_change += inside
+    runtime = attach_queue(ctx)
+    try:
+        proc = worker(data_dir, "--burst")  # the executions run; lost messages are rebuilt
+        assert proc.wait(timeout=240) == 0, worker_log(data_dir)
+    finally:
+        runtime.close()
+    report = check_status_changes(ctx, codes)
+    audit_ok = ctx.audit.verify().ok
+    print(
+        f"\nkilled status changer: kills=10 killed_mid_change={mid_change} "
+        f"changes_seen_done={changes} {report.line()} audit_ok={audit_ok}"
+    )
+    assert report.problems == [], report.problems[:20]
+    assert mid_change > 0, "no kill landed in the middle of a change"
+    assert report.changes >= changes  # a change reported done is never lost
+    assert audit_ok
