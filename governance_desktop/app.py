@@ -30,7 +30,12 @@ from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowDefinitionService
 from governance_desktop.store.autobackup import BackupScheduler, latest_restorable
 from governance_desktop.store.db import Database, sqlite_path
-from governance_desktop.store.integrity import damaged_error, is_damage, quick_problem
+from governance_desktop.store.integrity import (
+    damaged_error,
+    is_damage,
+    quick_problem,
+    storage_problem,
+)
 from governance_desktop.store.lock import DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
 from governance_desktop.store.restore import RestoreError, RestoreReport, restore_database
@@ -82,9 +87,15 @@ def prepare_data_dir(data_dir: Path) -> None:
         for sub in ("logs", "backups"):
             (data_dir / sub).mkdir(exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise DataDirError(f"cannot use data folder {data_dir}: {exc.strerror or exc}") from None
+        problem = storage_problem(exc, data_dir)
+        raise DataDirError(
+            problem or f"cannot use data folder {data_dir}: {exc.strerror or exc}"
+        ) from None
     if not os.access(data_dir, os.W_OK):
-        raise DataDirError(f"cannot use data folder {data_dir}: it is not writable")
+        raise DataDirError(
+            f"the data folder {data_dir} is read-only or not writable; nothing was changed "
+            "(use a writable folder, or --data-dir)"
+        )
 
 
 class PrivateLogHandler(RotatingFileHandler):

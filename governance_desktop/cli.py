@@ -29,8 +29,15 @@ from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
+from governance_desktop.store.autobackup import latest_restorable
 from governance_desktop.store.backup import BackupTargetError
-from governance_desktop.store.integrity import DamagedDatabaseError, storage_problem
+from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.integrity import (
+    DamagedDatabaseError,
+    damaged_error,
+    is_damage,
+    storage_problem,
+)
 from governance_desktop.store.lock import DataDirBusyError
 from governance_desktop.store.migrate import SchemaTooNewError
 from governance_desktop.store.restore import RestoreError
@@ -73,6 +80,15 @@ def _open(command: str, settings: Settings) -> AppContext:
     return open_for_gui(settings)
 
 
+def _damage(exc: BaseException | None, settings: Settings) -> str | None:
+    """The damaged-database line (with the latest backup) for a 'malformed' error."""
+    path = sqlite_path(settings.effective_database_url)
+    if path is None or not isinstance(exc, sqlite3.DatabaseError) or not is_damage(exc):
+        return None
+    latest = latest_restorable(settings.data_dir / "backups", path.stem)
+    return str(damaged_error(path, str(exc), latest.path if latest else None))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -113,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OperationalError, DatabaseError) as exc:
         log.exception("database error in %s", command)
         problem = storage_problem(exc, data_dir) if data_dir else None
-        return _fail(problem or f"database problem: {exc.orig}")
+        return _fail(problem or _damage(exc.orig, settings) or f"database problem: {exc.orig}")
     except OSError as exc:
         log.exception("file error in %s", command)
         problem = storage_problem(exc, data_dir) if data_dir else None

@@ -8,11 +8,13 @@ the ``check`` and ``restore`` commands and by a background check after the app o
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
 from pathlib import Path
 
 HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 10.0
+FULL_BELOW_BYTES = 256 * 1024
 
 
 class DamagedDatabaseError(Exception):
@@ -66,8 +68,8 @@ def quick_problem(path: Path) -> str | None:
             for row in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")
             if not str(row[0]).startswith("sqlite_")
         ]
-        for name in tables:  # reads each table's root page (one page each)
-            conn.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchall()
+        for name in tables:  # the table's own b-tree (a bare scan may use an index instead)
+            conn.execute(f'SELECT * FROM "{name}" NOT INDEXED LIMIT 1').fetchall()
     except sqlite3.DatabaseError as exc:
         if is_damage(exc):
             return str(exc)
@@ -115,11 +117,23 @@ def damaged_error(path: Path, detail: str, backup: Path | None) -> DamagedDataba
     return DamagedDatabaseError(path, detail, backup, message)
 
 
+def _nearly_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
+
+
 def storage_problem(exc: BaseException, data_dir: Path) -> str | None:
-    """A one-line explanation when `exc` means a full disk or a read-only data folder."""
+    """A one-line explanation when `exc` means a full disk or a read-only data folder.
+
+    SQLite reports a full disk as "database or disk is full", or as "disk I/O error" when it
+    cannot even grow its shared-memory file; the free space on the data dir decides the latter.
+    """
     text = str(getattr(exc, "orig", None) or exc).lower()
     code = getattr(exc, "errno", None)
-    if code == errno.ENOSPC or "disk is full" in text or "no space left" in text:
+    full = code == errno.ENOSPC or "disk is full" in text or "no space left" in text
+    if full or ("i/o error" in text and _nearly_full(data_dir)):
         return (
             f"disk is full: cannot write to the data folder {data_dir}; "
             "free some space and try again (the unfinished change was not saved)"
