@@ -23,8 +23,9 @@ from governance_desktop.app import (
     start_auto_backups,
 )
 from governance_desktop.command_parsers import add_commands
-from governance_desktop.commands import COMMANDS, restore
+from governance_desktop.commands import COMMANDS
 from governance_desktop.config import Settings, SettingsError, load_settings
+from governance_desktop.data_commands import restore  # also registers check and backup
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
