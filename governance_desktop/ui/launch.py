@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from governance_desktop.app import AppContext, open_app, restore_data_dir
 from governance_desktop.config import Settings
@@ -86,7 +86,11 @@ def open_for_gui(settings: Settings) -> AppContext:
         if not dialog.wants_restore() or error.backup is None:
             raise
         log.warning("restoring %s from %s at the user's request", error.path, error.backup)
-        restore_data_dir(settings, error.backup)
+        try:
+            restore_data_dir(settings, error.backup)
+        except Exception as exc:  # e.g. a worker still holds the data dir: say so, then exit
+            QMessageBox.critical(None, "Governance Desktop", f"Could not restore: {exc}")
+            raise
         return open_app(settings)
 
 

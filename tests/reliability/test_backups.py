@@ -27,10 +27,7 @@ from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
 from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.autobackup import (
-    list_backups,
-    take_automatic_backup,
-)
+from governance_desktop.store.autobackup import STAMP, list_backups, take_automatic_backup
 from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.store.models import (
     AuditEvent,
@@ -425,6 +422,48 @@ def test_window_quit_leaves_the_damaged_file_alone(
     assert not [b for b in list_backups(data_dir / "backups") if b.kind == "restore"]
 
 
+def test_window_restore_refused_while_a_worker_holds_the_data_dir(
+    qtbot,  # type: ignore[no-untyped-def]
+    data_dir: Path,
+    damaged: Path,
+) -> None:
+    """Restore while another process holds the data dir: the window says why, then exits
+    through the one-line error; the damaged file is left as it was."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from governance_desktop.store.lock import DataDirBusyError, DataDirLock
+    from governance_desktop.ui.damaged_dialog import DamagedDatabaseDialog
+    from governance_desktop.ui.launch import open_for_gui
+
+    db = data_dir / "governance.db"
+    corrupt_header(db)
+    before = digest(db)
+    messages: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, DamagedDatabaseDialog) and dialog.restore_button is not None:
+            qtbot.mouseClick(dialog.restore_button, qtbot_left())
+            QTimer.singleShot(20, answer)
+        elif isinstance(dialog, QMessageBox) and not isinstance(dialog, DamagedDatabaseDialog):
+            messages.append(dialog.text())
+            dialog.accept()
+        else:
+            QTimer.singleShot(20, answer)
+
+    holder = DataDirLock(data_dir)  # what a running worker holds
+    holder.acquire_shared()
+    try:
+        QTimer.singleShot(0, answer)
+        with pytest.raises(DataDirBusyError):
+            open_for_gui(load_settings(data_dir=data_dir))
+    finally:
+        holder.release()
+    assert messages and "in use by the app or a worker" in messages[0]
+    assert digest(db) == before
+
+
 def qtbot_left() -> Any:
     from PySide6.QtCore import Qt
 
@@ -516,11 +555,10 @@ def test_worker_backs_up_on_open_and_on_schedule(cli, data_dir: Path) -> None:  
         stop(first)
         stop(second)
     left = autos(data_dir)
-    assert len(left) == 2 and set(left) <= seen
-    stamps = sorted(b.taken_at for b in list_backups(data_dir / "backups") if b.kind == "auto")
-    assert stamps[1] - stamps[0] >= timedelta(seconds=1)
-    taken = sorted(b.taken_at for b in list_backups(data_dir / "backups") if b.path in seen)
-    assert all(
+    every = sorted(seen | set(left), key=lambda p: p.name)  # names sort by time
+    assert len(every) >= 4 and left == every[-2:]  # the newest two kept, older ones deleted
+    taken = [datetime.strptime(p.name[-19:-3], STAMP) for p in every]
+    assert all(  # never two backups for one due moment, though two workers were running
         later - earlier >= timedelta(seconds=1) for earlier, later in itertools.pairwise(taken)
     )
     for path in left:
