@@ -16,7 +16,7 @@ from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.autobackup import latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite, check_target
 from governance_desktop.store.db import sqlite_path
-from governance_desktop.store.integrity import full_check
+from governance_desktop.store.integrity import full_check, storage_problem
 from governance_desktop.store.migrate import HEAD_REVISION
 
 
@@ -70,7 +70,11 @@ def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     path = sqlite_path(ctx.db.url)
     assert path is not None
     check_target(target, path)
-    backup_sqlite(ctx.db.engine, target)
+    try:
+        backup_sqlite(ctx.db.engine, target)
+    except sqlite3.OperationalError as exc:  # e.g. the target's disk is full
+        problem = storage_problem(exc, target.parent.absolute(), "the backup folder")
+        raise GovernanceError(problem or f"cannot write the backup {target}: {exc}") from None
     print(f"backed up {path} to {target}")
     return 0
 

@@ -8,6 +8,7 @@ the ``check`` and ``restore`` commands and by a background check after the app o
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -124,27 +125,28 @@ def _nearly_full(folder: Path) -> bool:
         return False
 
 
-def storage_problem(exc: BaseException, data_dir: Path) -> str | None:
-    """A one-line explanation when `exc` means a full disk or a read-only data folder.
+def storage_problem(
+    exc: BaseException, data_dir: Path, what: str = "the data folder"
+) -> str | None:
+    """A one-line explanation when `exc` means a full disk or a read-only folder: the data
+    folder, or the file the error names if that lies elsewhere (e.g. a backup target).
 
     SQLite reports a full disk as "database or disk is full", or as "disk I/O error" when it
-    cannot even grow its shared-memory file; the free space on the data dir decides the latter.
+    cannot even grow its shared-memory file; the free space on the folder decides the latter.
     """
     text = str(getattr(exc, "orig", None) or exc).lower()
     code = getattr(exc, "errno", None)
+    filename = getattr(exc, "filename", None)
+    folder, where = data_dir, f"{what} {data_dir}"
+    if filename and not Path(os.path.abspath(filename)).is_relative_to(data_dir.absolute()):
+        folder, where = Path(os.path.abspath(filename)).parent, str(filename)
     full = code == errno.ENOSPC or "disk is full" in text or "no space left" in text
-    if full or ("i/o error" in text and _nearly_full(data_dir)):
+    if full or ("i/o error" in text and _nearly_full(folder)):
         return (
-            f"disk is full: cannot write to the data folder {data_dir}; "
+            f"disk is full: cannot write to {where}; "
             "free some space and try again (the unfinished change was not saved)"
         )
-    if (
-        code in (errno.EROFS, errno.EACCES, errno.EPERM)
-        or "readonly" in text
-        or ("read-only" in text)
-    ):
-        return (
-            f"the data folder {data_dir} is read-only or not writable; "
-            "nothing was changed (use a writable folder, or --data-dir)"
-        )
+    read_only = "readonly" in text or "read-only" in text
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or read_only:
+        return f"{where} is read-only or not writable; nothing was changed"
     return None
