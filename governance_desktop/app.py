@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import DatabaseError
 
 from governance_desktop.config import Settings
 from governance_desktop.jobs.engine import QueueRuntime
@@ -23,8 +28,17 @@ from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.services.tracking import JobTracker
 from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowDefinitionService
+from governance_desktop.store.autobackup import BackupScheduler, latest_restorable
 from governance_desktop.store.db import Database, sqlite_path
+from governance_desktop.store.integrity import (
+    damaged_error,
+    is_damage,
+    quick_problem,
+    storage_problem,
+)
+from governance_desktop.store.lock import DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
+from governance_desktop.store.restore import RestoreError, RestoreReport, restore_database
 
 
 class DataDirError(Exception):
@@ -49,13 +63,20 @@ class AppContext:
     tracker: JobTracker
     schedules: ScheduleService
     queue: QueueRuntime | None = None
+    lock: DataDirLock | None = None
+    auto_backups: BackupScheduler | None = None
 
     @property
     def backups_dir(self) -> Path:
         return self.settings.data_dir / "backups"
 
     def close(self) -> None:
+        if self.auto_backups is not None:
+            self.auto_backups.stop()
+            self.auto_backups = None
         self.db.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def prepare_data_dir(data_dir: Path) -> None:
@@ -66,9 +87,27 @@ def prepare_data_dir(data_dir: Path) -> None:
         for sub in ("logs", "backups"):
             (data_dir / sub).mkdir(exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise DataDirError(f"cannot use data folder {data_dir}: {exc.strerror or exc}") from None
+        problem = storage_problem(exc, data_dir)
+        raise DataDirError(
+            problem or f"cannot use data folder {data_dir}: {exc.strerror or exc}"
+        ) from None
     if not os.access(data_dir, os.W_OK):
-        raise DataDirError(f"cannot use data folder {data_dir}: it is not writable")
+        raise DataDirError(
+            f"the data folder {data_dir} is read-only or not writable; nothing was changed "
+            "(use a writable folder, or --data-dir)"
+        )
+
+
+class PrivateLogHandler(RotatingFileHandler):
+    """Log files created 0600; a write that fails (full disk) is dropped, never printed as a
+    traceback on the user's terminal."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
 
 
 def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
@@ -76,7 +115,7 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_governance", False) for h in root.handlers):
         return
-    handler = RotatingFileHandler(
+    handler = PrivateLogHandler(
         data_dir / "logs" / "governance.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(
@@ -89,25 +128,63 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext:
-    """Open (and if needed create and migrate) the data dir and build the services."""
-    prepare_data_dir(settings.data_dir)
-    setup_logging(settings.data_dir)
+def check_database_file(path: Path, backups_dir: Path) -> None:
+    """Raise DamagedDatabaseError (naming the latest backup) if `path` is visibly damaged."""
+    problem = quick_problem(path)
+    if problem is not None:
+        latest = latest_restorable(backups_dir, path.stem)
+        raise damaged_error(path, problem, latest.path if latest else None)
+
+
+def _open_database(settings: Settings) -> tuple[Database, MigrationReport]:
+    backups = settings.data_dir / "backups"
+    path = sqlite_path(settings.effective_database_url)
+    if path is not None:
+        check_database_file(path, backups)
     db = Database(settings.effective_database_url)
     try:
-        migration = upgrade_to_head(db, settings.data_dir / "backups")
-        path = sqlite_path(db.url)
+        migration = upgrade_to_head(db, backups)
         if path is not None:
             for suffix in ("", "-wal", "-shm"):
                 extra = Path(f"{path}{suffix}")
                 if extra.exists():
                     os.chmod(extra, 0o600)
+    except DatabaseError as exc:
+        db.dispose()
+        orig = getattr(exc, "orig", None)
+        if path is not None and isinstance(orig, sqlite3.DatabaseError) and is_damage(orig):
+            latest = latest_restorable(backups, path.stem)
+            raise damaged_error(path, str(orig), latest.path if latest else None) from None
+        raise
     except BaseException:
         db.dispose()
         raise
+    return db, migration
+
+
+def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext:
+    """Open (and if needed create and migrate) the data dir and build the services.
+
+    Holds a shared lock on the data dir until ``close()`` (so `restore` can refuse), and
+    refuses a visibly damaged database with DamagedDatabaseError.
+    """
+    prepare_data_dir(settings.data_dir)
+    setup_logging(settings.data_dir)
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire_shared()
+    try:
+        db, migration = _open_database(settings)
+    except BaseException:
+        lock.release()
+        raise
     audit = AuditService(db)
     users = UserDirectory(db, audit)
-    users.ensure_first_admin(os_username())
+    try:
+        users.ensure_first_admin(os_username())
+    except BaseException:
+        db.dispose()
+        lock.release()
+        raise
     dispatcher = SwitchableDispatcher()
     policies = PolicyService(db, audit)
     engine = WorkflowService(db, dispatcher)
@@ -130,7 +207,25 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         monitor=MonitorService(db, audit, dispatcher),
         tracker=JobTracker(db),
         schedules=ScheduleService(db, engine, dispatcher),
+        lock=lock,
     )
+
+
+def start_auto_backups(ctx: AppContext, check_seconds: float = 300.0) -> BackupScheduler | None:
+    """Automatic backups while the app or a worker runs (a daemon thread; stops on close)."""
+    hours = ctx.settings.backup_interval_hours
+    if hours <= 0 or sqlite_path(ctx.db.url) is None or ctx.auto_backups is not None:
+        return None
+    scheduler = BackupScheduler(
+        ctx.db.engine,
+        ctx.backups_dir,
+        interval=timedelta(hours=hours),
+        keep=ctx.settings.backup_keep,
+        check_seconds=check_seconds,
+    )
+    scheduler.start()
+    ctx.auto_backups = scheduler
+    return scheduler
 
 
 def attach_queue(
@@ -167,3 +262,30 @@ def create_main_window(
         runtime.close()
         ctx.close()
         raise
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    restore: RestoreReport
+    migration: MigrationReport
+
+
+def restore_data_dir(settings: Settings, source: Path) -> RestoreOutcome:
+    """Restore `source` as the data dir's database, then open it once (migrating an older
+    schema, with a pre-migration backup). No app or worker may hold the data dir."""
+    from governance_desktop.store.migrate import known_revisions
+
+    path = sqlite_path(settings.effective_database_url)
+    if path is None:
+        raise RestoreError(
+            "restore replaces the local SQLite database; for a server database "
+            "use its own tools (e.g. pg_restore)"
+        )
+    prepare_data_dir(settings.data_dir)
+    setup_logging(settings.data_dir)
+    report = restore_database(source, path, settings.data_dir / "backups", known_revisions())
+    ctx = open_app(settings)
+    try:
+        return RestoreOutcome(report, ctx.migration)
+    finally:
+        ctx.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,15 +15,33 @@ from pathlib import Path
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from governance_desktop import __version__
-from governance_desktop.app import AppContext, DataDirError, attach_queue, open_app
+from governance_desktop.app import (
+    AppContext,
+    DataDirError,
+    attach_queue,
+    open_app,
+    start_auto_backups,
+)
 from governance_desktop.command_parsers import add_commands
 from governance_desktop.commands import COMMANDS
-from governance_desktop.config import SettingsError, load_settings
+from governance_desktop.config import Settings, SettingsError, load_settings
+from governance_desktop.data_commands import restore  # also registers check and backup
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
+from governance_desktop.store.autobackup import latest_restorable
+from governance_desktop.store.backup import BackupTargetError
+from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.integrity import (
+    DamagedDatabaseError,
+    damaged_error,
+    is_damage,
+    storage_problem,
+)
+from governance_desktop.store.lock import DataDirBusyError
 from governance_desktop.store.migrate import SchemaTooNewError
+from governance_desktop.store.restore import RestoreError
 
 log = logging.getLogger("governance_desktop.cli")
 
@@ -54,24 +73,47 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _open(command: str, settings: Settings) -> AppContext:
+    if command != "gui":
+        return open_app(settings)
+    from governance_desktop.ui.launch import open_for_gui  # offers a backup if damaged
+
+    return open_for_gui(settings)
+
+
+def _damage(exc: BaseException | None, settings: Settings) -> str | None:
+    """The damaged-database line (with the latest backup) for a 'malformed' error."""
+    path = sqlite_path(settings.effective_database_url)
+    if path is None or not isinstance(exc, sqlite3.DatabaseError) or not is_damage(exc):
+        return None
+    latest = latest_restorable(settings.data_dir / "backups", path.stem)
+    return str(damaged_error(path, str(exc), latest.path if latest else None))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: str = args.command or "gui"
-    handler: Callable[[AppContext, argparse.Namespace], int] = COMMANDS[
-        getattr(args, "handler_name", command)
-    ]
     args.actor = args.actor or os_username()
     args.no_worker = getattr(args, "no_worker", False)
     context: AppContext | None = None
     runtime: QueueRuntime | None = None
+    data_dir: Path | None = None
     try:
         settings = load_settings(data_dir=args.data_dir)
-        context = open_app(settings)
+        data_dir = settings.data_dir
+        if command == "restore":  # must not open the database it replaces
+            return restore(settings, args)
+        handler: Callable[[AppContext, argparse.Namespace], int] = COMMANDS[
+            getattr(args, "handler_name", command)
+        ]
+        context = _open(command, settings)
         runtime = attach_queue(
             context, workers=getattr(args, "workers", None), background_dispatch=command == "gui"
         )
         context.queue = runtime
+        if command in ("gui", "worker"):
+            start_auto_backups(context)
         return handler(context, args)
     except (
         GovernanceError,
@@ -79,15 +121,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         DataDirError,
         SchemaTooNewError,
         QueueConfigError,
+        DamagedDatabaseError,
+        RestoreError,
+        BackupTargetError,
+        DataDirBusyError,
     ) as exc:
         return _fail(str(exc))
     except (OperationalError, DatabaseError) as exc:
         log.exception("database error in %s", command)
-        return _fail(f"database problem: {exc.orig}")
+        problem = storage_problem(exc, data_dir) if data_dir else None
+        return _fail(problem or _damage(exc.orig, settings) or f"database problem: {exc.orig}")
     except OSError as exc:
         log.exception("file error in %s", command)
+        problem = storage_problem(exc, data_dir) if data_dir else None
         name = f" {exc.filename}" if exc.filename else ""
-        return _fail(f"cannot access{name}: {exc.strerror or exc}")
+        return _fail(problem or f"cannot access{name}: {exc.strerror or exc}")
+    except sqlite3.DatabaseError as exc:  # raw sqlite3 (backup, restore, checks)
+        log.exception("database error in %s", command)
+        problem = storage_problem(exc, data_dir) if data_dir else None
+        return _fail(problem or f"database problem: {exc}")
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

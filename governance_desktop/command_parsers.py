@@ -40,12 +40,20 @@ def add_commands(sub: Any) -> None:
         sub,
         "check",
         "check",
-        "open and migrate the data dir; report versions and paths",
+        "open and migrate the data dir; check its integrity; report versions and paths",
         json_flag=True,
     )
     backup = _leaf(sub, "backup", "backup", "copy the database to FILE while the app runs")
     backup.add_argument("file", metavar="FILE")
     backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    restore = _leaf(
+        sub,
+        "restore",
+        "restore",
+        "replace the database with the backup FILE (stop the app and workers first); "
+        "the current file is kept in backups/",
+    )
+    restore.add_argument("file", metavar="FILE")
 
     users = _group(sub, "users", "manage users")
     add = _leaf(users, "add", "users add", "add a user (admins only)")

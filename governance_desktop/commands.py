@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import platform
-import sqlite3
 import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from governance_desktop import __version__
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import (
     ApprovalStatus,
@@ -25,9 +22,6 @@ from governance_desktop.output import print_json, print_record, print_table
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dto import AuditVerification, to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.backup import backup_sqlite
-from governance_desktop.store.db import sqlite_path
-from governance_desktop.store.migrate import HEAD_REVISION
 
 Handler = Callable[[AppContext, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -96,42 +90,6 @@ def demo(ctx: AppContext, args: argparse.Namespace) -> int:
         f"{len(report.users_added)} users, {len(report.policies_added)} policies, "
         f"{len(changed)} workflows added (existing ones left as they were)"
     )
-    return 0
-
-
-@command("check")
-def check(ctx: AppContext, args: argparse.Namespace) -> int:
-    mig = ctx.migration
-    info = {
-        "app_version": __version__,
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "data_dir": str(ctx.settings.data_dir),
-        "database_url": ctx.settings.effective_database_url,
-        "queue_url": ctx.settings.effective_queue_url,
-        "schema_revision": HEAD_REVISION,
-        "migrated_from": mig.from_revision if mig.from_revision != mig.to_revision else None,
-        "backup": str(mig.backup) if mig.backup else None,
-        "users": len(ctx.users.list()),
-        "policies": len(ctx.policies.list()),
-        "workflows": len(ctx.workflows.list()),
-    }
-    _emit(args, info)
-    return 0
-
-
-@command("backup")
-def backup(ctx: AppContext, args: argparse.Namespace) -> int:
-    target = Path(args.file)
-    if target.exists() and not args.force:
-        raise GovernanceError(f"{target} exists; choose another name or pass --force")
-    if sqlite_path(ctx.db.url) is None:
-        raise GovernanceError(
-            "backup copies the local SQLite database; for a server "
-            "database use its own tools (e.g. pg_dump)"
-        )
-    backup_sqlite(ctx.db.engine, target)
-    print(f"backed up {ctx.settings.effective_database_url} to {target}")
     return 0
 
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=5, ge=1, le=50)
     retry_delay: float = Field(default=2.0, gt=0, le=3600)
     retry_max_delay: float = Field(default=300.0, gt=0, le=86400)
+    #: Automatic backups of governance.db into backups/ by the app and the worker:
+    #: one when the newest is older than this (0 turns them off), keeping the newest N.
+    backup_interval_hours: float = Field(default=24.0, ge=0, le=24 * 366)
+    backup_keep: int = Field(default=7, ge=1, le=1000)
 
     @field_validator("data_dir")
     @classmethod

@@ -51,6 +51,16 @@ def alembic_config(db: Database) -> object:
     return cfg
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this app can open (imports Alembic: for restore, not start-up)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+
+
 def upgrade_to_head(db: Database, backups_dir: Path | None) -> MigrationReport:
     """Migrate to head; before touching an existing file, copy it into `backups_dir`."""
     revision = current_revision(db)

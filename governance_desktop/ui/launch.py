@@ -10,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from governance_desktop.app import AppContext
+from governance_desktop.app import AppContext, open_app, restore_data_dir
+from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
 from governance_desktop.ui.context import UiContext
@@ -65,6 +67,31 @@ def no_display_reason() -> str | None:
         "no display: DISPLAY and WAYLAND_DISPLAY are not set, so the window cannot open; "
         "start it from a desktop session, or use the command line (see --help)"
     )
+
+
+def open_for_gui(settings: Settings) -> AppContext:
+    """open_app, but a damaged database gets a dialog offering the latest automatic backup
+    (Restore / Quit) instead of a crash. Quit (or no display) re-raises the one-line error."""
+    try:
+        return open_app(settings)
+    except DamagedDatabaseError as error:
+        if no_display_reason() is not None:
+            raise
+        from governance_desktop.ui.damaged_dialog import DamagedDatabaseDialog
+
+        if QApplication.instance() is None:
+            QApplication(sys.argv[:1])
+        dialog = DamagedDatabaseDialog(error)
+        dialog.exec()
+        if not dialog.wants_restore() or error.backup is None:
+            raise
+        log.warning("restoring %s from %s at the user's request", error.path, error.backup)
+        try:
+            restore_data_dir(settings, error.backup)
+        except Exception as exc:  # e.g. a worker still holds the data dir: say so, then exit
+            QMessageBox.critical(None, "Governance Desktop", f"Could not restore: {exc}")
+            raise
+        return open_app(settings)
 
 
 def run_gui(

@@ -18,9 +18,11 @@ def test_sqlite_pragmas(ctx: AppContext) -> None:
 
 
 def test_data_dir_and_files_are_private(ctx: AppContext, data_dir: Path) -> None:
-    """The data folder is 0700 and the database files 0600."""
+    """The data folder is 0700 and the database and lock files 0600 (the whole data dir under
+    umask 0, with queue, logs and backups: tests/reliability/test_hostile_env.py)."""
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
-    for name in ("governance.db", "governance.db-wal"):
+    assert (data_dir / "governance.lock").exists()
+    for name in ("governance.db", "governance.db-wal", "governance.lock"):
         path = data_dir / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name

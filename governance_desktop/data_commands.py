@@ -1,0 +1,96 @@
+"""CLI commands about the data dir itself: check, backup and restore."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sqlite3
+import sys
+from pathlib import Path
+
+from governance_desktop import __version__
+from governance_desktop.app import AppContext, restore_data_dir
+from governance_desktop.commands import _emit, command
+from governance_desktop.config import Settings
+from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.store.autobackup import latest_restorable, list_backups
+from governance_desktop.store.backup import backup_sqlite, check_target
+from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.integrity import full_check, storage_problem
+from governance_desktop.store.migrate import HEAD_REVISION
+
+
+@command("check")
+def check(ctx: AppContext, args: argparse.Namespace) -> int:
+    mig = ctx.migration
+    info = {
+        "app_version": __version__,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "data_dir": str(ctx.settings.data_dir),
+        "database_url": ctx.settings.effective_database_url,
+        "queue_url": ctx.settings.effective_queue_url,
+        "schema_revision": HEAD_REVISION,
+        "migrated_from": mig.from_revision if mig.from_revision != mig.to_revision else None,
+        "backup": str(mig.backup) if mig.backup else None,
+        "users": len(ctx.users.list()),
+        "policies": len(ctx.policies.list()),
+        "workflows": len(ctx.workflows.list()),
+    }
+    path = sqlite_path(ctx.db.url)
+    problems = full_check(path) if path is not None else ["ok"]
+    info["integrity"] = "ok" if problems == ["ok"] else "; ".join(problems[:5])
+    if path is not None:
+        backups = list_backups(ctx.backups_dir, path.stem)
+        latest = latest_restorable(ctx.backups_dir, path.stem)
+        info["automatic_backups"] = sum(1 for b in backups if b.kind == "auto")
+        info["latest_backup"] = str(latest.path) if latest else None
+    _emit(args, info)
+    if problems != ["ok"]:
+        latest_text = info.get("latest_backup") or "a copy you made"
+        sys.stderr.write(
+            f"error: {path} failed its integrity check ({info['integrity']}); restore "
+            f"{latest_text} with: governance-desktop --data-dir '{ctx.settings.data_dir}' "
+            "restore FILE\n"
+        )
+        return 1
+    return 0
+
+
+@command("backup")
+def backup(ctx: AppContext, args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    if target.exists() and not args.force:
+        raise GovernanceError(f"{target} exists; choose another name or pass --force")
+    if sqlite_path(ctx.db.url) is None:
+        raise GovernanceError(
+            "backup copies the local SQLite database; for a server "
+            "database use its own tools (e.g. pg_dump)"
+        )
+    path = sqlite_path(ctx.db.url)
+    assert path is not None
+    check_target(target, path)
+    try:
+        backup_sqlite(ctx.db.engine, target)
+    except sqlite3.OperationalError as exc:  # e.g. the target's disk is full
+        problem = storage_problem(exc, target.parent.absolute(), "the backup folder")
+        raise GovernanceError(problem or f"cannot write the backup {target}: {exc}") from None
+    print(f"backed up {path} to {target}")
+    return 0
+
+
+def restore(settings: Settings, args: argparse.Namespace) -> int:
+    """`restore FILE`: runs without opening the (possibly damaged) database first."""
+    outcome = restore_data_dir(settings, Path(args.file))
+    report, migration = outcome.restore, outcome.migration
+    migrated = (
+        f"; migrated from schema revision {migration.from_revision} to {migration.to_revision}"
+        if migration.from_revision != migration.to_revision
+        else ""
+    )
+    kept = f"; the previous database is kept as {report.kept}" if report.kept else ""
+    print(
+        f"restored {settings.data_dir / 'governance.db'} from {report.source}{migrated}{kept}; "
+        "the queue was emptied: unfinished jobs are re-queued when the app or a worker starts"
+    )
+    return 0

@@ -1,0 +1,69 @@
+"""Who holds a data dir: every app, worker and command holds a shared lock on
+``governance.lock``; `restore` needs it exclusively, so it cannot swap the database under a
+running process. POSIX ``flock`` (released by the kernel when a process dies, even by SIGKILL);
+on other platforms the lock is not enforced and the documented rule applies (stop them first).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_NAME = "governance.lock"
+
+
+class DataDirBusyError(Exception):
+    """Another process has the data dir open; the message names the folder."""
+
+
+class DataDirLock:
+    """A shared (`acquire_shared`) or exclusive (`acquire_exclusive`) hold on a data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def _open(self) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.name == "posix":
+            os.fchmod(fd, 0o600)
+        return fd
+
+    def acquire_shared(self) -> None:
+        """Mark the data dir in use; waits only while a restore holds it exclusively."""
+        self.release()
+        fd = self._open()
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise DataDirBusyError(
+                    f"data folder {self.path.parent} is being restored; try again in a moment"
+                ) from None
+        self._fd = fd
+
+    def acquire_exclusive(self) -> None:
+        """Take the data dir for ourselves, or raise DataDirBusyError if anyone has it open."""
+        self.release()
+        fd = self._open()
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise DataDirBusyError(
+                    f"data folder {self.path.parent} is in use by the app or a worker; "
+                    "close the window and stop every worker first"
+                ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None

@@ -1,0 +1,150 @@
+"""Put a backup back as the live database, keeping the file it replaces.
+
+Steps: check the backup (a SQLite file that passes ``integrity_check``, holds a governance
+schema no newer than this app); take the data dir exclusively (no app or worker may have it
+open); keep the current file as ``backups/governance-before-restore-<time>.db``; copy the
+backup into place atomically (the old WAL is removed first, so it can never be replayed onto
+the restored file); empty the queue (transport only: the reconciler re-enqueues unfinished
+jobs from the restored job rows); the caller then opens the data dir, which migrates an
+older schema after a pre-migration backup.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from governance_desktop.store.autobackup import stamp
+from governance_desktop.store.backup import _fsync_dir, copy_sqlite
+from governance_desktop.store.integrity import full_check, header_problem, is_damage
+from governance_desktop.store.lock import DataDirLock
+
+log = logging.getLogger(__name__)
+
+REQUIRED_TABLES = {"alembic_version", "policies", "audit_events", "jobs"}
+
+
+class RestoreError(Exception):
+    """The restore was refused or failed; nothing was changed. The message says why."""
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    source: Path
+    revision: str
+    kept: Path | None  # the replaced file, now in backups/
+    queue_cleared: bool
+
+
+def backup_revision(source: Path, known_revisions: set[str]) -> str:
+    """The schema revision of a backup file, after checking it can be restored."""
+    if not source.is_file():
+        raise RestoreError(f"{source}: no such file")
+    problem = header_problem(source) or ("empty file" if source.stat().st_size == 0 else None)
+    if problem is not None:
+        raise RestoreError(f"{source} is not a governance database ({problem})")
+    problems = full_check(source)
+    if problems != ["ok"]:
+        raise RestoreError(f"{source} is damaged too: {'; '.join(problems[:3])}")
+    try:
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+            if not tables >= REQUIRED_TABLES:
+                raise RestoreError(
+                    f"{source} is a SQLite file but not a governance database "
+                    f"(missing tables: {', '.join(sorted(REQUIRED_TABLES - tables))})"
+                )
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise RestoreError(f"{source}: cannot read: {exc}") from None
+        raise RestoreError(f"{source} is damaged: {exc}") from None
+    if row is None:
+        raise RestoreError(f"{source} has no schema revision; it is not a governance database")
+    revision = str(row[0])
+    if revision not in known_revisions:
+        raise RestoreError(
+            f"{source} is at schema revision {revision}, which this app does not know "
+            "(it was written by a newer version); upgrade the app first. Nothing was changed."
+        )
+    return revision
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def _keep_current(db_path: Path, backups_dir: Path) -> Path | None:
+    """Copy the live file (with its WAL) aside; a damaged one is copied byte for byte."""
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    kept = backups_dir / f"{db_path.stem}-before-restore-{stamp()}.db"
+    backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if header_problem(db_path) is None:
+        try:
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+            try:
+                return copy_sqlite(conn, kept)
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+    for suffix in ("", "-wal"):  # damaged: keep the raw bytes for a specialist
+        source = Path(f"{db_path}{suffix}")
+        if source.exists():
+            target = Path(f"{kept}{suffix}")
+            fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+            os.close(fd)
+            shutil.copyfile(source, target)
+    return kept
+
+
+def restore_database(
+    source: Path, db_path: Path, backups_dir: Path, known_revisions: set[str]
+) -> RestoreReport:
+    """Replace `db_path` with the backup `source` (see the module doc for the steps)."""
+    source = source.expanduser().absolute()
+    if source.exists() and db_path.exists() and source.samefile(db_path):
+        raise RestoreError(f"{source} is the live database itself; choose a backup file")
+    revision = backup_revision(source, known_revisions)
+    data_dir = db_path.parent
+    lock = DataDirLock(data_dir)
+    lock.acquire_exclusive()
+    try:
+        kept = _keep_current(db_path, backups_dir)
+        staged = db_path.with_name(db_path.name + ".restoring")
+        conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            copy_sqlite(conn, staged)
+        finally:
+            conn.close()
+        # The old WAL belongs to the old file: SQLite would replay it onto the new one.
+        for suffix in ("-wal", "-shm"):
+            _remove(Path(f"{db_path}{suffix}"))
+        os.replace(staged, db_path)
+        os.chmod(db_path, 0o600)
+        _fsync_dir(data_dir)
+        queue = data_dir / "queue.db"
+        cleared = queue.exists()
+        for suffix in ("", "-wal", "-shm"):
+            _remove(Path(f"{queue}{suffix}"))
+    finally:
+        lock.release()
+    log.info(
+        "restored %s from %s (revision %s) at %s; previous file kept as %s",
+        db_path,
+        source,
+        revision,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        kept,
+    )
+    return RestoreReport(source, revision, kept, cleared)
