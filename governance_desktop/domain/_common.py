@@ -19,7 +19,10 @@ def short_repr(value: object, limit: int = MAX_ECHO) -> str:
     """``repr`` of ``value`` on one line, cut to about ``limit`` characters."""
     if isinstance(value, str) and len(value) > limit:
         return repr(value[: limit - 3]) + "…"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long for Python to print (over 4300 digits)
+        return "a number with more than 4300 digits"
     if len(text) > limit:
         return text[: limit - 1] + "…"
     return text

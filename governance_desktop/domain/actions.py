@@ -138,7 +138,9 @@ class ApprovalAction(_Model):
             and isinstance(approvers, list)
             and rule.at_least > len(approvers)
         ):
-            raise fail(f"at_least {rule.at_least} is more than the {len(approvers)} approvers")
+            raise fail(
+                f"at_least {short_repr(rule.at_least)} is more than the {len(approvers)} approvers"
+            )
         return rule
 
     def required(self) -> int:
