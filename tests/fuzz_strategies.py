@@ -30,6 +30,20 @@ Path = tuple[Segment, ...]
 #: Examples actually run, per test (each fuzz test bumps its own entry).
 RUNS: Counter[str] = Counter()
 
+
+def report(config: Any, ran: dict[str, int]) -> None:
+    """Print the cases run per test on the terminal (past pytest's output capture)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        for name, count in ran.items():
+            reporter.write_line(f"fuzz cases run: {name}: {count}")
+        reporter.write_line(f"fuzz cases run: total: {sum(ran.values())}")
+
+
 STATUSES = ["draft", "in_review", "awaiting_approval", "approved", "published", "retired"]
 POLICY_FIELDS = [
     "code",
@@ -477,7 +491,11 @@ def definitions(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _short(key: str) -> str:
-    return repr(key[:37]) + "…" if len(key) > 40 else repr(key)
+    """The key quoted; if that is over 40 characters, its longest prefix that fits in 39, + …"""
+    if len(repr(key)) <= 40:
+        return repr(key)
+    prefix = next(key[:n] for n in range(min(len(key), 37), -1, -1) if len(repr(key[:n])) <= 39)
+    return repr(prefix) + "…"
 
 
 def json_path(segments: Path) -> str:

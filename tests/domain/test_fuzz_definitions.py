@@ -144,10 +144,7 @@ def _count_cases(request: pytest.FixtureRequest) -> Iterator[None]:
     """After the module: every fuzz test that ran ran at least its target number of cases."""
     yield
     ran = {name: fz.RUNS[name] for name in TARGETS if name in fz.RUNS}
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        listing = ", ".join(f"{k}={v}" for k, v in ran.items())
-        reporter.write_line(f"\nfuzz cases run ({sum(ran.values())}): {listing}")
+    fz.report(request.config, ran)
     short = {k: v for k, v in ran.items() if v < TARGETS[k]}
     assert not short, f"fewer cases than targeted: {short}"
 
