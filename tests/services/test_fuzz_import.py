@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import fuzz_mutations as fm
 import fuzz_strategies as fz
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -149,22 +150,22 @@ def broken_sources(draw: st.DrawFn) -> tuple[DefinitionSource, str | None]:
         data = draw(fz.definitions())
         i = len(data["actions"])
         data = {**data, "actions": [*data["actions"], {"type": "assign", "user": "nobody"}]}
-        return source(data, draw(HOW), "bad.json"), fz.json_path(("actions", i, "user"))
+        return source(data, draw(HOW), "bad.json"), fm.json_path(("actions", i, "user"))
     m = draw(
-        fz.mutations(
+        fm.mutations(
             [
-                fz.unknown_key,
-                fz.missing_key,
-                fz.lone_surrogate,
-                fz.placeholder_attack,
-                fz.regex_attack,
-                fz.deep_nesting,
-                fz.bad_value,
+                fm.unknown_key,
+                fm.missing_key,
+                fm.lone_surrogate,
+                fm.placeholder_attack,
+                fm.regex_attack,
+                fm.deep_nesting,
+                fm.bad_value,
             ]
         )
     )
     how = "data" if m.kind == "deep" else draw(HOW)  # json.dumps cannot write 800 levels
-    return source(m.data, how, "bad.json"), fz.json_path(m.expected)
+    return source(m.data, how, "bad.json"), fm.json_path(m.expected)
 
 
 @pytest.mark.slow
@@ -198,8 +199,8 @@ def test_batch_with_one_broken_file_changes_nothing(
 
 @pytest.mark.slow
 @settings(FUZZ, max_examples=TARGETS["test_check_definition_agrees_with_import"])
-@given(fz.mutations() | fz.definitions().map(lambda d: fz.Mutation(d, "valid", (), ())))
-def test_check_definition_agrees_with_import(m: fz.Mutation) -> None:
+@given(fm.mutations() | fz.definitions().map(lambda d: fm.Mutation(d, "valid", (), ())))
+def test_check_definition_agrees_with_import(m: fm.Mutation) -> None:
     """The editor's check never raises; its paths exist; it finds a problem iff import would."""
     fz.RUNS["test_check_definition_agrees_with_import"] += 1
     if not isinstance(m.data, dict):
@@ -215,6 +216,6 @@ def test_check_definition_agrees_with_import(m: fz.Mutation) -> None:
     for error in errors:
         line = str(error)
         assert line.isprintable() and len(line) <= 1000, line[:200]
-        assert fz.path_resolves(m.data, error.path), line[:200]
+        assert fm.path_resolves(m.data, error.path), line[:200]
     if refused is not None:
         assert refused.path in {e.path for e in errors}, (refused, errors[:5])
