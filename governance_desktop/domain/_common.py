@@ -17,9 +17,18 @@ CUSTOM_ERROR = "governance"
 
 def short_repr(value: object, limit: int = MAX_ECHO) -> str:
     """``repr`` of ``value`` on one line, cut to about ``limit`` characters."""
-    if isinstance(value, str) and len(value) > limit:
-        return repr(value[: limit - 3]) + "…"
-    text = repr(value)
+    if isinstance(value, str):
+        if len(value) <= limit and len(repr(value)) <= limit:
+            return repr(value)
+        # Cut the string, not its repr: a cut repr can end inside an escape, with no quote.
+        keep = min(len(value), limit - 3)
+        while keep > 0 and len(repr(value[:keep])) > limit - 1:
+            keep -= 1
+        return repr(value[:keep]) + "…"
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long for Python to print (over 4300 digits)
+        return "a number with more than 4300 digits"
     if len(text) > limit:
         return text[: limit - 1] + "…"
     return text

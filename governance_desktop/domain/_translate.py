@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
-from governance_desktop.domain._common import CUSTOM_ERROR, json_type_name, short_repr
+from governance_desktop.domain._common import CUSTOM_ERROR, MAX_ECHO, json_type_name, short_repr
 from governance_desktop.domain.actions import RULE_SHAPE
 from governance_desktop.domain.enums import ActionType, TriggerType
 
@@ -18,7 +18,7 @@ _TAGGED = {"trigger": ("trigger", TriggerType), "actions": ("action", ActionType
 
 
 def _key(key: str) -> str:
-    if _IDENTIFIER.fullmatch(key):
+    if len(key) <= MAX_ECHO and _IDENTIFIER.fullmatch(key):
         return "." + key
     return "[" + short_repr(key) + "]"
 

@@ -60,12 +60,12 @@ def _rule_tag(value: Any) -> str | None:
     if isinstance(value, str):
         return "word"
     if isinstance(value, dict | AtLeastRule):
-        return "at_least"
+        return "at-least-rule"  # not a key name: tags show up in error locations
     return None
 
 
 Rule: TypeAlias = Annotated[
-    Annotated[Literal["all", "any"], Tag("word")] | Annotated[AtLeastRule, Tag("at_least")],
+    Annotated[Literal["all", "any"], Tag("word")] | Annotated[AtLeastRule, Tag("at-least-rule")],
     Discriminator(_rule_tag, custom_error_type="rule_shape", custom_error_message=RULE_SHAPE),
 ]
 
@@ -138,7 +138,9 @@ class ApprovalAction(_Model):
             and isinstance(approvers, list)
             and rule.at_least > len(approvers)
         ):
-            raise fail(f"at_least {rule.at_least} is more than the {len(approvers)} approvers")
+            raise fail(
+                f"at_least {short_repr(rule.at_least)} is more than the {len(approvers)} approvers"
+            )
         return rule
 
     def required(self) -> int:

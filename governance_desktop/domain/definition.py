@@ -97,6 +97,7 @@ __all__ = [
 
 MAX_DEPTH = 32
 MAX_FILE_BYTES = 1_000_000
+_MAX_DIGITS = 4300  # what Python itself will convert
 
 
 def _schema_version(value: object) -> object:
@@ -158,11 +159,44 @@ def _check_depth(data: object) -> None:
         stack.extend(reversed(children))
 
 
+def _lone_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text`` (which no UTF-8 file can hold), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return text[exc.start]
+    return None
+
+
+def _check_text(data: object) -> None:
+    """Refuse strings and keys holding lone surrogates (``"\\ud800"``): they are not text.
+
+    They would pass validation, then break the export and every UTF-8 consumer later.
+    """
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            bad = _lone_surrogate(node)
+            if bad is not None:
+                message = f"contains {short_repr(bad)}, a lone surrogate that is not valid text"
+                raise ValidationError(message, format_path(path))
+            continue
+        if isinstance(node, dict):
+            children: list[tuple[object, tuple[str | int, ...]]] = []
+            for key, value in node.items():
+                children.extend([(key, (*path, key)), (value, (*path, key))])
+            stack.extend(reversed(children))
+        elif isinstance(node, list | tuple):
+            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node)]))
+
+
 def parse_definition(data: object) -> WorkflowDefinition:
     """Validate decoded JSON ``data``; raise ``ValidationError`` for the first problem."""
     if not isinstance(data, dict):
         raise ValidationError(f"expected a JSON object, got {json_type_name(data)}", ROOT)
     _check_depth(data)
+    _check_text(data)
     try:
         return WorkflowDefinition.model_validate(data)
     except PydanticValidationError as exc:
@@ -172,6 +206,12 @@ def parse_definition(data: object) -> WorkflowDefinition:
 
 def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_DIGITS:  # int() would fail, naming Python internals
+        raise ValueError(f"number {short_repr(text)} has more than {_MAX_DIGITS} digits")
+    return int(text)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -192,7 +232,10 @@ def parse_definition_json(text: str | bytes) -> WorkflowDefinition:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
         data = json.loads(
-            text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_integer,
+            object_pairs_hook=_no_duplicate_keys,
         )
     except json.JSONDecodeError as exc:
         raise ValidationError(
