@@ -7,9 +7,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from governance_desktop.app import AppContext
@@ -22,6 +24,16 @@ from governance_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app's icon in every shipped size (also inside a frozen bundle)."""
+    folder = resources.files("governance_desktop") / "resources" / "icons"
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(folder / f"governance-desktop-{size}.png"))
+    return icon
 
 
 def build_window(
@@ -78,6 +90,8 @@ def run_gui(
     assert isinstance(app, QApplication)
     app.setApplicationName("Governance Desktop")
     app.setOrganizationName("governance-desktop")
+    app.setDesktopFileName("governance-desktop")  # ties the window to the .desktop entry
+    app.setWindowIcon(app_icon())
     window = build_window(ctx, runtime, actor, embedded_worker=embedded_worker)
     previous = _quit_on_signals(app.quit)
     ticker = QTimer(interval=200)  # Python signal handlers only run when the loop yields
