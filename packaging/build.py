@@ -1,8 +1,8 @@
 """Build the one-folder bundle, and on Linux the .deb and the .tar.xz, into build/packaging/.
 
-Usage: `python packaging/build.py [--bundle-only] [--out DIR]` from the repository root, with
-the `package` extra installed (`pip install -e '.[package]'`). Linux also needs `dpkg-deb`,
-`readelf` and `strip` (binutils) and `xz`. Prints the build time and the sizes at the end.
+Usage: `python packaging/build.py [--bundle-only | --no-tarball] [--out DIR]` from the
+repository root, with the `package` extra installed (`pip install -e '.[package]'`). Linux also
+needs `dpkg-deb`, `readelf` and `strip` (binutils) and `xz`. Prints the build time and sizes.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "packaging")
     parser.add_argument("--bundle-only", action="store_true", help="skip the .deb and .tar.xz")
+    parser.add_argument("--no-tarball", action="store_true", help="skip the .tar.xz")
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
     ver = version()
@@ -131,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     artefacts = [bundle]
     if sys.platform.startswith("linux") and not args.bundle_only:
         artefacts.append(build_deb(bundle, out, ver))
-        artefacts.append(build_tarball(bundle, out, ver))
+        if not args.no_tarball:
+            artefacts.append(build_tarball(bundle, out, ver))
     total_s = time.monotonic() - started
     print(f"bundle built in {bundle_s:.0f} s; everything in {total_s:.0f} s")
     for path in artefacts:
