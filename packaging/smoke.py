@@ -175,8 +175,10 @@ def installed(deb: Path, real: bool, scratch: Path) -> Iterator[tuple[str, Path]
     if not real:
         root = scratch / "root"
         subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
-        missing = [p for p in installed_paths(root) if not p.exists()]
+        missing = [p for p in installed_paths(root) if not (p.exists() or p.is_symlink())]
         check(not missing, f"not in the .deb: {missing}")
+        launcher = os.readlink(root / "usr" / "bin" / NAME)
+        check(launcher == f"/opt/{NAME}/{NAME}", f"the launcher points at {launcher}")
         yield str(root / "opt" / NAME / NAME), root
         return
     status = subprocess.run(["dpkg", "-s", NAME], capture_output=True, check=False)
