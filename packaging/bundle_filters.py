@@ -106,9 +106,11 @@ def keep_binary(dest: str) -> bool:
 
 
 def keep_data(dest: str) -> bool:
-    """Whether a data file stays: Qt's translations (the UI is English) do not."""
+    """Whether a data file stays: Qt's translations (the UI is English) and caches do not."""
     dest = dest.replace("\\", "/")
-    return not dest.startswith(_QT + "translations/") and keep_binary(dest)
+    if dest.startswith(_QT + "translations/") or "/__pycache__/" in dest:
+        return False
+    return keep_binary(dest)
 
 
 def _needed(path: str) -> set[str]:

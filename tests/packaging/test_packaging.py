@@ -60,6 +60,7 @@ def test_binary_filter(dest: str, kept: bool) -> None:
 
 def test_translations_go_and_app_data_stays() -> None:
     assert not filters.keep_data("PySide6/Qt/translations/qtbase_de.qm")
+    assert not filters.keep_data("governance_desktop/store/migrations/__pycache__/env.pyc")
     assert filters.keep_data("governance_desktop/store/migrations/env.py")
     assert filters.keep_data("governance_desktop/resources/icons/governance-desktop-48.png")
 
