@@ -229,7 +229,7 @@ def windows_tree(bundle: Path, scratch: Path) -> Path:
     return tree
 
 
-def compile_windows_installers(bundle: Path, out: Path) -> None:
+def compile_windows_installers(bundle: Path) -> None:
     """makensis and wixl both compile from a bundle tree (the structure, not a Windows run)."""
     ver = _version()
     with tempfile.TemporaryDirectory(prefix="gd-win-") as tmp:
@@ -262,7 +262,6 @@ def compile_windows_installers(bundle: Path, out: Path) -> None:
     plist = plistlib.loads((PACKAGING / "macos" / "Info.plist").read_bytes())
     check(plist["CFBundleExecutable"] == NAME, "Info.plist: CFBundleExecutable")
     subprocess.run(["bash", "-n", str(PACKAGING / "macos" / "make_dmg.sh")], check=True)
-    del out
 
 
 def _version() -> str:
@@ -292,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         stages.append(
             (
                 "NSIS + MSI compile, macOS files",
-                lambda: compile_windows_installers(out / "dist" / NAME, out),
+                lambda: compile_windows_installers(out / "dist" / NAME),
             )
         )
     try:
