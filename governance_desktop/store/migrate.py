@@ -7,6 +7,7 @@ reading `alembic_version` directly.
 from __future__ import annotations
 
 import logging
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,17 @@ log = logging.getLogger(__name__)
 
 # The newest revision this app knows; a test checks it equals Alembic's head.
 HEAD_REVISION = "0001"
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _migrations_dir() -> Path:
+    """The Alembic scripts: beside this module, or in the bundle's data when frozen."""
+    bundle_root = getattr(sys, "_MEIPASS", None)  # set by PyInstaller in a frozen app
+    if getattr(sys, "frozen", False) and bundle_root is not None:
+        return Path(bundle_root) / "governance_desktop" / "store" / "migrations"
+    return Path(__file__).resolve().parent / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 class SchemaTooNewError(Exception):

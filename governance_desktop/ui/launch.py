@@ -7,9 +7,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from governance_desktop.app import AppContext, open_app, restore_data_dir
@@ -24,6 +26,16 @@ from governance_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 5.0
+ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app's icon in every shipped size (also inside a frozen bundle)."""
+    folder = resources.files("governance_desktop") / "resources" / "icons"
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(folder / f"governance-desktop-{size}.png"))
+    return icon
 
 
 def build_window(
@@ -105,6 +117,8 @@ def run_gui(
     assert isinstance(app, QApplication)
     app.setApplicationName("Governance Desktop")
     app.setOrganizationName("governance-desktop")
+    app.setDesktopFileName("governance-desktop")  # ties the window to the .desktop entry
+    app.setWindowIcon(app_icon())
     # Handlers go in before the embedded worker starts: a SIGTERM that arrives while the
     # window is still being built (jobs already running) must quit gracefully too.
     quit_requested = False
