@@ -32,19 +32,27 @@ class WorkflowProcessor:
         return self._run(job_id)
 
     def _run(self, job_id: int) -> Outcome:
-        outcome = self.runner.run(job_id, self.worker_id)
+        # The services' runner can run an execution's next steps in the same transaction
+        # (group commit, docs/benchmarks.md part 2); a runner without it runs one job.
+        chained = getattr(self.runner, "run_chained", None)
+        if chained is not None:
+            outcomes: list[Outcome] = chained(job_id, self.worker_id)
+        else:
+            outcomes = [self.runner.run(job_id, self.worker_id)]
+        outcome = outcomes[0]
         if outcome.duplicate:
             logger.info(
                 "job %s: duplicate or late message, nothing done (state %s)", job_id, outcome.state
             )
             return outcome
-        self.bus.publish(
-            JobEvent(
-                job_id=outcome.job_id,
-                state=str(outcome.state),
-                kind=str(outcome.kind),
-                execution_id=outcome.execution_id,
-                error=outcome.error,
+        for done in outcomes:
+            self.bus.publish(
+                JobEvent(
+                    job_id=done.job_id,
+                    state=str(done.state),
+                    kind=str(done.kind),
+                    execution_id=done.execution_id,
+                    error=done.error,
+                )
             )
-        )
         return outcome

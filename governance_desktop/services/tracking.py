@@ -57,12 +57,14 @@ class JobTracker:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
                     return bool(conn.execute(_MARK_RUNNING, params).rowcount)
-            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            raw = conn.connection.driver_connection  # outside SQLAlchemy's autobegin
+            assert raw is not None
+            raw.execute("PRAGMA synchronous=NORMAL")
             try:
                 with conn.execution_options(sqlite_immediate=True).begin():
                     return bool(conn.execute(_MARK_RUNNING, params).rowcount)
             finally:
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                raw.execute("PRAGMA synchronous=FULL")
 
     def mark_interrupted(self, job_id: int) -> None:
         now = utcnow()
