@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from governance_desktop.domain.enums import JobState
 from governance_desktop.jobs.bus import EventBus, JobEvent
 from governance_desktop.jobs.contracts import Outcome, Runner
 
@@ -45,7 +46,16 @@ class WorkflowProcessor:
                 "job %s: duplicate or late message, nothing done (state %s)", job_id, outcome.state
             )
             return outcome
-        for done in outcomes:
+        for index, done in enumerate(outcomes):
+            if index:  # a chained step ran without its own queue message: say so first
+                self.bus.publish(
+                    JobEvent(
+                        done.job_id,
+                        JobState.RUNNING,
+                        kind=str(done.kind),
+                        execution_id=done.execution_id,
+                    )
+                )
             self.bus.publish(
                 JobEvent(
                     job_id=done.job_id,
