@@ -27,6 +27,7 @@ from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.widgets import named
 
 STATUS_REFRESH_MS = 1000
+PAGES_AFTER_SHOW_MS = 250
 
 
 def _load(path: str) -> type[QWidget]:
@@ -99,9 +100,10 @@ class MainWindow(QMainWindow):
         self._check_empty()
 
     # --- pages, built on first need ----------------------------------------------------------
-    # Cold start builds only the first page; the others are built one per event-loop turn
-    # after the window is first shown (docs/benchmarks.md, part 6), or at once when shown
-    # or looked up (findChild/findChildren), so callers never see a missing page.
+    # Cold start builds only the first page; the others are built one per event-loop turn,
+    # starting PAGES_AFTER_SHOW_MS after the window is first shown (docs/benchmarks.md,
+    # part 6), or at once when shown or looked up (findChild/findChildren), so callers never
+    # see a missing page.
 
     def page(self, index: int) -> QWidget:
         """The page at `index`, built now if it was not yet."""
@@ -145,8 +147,8 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if len(self.pages) < len(PAGES):
-            QTimer.singleShot(0, self, self._build_next_page)
+        if len(self.pages) < len(PAGES):  # after the first paint, not before it
+            QTimer.singleShot(PAGES_AFTER_SHOW_MS, self, self._build_next_page)
 
     def findChild(self, *args: Any, **kwargs: Any) -> Any:
         self.build_pages()
