@@ -3,7 +3,7 @@ implement them; tests use small fakes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,9 +30,11 @@ class Outcome(Protocol):
 
 
 class Runner(Protocol):
-    """services.runner.JobRunner: claim and perform one job, idempotently."""
+    """services.runner.JobRunner: claim and perform one job, idempotently; `run_chained`
+    may also run that execution's next steps in the same transaction (outcomes in order)."""
 
     def run(self, job_id: int, worker_id: str) -> Outcome: ...
+    def run_chained(self, job_id: int, worker_id: str) -> Sequence[Outcome]: ...
 
 
 class Tracker(Protocol):

@@ -7,11 +7,15 @@ the work it starts commit together; the queue hears about the jobs only after th
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import or_, select
+from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
 from governance_desktop.domain.conditions import evaluate
 from governance_desktop.domain.definition import (
     OnStatusChangeTrigger,
@@ -28,7 +32,7 @@ from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.events import EntityEvent
 from governance_desktop.services.policies import policy_facts, require_policy
-from governance_desktop.services.progress import new_job, version_definition
+from governance_desktop.services.progress import new_jobs, version_definition
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import current_definition, require_workflow
 from governance_desktop.store.db import Database
@@ -50,11 +54,68 @@ def _trigger_matches(defn: WorkflowDefinition, data: dict[str, Any]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Matcher:
+    """A version's definition and, if its condition requires ``field eq 'text'``, that pair."""
+
+    defn: WorkflowDefinition
+    required: tuple[str, str] | None
+
+
+# Per engine, per version id (versions are immutable). With many candidates per event, the
+# pre-check skips most condition evaluations (docs/benchmarks.md, part 4).
+_MATCHERS: WeakKeyDictionary[Engine, dict[int, _Matcher]] = WeakKeyDictionary()
+
+
+def _required_eq(condition: Condition | None) -> tuple[str, str] | None:
+    """A (field, text) the condition cannot pass without: a top-level ``eq`` leaf with a
+    text value, alone or inside an ``all`` group."""
+    if isinstance(condition, Leaf):
+        if condition.op is ConditionOp.EQ and isinstance(condition.value, str):
+            return condition.field, condition.value
+        return None
+    if isinstance(condition, AllGroup):
+        for child in condition.all:
+            found = _required_eq(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _eq_key(fact: object) -> str | None:
+    """The text a fact equals under the conditions' ``eq`` with a text value: a string
+    itself, a date in ISO form; anything else equals no text (conditions._same)."""
+    if isinstance(fact, str):
+        return fact
+    if isinstance(fact, date):
+        return fact.isoformat()
+    return None
+
+
+def _matcher(session: Session, cache: dict[int, _Matcher], version_id: int) -> _Matcher:
+    defn = version_definition(session, version_id)
+    matcher = _Matcher(defn, _required_eq(defn.conditions))
+    if len(cache) > 4096:
+        cache.clear()
+    cache[version_id] = matcher
+    return matcher
+
+
 def entity_facts(policy: Policy, data: dict[str, Any]) -> dict[str, Any]:
     """What conditions see: the policy's fields plus the trigger data."""
     facts = policy_facts(policy)
     facts["old_status"] = data.get("old_status")
     return facts
+
+
+@dataclass(frozen=True)
+class Start:
+    """A matched workflow to start: what an execution row needs, no ORM rows."""
+
+    workflow_id: int
+    workflow_name: str
+    version_id: int
+    defn: WorkflowDefinition
 
 
 class WorkflowService:
@@ -78,13 +139,13 @@ class WorkflowService:
 
     def candidates(
         self, session: Session, entity_type: str, trigger: TriggerType, data: dict[str, Any]
-    ) -> list[tuple[int, int]]:
-        """(workflow id, current version id) of the enabled workflows for this entity and
+    ) -> list[tuple[int, str, int]]:
+        """(workflow id, name, current version id) of the enabled workflows for this entity and
         trigger: one indexed query, no full scan. Ids only: the parsed definitions are cached
         (versions are immutable), and loading every candidate's row and definition JSON cost
         ~0.1 ms each (docs/benchmarks.md, part 4); rows are loaded only for matches."""
         query = (
-            select(Workflow.id, WorkflowVersion.id)
+            select(Workflow.id, Workflow.name, WorkflowVersion.id)
             .join(
                 WorkflowVersion,
                 (WorkflowVersion.workflow_id == Workflow.id)
@@ -104,7 +165,7 @@ class WorkflowService:
                 )
             )
         rows = session.execute(query.order_by(Workflow.id))
-        return [(workflow_id, version_id) for workflow_id, version_id in rows]
+        return [(workflow_id, name, version_id) for workflow_id, name, version_id in rows]
 
     def check_and_trigger_workflows(
         self,
@@ -128,25 +189,23 @@ class WorkflowService:
             else None
         )
         facts = entity_facts(policy, data)
-        started: list[int] = []
-        jobs: list[QueuedJob] = []
-        for workflow_id, version_id in self.candidates(session, entity_type, trigger, data):
-            defn = version_definition(session, version_id)
+        starts: list[Start] = []
+        matchers = _MATCHERS.setdefault(session.get_bind().engine, {})
+        for workflow_id, name, version_id in self.candidates(session, entity_type, trigger, data):
+            matcher = matchers.get(version_id) or _matcher(session, matchers, version_id)
+            if matcher.required is not None:  # exact pre-check: evaluate would say no
+                field, value = matcher.required
+                if _eq_key(facts.get(field)) != value:
+                    continue
+            defn = matcher.defn
             if parent is not None and not defn.allow_triggered_by_workflows:
                 continue
             if not _trigger_matches(defn, data) or not evaluate(defn.conditions, facts):
                 continue
-            workflow = session.get(Workflow, workflow_id)
-            version = session.get(WorkflowVersion, version_id)
-            assert workflow is not None and version is not None
-            execution, job = self.create_execution(
-                session, workflow, version, defn, policy, trigger, data, actor, parent
-            )
-            started.append(execution.id)
-            if job is not None:
-                jobs.append(job)
-        dispatch_after_commit(session, jobs, self._dispatcher)
-        return started
+            starts.append(Start(workflow_id, name, version_id, defn))
+        created = self.create_executions(session, starts, policy, trigger, data, actor, parent)
+        dispatch_after_commit(session, [job for _, job in created if job], self._dispatcher)
+        return [execution.id for execution, _ in created]
 
     def create_execution(
         self,
@@ -160,43 +219,67 @@ class WorkflowService:
         actor: str,
         parent: WorkflowExecution | None,
     ) -> tuple[WorkflowExecution, QueuedJob | None]:
+        start = Start(workflow.id, workflow.name, version.id, defn)
+        [created] = self.create_executions(session, [start], policy, trigger, data, actor, parent)
+        return created
+
+    def create_executions(
+        self,
+        session: Session,
+        starts: list[Start],
+        policy: Policy,
+        trigger: TriggerType,
+        data: dict[str, Any],
+        actor: str,
+        parent: WorkflowExecution | None,
+    ) -> list[tuple[WorkflowExecution, QueuedJob | None]]:
+        """One execution (and its first job) per start, in two batched INSERTs: one flush
+        for all executions, one for all jobs (each flush on its own cost ~0.5 ms per match,
+        docs/benchmarks.md, part 4)."""
+        if not starts:
+            return []
         now = utcnow()
         depth = parent.depth + 1 if parent is not None else 0
-        execution = WorkflowExecution(
-            workflow_id=workflow.id,
-            workflow_version_id=version.id,
-            entity_type=EntityType.POLICY,
-            entity_id=policy.id,
-            trigger=trigger,
-            input_data=dict(data),
-            status=ExecutionStatus.QUEUED,
-            current_step=0,
-            step_count=len(defn.actions),
-            depth=depth,
-            parent_execution_id=parent.id if parent is not None else None,
-            started_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(execution)
+        executions = [
+            WorkflowExecution(
+                workflow_id=start.workflow_id,
+                workflow_version_id=start.version_id,
+                entity_type=EntityType.POLICY,
+                entity_id=policy.id,
+                trigger=trigger,
+                input_data=dict(data),
+                status=ExecutionStatus.QUEUED,
+                current_step=0,
+                step_count=len(start.defn.actions),
+                depth=depth,
+                parent_execution_id=parent.id if parent is not None else None,
+                started_by=actor,
+                created_at=now,
+                updated_at=now,
+            )
+            for start in starts
+        ]
+        session.add_all(executions)
         session.flush()
         if depth > MAX_DEPTH:
-            execution.status = ExecutionStatus.FAILED
-            execution.finished_at = now
-            execution.error = (
-                f"stopped: workflows triggering workflows reached depth {depth}, past the "
-                f"limit of {MAX_DEPTH} (a loop?); nothing was done"
-            )
-            log.warning("execution %s: %s", execution.id, execution.error)
-            return execution, None
-        job = new_job(
+            for execution in executions:
+                execution.status = ExecutionStatus.FAILED
+                execution.finished_at = now
+                execution.error = (
+                    f"stopped: workflows triggering workflows reached depth {depth}, past the "
+                    f"limit of {MAX_DEPTH} (a loop?); nothing was done"
+                )
+                log.warning("execution %s: %s", execution.id, execution.error)
+            return [(execution, None) for execution in executions]
+        jobs = new_jobs(
             session,
             JobKind.EXECUTE_WORKFLOW,
-            execution,
-            None,
-            {"workflow": workflow.name, "entity": policy.code},
+            [
+                (execution, None, {"workflow": start.workflow_name, "entity": policy.code})
+                for execution, start in zip(executions, starts, strict=True)
+            ],
         )
-        return execution, job
+        return list(zip(executions, jobs, strict=True))
 
     def queue_workflow_execution(
         self,

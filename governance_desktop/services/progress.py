@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.definition import WorkflowDefinition, parse_definition
@@ -23,20 +26,27 @@ FINAL_EXECUTION = frozenset(
 FINAL_JOB = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 
 
-_DEFINITIONS: dict[tuple[str, int], WorkflowDefinition] = {}
+# Per engine (not per URL string: rendering the URL cost ~30 µs a call, once per trigger
+# candidate — docs/benchmarks.md, part 4), then per version id.
+_DEFINITIONS: WeakKeyDictionary[Engine, dict[int, WorkflowDefinition]] = WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def version_definition(session: Session, version_id: int) -> WorkflowDefinition:
     """The parsed definition of a version, cached: versions are immutable once written."""
-    key = (str(session.get_bind().engine.url), version_id)
-    cached = _DEFINITIONS.get(key)
+    engine = session.get_bind().engine
+    cache = _DEFINITIONS.get(engine)
+    if cache is None:
+        with _LOCK:
+            cache = _DEFINITIONS.setdefault(engine, {})
+    cached = cache.get(version_id)
     if cached is None:
         version = session.get(WorkflowVersion, version_id)
         assert version is not None, f"workflow version {version_id} is missing"
         cached = parse_definition(version.definition)
-        if len(_DEFINITIONS) > 2048:
-            _DEFINITIONS.clear()
-        _DEFINITIONS[key] = cached
+        if len(cache) > 2048:
+            cache.clear()
+        cache[version_id] = cached
     return cached
 
 
@@ -47,21 +57,34 @@ def new_job(
     step_index: int | None,
     payload: dict[str, Any] | None = None,
 ) -> QueuedJob:
+    [job] = new_jobs(session, kind, [(execution, step_index, payload)])
+    return job
+
+
+def new_jobs(
+    session: Session,
+    kind: JobKind,
+    specs: list[tuple[WorkflowExecution, int | None, dict[str, Any] | None]],
+) -> list[QueuedJob]:
+    """Queued Job rows (execution, step index, extra payload), inserted in one flush."""
     now = utcnow()
-    job = Job(
-        kind=kind,
-        execution_id=execution.id,
-        step_index=step_index,
-        state=JobState.QUEUED,
-        attempts=0,
-        progress=0.0,
-        payload={"execution_id": execution.id, "step_index": step_index, **(payload or {})},
-        enqueued_at=now,
-        updated_at=now,
-    )
-    session.add(job)
+    jobs = [
+        Job(
+            kind=kind,
+            execution_id=execution.id,
+            step_index=step_index,
+            state=JobState.QUEUED,
+            attempts=0,
+            progress=0.0,
+            payload={"execution_id": execution.id, "step_index": step_index, **(payload or {})},
+            enqueued_at=now,
+            updated_at=now,
+        )
+        for execution, step_index, payload in specs
+    ]
+    session.add_all(jobs)
     session.flush()
-    return QueuedJob(job.id, kind)
+    return [QueuedJob(job.id, kind) for job in jobs]
 
 
 def advance(session: Session, execution: WorkflowExecution) -> list[QueuedJob]:

@@ -34,6 +34,9 @@ from governance_desktop.store.types import utcnow
 log = logging.getLogger(__name__)
 # A message may arrive a little before its retry time (clock skew, scheduler tick).
 EARLY_TOLERANCE = timedelta(seconds=1)
+# How many next steps `run_chained` may run in the transaction of the job it was given: more
+# steps per durable commit, yet a long workflow holds the write lock only so long.
+CHAIN_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -86,33 +89,74 @@ class JobRunner:
         self.retry = retry or RetryPolicy()
 
     def run(self, job_id: int, worker_id: str = "") -> JobOutcome:
+        """Run one job; its next step, if any, is queued after the commit."""
+        return self.run_chained(job_id, worker_id, 0)[0]
+
+    def run_chained(
+        self, job_id: int, worker_id: str = "", limit: int = CHAIN_LIMIT
+    ) -> list[JobOutcome]:
+        """Run one job, then up to `limit` next steps of its execution in the SAME durable
+        transaction (group commit), each in a savepoint: every step's effect, step row and
+        next job row commit together or not at all. A chained step that fails is rolled back
+        to its savepoint and stays queued for the queue to run (and retry) on its own.
+        Returns the outcome of the job, then one per chained step that ran."""
         try:
             with self._db.transaction() as session:
                 job = session.get(Job, job_id, with_for_update=True)
                 if job is None:
                     log.warning("message for unknown job %s ignored", job_id)
-                    return JobOutcome(
-                        job_id, "", JobState.FAILED, None, None, "unknown job", True, True
-                    )
+                    return [
+                        JobOutcome(
+                            job_id, "", JobState.FAILED, None, None, "unknown job", True, True
+                        )
+                    ]
                 execution = (
                     session.get(WorkflowExecution, job.execution_id)
                     if job.execution_id is not None
                     else None
                 )
                 if not self._claimable(job):
-                    return _outcome(job, execution, duplicate=True)
+                    return [_outcome(job, execution, duplicate=True)]
                 assert execution is not None
-                self._perform(session, job, execution)
-                return _outcome(job, execution)
+                jobs = self._perform(session, job, execution)
+                outcomes = [_outcome(job, execution)]
+                jobs = self._chain(session, jobs, limit, outcomes)
+                dispatch_after_commit(session, jobs, self._dispatcher)
+                return outcomes
         except (TransientError, OperationalError) as exc:
-            return self._retry_or_fail(job_id, f"{type(exc).__name__}: {exc}")
+            return [self._retry_or_fail(job_id, f"{type(exc).__name__}: {exc}")]
         except GovernanceError as exc:
-            return self._fail(job_id, str(exc))
+            return [self._fail(job_id, str(exc))]
         except Exception as exc:
             log.exception("job %s failed unexpectedly", job_id)
-            return self._fail(
-                job_id, f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc()
-            )
+            return [
+                self._fail(
+                    job_id, f"unexpected {type(exc).__name__}: {exc}", traceback.format_exc()
+                )
+            ]
+
+    def _chain(
+        self, session: Session, jobs: list[QueuedJob], limit: int, outcomes: list[JobOutcome]
+    ) -> list[QueuedJob]:
+        """Run the single next step job of this execution now, while it is the only one."""
+        while limit > 0 and len(jobs) == 1 and jobs[0].delay == 0:
+            if jobs[0].kind != JobKind.EXECUTE_WORKFLOW_ACTION:
+                break
+            limit -= 1
+            job = session.get(Job, jobs[0].job_id)
+            assert job is not None and job.execution_id is not None
+            try:
+                with session.begin_nested():
+                    execution = session.get(WorkflowExecution, job.execution_id)
+                    assert execution is not None
+                    after = self._perform(session, job, execution)
+                    outcome = _outcome(job, execution)
+            except Exception as exc:  # rolled back to the savepoint; the queue runs it
+                log.info("job %s not chained (%s: %s); queued instead", job.id, type(exc), exc)
+                break
+            outcomes.append(outcome)
+            jobs = after
+        return jobs
 
     @staticmethod
     def _claimable(job: Job) -> bool:
@@ -122,7 +166,8 @@ class JobRunner:
             return job.next_attempt_at <= utcnow() + EARLY_TOLERANCE
         return True
 
-    def _perform(self, session: Session, job: Job, execution: WorkflowExecution) -> None:
+    def _perform(self, session: Session, job: Job, execution: WorkflowExecution) -> list[QueuedJob]:
+        """Do the job's work; returns the jobs to queue after the commit."""
         now = utcnow()
         job.attempts += 1
         job.started_at = job.started_at or now
@@ -142,7 +187,7 @@ class JobRunner:
         job.error = None
         job.finished_at = job.updated_at = now
         job.lease_owner = None
-        dispatch_after_commit(session, jobs, self._dispatcher)
+        return jobs
 
     def _start(self, execution: WorkflowExecution) -> list[QueuedJob]:
         execution.started_at = execution.started_at or utcnow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,6 +81,10 @@ class Database:
         writer = self.engine.execution_options(sqlite_immediate=True)
         self.sessions = sessionmaker(writer, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Writers of this process queue here, not in SQLite's busy handler, which sleeps
+        # 1, 2, 5, 10… ms between retries: two worker threads then wait ~10 ms for a lock
+        # held ~1 ms (docs/benchmarks.md, part 2). Other processes still meet busy_timeout.
+        self.write_lock = threading.RLock()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -89,7 +94,7 @@ class Database:
         succeeded (e.g. enqueueing jobs); a failing callback is logged, never raised, because
         the committed rows are the truth and the reconciler re-enqueues what was missed.
         """
-        with self.sessions.begin() as session:
+        with self.write_lock, self.sessions.begin() as session:
             yield session
         for callback in session.info.pop("after_commit", []):
             try:

@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.widgets import named
 
 STATUS_REFRESH_MS = 1000
+PAGES_AFTER_SHOW_MS = 250
 
 
 def _load(path: str) -> type[QWidget]:
@@ -56,12 +57,9 @@ class MainWindow(QMainWindow):
         nav_font.setPointSizeF(nav_font.pointSizeF() * 1.1)
         self.nav.setFont(nav_font)
         self.stack = named(QStackedWidget(), "pages")
-        for index, (name, title, path, shortcut) in enumerate(PAGES):
-            page = _load(path)(ui)  # type: ignore[arg-type]
-            page.setObjectName(name)
-            page.setAccessibleName(name)
-            self.pages[name] = page
-            self.stack.addWidget(page)
+        self._closing = False
+        for index, (name, title, _path, shortcut) in enumerate(PAGES):
+            self.stack.addWidget(QWidget())  # placeholder: the page is built when needed
             item = QListWidgetItem(f"  {title}")
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setSizeHint(QSize(0, 34))
@@ -70,12 +68,7 @@ class MainWindow(QMainWindow):
             action = QAction(title, self, shortcut=QKeySequence(shortcut))
             action.triggered.connect(lambda _=False, i=index: self.nav.setCurrentRow(i))
             self.addAction(action)
-            count_changed = getattr(page, "count_changed", None)
-            if count_changed is not None:  # e.g. "Approvals (3)": what waits for this user
-                count_changed.connect(
-                    lambda n, row=index, text=title: self._set_count(row, text, n)
-                )
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(0)
 
         body = QWidget()
@@ -105,6 +98,65 @@ class MainWindow(QMainWindow):
         self._restore()
         self.refresh_status()
         self._check_empty()
+
+    # --- pages, built on first need ----------------------------------------------------------
+    # Cold start builds only the first page; the others are built one per event-loop turn,
+    # starting PAGES_AFTER_SHOW_MS after the window is first shown (docs/benchmarks.md,
+    # part 6), or at once when shown or looked up (findChild/findChildren), so callers never
+    # see a missing page.
+
+    def page(self, index: int) -> QWidget:
+        """The page at `index`, built now if it was not yet."""
+        name, title, path, _shortcut = PAGES[index]
+        page = self.pages.get(name)
+        if page is not None:
+            return page
+        page = _load(path)(self.ui)  # type: ignore[arg-type]
+        page.setObjectName(name)
+        page.setAccessibleName(name)
+        self.pages[name] = page
+        placeholder = self.stack.widget(index)
+        assert placeholder is not None
+        current = self.stack.currentIndex()
+        self.stack.insertWidget(index, page)
+        self.stack.removeWidget(placeholder)
+        placeholder.deleteLater()
+        self.stack.setCurrentIndex(current)
+        count_changed = getattr(page, "count_changed", None)
+        if count_changed is not None:  # e.g. "Approvals (3)": what waits for this user
+            count_changed.connect(lambda n, row=index, text=title: self._set_count(row, text, n))
+        self._restore_tables(page)
+        return page
+
+    def build_pages(self) -> None:
+        for index in range(len(PAGES)):
+            self.page(index)
+
+    def _show_page(self, index: int) -> None:
+        if index >= 0:
+            self.page(index)
+        self.stack.setCurrentIndex(index)
+
+    def _build_next_page(self) -> None:
+        if self._closing:
+            return
+        missing = [i for i, entry in enumerate(PAGES) if entry[0] not in self.pages]
+        if missing:
+            self.page(missing[0])
+            QTimer.singleShot(0, self, self._build_next_page)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if len(self.pages) < len(PAGES):  # after the first paint, not before it
+            QTimer.singleShot(PAGES_AFTER_SHOW_MS, self, self._build_next_page)
+
+    def findChild(self, *args: Any, **kwargs: Any) -> Any:
+        self.build_pages()
+        return super().findChild(*args, **kwargs)
+
+    def findChildren(self, *args: Any, **kwargs: Any) -> Any:
+        self.build_pages()
+        return super().findChildren(*args, **kwargs)
 
     def _set_count(self, row: int, title: str, count: int) -> None:
         item = self.nav.item(row)
@@ -177,22 +229,30 @@ class MainWindow(QMainWindow):
     def _settings(self) -> QSettings:
         return QSettings("governance-desktop", "governance-desktop")
 
-    def _tables(self) -> list[QTableView]:
-        return [t for t in self.findChildren(QTableView) if t.objectName()]
+    def _tables(self, within: QWidget | None = None) -> list[QTableView]:
+        """Named tables of the pages built so far (or of `within`); builds nothing."""
+        if within is not None:
+            tables = within.findChildren(QTableView)
+        else:
+            tables = QMainWindow.findChildren(self, QTableView)
+        return [t for t in tables if t.objectName()]
 
     def _restore(self) -> None:
-        settings = self._settings()
-        geometry = settings.value("main/geometry")
+        geometry = self._settings().value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
             self.resize(1200, 760)
-        for table in self._tables():  # column widths and order, per table
+
+    def _restore_tables(self, page: QWidget) -> None:
+        settings = self._settings()
+        for table in self._tables(page):  # column widths and order, per table
             state = settings.value(f"tables/{table.objectName()}")
             if isinstance(state, QByteArray):
                 table.horizontalHeader().restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True  # pages not built by now are not built for closing
         settings = self._settings()
         settings.setValue("main/geometry", self.saveGeometry())
         for table in self._tables():

@@ -56,6 +56,9 @@ class FakeRunner:
                 self.done.set()
         return FakeOutcome(job_id, JobKind.EXECUTE_WORKFLOW, JobState.SUCCEEDED, execution_id=7)
 
+    def run_chained(self, job_id: int, worker_id: str) -> list[FakeOutcome]:
+        return [self.run(job_id, worker_id)]
+
 
 @dataclass
 class FakeTracker:
