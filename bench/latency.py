@@ -71,6 +71,10 @@ class TimedRunner:
         self.started.setdefault(job_id, time.perf_counter())
         return self.runner.run(job_id, worker_id)
 
+    def run_chained(self, job_id: int, worker_id: str = "") -> Any:
+        self.started.setdefault(job_id, time.perf_counter())
+        return self.runner.run_chained(job_id, worker_id)
+
 
 def _definition() -> dict[str, Any]:
     return {
