@@ -181,6 +181,11 @@ class WorkflowService:
         """Create an execution (and its first job) for every workflow that matches."""
         if entity_type != EntityType.POLICY:
             return []
+        # Most events match no workflow (e.g. the `assign` step's on_update): one query, then
+        # nothing else is loaded (docs/benchmarks.md, part 2).
+        candidates = self.candidates(session, entity_type, trigger, data)
+        if not candidates:
+            return []
         policy = session.get(Policy, entity_id)
         assert policy is not None, f"policy {entity_id} vanished inside its own transaction"
         parent = (
@@ -191,7 +196,7 @@ class WorkflowService:
         facts = entity_facts(policy, data)
         starts: list[Start] = []
         matchers = _MATCHERS.setdefault(session.get_bind().engine, {})
-        for workflow_id, name, version_id in self.candidates(session, entity_type, trigger, data):
+        for workflow_id, name, version_id in candidates:
             matcher = matchers.get(version_id) or _matcher(session, matchers, version_id)
             if matcher.required is not None:  # exact pre-check: evaluate would say no
                 field, value = matcher.required
