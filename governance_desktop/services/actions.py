@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.definition import (
@@ -17,15 +17,16 @@ from governance_desktop.domain.definition import (
     SetStatusAction,
 )
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
+from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.domain.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.progress import insert_row
-from governance_desktop.services.users import require_user
 from governance_desktop.store.models import (
     Notification,
     Policy,
     Task,
+    User,
     WorkflowApproval,
 )
 from governance_desktop.store.types import utcnow
@@ -35,6 +36,8 @@ _notifications = cast(Table, Notification.__table__)
 # Core INSERTs built once (no ORM unit of work per row: docs/benchmarks.md, part 2).
 _INSERT_TASK = insert(_tasks)
 _INSERT_NOTIFICATION = insert(_notifications)
+_users = cast(Table, User.__table__)
+_USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
 
 
 class ExecutionRef(Protocol):
@@ -50,10 +53,11 @@ class ExecutionRef(Protocol):
 def known_user(session: Session, username: str, what: str = "user") -> None:
     """`require_user`, remembered for the rest of this write transaction: it holds the
     write lock, so a user seen here cannot disappear before it commits."""
-    seen: set[tuple[str, str]] = session.info.setdefault("known_users", set())
-    if (username, what) not in seen:
-        require_user(session, username, what)
-        seen.add((username, what))
+    seen: set[str] = session.info.setdefault("known_users", set())
+    if username not in seen:
+        if session.connection().execute(_USER, {"p_name": username}).first() is None:
+            raise NotFoundError(f"unknown {what} '{username}'")  # as require_user says it
+        seen.add(username)
 
 
 class Notifier(Protocol):

@@ -287,7 +287,7 @@ class JobRunner:
             jobs = _advance(conn, execution, changes)
             job.message = "started"
         else:
-            jobs = self._step(session, job, execution, changes)
+            jobs = self._step(session, conn, job, execution, changes)
         if changes:
             conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **changes})
         job.error = None
@@ -309,11 +309,15 @@ class JobRunner:
         return jobs
 
     def _step(
-        self, session: Session, job: _JobRow, execution: _ExecRow, changes: dict[str, Any]
+        self,
+        session: Session,
+        conn: Connection,
+        job: _JobRow,
+        execution: _ExecRow,
+        changes: dict[str, Any],
     ) -> list[QueuedJob]:
         step = job.step_index
         assert step is not None
-        conn = session.connection()
         if execution.current_step != step or execution.status != ExecutionStatus.IN_PROGRESS:
             job.state = JobState.CANCELLED
             job.message = f"stale: execution is at step {execution.current_step}"
