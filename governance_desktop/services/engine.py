@@ -69,7 +69,6 @@ _MATCHERS: WeakKeyDictionary[Engine, dict[int, _Matcher]] = WeakKeyDictionary()
 
 # The candidate query runs on every policy change (and every `assign` step): built once, run
 # as Core on the session's connection (building and running it through the ORM cost ~1 ms).
-# The caller (PolicyService._emit) has flushed the session, so the query sees its changes.
 _workflows = cast(Table, Workflow.__table__)
 _versions = cast(Table, WorkflowVersion.__table__)
 _CANDIDATES = (
@@ -174,6 +173,7 @@ class WorkflowService:
         by_status = trigger is TriggerType.ON_STATUS_CHANGE
         statement = _CANDIDATES_BY_STATUS if by_status else _CANDIDATES
         params = {"p_entity": entity_type, "p_trigger": trigger, "p_status": data.get("status")}
+        session.flush()  # pending rows of this transaction (a no-op after _emit's flush)
         rows = session.connection().execute(statement, params)
         return [(workflow_id, name, version_id) for workflow_id, name, version_id in rows]
 
