@@ -127,6 +127,44 @@ def run(quick: bool) -> list[Result]:
     return results
 
 
+def probe(n: int) -> None:
+    """No queue: one thread runs ``runner.run_chained`` on each execution's start job (the
+    whole execution, group-committed); prints steps/s, CPU and SQL statements per step."""
+    from sqlalchemy import event
+
+    from governance_desktop.domain.enums import JobKind
+    from governance_desktop.store.models import Job, Policy
+
+    with temp_dir() as tmp:
+        ctx = open_bench_app(tmp / "probe")
+        try:
+            import_workflows(ctx, [workflow("Bench three actions", three_actions(me()))])
+            codes = seed_policies(ctx, n)
+            with ctx.db.transaction() as session:
+                for row in session.scalars(select(Policy).where(Policy.code.in_(codes))):
+                    ctx.policies.apply_status(session, row, "in_review", me())
+            with ctx.db.reading() as session:
+                starts = list(
+                    session.scalars(select(Job.id).where(Job.kind == JobKind.EXECUTE_WORKFLOW))
+                )
+            statements = itertools.count()
+            event.listen(ctx.db.engine, "before_cursor_execute", lambda *_: next(statements))
+            wall, cpu = time.perf_counter(), time.process_time()
+            for job_id in starts:
+                outcomes = ctx.runner.run_chained(job_id, "probe")
+                if len(outcomes) != STEPS + 1 or outcomes[-1].execution_status != "completed":
+                    raise RuntimeError(f"execution of job {job_id} did not complete: {outcomes}")
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            steps = len(starts) * STEPS
+            print(
+                f"probe N={len(starts)}: {steps / wall:,.0f} steps/s, "
+                f"{cpu / steps * 1000:.2f} ms CPU and {next(statements) / steps:.1f} "
+                "SQL statements per step"
+            )
+        finally:
+            ctx.close()
+
+
 def main() -> None:
     """``python -m bench.engine [--n 500] [--runs 2]``: part 2 at one size, for a loaded
     machine where N=2,000 would not finish in the suite's time limit; same alternation."""
@@ -136,7 +174,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--probe", type=int, metavar="N", help="no queue: see probe()")
     args = parser.parse_args()
+    if args.probe:
+        probe(args.probe)
+        return
     drains: list[float] = []
     steps: list[float] = []
     with temp_dir() as tmp:

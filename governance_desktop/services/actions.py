@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.definition import (
@@ -16,18 +17,47 @@ from governance_desktop.domain.definition import (
     SetStatusAction,
 )
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
+from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.domain.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
-from governance_desktop.services.users import require_user
+from governance_desktop.services.progress import insert_row
 from governance_desktop.store.models import (
     Notification,
     Policy,
     Task,
+    User,
     WorkflowApproval,
-    WorkflowExecution,
 )
 from governance_desktop.store.types import utcnow
+
+_tasks = cast(Table, Task.__table__)
+_notifications = cast(Table, Notification.__table__)
+# Core INSERTs built once (no ORM unit of work per row: docs/benchmarks.md, part 2).
+_INSERT_TASK = insert(_tasks)
+_INSERT_NOTIFICATION = insert(_notifications)
+_users = cast(Table, User.__table__)
+_USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
+
+
+class ExecutionRef(Protocol):
+    """What an effect needs of its execution (a row or the runner's snapshot of one)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def started_by(self) -> str: ...
+
+
+def known_user(session: Session, username: str, what: str = "user") -> None:
+    """`require_user`, remembered for the rest of this write transaction: it holds the
+    write lock, so a user seen here cannot disappear before it commits."""
+    seen: set[str] = session.info.setdefault("known_users", set())
+    if username not in seen:
+        if session.connection().execute(_USER, {"p_name": username}).first() is None:
+            raise NotFoundError(f"unknown {what} '{username}'")  # as require_user says it
+        seen.add(username)
 
 
 class Notifier(Protocol):
@@ -54,7 +84,7 @@ class ActionEffects:
     def apply(
         self,
         session: Session,
-        execution: WorkflowExecution,
+        execution: ExecutionRef,
         step: int,
         action: Action,
         policy: Policy,
@@ -71,7 +101,7 @@ class ActionEffects:
             )
             return False, {"from": old, "to": policy.status}
         if isinstance(action, AssignAction):
-            require_user(session, action.user)
+            known_user(session, action.user)
             self._policies.apply_update(
                 session,
                 policy,
@@ -83,45 +113,51 @@ class ActionEffects:
         if isinstance(action, CreateTaskAction):
             assignee = action.assignee or policy.owner
             if assignee is not None:
-                require_user(session, assignee)
-            task = Task(
-                title=render(action.title, values),
-                description=render(action.description, values),
-                assignee=assignee,
-                status=TaskStatus.OPEN,
-                due_date=(
-                    date.today() + timedelta(days=action.due_in_days)
-                    if action.due_in_days is not None
-                    else None
-                ),
-                entity_type=EntityType.POLICY,
-                entity_id=policy.id,
-                execution_id=execution.id,
-                step_index=step,
-                created_at=utcnow(),
+                known_user(session, assignee)
+            conn = session.connection()
+            task_id = insert_row(
+                conn,
+                _INSERT_TASK,
+                {
+                    "title": render(action.title, values),
+                    "description": render(action.description, values),
+                    "assignee": assignee,
+                    "status": TaskStatus.OPEN,
+                    "due_date": (
+                        date.today() + timedelta(days=action.due_in_days)
+                        if action.due_in_days is not None
+                        else None
+                    ),
+                    "entity_type": EntityType.POLICY,
+                    "entity_id": policy.id,
+                    "execution_id": execution.id,
+                    "step_index": step,
+                    "created_at": utcnow(),
+                },
             )
-            session.add(task)
-            session.flush()
-            return False, {"task_id": task.id, "assignee": assignee}
+            return False, {"task_id": task_id, "assignee": assignee}
         if isinstance(action, NotifyAction):
             title, body = render(action.title, values), render(action.body, values)
             ids = []
+            conn = session.connection()
             for user in action.users:
-                require_user(session, user)
-                note = Notification(
-                    user=user,
-                    title=title,
-                    body=body,
-                    entity_type=EntityType.POLICY,
-                    entity_id=policy.id,
-                    execution_id=execution.id,
-                    step_index=step,
-                    created_at=utcnow(),
+                known_user(session, user)
+                note_id = insert_row(
+                    conn,
+                    _INSERT_NOTIFICATION,
+                    {
+                        "user": user,
+                        "title": title,
+                        "body": body,
+                        "entity_type": EntityType.POLICY,
+                        "entity_id": policy.id,
+                        "execution_id": execution.id,
+                        "step_index": step,
+                        "created_at": utcnow(),
+                    },
                 )
-                session.add(note)
                 self._notifier.deliver(user, title, body)
-                session.flush()
-                ids.append(note.id)
+                ids.append(note_id)
             return False, {"notification_ids": ids}
         if isinstance(action, ApprovalAction):
             return True, self._request_approvals(session, execution, step, action, policy)
@@ -130,7 +166,7 @@ class ActionEffects:
     def _request_approvals(
         self,
         session: Session,
-        execution: WorkflowExecution,
+        execution: ExecutionRef,
         step: int,
         action: ApprovalAction,
         policy: Policy,
@@ -138,7 +174,7 @@ class ActionEffects:
         now = utcnow()
         due = now + timedelta(days=action.due_in_days) if action.due_in_days is not None else None
         for approver in action.approvers:
-            require_user(session, approver)
+            known_user(session, approver)
             session.add(
                 WorkflowApproval(
                     execution_id=execution.id,

@@ -9,9 +9,9 @@ import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
@@ -20,6 +20,12 @@ from governance_desktop.store.models import AuditEvent
 from governance_desktop.store.types import utcnow
 
 GENESIS = "0" * 64
+_events = cast(Table, AuditEvent.__table__)
+# Core statements, built once: `record` runs on the engine's hot path (docs/benchmarks.md,
+# part 2). Events are only ever written here, by a Core INSERT at once (never a pending ORM
+# row), so the head query below always sees the previous event of this transaction.
+_HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
+_INSERT = insert(_events)
 
 
 def _canonical(value: Any) -> str:
@@ -80,21 +86,22 @@ class AuditService:
         # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite), so reading the head
         # and appending cannot interleave with another writer and fork the chain.
         clean = json.loads(_canonical(details or {}))
-        last = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-        prev = last or GENESIS
+        conn = session.connection()
+        prev = conn.execute(_HEAD).scalar() or GENESIS
         at = utcnow()
         digest = event_hash(prev, at, actor, action, entity_type, entity_id, clean)
-        session.add(
-            AuditEvent(
-                occurred_at=at,
-                actor=actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                details=clean,
-                prev_hash=prev,
-                hash=digest,
-            )
+        conn.execute(
+            _INSERT,
+            {
+                "occurred_at": at,
+                "actor": actor,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "details": clean,
+                "prev_hash": prev,
+                "hash": digest,
+            },
         )
 
     def events(

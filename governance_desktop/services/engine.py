@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
@@ -65,6 +65,32 @@ class _Matcher:
 # Per engine, per version id (versions are immutable). With many candidates per event, the
 # pre-check skips most condition evaluations (docs/benchmarks.md, part 4).
 _MATCHERS: WeakKeyDictionary[Engine, dict[int, _Matcher]] = WeakKeyDictionary()
+
+
+# The candidate query runs on every policy change (and every `assign` step): built once, run
+# as Core on the session's connection (building and running it through the ORM cost ~1 ms).
+_workflows = cast(Table, Workflow.__table__)
+_versions = cast(Table, WorkflowVersion.__table__)
+_CANDIDATES = (
+    select(_workflows.c.id, _workflows.c.name, _versions.c.id)
+    .join(
+        _versions,
+        (_versions.c.workflow_id == _workflows.c.id)
+        & (_versions.c.version == _workflows.c.current_version),
+    )
+    .where(
+        _workflows.c.entity_type == bindparam("p_entity"),
+        _workflows.c.trigger_type == bindparam("p_trigger"),
+        _workflows.c.enabled.is_(True),
+    )
+    .order_by(_workflows.c.id)
+)
+_CANDIDATES_BY_STATUS = _CANDIDATES.where(
+    or_(
+        _workflows.c.trigger_to_status == bindparam("p_status"),
+        _workflows.c.trigger_to_status.is_(None),
+    )
+)
 
 
 def _required_eq(condition: Condition | None) -> tuple[str, str] | None:
@@ -144,27 +170,11 @@ class WorkflowService:
         trigger: one indexed query, no full scan. Ids only: the parsed definitions are cached
         (versions are immutable), and loading every candidate's row and definition JSON cost
         ~0.1 ms each (docs/benchmarks.md, part 4); rows are loaded only for matches."""
-        query = (
-            select(Workflow.id, Workflow.name, WorkflowVersion.id)
-            .join(
-                WorkflowVersion,
-                (WorkflowVersion.workflow_id == Workflow.id)
-                & (WorkflowVersion.version == Workflow.current_version),
-            )
-            .where(
-                Workflow.entity_type == entity_type,
-                Workflow.trigger_type == trigger,
-                Workflow.enabled.is_(True),
-            )
-        )
-        if trigger is TriggerType.ON_STATUS_CHANGE:
-            query = query.where(
-                or_(
-                    Workflow.trigger_to_status == data.get("status"),
-                    Workflow.trigger_to_status.is_(None),
-                )
-            )
-        rows = session.execute(query.order_by(Workflow.id))
+        by_status = trigger is TriggerType.ON_STATUS_CHANGE
+        statement = _CANDIDATES_BY_STATUS if by_status else _CANDIDATES
+        params = {"p_entity": entity_type, "p_trigger": trigger, "p_status": data.get("status")}
+        session.flush()  # pending rows of this transaction (a no-op after _emit's flush)
+        rows = session.connection().execute(statement, params)
         return [(workflow_id, name, version_id) for workflow_id, name, version_id in rows]
 
     def check_and_trigger_workflows(
@@ -181,6 +191,11 @@ class WorkflowService:
         """Create an execution (and its first job) for every workflow that matches."""
         if entity_type != EntityType.POLICY:
             return []
+        # Most events match no workflow (e.g. the `assign` step's on_update): one query, then
+        # nothing else is loaded (docs/benchmarks.md, part 2).
+        candidates = self.candidates(session, entity_type, trigger, data)
+        if not candidates:
+            return []
         policy = session.get(Policy, entity_id)
         assert policy is not None, f"policy {entity_id} vanished inside its own transaction"
         parent = (
@@ -191,7 +206,7 @@ class WorkflowService:
         facts = entity_facts(policy, data)
         starts: list[Start] = []
         matchers = _MATCHERS.setdefault(session.get_bind().engine, {})
-        for workflow_id, name, version_id in self.candidates(session, entity_type, trigger, data):
+        for workflow_id, name, version_id in candidates:
             matcher = matchers.get(version_id) or _matcher(session, matchers, version_id)
             if matcher.required is not None:  # exact pre-check: evaluate would say no
                 field, value = matcher.required

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Insert, Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.definition import WorkflowDefinition, parse_definition
@@ -85,6 +85,39 @@ def new_jobs(
     session.add_all(jobs)
     session.flush()
     return [QueuedJob(job.id, kind) for job in jobs]
+
+
+_INSERT_JOB = insert(cast(Table, Job.__table__))
+
+
+def insert_row(conn: Connection, statement: Insert, params: dict[str, Any]) -> int:
+    """Run a one-row Core INSERT; returns the new row's id."""
+    key = conn.execute(statement, params).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def insert_job(
+    conn: Connection, kind: JobKind, execution_id: int, step_index: int | None
+) -> QueuedJob:
+    """One queued Job row by a Core INSERT (the runner's hot path: no ORM flush)."""
+    now = utcnow()
+    job_id = insert_row(
+        conn,
+        _INSERT_JOB,
+        {
+            "kind": kind,
+            "execution_id": execution_id,
+            "step_index": step_index,
+            "state": JobState.QUEUED,
+            "attempts": 0,
+            "progress": 0.0,
+            "payload": {"execution_id": execution_id, "step_index": step_index},
+            "enqueued_at": now,
+            "updated_at": now,
+        },
+    )
+    return QueuedJob(job_id, kind)
 
 
 def advance(session: Session, execution: WorkflowExecution) -> list[QueuedJob]:

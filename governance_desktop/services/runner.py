@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -23,12 +23,22 @@ from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispa
 from governance_desktop.services.progress import (
     FINAL_EXECUTION,
     FINAL_JOB,
-    advance,
     finish,
+    insert_job,
     version_definition,
 )
+from governance_desktop.services.step_rows import (
+    INSERT_STEP_RUN,
+    JOB_COLUMNS,
+    LOAD,
+    STEP_DONE,
+    ExecRow,
+    JobRow,
+    save_execution,
+    save_job,
+)
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Job, Policy, WorkflowExecution, WorkflowStepRun
+from governance_desktop.store.models import Job, Policy, WorkflowExecution
 from governance_desktop.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -75,6 +85,19 @@ def _outcome(job: Job, execution: WorkflowExecution | None, duplicate: bool = Fa
     )
 
 
+def _row_outcome(job: JobRow, execution: ExecRow | None, duplicate: bool = False) -> JobOutcome:
+    assert job.id is not None
+    return JobOutcome(
+        job.id,
+        job.kind,
+        JobState(job.state),
+        job.execution_id,
+        execution.status if execution else None,
+        job.error,
+        duplicate,
+    )
+
+
 class JobRunner:
     def __init__(
         self,
@@ -98,29 +121,32 @@ class JobRunner:
         """Run one job, then up to `limit` next steps of its execution in the SAME durable
         transaction (group commit), each in a savepoint: every step's effect, step row and
         next job row commit together or not at all. A chained step that fails is rolled back
-        to its savepoint and stays queued for the queue to run (and retry) on its own.
-        Returns the outcome of the job, then one per chained step that ran."""
+        to its savepoint and its job row is written queued, for the queue to run (and retry)
+        on its own. Returns the outcome of the job, then one per chained step that ran."""
         try:
             with self._db.transaction() as session:
-                job = session.get(Job, job_id, with_for_update=True)
-                if job is None:
+                conn = session.connection()
+                row = conn.execute(LOAD, {"p_id": job_id}).first()
+                if row is None:
                     log.warning("message for unknown job %s ignored", job_id)
                     return [
                         JobOutcome(
                             job_id, "", JobState.FAILED, None, None, "unknown job", True, True
                         )
                     ]
-                execution = (
-                    session.get(WorkflowExecution, job.execution_id)
-                    if job.execution_id is not None
-                    else None
-                )
+                job = JobRow(job_id, *row[:JOB_COLUMNS])
+                execution = ExecRow(*row[JOB_COLUMNS:]) if row.ex_id is not None else None
                 if not self._claimable(job):
-                    return [_outcome(job, execution, duplicate=True)]
+                    return [_row_outcome(job, execution, duplicate=True)]
                 assert execution is not None
-                jobs = self._perform(session, job, execution)
-                outcomes = [_outcome(job, execution)]
-                jobs = self._chain(session, jobs, limit, outcomes)
+                after = self._perform(session, conn, job, execution)
+                outcomes = [_row_outcome(job, execution)]
+                execution, after = self._chain(session, conn, execution, after, limit, outcomes)
+                # One UPDATE of the execution for the whole chain, in the same transaction.
+                save_execution(conn, execution)
+                jobs = []
+                if after is not None:
+                    jobs = [insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)]
                 dispatch_after_commit(session, jobs, self._dispatcher)
                 return outcomes
         except (TransientError, OperationalError) as exc:
@@ -136,103 +162,101 @@ class JobRunner:
             ]
 
     def _chain(
-        self, session: Session, jobs: list[QueuedJob], limit: int, outcomes: list[JobOutcome]
-    ) -> list[QueuedJob]:
-        """Run the single next step job of this execution now, while it is the only one."""
-        while limit > 0 and len(jobs) == 1 and jobs[0].delay == 0:
-            if jobs[0].kind != JobKind.EXECUTE_WORKFLOW_ACTION:
-                break
+        self,
+        session: Session,
+        conn: Connection,
+        execution: ExecRow,
+        step: int | None,
+        limit: int,
+        outcomes: list[JobOutcome],
+    ) -> tuple[ExecRow, int | None]:
+        """Run the execution's next step now, in a savepoint; its job row is written done
+        (one INSERT). Returns the execution's snapshot and the step still to queue, if any."""
+        while limit > 0 and step is not None:
             limit -= 1
-            job = session.get(Job, jobs[0].job_id)
-            assert job is not None and job.execution_id is not None
+            job = JobRow.step(execution, step)
+            ahead = execution.copy()  # kept only if the step commits to its savepoint
             try:
                 with session.begin_nested():
-                    execution = session.get(WorkflowExecution, job.execution_id)
-                    assert execution is not None
-                    after = self._perform(session, job, execution)
-                    outcome = _outcome(job, execution)
+                    after = self._perform(session, conn, job, ahead)
             except Exception as exc:  # rolled back to the savepoint; the queue runs it
-                log.info("job %s not chained (%s: %s); queued instead", job.id, type(exc), exc)
+                log.info("step %s not chained (%s: %s); queued instead", step, type(exc), exc)
                 break
-            outcomes.append(outcome)
-            jobs = after
-        return jobs
+            execution = ahead
+            outcomes.append(_row_outcome(job, execution))
+            step = after
+        return execution, step
 
     @staticmethod
-    def _claimable(job: Job) -> bool:
+    def _claimable(job: JobRow) -> bool:
         if job.state in FINAL_JOB:
             return False
         if job.state == JobState.RETRYING and job.next_attempt_at is not None:
             return job.next_attempt_at <= utcnow() + EARLY_TOLERANCE
         return True
 
-    def _perform(self, session: Session, job: Job, execution: WorkflowExecution) -> list[QueuedJob]:
-        """Do the job's work; returns the jobs to queue after the commit."""
+    def _perform(
+        self, session: Session, conn: Connection, job: JobRow, execution: ExecRow
+    ) -> int | None:
+        """Do the job's work and write its row done; the execution's changes stay in its
+        snapshot. Returns the execution's next step to run, if any."""
         now = utcnow()
-        job.attempts += 1
-        job.started_at = job.started_at or now
-        jobs: list[QueuedJob] = []
+        after: int | None = None
+        job.state = JobState.SUCCEEDED
         if execution.status in FINAL_EXECUTION:
             # The execution ended (cancelled, rejected…) after this job was queued.
             job.state = JobState.CANCELLED
             job.message = f"execution already {execution.status}"
         elif job.kind == JobKind.EXECUTE_WORKFLOW:
-            jobs = self._start(execution)
+            execution.started_at = execution.started_at or now
+            execution.current_step = -1
+            execution.changes["started_at"] = execution.started_at
+            after = execution.advance()
             job.message = "started"
         else:
-            jobs = self._step(session, job, execution)
-        if job.state not in FINAL_JOB:
-            job.state = JobState.SUCCEEDED
-        job.progress = 1.0
+            after = self._step(session, conn, job, execution)
         job.error = None
-        job.finished_at = job.updated_at = now
-        job.lease_owner = None
-        return jobs
+        save_job(conn, job, now)
+        return after
 
-    def _start(self, execution: WorkflowExecution) -> list[QueuedJob]:
-        execution.started_at = execution.started_at or utcnow()
-        execution.current_step = -1
-        session = Session.object_session(execution)
-        assert session is not None
-        return advance(session, execution)
-
-    def _step(self, session: Session, job: Job, execution: WorkflowExecution) -> list[QueuedJob]:
+    def _step(
+        self, session: Session, conn: Connection, job: JobRow, execution: ExecRow
+    ) -> int | None:
         step = job.step_index
         assert step is not None
         if execution.current_step != step or execution.status != ExecutionStatus.IN_PROGRESS:
             job.state = JobState.CANCELLED
             job.message = f"stale: execution is at step {execution.current_step}"
-            return []
-        done = session.scalar(
-            select(WorkflowStepRun.id).where(
-                WorkflowStepRun.execution_id == execution.id, WorkflowStepRun.step_index == step
-            )
-        )
+            return None
+        done = conn.execute(STEP_DONE, {"p_execution": execution.id, "p_step": step}).first()
         if done is not None:  # the effect already happened: never apply it twice
             job.message = "step already done"
-            return []
+            return None
         defn = version_definition(session, execution.workflow_version_id)
         action = defn.actions[step]
-        policy = session.get(Policy, execution.entity_id)
+        policy = execution.policy or session.get(Policy, execution.entity_id)
+        execution.policy = policy
         if policy is None:
             raise GovernanceError(f"policy {execution.entity_id} no longer exists")
         waits, result = self._effects.apply(session, execution, step, action, policy)
-        session.add(
-            WorkflowStepRun(
-                execution_id=execution.id,
-                step_index=step,
-                action_type=action.type,
-                status="waiting" if waits else "completed",
-                result=result,
-                created_at=utcnow(),
-            )
+        session.flush()  # the effect's ORM changes (a policy edit) before the step row
+        conn.execute(
+            INSERT_STEP_RUN,
+            {
+                "execution_id": execution.id,
+                "step_index": step,
+                "action_type": action.type,
+                "status": "waiting" if waits else "completed",
+                "result": result,
+                "created_at": utcnow(),
+            },
         )
         job.message = f"step {step + 1} of {execution.step_count}: {action.type}"
         if waits:
             execution.status = ExecutionStatus.AWAITING_APPROVAL
-            execution.updated_at = utcnow()
-            return []
-        return advance(session, execution)
+            execution.changes.update(status=execution.status, updated_at=utcnow())
+            return None
+        return execution.advance()
 
     def _retry_or_fail(self, job_id: int, error: str) -> JobOutcome:
         with self._db.transaction() as session:

@@ -1,0 +1,148 @@
+"""The runner's rows as Core statements: snapshots of a job and its execution, written back
+with one statement each (the ORM unit of work cost ~1 ms per flush, ~4 flushes per step:
+docs/benchmarks.md, part 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
+
+from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
+from governance_desktop.services.progress import insert_row
+from governance_desktop.store.models import Job, Policy, WorkflowExecution, WorkflowStepRun
+from governance_desktop.store.types import utcnow
+
+_jobs = cast(Table, Job.__table__)
+_executions = cast(Table, WorkflowExecution.__table__)
+_step_runs = cast(Table, WorkflowStepRun.__table__)
+
+JOB_COLUMNS = 8
+# A job and its execution in one query (the first 8 columns are the job's).
+LOAD = (
+    select(
+        _jobs.c.kind,
+        _jobs.c.state,
+        _jobs.c.attempts,
+        _jobs.c.started_at,
+        _jobs.c.next_attempt_at,
+        _jobs.c.execution_id,
+        _jobs.c.step_index,
+        _jobs.c.error,
+        _executions.c.id.label("ex_id"),
+        _executions.c.status,
+        _executions.c.current_step,
+        _executions.c.step_count,
+        _executions.c.workflow_version_id,
+        _executions.c.entity_id,
+        _executions.c.started_by,
+        _executions.c.started_at.label("ex_started_at"),
+    )
+    .select_from(_jobs.outerjoin(_executions, _executions.c.id == _jobs.c.execution_id))
+    .where(_jobs.c.id == bindparam("p_id"))
+    .with_for_update(of=_jobs)
+)
+STEP_DONE = select(_step_runs.c.id).where(
+    _step_runs.c.execution_id == bindparam("p_execution"),
+    _step_runs.c.step_index == bindparam("p_step"),
+)
+INSERT_STEP_RUN = insert(_step_runs)
+_INSERT_JOB = insert(_jobs)
+_UPDATE_JOB = update(_jobs).where(_jobs.c.id == bindparam("p_id"))
+_UPDATE_EXECUTION = update(_executions).where(_executions.c.id == bindparam("p_id"))
+
+
+@dataclass
+class ExecRow:
+    """A snapshot of an execution row; `changes` are written by `save_execution`."""
+
+    id: int
+    status: str
+    current_step: int
+    step_count: int
+    workflow_version_id: int
+    entity_id: int
+    started_by: str
+    started_at: datetime | None
+    # Held for the chain's next steps: the session's identity map keeps only weak
+    # references, and reloading the policy cost a SELECT and ~1 ms of ORM per step.
+    policy: Policy | None = field(default=None, repr=False, compare=False)
+    changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def copy(self) -> ExecRow:
+        return replace(self, changes=dict(self.changes))
+
+    def advance(self) -> int | None:
+        """`progress.advance` on the snapshot: the next step to run, or None if done."""
+        now = utcnow()
+        self.current_step += 1
+        self.changes.update(current_step=self.current_step, updated_at=now)
+        if self.current_step >= self.step_count:
+            self.status = ExecutionStatus.COMPLETED
+            self.changes.update(status=self.status, finished_at=now)
+            return None
+        self.status = ExecutionStatus.IN_PROGRESS
+        self.changes["status"] = self.status
+        return self.current_step
+
+
+def save_execution(conn: Connection, execution: ExecRow) -> None:
+    if execution.changes:
+        conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **execution.changes})
+        execution.changes = {}
+
+
+@dataclass
+class JobRow:
+    """A snapshot of a job row; `id` is None for a step job not written yet."""
+
+    id: int | None
+    kind: str
+    state: str
+    attempts: int
+    started_at: datetime | None
+    next_attempt_at: datetime | None
+    execution_id: int | None
+    step_index: int | None
+    error: str | None
+    message: str | None = None
+
+    @classmethod
+    def step(cls, execution: ExecRow, step: int) -> JobRow:
+        kind = JobKind.EXECUTE_WORKFLOW_ACTION
+        return cls(None, kind, JobState.QUEUED, 0, None, None, execution.id, step, None)
+
+
+def save_job(conn: Connection, job: JobRow, now: datetime) -> int:
+    """Write the job as done (its state and message set): an UPDATE of its row, or, for a
+    step run straight away, its row INSERTed done. Returns its id."""
+    values = {
+        "attempts": job.attempts + 1,
+        "started_at": job.started_at or now,
+        "state": job.state,
+        "message": job.message,
+        "progress": 1.0,
+        "error": None,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+    }
+    if job.id is not None:
+        conn.execute(_UPDATE_JOB, {"p_id": job.id, **values})
+        return job.id
+    payload = {"execution_id": job.execution_id, "step_index": job.step_index}
+    job.id = insert_row(
+        conn,
+        _INSERT_JOB,
+        {
+            "kind": job.kind,
+            "execution_id": job.execution_id,
+            "step_index": job.step_index,
+            "payload": payload,
+            "enqueued_at": now,
+            **values,
+        },
+    )
+    return job.id
