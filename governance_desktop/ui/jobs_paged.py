@@ -154,16 +154,20 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
     def apply_rows(self, rows: Sequence[T]) -> None:
         """Update loaded rows in place (dataChanged) and insert new matching rows at the top.
 
-        One poll can bring a thousand rows: lookups bisect the id-sorted lists, changed rows
-        are reported as one range, and new rows above the head go in as one block.
+        One poll can bring a thousand rows: head rows are found through one id → position
+        map per call, page rows by bisection; changed rows are reported per run of adjacent
+        rows, and new rows above the head go in as one block.
         """
         if self.loading:
             return  # the snapshot being taken already includes them
         changed: list[int] = []
         fresh: dict[int, T] = {}
+        head_at: dict[int, int] | None = None
         for row in rows:
             if row.id > self._top_id:
-                pos = self._find(self._head, row.id)
+                if head_at is None:
+                    head_at = {item.id: i for i, item in enumerate(self._head)}
+                pos = head_at.get(row.id)
                 if pos is None:
                     fresh[row.id] = row  # the last version of a row wins
                 elif self._head[pos] != row:
