@@ -233,6 +233,7 @@ def child(data_dir: Path, stream_seconds: float) -> dict[str, Any]:
     from governance_desktop.ui.background import Background
     from governance_desktop.ui.bridge import JobEventBridge
     from governance_desktop.ui.context import UiContext
+    from governance_desktop.ui.launch import freeze_startup_objects
     from governance_desktop.ui.pages.jobs import JobMonitorPage
 
     app = QApplication.instance() or QApplication([])
@@ -275,6 +276,7 @@ def child(data_dir: Path, stream_seconds: float) -> dict[str, Any]:
     view.grab()
     view.close()
     app.processEvents()
+    freeze_startup_objects()  # what run_gui does once the window is built
 
     out: dict[str, Any] = {}
     rss_before = _rss_mb()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from governance_desktop.ui.widgets import named
 
 WINDOW_SECONDS = 300
+REPAINT_MS = 250  # at most 4 repaints a second however many jobs finish
 
 
 class JobsChart(QWidget):
@@ -32,6 +33,10 @@ class JobsChart(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._ticker = QTimer(self, interval=1000)
         self._ticker.timeout.connect(self.update)
+        # Finished jobs arrive up to thousands a second: they mark the chart stale and one
+        # repaint follows within REPAINT_MS instead of one per event.
+        self._repaint = QTimer(self, singleShot=True, interval=REPAINT_MS)
+        self._repaint.timeout.connect(self.update)
 
     # --- data -------------------------------------------------------------------------------
 
@@ -46,7 +51,8 @@ class JobsChart(QWidget):
         horizon = time.time() - self.window_seconds
         if len(self._live) > 10_000 or (self._live and self._live[0] < horizon):
             self._live = [t for t in self._live if t >= horizon]
-        self.update()
+        if not self._repaint.isActive():
+            self._repaint.start()
 
     def bins(self, now: float | None = None) -> list[int]:
         """Counts per second, oldest first, the last one being the current second."""
@@ -64,6 +70,7 @@ class JobsChart(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:
         self._ticker.stop()
+        self._repaint.stop()
         super().hideEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,13 @@ STATE_COLOURS = {
     "interrupted": "#a06cd5",
 }
 ProgressRole = Qt.ItemDataRole.UserRole + 1
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_DECORATION = int(Qt.ItemDataRole.DecorationRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_PROGRESS = int(ProgressRole)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+TEXT_CACHE = 4000  # rows whose display texts are kept; the view shows a few dozen
 COLUMNS = (
     "ID",
     "Kind",
@@ -86,10 +93,15 @@ def duration(job: JobInfo) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+_STATE_QCOLOURS = {state: QColor(colour) for state, colour in STATE_COLOURS.items()}
+_GREY = QColor("#8a8f98")
+
+
 class JobsModel(PagedTableModel[JobInfo]):
     """Jobs newest first; `set_filter` takes a new snapshot, `apply_rows` patches live."""
 
     headers = COLUMNS
+    roles = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _ALIGNMENT, _PROGRESS})
 
     def __init__(
         self, pages: JobPages, background: Background, parent: QObject | None = None
@@ -97,6 +109,11 @@ class JobsModel(PagedTableModel[JobInfo]):
         super().__init__(background, parent)
         self._service = pages
         self.filter = JobFilter()
+        # A row's texts are formatted once per version of the row, not on every paint:
+        # job id → (the JobInfo they were made from, one text per column).
+        self._texts: dict[int, tuple[JobInfo, tuple[str, ...]]] = {}
+        self._texts_day = datetime.now().astimezone().date()
+        self.modelReset.connect(self._texts.clear)
 
     def set_filter(self, flt: JobFilter) -> None:
         if flt != self.filter:
@@ -122,17 +139,35 @@ class JobsModel(PagedTableModel[JobInfo]):
     def accepts(self, row: JobInfo) -> bool:
         return self.filter.matches(row)
 
+    def apply_rows(self, rows: Sequence[JobInfo]) -> None:
+        today = datetime.now().astimezone().date()
+        if today != self._texts_day:  # "today" shows times alone: re-format after midnight
+            self._texts_day = today
+            self._texts.clear()
+        super().apply_rows(rows)
+
+    def texts(self, job: JobInfo) -> tuple[str, ...]:
+        """The row's display texts, formatted once per version of the row."""
+        cached = self._texts.get(job.id)
+        if cached is not None and cached[0] is job:
+            return cached[1]
+        if len(self._texts) >= TEXT_CACHE:
+            self._texts.clear()
+        texts = tuple(self._text(job, column) for column in range(len(COLUMNS)))
+        self._texts[job.id] = (job, texts)
+        return texts
+
     def cell(self, job: JobInfo, column: int, role: int) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(job, column)
-        if role == ProgressRole and column == C_PROGRESS:
-            return round(job.progress * 100)
-        if role == Qt.ItemDataRole.DecorationRole and column == C_STATE:
-            return QColor(STATE_COLOURS.get(job.state, "#8a8f98"))
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _DISPLAY:
+            return self.texts(job)[column]
+        if role == _PROGRESS:
+            return round(job.progress * 100) if column == C_PROGRESS else None
+        if role == _DECORATION:
+            return _STATE_QCOLOURS.get(job.state, _GREY) if column == C_STATE else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column in (C_ID, C_ATTEMPTS, C_DURATION) else None
+        if role == _TOOLTIP:
             return self._tooltip(job, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (C_ID, C_ATTEMPTS, C_DURATION):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     @staticmethod

@@ -41,6 +41,11 @@ class HasId(Protocol):
 T = TypeVar("T", bound=HasId)
 
 
+MAX_RUNS = 32  # more changed rows than this: one dataChanged over their whole range
+DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
+USER_ROLE = int(Qt.ItemDataRole.UserRole)
+
+
 class PagedTableModel(QAbstractTableModel, Generic[T]):
     """Subclasses give `headers`, `snapshot_fn`, `page_fn`, `accepts` and `cell`."""
 
@@ -48,6 +53,9 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
     reloaded = Signal()
 
     headers: tuple[str, ...] = ()
+    # The roles `cell` answers (UserRole is always answered); None: ask `cell` for every
+    # role. A view asks each painted cell for ~8 roles: the others are answered None at once.
+    roles: frozenset[int] | None = None
 
     def __init__(self, background: Background, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,16 +154,20 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
     def apply_rows(self, rows: Sequence[T]) -> None:
         """Update loaded rows in place (dataChanged) and insert new matching rows at the top.
 
-        One poll can bring a thousand rows: lookups bisect the id-sorted lists, changed rows
-        are reported as one range, and new rows above the head go in as one block.
+        One poll can bring a thousand rows: head rows are found through one id → position
+        map per call, page rows by bisection; changed rows are reported per run of adjacent
+        rows, and new rows above the head go in as one block.
         """
         if self.loading:
             return  # the snapshot being taken already includes them
         changed: list[int] = []
         fresh: dict[int, T] = {}
+        head_at: dict[int, int] | None = None
         for row in rows:
             if row.id > self._top_id:
-                pos = self._find(self._head, row.id)
+                if head_at is None:
+                    head_at = {item.id: i for i, item in enumerate(self._head)}
+                pos = head_at.get(row.id)
                 if pos is None:
                     fresh[row.id] = row  # the last version of a row wins
                 elif self._head[pos] != row:
@@ -168,12 +180,28 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
                 if self._pages[page][i] != row:
                     self._pages[page][i] = row
                     changed.append(len(self._head) + page * PAGE_SIZE + i)
-        if changed:
-            last = self.columnCount() - 1
-            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last))
+        self._emit_changed(changed)
         self._insert_new([row for row in fresh.values() if self.accepts(row)])
         if len(self._head) > MAX_HEAD:
             self.reload()
+
+    def _emit_changed(self, rows: list[int]) -> None:
+        """One dataChanged per run of adjacent changed rows, so the view repaints those rows
+        rather than everything between the first and the last; many runs: one range."""
+        if not rows:
+            return
+        last = self.columnCount() - 1
+        rows.sort()
+        if len(rows) > MAX_RUNS:
+            self.dataChanged.emit(self.index(rows[0], 0), self.index(rows[-1], last))
+            return
+        start = prev = rows[0]
+        for row in rows[1:]:
+            if row > prev + 1:
+                self.dataChanged.emit(self.index(start, 0), self.index(prev, last))
+                start = row
+            prev = row
+        self.dataChanged.emit(self.index(start, 0), self.index(prev, last))
 
     def _insert_new(self, rows: list[T]) -> None:
         if not rows:
@@ -235,15 +263,19 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.headers)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
+        # Called for every role of every painted cell: unasked-for roles return first.
+        roles = self.roles
+        if roles is not None and role not in roles and role != USER_ROLE:
+            return None
         if not index.isValid():
             return None
         item = self.row_item(index.row())
         if item is None:
-            if role == Qt.ItemDataRole.DisplayRole and index.column() == 0:
+            if role == DISPLAY_ROLE and index.column() == 0:
                 return LOADING
             return None
-        if role == Qt.ItemDataRole.UserRole:
+        if role == USER_ROLE:
             return item
         return self.cell(item, index.column(), role)
 

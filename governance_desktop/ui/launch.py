@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -106,6 +107,13 @@ def open_for_gui(settings: Settings) -> AppContext:
         return open_app(settings)
 
 
+def freeze_startup_objects() -> None:
+    """Take what startup built (modules, Qt wrappers, ORM mappers: ~100,000 objects) out of
+    the cyclic garbage collector's sight. Its full collections otherwise walk all of it,
+    holding the GIL for 100–160 ms — the longest stall of the window while jobs stream in."""
+    gc.freeze()
+
+
 def run_gui(
     ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
 ) -> int:
@@ -136,6 +144,7 @@ def run_gui(
         ticker.timeout.connect(lambda: app.quit() if quit_requested else None)
         ticker.start()
         window.show()
+        freeze_startup_objects()
         return int(app.exec())
     finally:
         ticker.stop()

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Any
 
 from conftest import ME
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 
+from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_pages import JobPages
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.jobs_model import JobsModel
+from governance_desktop.ui.jobs_model import C_STATE, COLUMNS, JobsModel
 from governance_desktop.ui.jobs_paged import PAGE_SIZE
 from governance_desktop.ui.pages.jobs import JobMonitorPage
 
@@ -62,6 +64,38 @@ def test_jobs_model_passes_modeltester(ui_ctx: UiContext, qtbot, qtmodeltester) 
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() >= 4, timeout=5000)
     qtmodeltester.check(model)
     assert model.index(0, 1).data() in ("Start workflow", "Workflow step")
+
+
+def test_live_rows_repaint_only_what_changed(ui_ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Rows arriving live go in on top; a new version of one row reports that row alone as
+    changed and shows its new texts (they are cached per version of the row)."""
+    model = JobsModel(JobPages(ui_ctx.app.db, ui_ctx.app.audit), ui_ctx.background)
+    model.reload()
+    qtbot.waitUntil(lambda: not model.loading, timeout=5000)
+    now = datetime.now(UTC)
+    top = model.newest_id()
+
+    def job(job_id: int, state: str) -> JobInfo:
+        return JobInfo(
+            job_id, "EXECUTE_WORKFLOW_ACTION", state, 1, None, 0, 0.0, None, None,
+            None, None, now, None, None, now,
+        )  # fmt: skip
+
+    model.apply_rows([job(top + n, "queued") for n in (1, 2, 3, 4)])
+    assert [model.row_item(r).id for r in range(4)] == [top + 4, top + 3, top + 2, top + 1]
+    assert model.index(2, C_STATE).data() == "Queued"
+    changed: list[tuple[int, int, int, int]] = []
+    model.dataChanged.connect(
+        lambda a, b, _roles: changed.append((a.row(), b.row(), a.column(), b.column()))
+    )
+    model.apply_rows([job(top + 2, "running"), job(top + 4, "queued")])
+    last = len(COLUMNS) - 1
+    assert changed == [(2, 2, 0, last)]
+    assert model.index(2, C_STATE).data() == "Running"
+    model.apply_rows([job(top + 1, "succeeded"), job(top + 4, "running")])
+    assert changed[1:] == [(0, 0, 0, last), (3, 3, 0, last)]
+    assert model.index(3, C_STATE).data() == "Succeeded"
+    assert model.index(3, C_STATE).data(Qt.ItemDataRole.FontRole) is None
 
 
 def test_status_change_runs_jobs_live(window, qtbot) -> None:  # type: ignore[no-untyped-def]

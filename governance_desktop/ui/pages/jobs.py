@@ -283,8 +283,10 @@ class JobMonitorPage(QWidget):
 
     def _show_counts(self, counts: dict[str, int]) -> None:
         self._counts = counts
-        self.counts.setText(counts_html(counts))
-        self.counts.setToolTip(f"{sum(counts.values()):,} jobs in all")
+        html = counts_html(counts)
+        if html != self.counts.text():  # a rich-text label lays itself out again on setText
+            self.counts.setText(html)
+            self.counts.setToolTip(f"{sum(counts.values()):,} jobs in all")
 
     def selected_job(self) -> JobInfo | None:
         index = self.table.currentIndex()
