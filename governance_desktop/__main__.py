@@ -1,5 +1,5 @@
 """`python -m governance_desktop` runs the same entry point as `governance-desktop`."""
 
-from governance_desktop.cli import main
+from governance_desktop.cli import run
 
-raise SystemExit(main())
+run()

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -152,5 +154,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             context.close()
 
 
+def run() -> NoReturn:
+    """The process entry point (`governance-desktop`, `python -m governance_desktop`, the
+    bundle): `main()`, then exit with its code.
+
+    After the window has run, the process ends without interpreter finalization: PySide6 6.12
+    on Python 3.11 was seen to abort there now and then ("bool_dealloc: deallocating True or
+    False", a reference-count error in a C extension) although the app had shut down cleanly.
+    By then the worker is stopped, the database closed and the logs are flushed below, so
+    skipping finalization loses nothing and the exit code stays the app's own.
+    """
+    code = main()
+    if "PySide6.QtWidgets" not in sys.modules:
+        sys.exit(code)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -1,9 +1,9 @@
-"""The frozen app's entry point: the same `main()` as the `governance-desktop` script.
+"""The frozen app's entry point: the same `run()` as the `governance-desktop` script.
 
 One executable serves every mode: the window (no command or `gui`), `worker`, `check` and the
 other commands; a frozen app has no `huey_consumer` script, so its worker is `worker`.
 """
 
-from governance_desktop.cli import main
+from governance_desktop.cli import run
 
-raise SystemExit(main())
+run()
