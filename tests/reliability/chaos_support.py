@@ -87,12 +87,15 @@ def seed(ctx: AppContext, policies: int) -> None:
     )
 
 
-def drive(ctx: AppContext, policies: int, rng: random.Random) -> None:
-    """Move every policy draft → in_review (one execution each), in uneven bursts."""
+def drive(ctx: AppContext, policies: int, rng: random.Random, pace: float = 0.0) -> None:
+    """Move every policy draft → in_review (one execution each), in uneven bursts; `pace`
+    seconds between changes keeps work coming for the whole run."""
     for n in range(policies):
         ctx.policies.change_status(ME, policy_code(n), "in_review")
         if rng.random() < 0.05:
             time.sleep(rng.uniform(0.05, 0.3))
+        elif pace:
+            time.sleep(pace)
 
 
 def rejects(execution_id: int) -> bool:
