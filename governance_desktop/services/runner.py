@@ -73,19 +73,10 @@ class JobOutcome:
     unknown: bool = False  # the message named a job that does not exist
 
 
-def _outcome(job: Job, execution: WorkflowExecution | None, duplicate: bool = False) -> JobOutcome:
-    return JobOutcome(
-        job.id,
-        job.kind,
-        JobState(job.state),
-        job.execution_id,
-        execution.status if execution else None,
-        job.error,
-        duplicate,
-    )
-
-
-def _row_outcome(job: JobRow, execution: ExecRow | None, duplicate: bool = False) -> JobOutcome:
+def _outcome(
+    job: Job | JobRow, execution: WorkflowExecution | ExecRow | None, duplicate: bool = False
+) -> JobOutcome:
+    """The outcome of a job, from its ORM row or its Core row (the chained step path)."""
     assert job.id is not None
     return JobOutcome(
         job.id,
@@ -137,10 +128,10 @@ class JobRunner:
                 job = JobRow(job_id, *row[:JOB_COLUMNS])
                 execution = ExecRow(*row[JOB_COLUMNS:]) if row.ex_id is not None else None
                 if not self._claimable(job):
-                    return [_row_outcome(job, execution, duplicate=True)]
+                    return [_outcome(job, execution, duplicate=True)]
                 assert execution is not None
                 after = self._perform(session, conn, job, execution)
-                outcomes = [_row_outcome(job, execution)]
+                outcomes = [_outcome(job, execution)]
                 execution, after = self._chain(session, conn, execution, after, limit, outcomes)
                 # One UPDATE of the execution for the whole chain, in the same transaction.
                 save_execution(conn, execution)
@@ -183,7 +174,7 @@ class JobRunner:
                 log.info("step %s not chained (%s: %s); queued instead", step, type(exc), exc)
                 break
             execution = ahead
-            outcomes.append(_row_outcome(job, execution))
+            outcomes.append(_outcome(job, execution))
             step = after
         return execution, step
 
