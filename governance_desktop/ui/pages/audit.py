@@ -72,6 +72,9 @@ class AuditPage(QWidget):
         )
         self.anchor.setAccessibleName("Head hash kept from an earlier export")
         self.anchor.setMaxLength(64)
+        self.anchor.setMinimumWidth(
+            self.fontMetrics().horizontalAdvance(self.anchor.placeholderText()) + 40
+        )
         self.anchor.setClearButtonEnabled(True)
         self.export_button = named(QPushButton("Export CSV…"), "exportAuditButton")
         self.export_button.setToolTip("Write every event and the chain's head hash (Ctrl+E)")
