@@ -22,6 +22,14 @@ Path = tuple[Segment, ...]
 RUNS: Counter[str] = Counter()
 
 
+def check_targets(config: Any, targets: dict[str, int]) -> None:
+    """Report the cases each test ran; fail if one that ran fell short of its target."""
+    ran = {name: RUNS[name] for name in targets if name in RUNS}
+    report(config, ran)
+    short = {k: v for k, v in ran.items() if v < targets[k]}
+    assert not short, f"fewer cases than targeted: {short}"
+
+
 def report(config: Any, ran: dict[str, int]) -> None:
     """Print the cases run per test on the terminal (past pytest's output capture)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
