@@ -4,7 +4,7 @@ docs/benchmarks.md, part 2)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -70,9 +70,6 @@ class ExecRow:
     # references, and reloading the policy cost a SELECT and ~1 ms of ORM per step.
     policy: Policy | None = field(default=None, repr=False, compare=False)
     changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    def copy(self) -> ExecRow:
-        return replace(self, changes=dict(self.changes))
 
     def advance(self) -> int | None:
         """`progress.advance` on the snapshot: the next step to run, or None if done."""
