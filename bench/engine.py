@@ -42,7 +42,8 @@ def engine_drain(directory: Path, n: int) -> dict[str, float]:
     """Run N executions of the 3-action workflow; returns rates and the elapsed seconds."""
     from governance_desktop.app import attach_queue
     from governance_desktop.domain.enums import ExecutionStatus, JobKind
-    from governance_desktop.store.models import Policy, WorkflowExecution
+    from governance_desktop.services.policy_rows import require_policy_row
+    from governance_desktop.store.models import WorkflowExecution
 
     data = directory / f"engine-{time.monotonic_ns()}"
     ctx = open_bench_app(data)
@@ -64,8 +65,8 @@ def engine_drain(directory: Path, n: int) -> dict[str, float]:
         runtime.pause()
         time.sleep(0.3)  # let the workers notice the pause
         with ctx.db.transaction() as session:
-            rows = session.scalars(select(Policy).where(Policy.code.in_(codes))).all()
-            for row in rows:
+            for code in codes:
+                row = require_policy_row(session, code)
                 ctx.policies.apply_status(session, row, "in_review", me())
         start = time.perf_counter()
         runtime.resume()
@@ -133,7 +134,8 @@ def probe(n: int) -> None:
     from sqlalchemy import event
 
     from governance_desktop.domain.enums import JobKind
-    from governance_desktop.store.models import Job, Policy
+    from governance_desktop.services.policy_rows import require_policy_row
+    from governance_desktop.store.models import Job
 
     with temp_dir() as tmp:
         ctx = open_bench_app(tmp / "probe")
@@ -141,7 +143,8 @@ def probe(n: int) -> None:
             import_workflows(ctx, [workflow("Bench three actions", three_actions(me()))])
             codes = seed_policies(ctx, n)
             with ctx.db.transaction() as session:
-                for row in session.scalars(select(Policy).where(Policy.code.in_(codes))):
+                for code in codes:
+                    row = require_policy_row(session, code)
                     ctx.policies.apply_status(session, row, "in_review", me())
             with ctx.db.reading() as session:
                 starts = list(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.definition import (
@@ -17,18 +17,13 @@ from governance_desktop.domain.definition import (
     SetStatusAction,
 )
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
-from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.domain.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
+from governance_desktop.services.policy_rows import PolicyRow
 from governance_desktop.services.progress import insert_row
-from governance_desktop.store.models import (
-    Notification,
-    Policy,
-    Task,
-    User,
-    WorkflowApproval,
-)
+from governance_desktop.services.users import known_user
+from governance_desktop.store.models import Notification, Task, WorkflowApproval
 from governance_desktop.store.types import utcnow
 
 _tasks = cast(Table, Task.__table__)
@@ -36,8 +31,6 @@ _notifications = cast(Table, Notification.__table__)
 # Core INSERTs built once (no ORM unit of work per row: docs/benchmarks.md, part 2).
 _INSERT_TASK = insert(_tasks)
 _INSERT_NOTIFICATION = insert(_notifications)
-_users = cast(Table, User.__table__)
-_USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
 
 
 class ExecutionRef(Protocol):
@@ -48,16 +41,6 @@ class ExecutionRef(Protocol):
 
     @property
     def started_by(self) -> str: ...
-
-
-def known_user(session: Session, username: str, what: str = "user") -> None:
-    """`require_user`, remembered for the rest of this write transaction: it holds the
-    write lock, so a user seen here cannot disappear before it commits."""
-    seen: set[str] = session.info.setdefault("known_users", set())
-    if username not in seen:
-        if session.connection().execute(_USER, {"p_name": username}).first() is None:
-            raise NotFoundError(f"unknown {what} '{username}'")  # as require_user says it
-        seen.add(username)
 
 
 class Notifier(Protocol):
@@ -87,7 +70,7 @@ class ActionEffects:
         execution: ExecutionRef,
         step: int,
         action: Action,
-        policy: Policy,
+        policy: PolicyRow,
     ) -> tuple[bool, dict[str, Any]]:
         values = policy_facts(policy)
         if isinstance(action, SetStatusAction):
@@ -169,7 +152,7 @@ class ActionEffects:
         execution: ExecutionRef,
         step: int,
         action: ApprovalAction,
-        policy: Policy,
+        policy: PolicyRow,
     ) -> dict[str, Any]:
         now = utcnow()
         due = now + timedelta(days=action.due_in_days) if action.due_in_days is not None else None

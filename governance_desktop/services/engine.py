@@ -32,6 +32,7 @@ from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.events import EntityEvent
 from governance_desktop.services.policies import policy_facts, require_policy
+from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.progress import new_jobs, version_definition
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import current_definition, require_workflow
@@ -127,7 +128,7 @@ def _matcher(session: Session, cache: dict[int, _Matcher], version_id: int) -> _
     return matcher
 
 
-def entity_facts(policy: Policy, data: dict[str, Any]) -> dict[str, Any]:
+def entity_facts(policy: Policy | PolicyRow, data: dict[str, Any]) -> dict[str, Any]:
     """What conditions see: the policy's fields plus the trigger data."""
     facts = policy_facts(policy)
     facts["old_status"] = data.get("old_status")
@@ -196,7 +197,7 @@ class WorkflowService:
         candidates = self.candidates(session, entity_type, trigger, data)
         if not candidates:
             return []
-        policy = session.get(Policy, entity_id)
+        policy = load_policy(session.connection(), entity_id)
         assert policy is not None, f"policy {entity_id} vanished inside its own transaction"
         parent = (
             session.get(WorkflowExecution, parent_execution_id)
@@ -242,7 +243,7 @@ class WorkflowService:
         self,
         session: Session,
         starts: list[Start],
-        policy: Policy,
+        policy: Policy | PolicyRow,
         trigger: TriggerType,
         data: dict[str, Any],
         actor: str,

@@ -15,7 +15,8 @@ from governance_desktop.domain.lifecycle import check_move
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent, EventSink
-from governance_desktop.services.users import require_user
+from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
+from governance_desktop.services.users import known_user, require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy
 from governance_desktop.store.types import utcnow
@@ -24,7 +25,7 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EDITABLE = ("title", "body", "owner", "assignee", "review_interval_days")
 
 
-def policy_info(row: Policy) -> PolicyInfo:
+def policy_info(row: Policy | PolicyRow) -> PolicyInfo:
     return PolicyInfo(
         code=row.code,
         title=row.title,
@@ -42,7 +43,7 @@ def policy_info(row: Policy) -> PolicyInfo:
     )
 
 
-def policy_facts(row: Policy) -> dict[str, Any]:
+def policy_facts(row: Policy | PolicyRow) -> dict[str, Any]:
     """The fields conditions and placeholders may read (see domain.definition)."""
     return {
         "code": row.code,
@@ -92,7 +93,7 @@ class PolicyService:
     def _emit(
         self,
         session: Session,
-        row: Policy,
+        row: Policy | PolicyRow,
         trigger: TriggerType,
         actor: str,
         data: dict[str, Any],
@@ -156,14 +157,14 @@ class PolicyService:
     def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
         """Edit fields; a new title or body makes a new policy version."""
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            row = require_policy(session, code)
+            known_user(session, actor, "actor")
+            row = require_policy_row(session, code)
             return self.apply_update(session, row, changes, actor)
 
     def apply_update(
         self,
         session: Session,
-        row: Policy,
+        row: PolicyRow,
         changes: dict[str, Any],
         actor: str,
         parent_execution_id: int | None = None,
@@ -178,7 +179,7 @@ class PolicyService:
             _check_interval(changes["review_interval_days"])
         for name in ("owner", "assignee"):
             if changes.get(name):
-                require_user(session, changes[name], name)
+                known_user(session, changes[name], name)
         diff = {
             k: {"old": getattr(row, k), "new": v}
             for k, v in changes.items()
@@ -186,11 +187,11 @@ class PolicyService:
         }
         if not diff:
             return policy_info(row)
-        for key, item in diff.items():
-            setattr(row, key, item["new"])
+        values = {key: item["new"] for key, item in diff.items()}
         if "title" in diff or "body" in diff:
-            row.version += 1
-        row.updated_by, row.updated_at = actor, utcnow()
+            values["version"] = row.version + 1
+        values.update(updated_by=actor, updated_at=utcnow())
+        write_policy(session, row, values)
         details: dict[str, Any] = {"changes": diff, "version": row.version}
         if parent_execution_id is not None:
             details["execution_id"] = parent_execution_id
@@ -209,15 +210,14 @@ class PolicyService:
         self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
     ) -> PolicyInfo:
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            row = require_policy(session, code)
-            info = self.apply_status(session, row, status, actor, comment)
-            return info
+            known_user(session, actor, "actor")
+            row = require_policy_row(session, code)
+            return self.apply_status(session, row, status, actor, comment)
 
     def apply_status(
         self,
         session: Session,
-        row: Policy,
+        row: PolicyRow,
         status: PolicyStatus | str,
         actor: str,
         comment: str | None = None,
@@ -233,12 +233,13 @@ class PolicyService:
             ) from None
         old = PolicyStatus(row.status)
         check_move(row.code, old, new)
-        row.status = new
+        values: dict[str, Any] = {"status": new.value}
         if new is PolicyStatus.PUBLISHED:
-            row.next_review_date = date.today() + timedelta(days=row.review_interval_days)
+            values["next_review_date"] = date.today() + timedelta(days=row.review_interval_days)
         elif new is PolicyStatus.RETIRED:
-            row.next_review_date = None
-        row.updated_by, row.updated_at = actor, utcnow()
+            values["next_review_date"] = None
+        values.update(updated_by=actor, updated_at=utcnow())
+        write_policy(session, row, values)
         details: dict[str, Any] = {"from": old.value, "to": new.value, "version": row.version}
         if comment:
             details["comment"] = comment

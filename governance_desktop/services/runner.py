@@ -20,6 +20,7 @@ from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import GovernanceError, TransientError
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.services.policy_rows import load_policy
 from governance_desktop.services.progress import (
     FINAL_EXECUTION,
     FINAL_JOB,
@@ -38,7 +39,7 @@ from governance_desktop.services.step_rows import (
     save_job,
 )
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Job, Policy, WorkflowExecution
+from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -236,12 +237,11 @@ class JobRunner:
             return None
         defn = version_definition(session, execution.workflow_version_id)
         action = defn.actions[step]
-        policy = execution.policy or session.get(Policy, execution.entity_id)
+        policy = execution.policy or load_policy(conn, execution.entity_id)
         execution.policy = policy
         if policy is None:
             raise GovernanceError(f"policy {execution.entity_id} no longer exists")
         waits, result = self._effects.apply(session, execution, step, action, policy)
-        session.flush()  # the effect's ORM changes (a policy edit) before the step row
         conn.execute(
             INSERT_STEP_RUN,
             {

@@ -11,8 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
+from governance_desktop.services.policy_rows import PolicyRow
 from governance_desktop.services.progress import insert_row
-from governance_desktop.store.models import Job, Policy, WorkflowExecution, WorkflowStepRun
+from governance_desktop.store.models import Job, WorkflowExecution, WorkflowStepRun
 from governance_desktop.store.types import utcnow
 
 _jobs = cast(Table, Job.__table__)
@@ -66,9 +67,8 @@ class ExecRow:
     entity_id: int
     started_by: str
     started_at: datetime | None
-    # Held for the chain's next steps: the session's identity map keeps only weak
-    # references, and reloading the policy cost a SELECT and ~1 ms of ORM per step.
-    policy: Policy | None = field(default=None, repr=False, compare=False)
+    # Held for the chain's next steps (kept equal to the row by `write_policy`).
+    policy: PolicyRow | None = field(default=None, repr=False, compare=False)
     changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def advance(self) -> int | None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import getpass
 import re
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import Role
@@ -21,6 +22,8 @@ from governance_desktop.store.db import Database
 from governance_desktop.store.models import User
 from governance_desktop.store.types import utcnow
 
+_users = cast(Table, User.__table__)
+_USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
@@ -43,6 +46,17 @@ def require_user(session: Session, username: str, what: str = "user") -> User:
     if row is None:
         raise NotFoundError(f"unknown {what} '{username}'")
     return row
+
+
+def known_user(session: Session, username: str, what: str = "user") -> None:
+    """`require_user` without loading the row, remembered for the rest of this write
+    transaction: it holds the write lock, so a user seen here cannot disappear before it
+    commits (a step names the same users again and again: docs/benchmarks.md, part 2)."""
+    seen: set[str] = session.info.setdefault("known_users", set())
+    if username not in seen:
+        if session.connection().execute(_USER, {"p_name": username}).first() is None:
+            raise NotFoundError(f"unknown {what} '{username}'")
+        seen.add(username)
 
 
 def require_admin(session: Session, actor: str) -> User:
