@@ -85,9 +85,14 @@ class AuditService:
     ) -> None:
         # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite), so reading the head
         # and appending cannot interleave with another writer and fork the chain.
+        # The head is remembered for the rest of this transaction (its events all come
+        # through here), so a transaction that records several events reads it once.
         clean = json.loads(_canonical(details or {}))
         conn = session.connection()
-        prev = conn.execute(_HEAD).scalar() or GENESIS
+        transaction, head = session.info.get("audit_head", (None, None))
+        if transaction is not session.get_transaction() or head is None:
+            head = conn.execute(_HEAD).scalar()
+        prev = head or GENESIS
         at = utcnow()
         digest = event_hash(prev, at, actor, action, entity_type, entity_id, clean)
         conn.execute(
@@ -103,6 +108,7 @@ class AuditService:
                 "hash": digest,
             },
         )
+        session.info["audit_head"] = (session.get_transaction(), digest)
 
     def events(
         self, entity_type: str | None = None, entity_id: str | None = None, limit: int = 1000

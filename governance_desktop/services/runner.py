@@ -231,10 +231,13 @@ class JobRunner:
             job.state = JobState.CANCELLED
             job.message = f"stale: execution is at step {execution.current_step}"
             return None
-        done = conn.execute(STEP_DONE, {"p_execution": execution.id, "p_step": step}).first()
-        if done is not None:  # the effect already happened: never apply it twice
-            job.message = "step already done"
-            return None
+        # A job from the queue may be a duplicate whose effect happened: never apply it twice.
+        # A chained step (no id yet) cannot be: this transaction moved the execution to it.
+        if job.id is not None:
+            key = {"p_execution": execution.id, "p_step": step}
+            if conn.execute(STEP_DONE, key).first() is not None:
+                job.message = "step already done"
+                return None
         defn = version_definition(session, execution.workflow_version_id)
         action = defn.actions[step]
         policy = execution.policy or load_policy(conn, execution.entity_id)
