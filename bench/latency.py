@@ -91,6 +91,7 @@ class Home:
 
     def __init__(self, data: Path, embedded: bool, policies: int) -> None:
         from governance_desktop.jobs.engine import QueueRuntime
+        from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 
         self.embedded = embedded
         self.ctx = open_bench_app(data)
@@ -100,7 +101,10 @@ class Home:
         self.runtime = QueueRuntime.open(self.ctx.settings, background_dispatch=embedded)
         self.timed = TimedRunner(self.ctx.runner)
         self.runtime.attach(
-            runner=self.timed, tracker=self.ctx.tracker, schedules=self.ctx.schedules
+            runner=self.timed,
+            tracker=self.ctx.tracker,
+            schedules=self.ctx.schedules,
+            mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
         )
         self.stamps = StampingDispatcher(self.runtime.dispatcher)
         self.ctx.dispatcher.target = self.stamps

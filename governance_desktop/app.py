@@ -16,6 +16,7 @@ from sqlalchemy.exc import DatabaseError
 
 from governance_desktop.config import Settings
 from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
@@ -233,17 +234,28 @@ def start_auto_backups(ctx: AppContext, check_seconds: float = 300.0) -> BackupS
 
 
 def attach_queue(
-    ctx: AppContext, *, workers: int | None = None, background_dispatch: bool = False
+    ctx: AppContext,
+    *,
+    workers: int | None = None,
+    background_dispatch: bool = False,
+    embedded: bool = False,
 ) -> QueueRuntime:
     """Open the queue, register the tasks, and let the services enqueue through it.
 
     The consumer is not started: the window calls ``start()``; `worker` calls
     ``run_worker()``; one-shot commands only enqueue. Call ``close()`` when done.
+    `embedded`: this process shows the jobs (the window), so a job's row is marked running
+    only if it runs a while (``tracking.EMBEDDED_MARK_AFTER``); the bus says so at once.
     """
     runtime = QueueRuntime.open(
         ctx.settings, workers=workers, background_dispatch=background_dispatch
     )
-    runtime.attach(runner=ctx.runner, tracker=ctx.tracker, schedules=ctx.schedules)
+    runtime.attach(
+        runner=ctx.runner,
+        tracker=ctx.tracker,
+        schedules=ctx.schedules,
+        mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
+    )
     ctx.dispatcher.target = runtime.dispatcher
     return runtime
 
@@ -259,7 +271,7 @@ def create_main_window(
     from governance_desktop.ui.launch import build_window
 
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     try:
         return build_window(ctx, runtime, actor or os_username(), embedded_worker=embedded_worker)
     except BaseException:

@@ -40,7 +40,13 @@ class Runner(Protocol):
 class Tracker(Protocol):
     """services.tracking.JobTracker: short transactions on Job rows for the queue side."""
 
-    def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool: ...
+    def mark_running(
+        self,
+        job_id: int,
+        lease_owner: str,
+        lease_seconds: float,
+        began: datetime | None = None,
+    ) -> bool: ...
     def mark_interrupted(self, job_id: int) -> None: ...
     def recoverable(
         self, now: datetime, grace_seconds: float, owner_alive: Callable[[str], bool]

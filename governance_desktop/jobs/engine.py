@@ -82,8 +82,10 @@ class QueueRuntime:
         grace_seconds: float = 30.0,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         periodic: bool = True,
+        mark_after: float = 0.0,
     ) -> None:
-        """Register the tasks and tracking and build the (not yet started) consumer."""
+        """Register the tasks and tracking and build the (not yet started) consumer.
+        `mark_after`: see ``tracking.connect_tracking``."""
         if self.tasks is not None:
             raise RuntimeError("QueueRuntime.attach called twice")
         processor = WorkflowProcessor(runner, self.bus, self.worker_id, self.rejections)
@@ -92,7 +94,7 @@ class QueueRuntime:
         self.tasks = register_tasks(self.huey, processor, schedules, self.reconciler)
         self.dispatcher.bind(self.tasks)
         self._disconnect = connect_tracking(
-            self.huey, tracker, self.bus, self.worker_id, lease_seconds
+            self.huey, tracker, self.bus, self.worker_id, lease_seconds, mark_after
         )
         self.consumer = EmbeddedConsumer(self.huey, self.workers, periodic=periodic)
 

@@ -49,6 +49,16 @@ class WorkflowProcessor:
             logger.info(
                 "job %s: duplicate or late message, nothing done (state %s)", job_id, outcome.state
             )
+            # The bus may have said "running" as the message arrived: say what it really is.
+            self.bus.publish(
+                JobEvent(
+                    job_id,
+                    str(outcome.state),
+                    kind=str(outcome.kind),
+                    execution_id=outcome.execution_id,
+                    error=outcome.error,
+                )
+            )
             return outcome
         for index, done in enumerate(outcomes):
             if index:  # a chained step ran without its own queue message: say so first

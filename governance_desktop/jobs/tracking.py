@@ -16,12 +16,25 @@ from governance_desktop.domain.enums import JobState
 from governance_desktop.jobs.bus import EventBus, JobEvent
 from governance_desktop.jobs.contracts import Tracker
 from governance_desktop.jobs.names import EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION
+from governance_desktop.jobs.running_marks import RunningMarks
 
 logger = logging.getLogger("governance_desktop.jobs")
 
 _JOB_TASKS = frozenset({EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION})
 #: How long a running job's lease lasts before another worker may take it over.
 DEFAULT_LEASE_SECONDS = 300.0
+#: The embedded worker marks a job's row running only after this long (running_marks.py).
+EMBEDDED_MARK_AFTER = 0.25
+# Huey's signals for a task that has stopped executing, one way or another.
+_ENDED = (
+    S.SIGNAL_COMPLETE,
+    S.SIGNAL_ERROR,
+    S.SIGNAL_INTERRUPTED,
+    S.SIGNAL_CANCELED,
+    S.SIGNAL_TIMEOUT,
+    S.SIGNAL_LOCKED,
+    S.SIGNAL_RATE_LIMITED,
+)
 
 
 def job_id_of(task: Any) -> int | None:
@@ -40,8 +53,13 @@ def connect_tracking(
     bus: EventBus,
     worker_id: str,
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    mark_after: float = 0.0,
 ) -> Callable[[], None]:
-    """Connect the signal handlers to `queue`; returns a function that disconnects them."""
+    """Connect the signal handlers to `queue`; returns a function that disconnects them.
+
+    With `mark_after` > 0 a job's row is marked running only if it runs that long (the bus
+    hears `running` at once); 0 marks every job as it starts."""
+    marks = RunningMarks(tracker, worker_id, lease_seconds, mark_after) if mark_after else None
 
     def on_enqueued(signal: str, task: Any) -> None:
         job_id = job_id_of(task)
@@ -50,8 +68,18 @@ def connect_tracking(
 
     def on_executing(signal: str, task: Any) -> None:
         job_id = job_id_of(task)
-        if job_id is not None and tracker.mark_running(job_id, worker_id, lease_seconds):
-            bus.publish(JobEvent(job_id, JobState.RUNNING, kind=task.name))
+        if job_id is None:
+            return
+        if marks is not None:
+            marks.begin(job_id)
+        elif not tracker.mark_running(job_id, worker_id, lease_seconds):
+            return
+        bus.publish(JobEvent(job_id, JobState.RUNNING, kind=task.name))
+
+    def on_ended(signal: str, task: Any, *_: Any) -> None:
+        job_id = job_id_of(task)
+        if job_id is not None and marks is not None:
+            marks.end(job_id)
 
     def on_interrupted(signal: str, task: Any) -> None:
         job_id = job_id_of(task)
@@ -80,6 +108,7 @@ def connect_tracking(
         (on_executing, S.SIGNAL_EXECUTING),
         (on_interrupted, S.SIGNAL_INTERRUPTED),
         (on_error, S.SIGNAL_ERROR),
+        *((on_ended, name) for name in _ENDED),
     ]
     connected = [(_guarded(handler), name) for handler, name in handlers]
     for receiver, name in connected:
@@ -88,6 +117,8 @@ def connect_tracking(
     def disconnect() -> None:
         for receiver, name in connected:
             queue.disconnect_signal(receiver, name)
+        if marks is not None:
+            marks.close()
 
     return disconnect
 

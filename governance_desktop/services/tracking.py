@@ -28,9 +28,14 @@ _MARK_RUNNING = (
         state=str(JobState.RUNNING),
         lease_owner=bindparam("p_owner"),
         lease_expires_at=bindparam("p_expires"),
-        started_at=bindparam("p_now"),
+        started_at=bindparam("p_started"),
         updated_at=bindparam("p_now"),
     )
+)
+# A late mark (jobs/running_marks.py) is skipped if the runner has written the job since it
+# began: it never turns a job the runner finished or set retrying back into "running".
+_MARK_LATE = _MARK_RUNNING.where(
+    or_(_jobs.c.updated_at.is_(None), _jobs.c.updated_at <= bindparam("p_began"))
 )
 
 
@@ -38,16 +43,26 @@ class JobTracker:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool:
+    def mark_running(
+        self,
+        job_id: int,
+        lease_owner: str,
+        lease_seconds: float,
+        began: datetime | None = None,
+    ) -> bool:
         """For the monitor; correctness does not depend on it (the runner claims in its
-        own transaction). The lease tells the reconciler whether a live worker holds it."""
+        own transaction). The lease tells the reconciler whether a live worker holds it.
+        `began`: a late mark for a job that began then (see _MARK_LATE)."""
         now = utcnow()
         params = {
             "p_id": job_id,
             "p_owner": lease_owner,
             "p_expires": now + timedelta(seconds=lease_seconds),
             "p_now": now,
+            "p_started": now if began is None else began,
+            "p_began": began,
         }
+        statement = _MARK_RUNNING if began is None else _MARK_LATE
         # Advisory, so it skips the fsync: a connection at synchronous=NORMAL commits into
         # the WAL without syncing it (the step's own FULL commit syncs it a moment later; a
         # mark lost to a power cut only leaves the job "queued", which the reconciler re-runs).
@@ -56,13 +71,13 @@ class JobTracker:
         with self._db.write_lock, self._db.engine.connect() as conn:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
-                    return bool(conn.execute(_MARK_RUNNING, params).rowcount)
+                    return bool(conn.execute(statement, params).rowcount)
             raw = conn.connection.driver_connection  # outside SQLAlchemy's autobegin
             assert raw is not None
             raw.execute("PRAGMA synchronous=NORMAL")
             try:
                 with conn.execution_options(sqlite_immediate=True).begin():
-                    return bool(conn.execute(_MARK_RUNNING, params).rowcount)
+                    return bool(conn.execute(statement, params).rowcount)
             finally:
                 raw.execute("PRAGMA synchronous=FULL")
 

@@ -68,7 +68,9 @@ class FakeTracker:
     recover_calls: list[tuple[datetime, float]] = field(default_factory=list)
     owner_check: Callable[[str], bool] | None = None
 
-    def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool:
+    def mark_running(
+        self, job_id: int, lease_owner: str, lease_seconds: float, began: object = None
+    ) -> bool:
         self.running.append((job_id, lease_owner, lease_seconds))
         return True
 

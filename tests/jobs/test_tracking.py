@@ -44,6 +44,23 @@ def test_successful_job_events(
     assert tracker.running == [(3, "host:1:w", 60)]
 
 
+def test_embedded_marks_only_slow_jobs(
+    queue: huey.Huey, bus: EventBus, consumers: Callable[..., EmbeddedConsumer]
+) -> None:
+    """With `mark_after`, the bus hears running at once; a quick job's row is never marked."""
+    runner, tracker, events = FakeRunner(), FakeTracker(), list[JobEvent]()
+    bus.subscribe(events.append)
+    tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "host:1:w"))
+    disconnect = connect_tracking(queue, tracker, bus, "host:1:w", 60, mark_after=30)
+    consumer = consumers(queue, workers=1)
+    consumer.start()
+    HueyDispatcher(queue, tasks, consumer.wake).dispatch([QueuedJob(3, JobKind.EXECUTE_WORKFLOW)])
+    assert wait_for(lambda: len(events) == 3)
+    assert [e.state for e in events] == ["queued", "running", "succeeded"]
+    disconnect()
+    assert tracker.running == []
+
+
 def test_error_escaping_the_runner_is_logged_and_recorded(
     queue: huey.Huey,
     bus: EventBus,
@@ -76,7 +93,9 @@ def test_failing_tracker_is_logged_and_work_goes_on(
     """If marking a job running fails, it is logged and the runner still runs the job."""
 
     class Broken(FakeTracker):
-        def mark_running(self, job_id: int, lease_owner: str, lease_seconds: float) -> bool:
+        def mark_running(
+            self, job_id: int, lease_owner: str, lease_seconds: float, began: object = None
+        ) -> bool:
             raise RuntimeError("locked")
 
     runner = FakeRunner()
