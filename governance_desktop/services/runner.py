@@ -29,7 +29,6 @@ from governance_desktop.services.progress import (
     version_definition,
 )
 from governance_desktop.services.step_rows import (
-    INSERT_STEP_RUN,
     JOB_COLUMNS,
     LOAD,
     STEP_DONE,
@@ -144,9 +143,14 @@ class JobRunner:
                 assert execution is not None
                 after = self._perform(session, conn, job, execution)
                 outcomes = [_outcome(job, execution)]
-                execution, after = self._chain(session, conn, execution, after, limit, outcomes)
-                # One UPDATE of the execution for the whole chain, in the same transaction.
+                chained, after = self._chain(session, conn, execution, after, limit)
+                # The chain's rows in one statement per table, in the same transaction.
                 save_execution(conn, execution)
+                outcomes += [
+                    JobOutcome(done.id, done.kind, JobState(done.state), execution.id, status)
+                    for done, status in chained
+                    if done.id is not None
+                ]
                 jobs = []
                 if after is not None:
                     jobs = [insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)]
@@ -174,21 +178,20 @@ class JobRunner:
         execution: ExecRow,
         step: int | None,
         limit: int,
-        outcomes: list[JobOutcome],
-    ) -> tuple[ExecRow, int | None]:
-        """Run the execution's next steps now; each one's job row is written done (one
-        INSERT). Returns the execution's snapshot and the step still to queue, if any."""
-        ran = 0
-        while ran < limit and step is not None:
+    ) -> tuple[list[tuple[JobRow, str]], int | None]:
+        """Run the execution's next steps now; their rows wait in the snapshot for
+        `save_execution`. Returns each step's job with the execution's status after it,
+        and the step still to queue, if any."""
+        chained: list[tuple[JobRow, str]] = []
+        while len(chained) < limit and step is not None:
             job = JobRow.step(execution, step)
             try:
                 after = self._perform(session, conn, job, execution)
-            except Exception as exc:  # the caller rolls back and chains only `ran` steps
-                raise _ChainBroken(ran, step, exc) from exc
-            ran += 1
-            outcomes.append(_outcome(job, execution))
+            except Exception as exc:  # the caller rolls back and chains only those before
+                raise _ChainBroken(len(chained), step, exc) from exc
+            chained.append((job, execution.status))
             step = after
-        return execution, step
+        return chained, step
 
     @staticmethod
     def _claimable(job: JobRow) -> bool:
@@ -219,7 +222,7 @@ class JobRunner:
         else:
             after = self._step(session, conn, job, execution)
         job.error = None
-        save_job(conn, job, now)
+        save_job(conn, job, now, execution)
         return after
 
     def _step(
@@ -245,8 +248,7 @@ class JobRunner:
         if policy is None:
             raise GovernanceError(f"policy {execution.entity_id} no longer exists")
         waits, result = self._effects.apply(session, execution, step, action, policy)
-        conn.execute(
-            INSERT_STEP_RUN,
+        execution.step_runs.append(
             {
                 "execution_id": execution.id,
                 "step_index": step,
@@ -254,7 +256,7 @@ class JobRunner:
                 "status": "waiting" if waits else "completed",
                 "result": result,
                 "created_at": utcnow(),
-            },
+            }
         )
         job.message = f"step {step + 1} of {execution.step_count}: {action.type}"
         if waits:

@@ -12,7 +12,6 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.services.policy_rows import PolicyRow
-from governance_desktop.services.progress import insert_row
 from governance_desktop.store.models import Job, WorkflowExecution, WorkflowStepRun
 from governance_desktop.store.types import utcnow
 
@@ -50,7 +49,7 @@ STEP_DONE = select(_step_runs.c.id).where(
     _step_runs.c.step_index == bindparam("p_step"),
 )
 INSERT_STEP_RUN = insert(_step_runs)
-_INSERT_JOB = insert(_jobs)
+_INSERT_DONE_JOBS = insert(_jobs).returning(_jobs.c.id, sort_by_parameter_order=True)
 _UPDATE_JOB = update(_jobs).where(_jobs.c.id == bindparam("p_id"))
 _UPDATE_EXECUTION = update(_executions).where(_executions.c.id == bindparam("p_id"))
 
@@ -70,6 +69,11 @@ class ExecRow:
     # Held for the chain's next steps (kept equal to the row by `write_policy`).
     policy: PolicyRow | None = field(default=None, repr=False, compare=False)
     changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Rows the chain wrote, inserted by `save_execution` with one statement per table.
+    step_runs: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
+    done_jobs: list[tuple[JobRow, dict[str, Any]]] = field(
+        default_factory=list, repr=False, compare=False
+    )
 
     def advance(self) -> int | None:
         """`progress.advance` on the snapshot: the next step to run, or None if done."""
@@ -86,6 +90,17 @@ class ExecRow:
 
 
 def save_execution(conn: Connection, execution: ExecRow) -> None:
+    """Write what the chain did: its step rows, its done job rows (their ids set from
+    RETURNING, in order) and the execution's changes."""
+    if execution.step_runs:
+        conn.execute(INSERT_STEP_RUN, execution.step_runs)
+        execution.step_runs = []
+    if execution.done_jobs:
+        rows = [values for _, values in execution.done_jobs]
+        ids = conn.execute(_INSERT_DONE_JOBS, rows).scalars().all()
+        for (job, _), new_id in zip(execution.done_jobs, ids, strict=True):
+            job.id = new_id
+        execution.done_jobs = []
     if execution.changes:
         conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **execution.changes})
         execution.changes = {}
@@ -112,9 +127,9 @@ class JobRow:
         return cls(None, kind, JobState.QUEUED, 0, None, None, execution.id, step, None)
 
 
-def save_job(conn: Connection, job: JobRow, now: datetime) -> int:
+def save_job(conn: Connection, job: JobRow, now: datetime, execution: ExecRow) -> None:
     """Write the job as done (its state and message set): an UPDATE of its row, or, for a
-    step run straight away, its row INSERTed done. Returns its id."""
+    step run straight away, its row to INSERT done with the execution's other rows."""
     values = {
         "attempts": job.attempts + 1,
         "started_at": job.started_at or now,
@@ -128,18 +143,14 @@ def save_job(conn: Connection, job: JobRow, now: datetime) -> int:
     }
     if job.id is not None:
         conn.execute(_UPDATE_JOB, {"p_id": job.id, **values})
-        return job.id
+        return
     payload = {"execution_id": job.execution_id, "step_index": job.step_index}
-    job.id = insert_row(
-        conn,
-        _INSERT_JOB,
-        {
-            "kind": job.kind,
-            "execution_id": job.execution_id,
-            "step_index": job.step_index,
-            "payload": payload,
-            "enqueued_at": now,
-            **values,
-        },
-    )
-    return job.id
+    row = {
+        "kind": job.kind,
+        "execution_id": job.execution_id,
+        "step_index": job.step_index,
+        "payload": payload,
+        "enqueued_at": now,
+        **values,
+    }
+    execution.done_jobs.append((job, row))
