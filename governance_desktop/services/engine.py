@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, bindparam, or_, select
+from sqlalchemy import Engine, Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
@@ -26,6 +26,7 @@ from governance_desktop.domain.enums import (
     EntityType,
     ExecutionStatus,
     JobKind,
+    JobState,
     TriggerType,
 )
 from governance_desktop.domain.errors import GovernanceError, ValidationError
@@ -33,11 +34,17 @@ from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispa
 from governance_desktop.services.events import EntityEvent
 from governance_desktop.services.policies import policy_facts, require_policy
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
-from governance_desktop.services.progress import new_jobs, version_definition
+from governance_desktop.services.progress import version_definition
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import current_definition, require_workflow
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Policy, Workflow, WorkflowExecution, WorkflowVersion
+from governance_desktop.store.models import (
+    Job,
+    Policy,
+    Workflow,
+    WorkflowExecution,
+    WorkflowVersion,
+)
 from governance_desktop.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -86,6 +93,10 @@ _CANDIDATES = (
     )
     .order_by(_workflows.c.id)
 )
+_executions = cast(Table, WorkflowExecution.__table__)
+_INSERT_EXECUTIONS = insert(_executions).returning(_executions.c.id, sort_by_parameter_order=True)
+_jobs = cast(Table, Job.__table__)
+_INSERT_START_JOBS = insert(_jobs).returning(_jobs.c.id, sort_by_parameter_order=True)
 _CANDIDATES_BY_STATUS = _CANDIDATES.where(
     or_(
         _workflows.c.trigger_to_status == bindparam("p_status"),
@@ -221,7 +232,7 @@ class WorkflowService:
             starts.append(Start(workflow_id, name, version_id, defn))
         created = self.create_executions(session, starts, policy, trigger, data, actor, parent)
         dispatch_after_commit(session, [job for _, job in created if job], self._dispatcher)
-        return [execution.id for execution, _ in created]
+        return [execution_id for execution_id, _ in created]
 
     def create_execution(
         self,
@@ -234,7 +245,7 @@ class WorkflowService:
         data: dict[str, Any],
         actor: str,
         parent: WorkflowExecution | None,
-    ) -> tuple[WorkflowExecution, QueuedJob | None]:
+    ) -> tuple[int, QueuedJob | None]:
         start = Start(workflow.id, workflow.name, version.id, defn)
         [created] = self.create_executions(session, [start], policy, trigger, data, actor, parent)
         return created
@@ -248,54 +259,82 @@ class WorkflowService:
         data: dict[str, Any],
         actor: str,
         parent: WorkflowExecution | None,
-    ) -> list[tuple[WorkflowExecution, QueuedJob | None]]:
-        """One execution (and its first job) per start, in two batched INSERTs: one flush
-        for all executions, one for all jobs (each flush on its own cost ~0.5 ms per match,
-        docs/benchmarks.md, part 4)."""
+    ) -> list[tuple[int, QueuedJob | None]]:
+        """One execution (and its first job) per start: one Core INSERT for all executions,
+        one for all jobs, ids from RETURNING in order (ORM rows for ten matches cost about
+        half of a `change_status`: docs/benchmarks.md, part 4). Returns (execution id, job)."""
         if not starts:
             return []
         now = utcnow()
         depth = parent.depth + 1 if parent is not None else 0
-        executions = [
-            WorkflowExecution(
-                workflow_id=start.workflow_id,
-                workflow_version_id=start.version_id,
-                entity_type=EntityType.POLICY,
-                entity_id=policy.id,
-                trigger=trigger,
-                input_data=dict(data),
-                status=ExecutionStatus.QUEUED,
-                current_step=0,
-                step_count=len(start.defn.actions),
-                depth=depth,
-                parent_execution_id=parent.id if parent is not None else None,
-                started_by=actor,
-                created_at=now,
-                updated_at=now,
-            )
-            for start in starts
-        ]
-        session.add_all(executions)
-        session.flush()
-        if depth > MAX_DEPTH:
-            for execution in executions:
-                execution.status = ExecutionStatus.FAILED
-                execution.finished_at = now
-                execution.error = (
-                    f"stopped: workflows triggering workflows reached depth {depth}, past the "
-                    f"limit of {MAX_DEPTH} (a loop?); nothing was done"
-                )
-                log.warning("execution %s: %s", execution.id, execution.error)
-            return [(execution, None) for execution in executions]
-        jobs = new_jobs(
-            session,
-            JobKind.EXECUTE_WORKFLOW,
-            [
-                (execution, None, {"workflow": start.workflow_name, "entity": policy.code})
-                for execution, start in zip(executions, starts, strict=True)
-            ],
+        too_deep = depth > MAX_DEPTH
+        error = (
+            f"stopped: workflows triggering workflows reached depth {depth}, past the "
+            f"limit of {MAX_DEPTH} (a loop?); nothing was done"
         )
-        return list(zip(executions, jobs, strict=True))
+        conn = session.connection()
+        execution_ids = (
+            conn.execute(
+                _INSERT_EXECUTIONS,
+                [
+                    {
+                        "workflow_id": start.workflow_id,
+                        "workflow_version_id": start.version_id,
+                        "entity_type": EntityType.POLICY,
+                        "entity_id": policy.id,
+                        "trigger": trigger,
+                        "input_data": dict(data),
+                        "status": ExecutionStatus.FAILED if too_deep else ExecutionStatus.QUEUED,
+                        "current_step": 0,
+                        "step_count": len(start.defn.actions),
+                        "depth": depth,
+                        "parent_execution_id": parent.id if parent is not None else None,
+                        "started_by": actor,
+                        "created_at": now,
+                        "updated_at": now,
+                        "finished_at": now if too_deep else None,
+                        "error": error if too_deep else None,
+                    }
+                    for start in starts
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        if too_deep:
+            for execution_id in execution_ids:
+                log.warning("execution %s: %s", execution_id, error)
+            return [(execution_id, None) for execution_id in execution_ids]
+        job_ids = (
+            conn.execute(
+                _INSERT_START_JOBS,
+                [
+                    {
+                        "kind": JobKind.EXECUTE_WORKFLOW,
+                        "execution_id": execution_id,
+                        "step_index": None,
+                        "state": JobState.QUEUED,
+                        "attempts": 0,
+                        "progress": 0.0,
+                        "payload": {
+                            "execution_id": execution_id,
+                            "step_index": None,
+                            "workflow": start.workflow_name,
+                            "entity": policy.code,
+                        },
+                        "enqueued_at": now,
+                        "updated_at": now,
+                    }
+                    for execution_id, start in zip(execution_ids, starts, strict=True)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        return [
+            (execution_id, QueuedJob(job_id, JobKind.EXECUTE_WORKFLOW))
+            for execution_id, job_id in zip(execution_ids, job_ids, strict=True)
+        ]
 
     def queue_workflow_execution(
         self,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import getpass
 import re
+import threading
 from typing import cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Engine, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import Role
@@ -24,6 +26,8 @@ from governance_desktop.store.types import utcnow
 
 _users = cast(Table, User.__table__)
 _USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
+_KNOWN: WeakKeyDictionary[Engine, set[str]] = WeakKeyDictionary()
+_KNOWN_LOCK = threading.Lock()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
@@ -49,10 +53,14 @@ def require_user(session: Session, username: str, what: str = "user") -> User:
 
 
 def known_user(session: Session, username: str, what: str = "user") -> None:
-    """`require_user` without loading the row, remembered for the rest of this write
-    transaction: it holds the write lock, so a user seen here cannot disappear before it
-    commits (a step names the same users again and again: docs/benchmarks.md, part 2)."""
-    seen: set[str] = session.info.setdefault("known_users", set())
+    """`require_user` without loading the row, remembered per database: the app never
+    deletes or renames a user, so one seen once stays (every status change and step names
+    its users again: docs/benchmarks.md, parts 2 and 4)."""
+    engine = session.get_bind().engine
+    seen = _KNOWN.get(engine)
+    if seen is None:
+        with _KNOWN_LOCK:
+            seen = _KNOWN.setdefault(engine, set())
     if username not in seen:
         if session.connection().execute(_USER, {"p_name": username}).first() is None:
             raise NotFoundError(f"unknown {what} '{username}'")
