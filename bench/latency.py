@@ -15,8 +15,10 @@ Two homes for the worker, each on its own data dir, measured in the same run:
 The workflow has one action (assign) and triggers on any status change. Idle: after 1, 10
 and 60 idle seconds, one change, and the latency of its first job (EXECUTE_WORKFLOW): the
 embedded change first, then the process one. Steady: changes paced at 100/s for each home in
-turn, i.e. 200 queue jobs/s (start + step), every job's latency counted; then the same at
-40 jobs/s.
+turn, i.e. 200 jobs/s (start + step), the latency of every start job counted (the step runs
+chained in its start job's transaction, with no queue message of its own); then the same at
+40 jobs/s. Each steady window also reports, without a goal, commit → the first action step's
+``started_at`` (written when the step begins, after the write lock is taken).
 """
 
 from __future__ import annotations
@@ -118,6 +120,7 @@ class Home:
                 stderr=subprocess.DEVNULL,
             )
         self._next = 0
+        self.last_jobs: list[int] = []  # the start jobs of the last `steady` window
 
     def change(self) -> list[int]:
         """Move the next policy (draft ⇄ in_review); returns the new job ids (one)."""
@@ -178,7 +181,30 @@ def steady(home: Home, changes_per_s: float, seconds: float) -> tuple[list[float
     time.sleep(0.5)
     jobs = [j for j in home.stamps.mono if home.stamps.mono[j] >= start]
     values = [home.wait_ms(j, timeout=180) for j in jobs]
+    home.last_jobs = jobs
     return values, 2 * total / elapsed
+
+
+def first_step_ms(home: Home, start_jobs: list[int]) -> list[float]:
+    """For each start job: wall time from its commit to its execution's first action step
+    starting (the step job's ``started_at``; chained steps run in the start job's own
+    transaction, right after it, so they have no queue message of their own). Call after
+    the jobs have run."""
+    from governance_desktop.store.models import Job
+
+    out: list[float] = []
+    with home.ctx.db.reading() as session:
+        query = select(Job.id, Job.execution_id).where(Job.id.in_(start_jobs))
+        executions = {job_id: ex for job_id, ex in session.execute(query)}
+        steps = select(Job.execution_id, Job.started_at).where(
+            Job.execution_id.in_(list(executions.values())), Job.step_index == 0
+        )
+        started = {ex: at for ex, at in session.execute(steps)}
+    for job_id in start_jobs:
+        at = started.get(executions.get(job_id))
+        if at is not None:
+            out.append((at - home.stamps.wall[job_id]).total_seconds() * 1000)
+    return out
 
 
 def _row(
@@ -241,6 +267,13 @@ def run(quick: bool) -> list[Result]:
                         note=f"changes committed at {rate:.0f} jobs/s created, for {steady_s:g} s",
                     )
                     time.sleep(1 if quick else 10)  # let the backlog drain
+                    results += _row(
+                        f"{name}, steady {jobs_per_s} jobs/s, first action step",
+                        first_step_ms(home, home.last_jobs),
+                        None,
+                        None,
+                        note="commit → the step job's started_at (wall clock); no goal row",
+                    )
         finally:
             for home in homes.values():
                 home.close()
