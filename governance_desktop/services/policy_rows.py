@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.store.models import Policy
 
-_policies = cast(Table, Policy.__table__)
+POLICIES = cast(Table, Policy.__table__)
 
 
 @dataclass
@@ -37,10 +37,11 @@ class PolicyRow:
     updated_at: datetime
 
 
-_COLUMNS = [_policies.c[f.name] for f in fields(PolicyRow)]
-_BY_ID = select(*_COLUMNS).where(_policies.c.id == bindparam("p_key"))
-_BY_CODE = select(*_COLUMNS).where(_policies.c.code == bindparam("p_key"))
-_UPDATE = update(_policies).where(_policies.c.id == bindparam("p_id"))
+POLICY_COLUMNS = [POLICIES.c[f.name].label(f"policy_{f.name}") for f in fields(PolicyRow)]
+_COLUMNS = [POLICIES.c[f.name] for f in fields(PolicyRow)]
+_BY_ID = select(*_COLUMNS).where(POLICIES.c.id == bindparam("p_key"))
+_BY_CODE = select(*_COLUMNS).where(POLICIES.c.code == bindparam("p_key"))
+_UPDATE = update(POLICIES).where(POLICIES.c.id == bindparam("p_id"))
 
 
 def load_policy(conn: Connection, policy_id: int) -> PolicyRow | None:

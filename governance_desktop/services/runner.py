@@ -20,7 +20,7 @@ from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import GovernanceError, TransientError
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
-from governance_desktop.services.policy_rows import load_policy
+from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.progress import (
     FINAL_EXECUTION,
     FINAL_JOB,
@@ -29,6 +29,7 @@ from governance_desktop.services.progress import (
     version_definition,
 )
 from governance_desktop.services.step_rows import (
+    EXEC_COLUMNS,
     JOB_COLUMNS,
     LOAD,
     STEP_DONE,
@@ -137,7 +138,11 @@ class JobRunner:
                         )
                     ]
                 job = JobRow(job_id, *row[:JOB_COLUMNS])
-                execution = ExecRow(*row[JOB_COLUMNS:]) if row.ex_id is not None else None
+                execution = None
+                if row.ex_id is not None:
+                    execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
+                    if row.policy_id is not None:  # the step needs it; no second query
+                        execution.policy = PolicyRow(*row[JOB_COLUMNS + EXEC_COLUMNS :])
                 if not self._claimable(job):
                     return [_outcome(job, execution, duplicate=True)]
                 assert execution is not None

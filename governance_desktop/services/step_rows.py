@@ -10,8 +10,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
 
-from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
-from governance_desktop.services.policy_rows import PolicyRow
+from governance_desktop.domain.enums import EntityType, ExecutionStatus, JobKind, JobState
+from governance_desktop.services.policy_rows import POLICIES, POLICY_COLUMNS, PolicyRow
 from governance_desktop.store.models import Job, WorkflowExecution, WorkflowStepRun
 from governance_desktop.store.types import utcnow
 
@@ -20,7 +20,9 @@ _executions = cast(Table, WorkflowExecution.__table__)
 _step_runs = cast(Table, WorkflowStepRun.__table__)
 
 JOB_COLUMNS = 8
-# A job and its execution in one query (the first 8 columns are the job's).
+EXEC_COLUMNS = 8
+# A job, its execution and the execution's policy in one query (8 columns of the job, then
+# 8 of the execution, then the policy's).
 LOAD = (
     select(
         _jobs.c.kind,
@@ -39,8 +41,15 @@ LOAD = (
         _executions.c.entity_id,
         _executions.c.started_by,
         _executions.c.started_at.label("ex_started_at"),
+        *POLICY_COLUMNS,
     )
-    .select_from(_jobs.outerjoin(_executions, _executions.c.id == _jobs.c.execution_id))
+    .select_from(
+        _jobs.outerjoin(_executions, _executions.c.id == _jobs.c.execution_id).outerjoin(
+            POLICIES,
+            (POLICIES.c.id == _executions.c.entity_id)
+            & (_executions.c.entity_type == str(EntityType.POLICY)),
+        )
+    )
     .where(_jobs.c.id == bindparam("p_id"))
     .with_for_update(of=_jobs)
 )
