@@ -111,7 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         context = _open(command, settings)
         runtime = attach_queue(
-            context, workers=getattr(args, "workers", None), background_dispatch=command == "gui"
+            context,
+            workers=getattr(args, "workers", None),
+            background_dispatch=command == "gui",
+            embedded=command == "gui",
         )
         context.queue = runtime
         if command in ("gui", "worker"):
