@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from governance_desktop.store.write_lock import WriteLock
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,11 @@ class Database:
         writer = self.engine.execution_options(sqlite_immediate=True)
         self.sessions = sessionmaker(writer, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # Writers of this process queue here, not in SQLite's busy handler, which sleeps
-        # 1, 2, 5, 10… ms between retries: two worker threads then wait ~10 ms for a lock
-        # held ~1 ms (docs/benchmarks.md, part 2). Other processes still meet busy_timeout.
-        self.write_lock = threading.RLock()
+        # Writers queue here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms
+        # between retries: two worker threads then waited ~10 ms for a lock held ~1 ms
+        # (docs/benchmarks.md, part 2); other processes' writers queue on its file lock.
+        path = sqlite_path(url)
+        self.write_lock = WriteLock(path.with_name(path.name + "-writelock") if path else None)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -109,3 +111,4 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self.write_lock.close()
