@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from huey.storage import EmptyData
 
 from governance_desktop.jobs.queue import QUEUE_NAME, QueueConfigError, make_huey
 
@@ -80,3 +81,20 @@ def test_redis_url_without_redis_is_a_clear_error() -> None:
     """Team mode asks for the redis package by name."""
     with pytest.raises(QueueConfigError, match="redis"):
         make_huey("redis://localhost:6379/0")
+
+
+def test_pop_data_takes_what_is_there_and_writes_nothing_otherwise(tmp_path: Path) -> None:
+    """Huey pops each executed task's revoke flag: a missing key costs no write transaction."""
+    queue = make_huey(str(tmp_path / "queue.db"))
+    storage = queue.storage
+    storage.put_data(b"flag", b"1")
+    assert storage.pop_data(b"flag") == b"1"
+    assert not storage.has_data_for_key(b"flag")  # popped, as Huey's own pop does
+    statements: list[str] = []
+    storage.conn.set_trace_callback(statements.append)
+    try:
+        assert storage.pop_data(b"flag") is EmptyData
+    finally:
+        storage.conn.set_trace_callback(None)
+    assert not [s for s in statements if s.split()[0].upper() in ("BEGIN", "DELETE")]
+    storage.close()
