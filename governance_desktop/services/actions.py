@@ -72,9 +72,9 @@ class ActionEffects:
         action: Action,
         policy: PolicyRow,
     ) -> tuple[bool, dict[str, Any]]:
-        values = policy_facts(policy)
+        values = policy_facts(policy.info)
         if isinstance(action, SetStatusAction):
-            old = policy.status
+            old = policy.info.status
             self._policies.apply_status(
                 session,
                 policy,
@@ -82,7 +82,7 @@ class ActionEffects:
                 execution.started_by,
                 parent_execution_id=execution.id,
             )
-            return False, {"from": old, "to": policy.status}
+            return False, {"from": old, "to": policy.info.status}
         if isinstance(action, AssignAction):
             known_user(session, action.user)
             self._policies.apply_update(
@@ -94,7 +94,7 @@ class ActionEffects:
             )
             return False, {"assignee": action.user}
         if isinstance(action, CreateTaskAction):
-            assignee = action.assignee or policy.owner
+            assignee = action.assignee or policy.info.owner
             if assignee is not None:
                 known_user(session, assignee)
             conn = session.connection()
@@ -164,7 +164,7 @@ class ActionEffects:
                     step_index=step,
                     approver=approver,
                     status=ApprovalStatus.PENDING,
-                    policy_version=policy.version,
+                    policy_version=policy.info.version,
                     requested_at=now,
                     due_at=due,
                 )
@@ -174,12 +174,12 @@ class ActionEffects:
             execution.started_by,
             "approval.requested",
             EntityType.POLICY,
-            policy.code,
+            policy.info.code,
             {
                 "execution_id": execution.id,
                 "step": step,
                 "approvers": list(action.approvers),
-                "version": policy.version,
+                "version": policy.info.version,
             },
         )
         return {"approvers": list(action.approvers)}

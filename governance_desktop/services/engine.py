@@ -31,9 +31,10 @@ from governance_desktop.domain.enums import (
 )
 from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent
 from governance_desktop.services.policies import policy_facts, require_policy
-from governance_desktop.services.policy_rows import PolicyRow, load_policy
+from governance_desktop.services.policy_rows import load_policy
 from governance_desktop.services.progress import version_definition
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import current_definition, require_workflow
@@ -154,7 +155,7 @@ def _matcher(session: Session, cache: dict[int, _Matcher], version_id: int) -> _
     return matcher
 
 
-def entity_facts(policy: Policy | PolicyRow, data: dict[str, Any]) -> dict[str, Any]:
+def entity_facts(policy: Policy | PolicyInfo, data: dict[str, Any]) -> dict[str, Any]:
     """What conditions see: the policy's fields plus the trigger data."""
     facts = policy_facts(policy)
     facts["old_status"] = data.get("old_status")
@@ -246,7 +247,7 @@ class WorkflowService:
             if parent_execution_id is not None
             else None
         )
-        facts = entity_facts(policy, data)
+        facts = entity_facts(policy.info, data)
         starts: list[Start] = []
         matchers = _MATCHERS.setdefault(session.get_bind().engine, {})
         for workflow_id, name, version_id in candidates:
@@ -261,7 +262,8 @@ class WorkflowService:
             if not _trigger_matches(defn, data) or not evaluate(defn.conditions, facts):
                 continue
             starts.append(Start(workflow_id, name, version_id, defn))
-        created = self.create_executions(session, starts, policy, trigger, data, actor, parent)
+        entity = (policy.id, policy.info.code)
+        created = self.create_executions(session, starts, entity, trigger, data, actor, parent)
         dispatch_after_commit(session, [job for _, job in created if job], self._dispatcher)
         return [execution_id for execution_id, _ in created]
 
@@ -278,14 +280,15 @@ class WorkflowService:
         parent: WorkflowExecution | None,
     ) -> tuple[int, QueuedJob | None]:
         start = Start(workflow.id, workflow.name, version.id, defn)
-        [created] = self.create_executions(session, [start], policy, trigger, data, actor, parent)
+        entity = (policy.id, policy.code)
+        [created] = self.create_executions(session, [start], entity, trigger, data, actor, parent)
         return created
 
     def create_executions(
         self,
         session: Session,
         starts: list[Start],
-        policy: Policy | PolicyRow,
+        entity: tuple[int, str],
         trigger: TriggerType,
         data: dict[str, Any],
         actor: str,
@@ -293,7 +296,8 @@ class WorkflowService:
     ) -> list[tuple[int, QueuedJob | None]]:
         """One execution (and its first job) per start: one Core INSERT for all executions,
         one for all jobs, ids from RETURNING in order (ORM rows for ten matches cost about
-        half of a `change_status`: docs/benchmarks.md, part 4). Returns (execution id, job)."""
+        half of a `change_status`: docs/benchmarks.md, part 4). `entity`: the policy's id and
+        code. Returns (execution id, job)."""
         if not starts:
             return []
         now = utcnow()
@@ -312,7 +316,7 @@ class WorkflowService:
                         "workflow_id": start.workflow_id,
                         "workflow_version_id": start.version_id,
                         "entity_type": EntityType.POLICY,
-                        "entity_id": policy.id,
+                        "entity_id": entity[0],
                         "trigger": trigger,
                         "input_data": dict(data),
                         "status": ExecutionStatus.FAILED if too_deep else ExecutionStatus.QUEUED,
@@ -351,7 +355,7 @@ class WorkflowService:
                             "execution_id": execution_id,
                             "step_index": None,
                             "workflow": start.workflow_name,
-                            "entity": policy.code,
+                            "entity": entity[1],
                         },
                         "enqueued_at": now,
                         "updated_at": now,

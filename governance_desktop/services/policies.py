@@ -25,7 +25,7 @@ CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EDITABLE = ("title", "body", "owner", "assignee", "review_interval_days")
 
 
-def policy_info(row: Policy | PolicyRow) -> PolicyInfo:
+def policy_info(row: Policy) -> PolicyInfo:
     return PolicyInfo(
         code=row.code,
         title=row.title,
@@ -43,7 +43,7 @@ def policy_info(row: Policy | PolicyRow) -> PolicyInfo:
     )
 
 
-def policy_facts(row: Policy | PolicyRow) -> dict[str, Any]:
+def policy_facts(row: Policy | PolicyInfo) -> dict[str, Any]:
     """The fields conditions and placeholders may read (see domain.definition)."""
     return {
         "code": row.code,
@@ -181,30 +181,32 @@ class PolicyService:
             if changes.get(name):
                 known_user(session, changes[name], name)
         diff = {
-            k: {"old": getattr(row, k), "new": v}
+            k: {"old": getattr(row.info, k), "new": v}
             for k, v in changes.items()
-            if getattr(row, k) != v
+            if getattr(row.info, k) != v
         }
         if not diff:
-            return policy_info(row)
+            return row.info
         values = {key: item["new"] for key, item in diff.items()}
         if "title" in diff or "body" in diff:
-            values["version"] = row.version + 1
+            values["version"] = row.info.version + 1
         values.update(updated_by=actor, updated_at=utcnow())
         write_policy(session, row, values)
-        details: dict[str, Any] = {"changes": diff, "version": row.version}
+        details: dict[str, Any] = {"changes": diff, "version": row.info.version}
         if parent_execution_id is not None:
             details["execution_id"] = parent_execution_id
-        self._audit.record(session, actor, "policy.updated", EntityType.POLICY, row.code, details)
+        self._audit.record(
+            session, actor, "policy.updated", EntityType.POLICY, row.info.code, details
+        )
         self._emit(
             session,
             row,
             TriggerType.ON_UPDATE,
             actor,
-            {"status": row.status, "fields": sorted(diff)},
+            {"status": row.info.status, "fields": sorted(diff)},
             parent_execution_id,
         )
-        return policy_info(row)
+        return row.info
 
     def change_status(
         self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
@@ -231,22 +233,24 @@ class PolicyService:
             raise ValidationError(
                 f"{str(status)[:40]!r} is not a status (expected one of: {allowed})", "status"
             ) from None
-        old = PolicyStatus(row.status)
-        check_move(row.code, old, new)
+        old = PolicyStatus(row.info.status)
+        check_move(row.info.code, old, new)
         values: dict[str, Any] = {"status": new.value}
         if new is PolicyStatus.PUBLISHED:
-            values["next_review_date"] = date.today() + timedelta(days=row.review_interval_days)
+            values["next_review_date"] = date.today() + timedelta(
+                days=row.info.review_interval_days
+            )
         elif new is PolicyStatus.RETIRED:
             values["next_review_date"] = None
         values.update(updated_by=actor, updated_at=utcnow())
         write_policy(session, row, values)
-        details: dict[str, Any] = {"from": old.value, "to": new.value, "version": row.version}
+        details: dict[str, Any] = {"from": old.value, "to": new.value, "version": row.info.version}
         if comment:
             details["comment"] = comment
         if parent_execution_id is not None:
             details["execution_id"] = parent_execution_id
         self._audit.record(
-            session, actor, "policy.status_changed", EntityType.POLICY, row.code, details
+            session, actor, "policy.status_changed", EntityType.POLICY, row.info.code, details
         )
         self._emit(
             session,
@@ -256,7 +260,7 @@ class PolicyService:
             {"status": new.value, "old_status": old.value},
             parent_execution_id,
         )
-        return policy_info(row)
+        return row.info
 
     def get(self, code: str) -> PolicyInfo:
         with self._db.reading() as session:

@@ -20,7 +20,7 @@ from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import GovernanceError, TransientError
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
-from governance_desktop.services.policy_rows import PolicyRow, load_policy
+from governance_desktop.services.policy_rows import load_policy, policy_row
 from governance_desktop.services.progress import (
     FINAL_EXECUTION,
     FINAL_JOB,
@@ -142,7 +142,7 @@ class JobRunner:
                 if row.ex_id is not None:
                     execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
                     if row.policy_id is not None:  # the step needs it; no second query
-                        execution.policy = PolicyRow(*row[JOB_COLUMNS + EXEC_COLUMNS :])
+                        execution.policy = policy_row(row[JOB_COLUMNS + EXEC_COLUMNS :])
                 if not self._claimable(job):
                     return [_outcome(job, execution, duplicate=True)]
                 assert execution is not None
