@@ -120,7 +120,6 @@ class Home:
                 stderr=subprocess.DEVNULL,
             )
         self._next = 0
-        self.last_jobs: list[int] = []  # the start jobs of the last `steady` window
 
     def change(self) -> list[int]:
         """Move the next policy (draft ⇄ in_review); returns the new job ids (one)."""
@@ -164,11 +163,13 @@ class Home:
         self.ctx.close()
 
 
-def steady(home: Home, changes_per_s: float, seconds: float) -> tuple[list[float], float]:
-    """Pace status changes (each creates 2 queue jobs: start + step); returns the latencies
-    (ms) of the jobs this process dispatched in the window — every job for the embedded home,
-    the first job of each change for the process home (its step jobs are dispatched by the
-    worker process) — and the jobs/s the committed changes created (2 × changes/s)."""
+def steady(
+    home: Home, changes_per_s: float, seconds: float
+) -> tuple[list[float], float, list[int]]:
+    """Pace status changes (each creates 2 jobs: start + step); returns the latencies (ms) of
+    the jobs this process dispatched in the window — each change's start job (its step runs
+    chained in the start job's transaction, or is dispatched by the worker process) — the
+    jobs/s the committed changes created (2 × changes/s), and those start jobs' ids."""
     total = int(changes_per_s * seconds)
     start = time.perf_counter()
     for k in range(total):
@@ -181,8 +182,7 @@ def steady(home: Home, changes_per_s: float, seconds: float) -> tuple[list[float
     time.sleep(0.5)
     jobs = [j for j in home.stamps.mono if home.stamps.mono[j] >= start]
     values = [home.wait_ms(j, timeout=180) for j in jobs]
-    home.last_jobs = jobs
-    return values, 2 * total / elapsed
+    return values, 2 * total / elapsed, jobs
 
 
 def first_step_ms(home: Home, start_jobs: list[int]) -> list[float]:
@@ -254,7 +254,7 @@ def run(quick: bool) -> list[Result]:
             # machine sustains (see docs/benchmarks.md: the engine tops out below 200 jobs/s).
             for jobs_per_s in (200, 40):
                 for name, home in homes.items():
-                    values, rate = steady(home, jobs_per_s / 2, steady_s)
+                    values, rate, jobs = steady(home, jobs_per_s / 2, steady_s)
                     goal50: float | None = 3.0 if name == "embedded" else 250.0
                     goal99: float | None = 20.0 if name == "embedded" else None
                     if jobs_per_s != 200:
@@ -269,7 +269,7 @@ def run(quick: bool) -> list[Result]:
                     time.sleep(1 if quick else 10)  # let the backlog drain
                     results += _row(
                         f"{name}, steady {jobs_per_s} jobs/s, first action step",
-                        first_step_ms(home, home.last_jobs),
+                        first_step_ms(home, jobs),
                         None,
                         None,
                         note="commit → the step job's started_at (wall clock); no goal row",

@@ -50,43 +50,6 @@ def version_definition(session: Session, version_id: int) -> WorkflowDefinition:
     return cached
 
 
-def new_job(
-    session: Session,
-    kind: JobKind,
-    execution: WorkflowExecution,
-    step_index: int | None,
-    payload: dict[str, Any] | None = None,
-) -> QueuedJob:
-    [job] = new_jobs(session, kind, [(execution, step_index, payload)])
-    return job
-
-
-def new_jobs(
-    session: Session,
-    kind: JobKind,
-    specs: list[tuple[WorkflowExecution, int | None, dict[str, Any] | None]],
-) -> list[QueuedJob]:
-    """Queued Job rows (execution, step index, extra payload), inserted in one flush."""
-    now = utcnow()
-    jobs = [
-        Job(
-            kind=kind,
-            execution_id=execution.id,
-            step_index=step_index,
-            state=JobState.QUEUED,
-            attempts=0,
-            progress=0.0,
-            payload={"execution_id": execution.id, "step_index": step_index, **(payload or {})},
-            enqueued_at=now,
-            updated_at=now,
-        )
-        for execution, step_index, payload in specs
-    ]
-    session.add_all(jobs)
-    session.flush()
-    return [QueuedJob(job.id, kind) for job in jobs]
-
-
 _INSERT_JOB = insert(cast(Table, Job.__table__))
 
 
@@ -100,7 +63,7 @@ def insert_row(conn: Connection, statement: Insert, params: dict[str, Any]) -> i
 def insert_job(
     conn: Connection, kind: JobKind, execution_id: int, step_index: int | None
 ) -> QueuedJob:
-    """One queued Job row by a Core INSERT (the runner's hot path: no ORM flush)."""
+    """One queued Job row by a Core INSERT (no ORM flush)."""
     now = utcnow()
     job_id = insert_row(
         conn,
@@ -130,7 +93,8 @@ def advance(session: Session, execution: WorkflowExecution) -> list[QueuedJob]:
         execution.finished_at = now
         return []
     execution.status = ExecutionStatus.IN_PROGRESS
-    return [new_job(session, JobKind.EXECUTE_WORKFLOW_ACTION, execution, execution.current_step)]
+    step = execution.current_step
+    return [insert_job(session.connection(), JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, step)]
 
 
 def finish(execution: WorkflowExecution, status: ExecutionStatus, error: str | None) -> None:
