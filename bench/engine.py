@@ -128,9 +128,10 @@ def run(quick: bool) -> list[Result]:
     return results
 
 
-def probe(n: int) -> None:
-    """No queue: one thread runs ``runner.run_chained`` on each execution's start job (the
-    whole execution, group-committed); prints steps/s, CPU and SQL statements per step."""
+def probe(n: int, batch: int = 1) -> None:
+    """No queue: one thread runs ``runner.run_batch`` on the executions' start jobs, `batch`
+    at a time (each whole execution chained; one commit a batch); prints steps/s, CPU and
+    SQL statements per step."""
     from sqlalchemy import event
 
     from governance_desktop.domain.enums import JobKind
@@ -153,14 +154,14 @@ def probe(n: int) -> None:
             statements = itertools.count()
             event.listen(ctx.db.engine, "before_cursor_execute", lambda *_: next(statements))
             wall, cpu = time.perf_counter(), time.process_time()
-            for job_id in starts:
-                outcomes = ctx.runner.run_chained(job_id, "probe")
-                if len(outcomes) != STEPS + 1 or outcomes[-1].execution_status != "completed":
-                    raise RuntimeError(f"execution of job {job_id} did not complete: {outcomes}")
+            for at in range(0, len(starts), batch):
+                for outcomes in ctx.runner.run_batch(starts[at : at + batch], "probe"):
+                    if len(outcomes) != STEPS + 1 or outcomes[-1].execution_status != "completed":
+                        raise RuntimeError(f"an execution did not complete: {outcomes}")
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             steps = len(starts) * STEPS
             print(
-                f"probe N={len(starts)}: {steps / wall:,.0f} steps/s, "
+                f"probe N={len(starts)}, batch {batch}: {steps / wall:,.0f} steps/s, "
                 f"{cpu / steps * 1000:.2f} ms CPU and {next(statements) / steps:.1f} "
                 "SQL statements per step"
             )
@@ -178,9 +179,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--probe", type=int, metavar="N", help="no queue: see probe()")
+    parser.add_argument("--batch", type=int, default=1, help="jobs per transaction in --probe")
     args = parser.parse_args()
     if args.probe:
-        probe(args.probe)
+        probe(args.probe, args.batch)
         return
     drains: list[float] = []
     steps: list[float] = []

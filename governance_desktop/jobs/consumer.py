@@ -21,6 +21,7 @@ from typing import Any
 import huey
 from huey.consumer import Consumer, Worker
 
+from governance_desktop.jobs.batch import BatchExecutor
 from governance_desktop.jobs.contracts import Schedules
 from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.serializer import RejectedMessage
@@ -49,19 +50,22 @@ class Waker:
 
 
 class WakeableWorker(Worker):  # type: ignore[misc]
-    """A thread worker whose idle sleep ends early on `wake`, and which drops rejected
-    messages without sleeping (the serializer already logged them)."""
+    """A thread worker whose idle sleep ends early on `wake`, which drops rejected
+    messages without sleeping (the serializer already logged them) and, given a
+    `batch` executor, takes the ready messages together (jobs/batch.py)."""
 
     def __init__(
         self,
         *args: Any,
         wake_event: threading.Event,
         paused: threading.Event | None = None,
+        batch: BatchExecutor | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.wake_event = wake_event
         self.paused = paused or threading.Event()
+        self.batch = batch
         self.busy = False
 
     def loop(self, now: datetime | None = None) -> None:
@@ -70,28 +74,39 @@ class WakeableWorker(Worker):  # type: ignore[misc]
             return
         self.busy = True
         try:
-            task, idle = self._dequeue()
-            if task is not None:
+            tasks, idle = self._dequeue()
+            if tasks:
                 self.delay = self.default_delay
-                try:
-                    self.huey.execute(task, now)
-                except Exception:
-                    self._logger.exception("Unhandled error during execution of task %s.", task.id)
+                self._execute(tasks, now)
         finally:
             self.busy = False
         if idle:
             self.sleep()
 
-    def _dequeue(self) -> tuple[Any, bool]:
-        """(task or None, whether to sleep before the next poll)."""
+    def _execute(self, tasks: list[Any], now: datetime | None) -> None:
+        if self.batch is not None:
+            self.batch.execute(tasks, now)
+            return
+        for task in tasks:
+            try:
+                self.huey.execute(task, now)
+            except Exception:
+                self._logger.exception("Unhandled error during execution of task %s.", task.id)
+
+    def _dequeue(self) -> tuple[list[Any], bool]:
+        """(tasks taken, whether to sleep before the next poll)."""
         try:
-            task = self.huey.dequeue()
+            if self.batch is not None:
+                tasks = self.batch.take()
+            else:
+                task = self.huey.dequeue()
+                tasks = [] if task is None else [task]
         except RejectedMessage:
-            return None, False  # logged by the serializer; the row is gone, never executed
+            return [], False  # logged by the serializer; the row is gone, never executed
         except Exception:
             self._logger.exception("Error reading from queue")
-            return None, True
-        return task, task is None and not getattr(self.huey.storage, "blocking", False)
+            return [], True
+        return tasks, not tasks and not getattr(self.huey.storage, "blocking", False)
 
     def sleep(self) -> None:
         self.delay = min(self.delay, self.max_delay)
@@ -104,7 +119,8 @@ class WakeableWorker(Worker):  # type: ignore[misc]
 
 class EmbeddedConsumer(Consumer):  # type: ignore[misc]
     """A consumer for use inside another program: no signal handlers, thread workers,
-    wakeable, and `stop_gracefully(timeout)` with a time limit."""
+    wakeable, batches with a `batch` executor, and `stop_gracefully(timeout)` with a time
+    limit."""
 
     worker_class = WakeableWorker
 
@@ -116,9 +132,11 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
         periodic: bool = True,
         initial_delay: float = 0.02,
         max_delay: float = 0.1,
+        batch: BatchExecutor | None = None,
         **options: Any,
     ) -> None:
         self.waker = Waker()
+        self.batch = batch
         self.paused = threading.Event()
         self._started = False
         super().__init__(
@@ -141,6 +159,7 @@ class EmbeddedConsumer(Consumer):  # type: ignore[misc]
             max_tasks=self.max_tasks,
             wake_event=self.waker.new_event(),
             paused=self.paused,
+            batch=self.batch,
         )
 
     def _set_signal_handlers(self) -> None:

@@ -31,10 +31,12 @@ class Outcome(Protocol):
 
 class Runner(Protocol):
     """services.runner.JobRunner: claim and perform one job, idempotently; `run_chained`
-    may also run that execution's next steps in the same transaction (outcomes in order)."""
+    may also run that execution's next steps in the same transaction (outcomes in order);
+    `run_batch` runs several jobs so in one transaction (outcomes per job, in order)."""
 
     def run(self, job_id: int, worker_id: str) -> Outcome: ...
     def run_chained(self, job_id: int, worker_id: str) -> Sequence[Outcome]: ...
+    def run_batch(self, job_ids: Sequence[int], worker_id: str) -> Sequence[Sequence[Outcome]]: ...
 
 
 class Tracker(Protocol):

@@ -29,6 +29,7 @@ from collections.abc import Callable
 import huey
 
 from governance_desktop.config import Settings
+from governance_desktop.jobs.batch import BatchExecutor
 from governance_desktop.jobs.bus import EventBus
 from governance_desktop.jobs.consumer import EmbeddedConsumer, run_worker
 from governance_desktop.jobs.contracts import Runner, Schedules, Tracker
@@ -96,7 +97,8 @@ class QueueRuntime:
         self._disconnect = connect_tracking(
             self.huey, tracker, self.bus, self.worker_id, lease_seconds, mark_after
         )
-        self.consumer = EmbeddedConsumer(self.huey, self.workers, periodic=periodic)
+        batch = BatchExecutor(self.huey, processor)
+        self.consumer = EmbeddedConsumer(self.huey, self.workers, periodic=periodic, batch=batch)
 
     def start(self) -> None:
         """Start the embedded consumer threads; reconciles first (grace 0)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from governance_desktop.domain.enums import JobState
 from governance_desktop.jobs.bus import EventBus, JobEvent
@@ -36,10 +37,18 @@ class WorkflowProcessor:
         """Perform one step of an execution."""
         return self._run(job_id)
 
+    def handle_batch(self, job_ids: Sequence[int]) -> list[Outcome]:
+        """Run jobs the queue delivered together in one transaction (jobs/batch.py)."""
+        results = self.runner.run_batch(job_ids, self.worker_id)
+        pairs = zip(job_ids, results, strict=True)
+        return [self._publish(job_id, outcomes) for job_id, outcomes in pairs]
+
     def _run(self, job_id: int) -> Outcome:
         # The runner may run the execution's next steps in the same transaction too
         # (group commit, docs/benchmarks.md part 2): one outcome per job, in order.
-        outcomes = self.runner.run_chained(job_id, self.worker_id)
+        return self._publish(job_id, self.runner.run_chained(job_id, self.worker_id))
+
+    def _publish(self, job_id: int, outcomes: Sequence[Outcome]) -> Outcome:
         outcome = outcomes[0]
         if outcome.unknown:
             # Well-formed but naming no job: written by hand or left from another database.

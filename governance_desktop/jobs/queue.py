@@ -34,13 +34,29 @@ class QueueConfigError(Exception):
 
 
 class QueueStorage(SqliteStorage):  # type: ignore[misc]
-    """Huey's SQLite storage with ``synchronous=NORMAL`` (Huey offers only FULL or OFF), and
-    a `pop_data` that looks before it takes the write lock."""
+    """Huey's SQLite storage with ``synchronous=NORMAL`` (Huey offers only FULL or OFF),
+    `dequeue_many` for batches, and a `pop_data` that looks before it takes the write lock."""
 
     def _create_connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
+
+    def dequeue_many(self, limit: int) -> list[bytes]:
+        """Up to `limit` messages in Huey's order (priority, then id), taken in one
+        transaction (jobs/batch.py); like Huey's `dequeue`, a read first when empty."""
+        if not self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True):
+            return []
+        with self.db(commit=True) as curs:
+            curs.execute(
+                "select id, data from task where queue = ? order by priority desc, id limit ?",
+                (self.name, limit),
+            )
+            rows = curs.fetchall()
+            if rows:
+                marks = ",".join("?" * len(rows))
+                curs.execute(f"delete from task where id in ({marks})", [row[0] for row in rows])
+        return [data for _, data in rows]
 
     def pop_data(self, key: bytes) -> Any:
         # Huey pops every executed task's revoke flag; we never revoke, so the key is almost

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -35,7 +36,7 @@ from governance_desktop.services.step_rows import (
     STEP_DONE,
     ExecRow,
     JobRow,
-    save_execution,
+    save_executions,
     save_job,
 )
 from governance_desktop.store.db import Database
@@ -128,39 +129,7 @@ class JobRunner:
         then one per chained step that ran."""
         try:
             with self._db.transaction() as session:
-                conn = session.connection()
-                row = conn.execute(LOAD, {"p_id": job_id}).first()
-                if row is None:
-                    log.warning("message for unknown job %s ignored", job_id)
-                    return [
-                        JobOutcome(
-                            job_id, "", JobState.FAILED, None, None, "unknown job", True, True
-                        )
-                    ]
-                job = JobRow(job_id, *row[:JOB_COLUMNS])
-                execution = None
-                if row.ex_id is not None:
-                    execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
-                    if row.policy_id is not None:  # the step needs it; no second query
-                        execution.policy = policy_row(row[JOB_COLUMNS + EXEC_COLUMNS :])
-                if not self._claimable(job):
-                    return [_outcome(job, execution, duplicate=True)]
-                assert execution is not None
-                after = self._perform(session, conn, job, execution)
-                outcomes = [_outcome(job, execution)]
-                chained, after = self._chain(session, conn, execution, after, limit)
-                # The chain's rows in one statement per table, in the same transaction.
-                save_execution(conn, execution)
-                outcomes += [
-                    JobOutcome(done.id, done.kind, JobState(done.state), execution.id, status)
-                    for done, status in chained
-                    if done.id is not None
-                ]
-                jobs = []
-                if after is not None:
-                    jobs = [insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)]
-                dispatch_after_commit(session, jobs, self._dispatcher)
-                return outcomes
+                return self._run_in(session, [job_id], limit)[0]
         except _ChainBroken as broken:
             log.info("job %s: %s; queued instead", job_id, broken)
             return self.run_chained(job_id, worker_id, broken.ran)
@@ -176,6 +145,77 @@ class JobRunner:
                 )
             ]
 
+    def run_batch(
+        self, job_ids: Sequence[int], worker_id: str = "", limit: int = CHAIN_LIMIT
+    ) -> list[list[JobOutcome]]:
+        """Run several jobs, each with its chain (`run_chained`), in ONE durable transaction:
+        one commit for messages the queue delivered together. If any of them fails, the
+        whole transaction is rolled back and each job runs again on its own, where its
+        failure is handled (retry, fail, chain less) without touching the others. Returns
+        `run_chained`'s outcomes for each job, in the order given."""
+        if len(job_ids) < 2:
+            return [self.run_chained(job_id, worker_id, limit) for job_id in job_ids]
+        try:
+            with self._db.transaction() as session:
+                return self._run_in(session, job_ids, limit)
+        except Exception as exc:
+            log.info(
+                "batch of %d jobs rolled back (%s: %s); running them one by one",
+                len(job_ids),
+                type(exc).__name__,
+                exc,
+            )
+        return [self.run_chained(job_id, worker_id, limit) for job_id in job_ids]
+
+    def _run_in(
+        self, session: Session, job_ids: Sequence[int], limit: int
+    ) -> list[list[JobOutcome]]:
+        """Claim and run each job and its chain in `session`'s transaction; their rows are
+        written with one statement per table at the end, their next jobs queued after the
+        commit."""
+        conn = session.connection()
+        ran: list[tuple[JobRow, ExecRow, list[tuple[JobRow, str]], int | None]] = []
+        results: list[list[JobOutcome]] = []
+        for job_id in job_ids:
+            row = conn.execute(LOAD, {"p_id": job_id}).first()
+            if row is None:
+                log.warning("message for unknown job %s ignored", job_id)
+                results.append(
+                    [JobOutcome(job_id, "", JobState.FAILED, None, None, "unknown job", True, True)]
+                )
+                continue
+            job = JobRow(job_id, *row[:JOB_COLUMNS])
+            execution = None
+            if row.ex_id is not None:
+                execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
+                if row.policy_id is not None:  # the step needs it; no second query
+                    execution.policy = policy_row(row[JOB_COLUMNS + EXEC_COLUMNS :])
+            if not self._claimable(job):
+                results.append([_outcome(job, execution, duplicate=True)])
+                continue
+            assert execution is not None
+            after = self._perform(session, conn, job, execution)
+            chained, after = self._chain(session, conn, execution, after, limit)
+            ran.append((job, execution, chained, after))
+            results.append([])  # filled below, once the chained jobs have their ids
+        save_executions(conn, [execution for _, execution, _, _ in ran])
+        queued = [
+            insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)
+            for _, execution, _, after in ran
+            if after is not None
+        ]
+        slots = iter([result for result in results if not result])
+        for job, execution, chained, _ in ran:
+            outcomes = next(slots)
+            outcomes.append(_outcome(job, execution))
+            outcomes += [
+                JobOutcome(done.id, done.kind, JobState(done.state), execution.id, status)
+                for done, status in chained
+                if done.id is not None
+            ]
+        dispatch_after_commit(session, queued, self._dispatcher)
+        return results
+
     def _chain(
         self,
         session: Session,
@@ -185,7 +225,7 @@ class JobRunner:
         limit: int,
     ) -> tuple[list[tuple[JobRow, str]], int | None]:
         """Run the execution's next steps now; their rows wait in the snapshot for
-        `save_execution`. Returns each step's job with the execution's status after it,
+        `save_executions`. Returns each step's job with the execution's status after it,
         and the step still to queue, if any."""
         chained: list[tuple[JobRow, str]] = []
         while len(chained) < limit and step is not None:

@@ -58,14 +58,16 @@ STEP_DONE = select(_step_runs.c.id).where(
     _step_runs.c.step_index == bindparam("p_step"),
 )
 INSERT_STEP_RUN = insert(_step_runs)
-_INSERT_DONE_JOBS = insert(_jobs).returning(_jobs.c.id, sort_by_parameter_order=True)
+# Matched back by (execution, step), so SQLite may insert them with one statement (with
+# sort_by_parameter_order it ran one INSERT per row).
+_INSERT_DONE_JOBS = insert(_jobs).returning(_jobs.c.id, _jobs.c.execution_id, _jobs.c.step_index)
 _UPDATE_JOB = update(_jobs).where(_jobs.c.id == bindparam("p_id"))
 _UPDATE_EXECUTION = update(_executions).where(_executions.c.id == bindparam("p_id"))
 
 
 @dataclass
 class ExecRow:
-    """A snapshot of an execution row; `changes` are written by `save_execution`."""
+    """A snapshot of an execution row; `changes` are written by `save_executions`."""
 
     id: int
     status: str
@@ -78,7 +80,7 @@ class ExecRow:
     # Held for the chain's next steps (kept equal to the row by `write_policy`).
     policy: PolicyRow | None = field(default=None, repr=False, compare=False)
     changes: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    # Rows the chain wrote, inserted by `save_execution` with one statement per table.
+    # Rows the chain wrote, inserted by `save_executions` with one statement per table.
     step_runs: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
     done_jobs: list[tuple[JobRow, dict[str, Any]]] = field(
         default_factory=list, repr=False, compare=False
@@ -98,21 +100,27 @@ class ExecRow:
         return self.current_step
 
 
-def save_execution(conn: Connection, execution: ExecRow) -> None:
-    """Write what the chain did: its step rows, its done job rows (their ids set from
-    RETURNING, in order) and the execution's changes."""
-    if execution.step_runs:
-        conn.execute(INSERT_STEP_RUN, execution.step_runs)
+def save_executions(conn: Connection, executions: list[ExecRow]) -> None:
+    """Write what the chains did: all their step rows in one INSERT, all their done job rows
+    in another (each job's id set from RETURNING, matched by execution and step), then each
+    execution's changes."""
+    step_runs = [row for execution in executions for row in execution.step_runs]
+    if step_runs:
+        conn.execute(INSERT_STEP_RUN, step_runs)
+    done = [pair for execution in executions for pair in execution.done_jobs]
+    if done:
+        returned = conn.execute(_INSERT_DONE_JOBS, [values for _, values in done])
+        ids = {(ex_id, step): new_id for new_id, ex_id, step in returned}
+        if len(ids) != len(done):  # a chain runs each step of an execution once
+            raise RuntimeError("done jobs share an execution and step")
+        for job, _ in done:
+            job.id = ids[(job.execution_id, job.step_index)]
+    for execution in executions:
         execution.step_runs = []
-    if execution.done_jobs:
-        rows = [values for _, values in execution.done_jobs]
-        ids = conn.execute(_INSERT_DONE_JOBS, rows).scalars().all()
-        for (job, _), new_id in zip(execution.done_jobs, ids, strict=True):
-            job.id = new_id
         execution.done_jobs = []
-    if execution.changes:
-        conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **execution.changes})
-        execution.changes = {}
+        if execution.changes:
+            conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **execution.changes})
+            execution.changes = {}
 
 
 @dataclass

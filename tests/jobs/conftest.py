@@ -42,6 +42,7 @@ class FakeRunner:
         self.block: threading.Event | None = None
         self.started = threading.Event()
         self.fail = False
+        self.batches: list[list[int]] = []
         self._lock = threading.Lock()
 
     def run(self, job_id: int, worker_id: str) -> FakeOutcome:
@@ -58,6 +59,10 @@ class FakeRunner:
 
     def run_chained(self, job_id: int, worker_id: str) -> list[FakeOutcome]:
         return [self.run(job_id, worker_id)]
+
+    def run_batch(self, job_ids: list[int], worker_id: str) -> list[list[FakeOutcome]]:
+        self.batches.append(list(job_ids))
+        return [self.run_chained(job_id, worker_id) for job_id in job_ids]
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""Messages delivered together (`JobRunner.run_batch`): several executions in one commit;
+one that fails is rolled back with the batch and every job runs again on its own."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+from engine_helpers import ME, drain, workflow
+from sqlalchemy import event, select
+from test_chain import STEPS
+
+from governance_desktop.app import AppContext
+from governance_desktop.domain.errors import TransientError
+from governance_desktop.store.models import Job
+
+CODES = ["POL-001", "POL-002", "POL-003"]
+
+
+class FailsTwiceFor:
+    """Notifications about one policy fail twice (in the batch, then alone)."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.calls = 0
+        self.failed = 0
+
+    def deliver(self, user: str, title: str, body: str) -> None:
+        self.calls += 1
+        if title.startswith(self.code) and self.failed < 2:
+            self.failed += 1
+            raise TransientError("mail server unreachable")
+
+
+@pytest.fixture
+def starts(eng: AppContext, install: Callable[..., None]) -> list[int]:
+    """Three executions of the 3-step workflow, each with its start job queued."""
+    install(workflow("Kickoff", STEPS))
+    for code in CODES[1:]:
+        eng.policies.add(ME, code, f"Policy {code}", owner="alice")
+    for code in CODES:
+        eng.policies.change_status(ME, code, "in_review")
+    with eng.db.reading() as session:
+        ids = list(session.scalars(select(Job.id).where(Job.kind == "EXECUTE_WORKFLOW")))
+    assert len(ids) == 3
+    return ids
+
+
+@pytest.fixture
+def commits(eng: AppContext) -> Iterator[itertools.count[int]]:
+    counter = itertools.count()
+    listener = lambda *_: next(counter)  # noqa: E731
+    event.listen(eng.db.engine, "commit", listener)
+    yield counter
+    event.remove(eng.db.engine, "commit", listener)
+
+
+def test_batch_runs_every_execution_in_one_commit(
+    eng: AppContext, starts: list[int], commits: itertools.count[int]
+) -> None:
+    results = eng.runner.run_batch(starts)
+    assert next(commits) == 1
+    assert [[o.state for o in outcomes] for outcomes in results] == [["succeeded"] * 4] * 3
+    assert [outcomes[0].job_id for outcomes in results] == starts
+    done = {o.job_id for outcomes in results for o in outcomes}
+    assert done == {j.id for j in eng.monitor.jobs()}  # every chained step got its own id
+    assert {(j.state, j.attempts) for j in eng.monitor.jobs()} == {("succeeded", 1)}
+    assert {(e.status, e.current_step) for e in eng.monitor.executions()} == {("completed", 3)}
+    assert len(eng.monitor.tasks()) == 3 and len(eng.monitor.notifications()) == 3
+    for code in CODES:
+        assert eng.policies.get(code).assignee == "alice"
+    again = eng.runner.run_batch(starts)  # delivered again, together: nothing changes
+    assert all(outcomes[0].duplicate for outcomes in again)
+    assert drain(eng) == 0 and len(eng.monitor.tasks()) == 3
+    assert eng.audit.verify().ok
+
+
+def test_a_failing_job_is_rolled_back_with_its_batch_and_run_alone(
+    eng: AppContext, starts: list[int], commits: itertools.count[int]
+) -> None:
+    notifier = FailsTwiceFor("POL-001")
+    eng.effects._notifier = notifier
+    results = eng.runner.run_batch([*starts, 999_999])
+    # The batch rolled back; then one transaction per job: the first chains up to its
+    # failed notify (and is rolled back and run again without it), the others complete.
+    assert [len(outcomes) for outcomes in results] == [3, 4, 4, 1]
+    assert results[3][0].unknown
+    assert next(commits) == 4  # one per job; the rolled-back attempts committed nothing
+    by_id = {e.id: e for e in eng.monitor.executions()}
+    statuses = [by_id[outcomes[0].execution_id].status for outcomes in results[:3]]
+    assert statuses == ["in_progress", "completed", "completed"]
+    queued = [j for j in eng.monitor.jobs() if j.state == "queued"]
+    assert [(j.step_index, j.attempts) for j in queued] == [(2, 0)]
+    assert len(eng.monitor.tasks()) == 3 and len(eng.monitor.notifications()) == 2
+    assert drain(eng) == 1  # the queue runs the failed step on its own
+    assert {e.status for e in eng.monitor.executions()} == {"completed"}
+    assert len(eng.monitor.notifications()) == 3 and notifier.calls == 5
+    assert eng.audit.verify().ok

@@ -1,0 +1,99 @@
+"""BatchExecutor: ready job messages taken together run as one batch, with Huey's signals
+for each; anything else (a delayed message, a rejected row) is handled one by one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import huey
+
+from governance_desktop.domain.enums import JobKind, JobState
+from governance_desktop.jobs.batch import BatchExecutor
+from governance_desktop.jobs.bus import EventBus, JobEvent
+from governance_desktop.jobs.consumer import EmbeddedConsumer
+from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.processor import WorkflowProcessor
+from governance_desktop.jobs.tasks import register_tasks
+from governance_desktop.jobs.tracking import connect_tracking
+from governance_desktop.services.dispatch import QueuedJob
+
+from .conftest import FakeRunner, FakeTracker
+from .helpers import wait_for
+from .test_tampered_queue import insert_raw
+
+
+def _start(
+    queue: huey.Huey,
+    processor: WorkflowProcessor,
+    consumers: Callable[..., EmbeddedConsumer],
+    jobs: list[QueuedJob],
+    limit: int = 4,
+) -> FakeTracker:
+    """Enqueue `jobs`, then start one worker that batches up to `limit` messages."""
+    tracker = FakeTracker()
+    connect_tracking(queue, tracker, processor.bus, "w1")
+    HueyDispatcher(queue, register_tasks(queue, processor)).dispatch(jobs)
+    batch = BatchExecutor(queue, processor, limit=limit)
+    consumers(queue, workers=1, batch=batch, periodic=False).start()
+    return tracker
+
+
+def test_ready_messages_run_as_batches_with_signals_for_each(
+    queue: huey.Huey,
+    runner: FakeRunner,
+    processor: WorkflowProcessor,
+    bus: EventBus,
+    consumers: Callable[..., EmbeddedConsumer],
+) -> None:
+    events: list[JobEvent] = []
+    bus.subscribe(events.append)
+    runner.expected = 6
+    jobs = [QueuedJob(i, JobKind.EXECUTE_WORKFLOW) for i in range(1, 7)]
+    tracker = _start(queue, processor, consumers, jobs)
+    assert runner.done.wait(10)
+    assert wait_for(lambda: len(events) >= 18)
+    assert runner.batches == [[1, 2, 3, 4], [5, 6]]  # in queue order, `limit` at a time
+    assert [job_id for job_id, _, _ in tracker.running] == [1, 2, 3, 4, 5, 6]
+    for job_id in range(1, 7):  # what a single task would have said, in the same order
+        said = [e.state for e in events if e.job_id == job_id]
+        assert said == [JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED]
+    assert queue.pending_count() == 0
+
+
+def test_delayed_and_rejected_messages_are_not_batched(
+    queue: huey.Huey,
+    queue_path: Path,
+    runner: FakeRunner,
+    processor: WorkflowProcessor,
+    consumers: Callable[..., EmbeddedConsumer],
+) -> None:
+    runner.expected = 3
+    insert_raw(queue_path, json.dumps({"not": "ours"}).encode())
+    jobs = [
+        QueuedJob(1, JobKind.EXECUTE_WORKFLOW),
+        QueuedJob(2, JobKind.EXECUTE_WORKFLOW_ACTION, delay=60),
+        QueuedJob(3, JobKind.EXECUTE_WORKFLOW_ACTION),
+        QueuedJob(4, JobKind.EXECUTE_WORKFLOW),
+    ]
+    _start(queue, processor, consumers, jobs, limit=8)
+    assert runner.done.wait(10)
+    assert runner.batches == [[1, 3, 4]]
+    assert wait_for(lambda: queue.scheduled_count() == 1)  # the delayed one waits for its time
+    assert [task.args for task in queue.scheduled()] == [(2,)]
+    assert queue.pending_count() == 0 and queue.serializer.rejections.count == 1
+
+
+def test_a_batch_escaping_with_an_error_reports_each_job(
+    queue: huey.Huey,
+    runner: FakeRunner,
+    processor: WorkflowProcessor,
+    consumers: Callable[..., EmbeddedConsumer],
+) -> None:
+    runner.fail = True
+    tracker = _start(
+        queue, processor, consumers, [QueuedJob(i, JobKind.EXECUTE_WORKFLOW) for i in (7, 8)]
+    )
+    assert wait_for(lambda: len(tracker.interrupted) == 2)  # the reconciler re-runs them
+    assert sorted(tracker.interrupted) == [7, 8]
