@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, bindparam, case, func, insert, or_, select
+from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
@@ -205,7 +205,7 @@ class WorkflowService:
         # with a fingerprint of the workflows table, read (one aggregate row) in this same
         # transaction: fetching 1,000 candidate rows cost ≈ 40 % of a change_status at
         # 1,000 workflows (docs/benchmarks.md, round 6).
-        fingerprint = tuple(conn.execute(_FINGERPRINT).one())
+        fingerprint = self._fingerprint(session, conn)
         kept = _KEPT_CANDIDATES.get(conn.engine)
         if kept is None or kept[0] != fingerprint:
             kept = (fingerprint, {})
@@ -220,6 +220,19 @@ class WorkflowService:
                 kept[1].clear()
             kept[1][key] = found
         return list(found)
+
+    @staticmethod
+    def _fingerprint(session: Session, conn: Connection) -> tuple[Any, ...]:
+        """The workflows table's fingerprint; read once per transaction when the transaction
+        says it writes no workflows (the runner's): its snapshot cannot change otherwise."""
+        if not session.info.get("writes_no_workflows"):
+            return tuple(conn.execute(_FINGERPRINT).one())
+        transaction, kept = session.info.get("workflow_fingerprint", (None, None))
+        if transaction is session.get_transaction() and kept is not None:
+            return tuple(kept)
+        fingerprint = tuple(conn.execute(_FINGERPRINT).one())
+        session.info["workflow_fingerprint"] = (session.get_transaction(), fingerprint)
+        return fingerprint
 
     def check_and_trigger_workflows(
         self,

@@ -85,6 +85,10 @@ class _ChainBroken(Exception):
         self.ran = ran
 
 
+class _BatchConflict(Exception):
+    """Two jobs of a batch share an execution (or are one job): the batch runs one by one."""
+
+
 def _outcome(
     job: Job | JobRow, execution: WorkflowExecution | ExecRow | None, duplicate: bool = False
 ) -> JobOutcome:
@@ -174,17 +178,28 @@ class JobRunner:
         written with one statement per table at the end, their next jobs queued after the
         commit."""
         conn = session.connection()
+        session.info["writes_no_workflows"] = True  # trigger checks may keep their fingerprint
+        rows = {row.id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
         ran: list[tuple[JobRow, ExecRow, list[tuple[JobRow, str]], int | None]] = []
         results: list[list[JobOutcome]] = []
+        seen_jobs: set[int | None] = set()
+        seen_executions: set[int | None] = set()
         for job_id in job_ids:
-            row = conn.execute(LOAD, {"p_id": job_id}).first()
+            row = rows.get(job_id)
             if row is None:
                 log.warning("message for unknown job %s ignored", job_id)
                 results.append(
                     [JobOutcome(job_id, "", JobState.FAILED, None, None, "unknown job", True, True)]
                 )
                 continue
-            job = JobRow(job_id, *row[:JOB_COLUMNS])
+            job = JobRow(*row[:JOB_COLUMNS])
+            if job.id in seen_jobs or job.execution_id in seen_executions:
+                # Read once for the whole batch: a second job of the same execution (or the
+                # same job twice) must see the first's rows, so it runs on its own.
+                raise _BatchConflict(f"job {job.id} repeats a job or execution of its batch")
+            seen_jobs.add(job.id)
+            if job.execution_id is not None:
+                seen_executions.add(job.execution_id)
             execution = None
             if row.ex_id is not None:
                 execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
@@ -267,7 +282,7 @@ class JobRunner:
         else:
             after = self._step(session, conn, job, execution)
         job.error = None
-        save_job(conn, job, now, execution)
+        save_job(job, now, execution)
         return after
 
     def _step(

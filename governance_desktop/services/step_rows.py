@@ -19,12 +19,13 @@ _jobs = cast(Table, Job.__table__)
 _executions = cast(Table, WorkflowExecution.__table__)
 _step_runs = cast(Table, WorkflowStepRun.__table__)
 
-JOB_COLUMNS = 8
+JOB_COLUMNS = 9
 EXEC_COLUMNS = 8
-# A job, its execution and the execution's policy in one query (8 columns of the job, then
-# 8 of the execution, then the policy's).
+# Jobs, each with its execution and the execution's policy, in one query (9 columns of the
+# job, then 8 of the execution, then the policy's).
 LOAD = (
     select(
+        _jobs.c.id,
         _jobs.c.kind,
         _jobs.c.state,
         _jobs.c.attempts,
@@ -50,7 +51,7 @@ LOAD = (
             & (_executions.c.entity_type == str(EntityType.POLICY)),
         )
     )
-    .where(_jobs.c.id == bindparam("p_id"))
+    .where(_jobs.c.id.in_(bindparam("p_ids", expanding=True)))
     .with_for_update(of=_jobs)
 )
 STEP_DONE = select(_step_runs.c.id).where(
@@ -85,6 +86,8 @@ class ExecRow:
     done_jobs: list[tuple[JobRow, dict[str, Any]]] = field(
         default_factory=list, repr=False, compare=False
     )
+    # Its queued jobs that ran, to UPDATE done (one executemany for all executions).
+    job_updates: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     def advance(self) -> int | None:
         """`progress.advance` on the snapshot: the next step to run, or None if done."""
@@ -101,9 +104,9 @@ class ExecRow:
 
 
 def save_executions(conn: Connection, executions: list[ExecRow]) -> None:
-    """Write what the chains did: all their step rows in one INSERT, all their done job rows
-    in another (each job's id set from RETURNING, matched by execution and step), then each
-    execution's changes."""
+    """Write what the chains did, one statement per table and shape: all step rows, all
+    done job rows (each job's id set from RETURNING, matched by execution and step), the
+    queued jobs that ran, and the executions' changes."""
     step_runs = [row for execution in executions for row in execution.step_runs]
     if step_runs:
         conn.execute(INSERT_STEP_RUN, step_runs)
@@ -115,12 +118,18 @@ def save_executions(conn: Connection, executions: list[ExecRow]) -> None:
             raise RuntimeError("done jobs share an execution and step")
         for job, _ in done:
             job.id = ids[(job.execution_id, job.step_index)]
+    job_updates = [values for execution in executions for values in execution.job_updates]
+    if job_updates:
+        conn.execute(_UPDATE_JOB, job_updates)
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for execution in executions:
-        execution.step_runs = []
-        execution.done_jobs = []
         if execution.changes:
-            conn.execute(_UPDATE_EXECUTION, {"p_id": execution.id, **execution.changes})
-            execution.changes = {}
+            values = {"p_id": execution.id, **execution.changes}
+            by_shape.setdefault(tuple(values), []).append(values)
+        execution.step_runs, execution.done_jobs, execution.job_updates = [], [], []
+        execution.changes = {}
+    for rows in by_shape.values():
+        conn.execute(_UPDATE_EXECUTION, rows)
 
 
 @dataclass
@@ -144,9 +153,9 @@ class JobRow:
         return cls(None, kind, JobState.QUEUED, 0, None, None, execution.id, step, None)
 
 
-def save_job(conn: Connection, job: JobRow, now: datetime, execution: ExecRow) -> None:
-    """Write the job as done (its state and message set): an UPDATE of its row, or, for a
-    step run straight away, its row to INSERT done with the execution's other rows."""
+def save_job(job: JobRow, now: datetime, execution: ExecRow) -> None:
+    """Keep the job as done (its state and message set) for `save_executions`: an UPDATE of
+    its row, or, for a step run straight away, its row to INSERT with the execution's."""
     values = {
         "attempts": job.attempts + 1,
         "started_at": job.started_at or now,
@@ -159,7 +168,7 @@ def save_job(conn: Connection, job: JobRow, now: datetime, execution: ExecRow) -
         "lease_owner": None,
     }
     if job.id is not None:
-        conn.execute(_UPDATE_JOB, {"p_id": job.id, **values})
+        execution.job_updates.append({"p_id": job.id, **values})
         return
     payload = {"execution_id": job.execution_id, "step_index": job.step_index}
     row = {

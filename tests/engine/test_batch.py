@@ -97,3 +97,14 @@ def test_a_failing_job_is_rolled_back_with_its_batch_and_run_alone(
     assert {e.status for e in eng.monitor.executions()} == {"completed"}
     assert len(eng.monitor.notifications()) == 3 and notifier.calls == 5
     assert eng.audit.verify().ok
+
+
+def test_a_job_delivered_twice_in_one_batch_runs_once(
+    eng: AppContext, starts: list[int], commits: itertools.count[int]
+) -> None:
+    results = eng.runner.run_batch([starts[0], starts[0], starts[1]])
+    assert [len(outcomes) for outcomes in results] == [4, 1, 4]
+    assert results[1][0].duplicate and results[1][0].state == "succeeded"
+    assert len(eng.monitor.tasks()) == 2 and len(eng.monitor.notifications()) == 2
+    assert next(commits) == 3  # the batch read its jobs once, so it ran them one by one
+    assert eng.audit.verify().ok
