@@ -5,7 +5,7 @@ Under load this is group commit across executions: one FULL fsync, one write-loc
 one queue.db transaction for several executions instead of one each (docs/benchmarks.md,
 round 8). A lone message still goes through Huey's own ``execute``. So does anything that
 is not a plain job message ready now: periodic tasks, messages with an ETA (Huey moves them
-to its schedule), expiring or revoked ones.
+to its schedule), expiring ones; and if any message of a batch is revoked, all of them.
 
 A batch is announced with Huey's own signals, per task and in Huey's order (executing,
 then complete or error), so tracking, running marks and the monitor see what they see for
@@ -73,42 +73,53 @@ class BatchExecutor:
         """Run the ready job messages of `tasks` as one batch, the rest one by one."""
         timestamp = now or self.huey._get_timestamp()
         batch = [task for task in tasks if self._batchable(task, timestamp)]
-        single = [task for task in tasks if task not in batch]
-        if len(batch) == 1:
-            single.insert(0, batch.pop())
+        if len(batch) < 2 or self._revoked(batch, with_classes=True):
+            batch = []  # a lone message, or something revoked: Huey's execute decides
+        for task in tasks:
+            if task not in batch:
+                try:
+                    self.huey.execute(task, now)
+                except Exception:
+                    logger.exception("unhandled error during execution of task %s", task.id)
         if batch:
             self._run(batch)
-        for task in single:
-            try:
-                self.huey.execute(task, now)
-            except Exception:
-                logger.exception("unhandled error during execution of task %s", task.id)
 
     def _batchable(self, task: Any, timestamp: datetime) -> bool:
         return (
             job_id_of(task) is not None
             and self.huey.ready_to_run(task, timestamp)
             and not task.expires_resolved
-            and not self.huey.is_revoked(task, timestamp, peek=True)
         )
 
-    def _run(self, batch: list[Any]) -> None:
-        # What Huey.execute/_execute do for one task, for several; `_emit` and
-        # `_tasks_in_flight` (told "interrupted" if a stop times out) are Huey's own.
+    def _revoked(self, batch: list[Any], with_classes: bool = False) -> list[str]:
+        """The batch's revoke flags that are set, read at once (Huey reads them per task);
+        `with_classes` adds the flags that revoke a whole task class."""
         queue = self.huey
+        if with_classes:
+            keys = [key for task in batch for key in queue._revoke_keys(task)]
+        else:
+            keys = [task.revoke_id for task in batch]
+        return list(queue.storage.peek_many(keys))
+
+    def _run(self, batch: list[Any]) -> None:
+        # What Huey.execute/_execute do for one task, for several; `_emit`, `_revoke_keys`
+        # and `_tasks_in_flight` (told "interrupted" if a stop times out) are Huey's own.
+        queue = self.huey
+        ids = [job_id_of(task) or 0 for task in batch]
+        logger.info("Executing %d job messages together: jobs %s", len(batch), ids)
         for task in batch:
-            logger.info("Executing %s (batch of %d)", task, len(batch))
             queue._emit(S.SIGNAL_EXECUTING, task)
             queue._tasks_in_flight.add(task)
         try:
-            self.handler.handle_batch([job_id_of(task) or 0 for task in batch])
+            self.handler.handle_batch(ids)
         except Exception as exc:
             logger.exception("unhandled exception in a batch of %d tasks", len(batch))
             for task in batch:
                 queue._emit(S.SIGNAL_ERROR, task, exc)
         else:
+            for key in self._revoked(batch):  # revoked while running: clear, as Huey does
+                queue.delete(key)
             for task in batch:
-                queue.delete(task.revoke_id)
                 queue._emit(S.SIGNAL_COMPLETE, task)
         finally:
             for task in batch:

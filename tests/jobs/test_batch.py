@@ -97,3 +97,21 @@ def test_a_batch_escaping_with_an_error_reports_each_job(
     )
     assert wait_for(lambda: len(tracker.interrupted) == 2)  # the reconciler re-runs them
     assert sorted(tracker.interrupted) == [7, 8]
+
+
+def test_a_revoked_message_sends_its_batch_through_huey_one_by_one(
+    queue: huey.Huey,
+    runner: FakeRunner,
+    processor: WorkflowProcessor,
+    consumers: Callable[..., EmbeddedConsumer],
+) -> None:
+    runner.expected = 2
+    tracker = FakeTracker()
+    connect_tracking(queue, tracker, processor.bus, "w1")
+    jobs = [QueuedJob(i, JobKind.EXECUTE_WORKFLOW) for i in (1, 2, 3)]
+    HueyDispatcher(queue, register_tasks(queue, processor)).dispatch(jobs)
+    queue.revoke_by_id(queue.pending()[1].id)
+    consumers(queue, workers=1, batch=BatchExecutor(queue, processor), periodic=False).start()
+    assert runner.done.wait(10)
+    assert runner.batches == [] and [job_id for job_id, _ in runner.runs] == [1, 3]
+    assert [job_id for job_id, _, _ in tracker.running] == [1, 3]
