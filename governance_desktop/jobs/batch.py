@@ -28,9 +28,10 @@ from governance_desktop.jobs.tracking import job_id_of
 
 logger = logging.getLogger("governance_desktop.jobs")
 
-#: The most messages a worker takes at once: enough to share a commit (8 executions per
-#: fsync gave most of the gain), few enough that a batch holds the write lock ~10–20 ms.
-BATCH_LIMIT = 8
+#: The most messages a worker takes at once. 16 executions of the bench's 3-step workflow
+#: hold the write lock ≈ 25 ms (people's writes run off the GUI thread); 16 against 8 gave
+#: ≈ +10 % steps/s in one window (docs/benchmarks.md, round 8).
+BATCH_LIMIT = 16
 
 
 class BatchHandler(Protocol):
