@@ -5,8 +5,9 @@ Two homes for the worker, each on its own data dir, measured in the same run:
 * **embedded**: ``QueueRuntime`` started in this process, wired as the window wires it
   (``background_dispatch=True``). Clock: ``perf_counter`` taken right after the commit, in the
   committing thread (a wrapper around the services' dispatcher: ``dispatch`` is called only
-  after the commit), to the moment ``JobRunner.run`` is entered for that job (a wrapper
-  around the runner). Both in this process, on one monotonic clock.
+  after the commit), to the moment the runner is handed that job (``JobRunner.run_chained``,
+  or ``run_batch`` for messages a worker took together; a wrapper around the runner). Both
+  in this process, on one monotonic clock.
 * **process**: ``governance-desktop worker`` as its own process; this process commits the
   changes and enqueues (as the CLI does). Clock: wall time right after the commit (same
   wrapper) to the job row's ``started_at``, which the worker writes when it takes the job
@@ -63,7 +64,7 @@ class StampingDispatcher:
 
 
 class TimedRunner:
-    """Records when the runner starts each job (first delivery), then runs it."""
+    """Records when the runner is handed each job (first delivery), then runs it."""
 
     def __init__(self, runner: Any) -> None:
         self.runner = runner
@@ -76,6 +77,14 @@ class TimedRunner:
     def run_chained(self, job_id: int, worker_id: str = "") -> Any:
         self.started.setdefault(job_id, time.perf_counter())
         return self.runner.run_chained(job_id, worker_id)
+
+    def run_batch(self, job_ids: Sequence[int], worker_id: str = "") -> Any:
+        # Handed over together, like the worker process's EXECUTING marks; when each job's
+        # step really began is the "first action step" row (its started_at).
+        now = time.perf_counter()
+        for job_id in job_ids:
+            self.started.setdefault(job_id, now)
+        return self.runner.run_batch(job_ids, worker_id)
 
 
 def _definition() -> dict[str, Any]:
