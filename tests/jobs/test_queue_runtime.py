@@ -71,3 +71,24 @@ def test_worker_burst_finds_work_committed_before_it_started(
     code = runtime.run_worker(burst=True, has_due_work=app.tracker.has_due_work)
     assert code == 0
     assert _done(app)
+
+
+def test_messages_waiting_together_run_in_batches_each_step_once(
+    app: AppContext, runtime: QueueRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twelve executions queued while paused are taken together; each step runs once."""
+    codes = [f"POL-{n:03d}" for n in range(2, 14)]
+    for code in codes:
+        app.policies.add(ME, code, f"Policy {code}", owner="alice")
+    runtime.start()
+    runtime.pause()
+    for code in ["POL-001", *codes]:
+        app.policies.change_status(ME, code, "in_review")
+    caplog.set_level("INFO", logger="governance_desktop.jobs")
+    runtime.resume()
+    assert wait_for(lambda: {e.status for e in app.monitor.executions()} == {"completed"}, 10)
+    assert any("job messages together" in r.getMessage() for r in caplog.records)
+    jobs = app.monitor.jobs()
+    assert len(jobs) == 13 * 3 and {(j.state, j.attempts) for j in jobs} == {("succeeded", 1)}
+    assert len(app.monitor.tasks()) == 13 and len(app.monitor.notifications()) == 13
+    assert app.audit.verify().ok
