@@ -49,8 +49,8 @@ class BatchExecutor:
         self.limit = limit
 
     def take(self) -> list[Any]:
-        """Dequeue up to `limit` tasks (one queue.db transaction on SQLite); a rejected
-        message is dropped (the serializer logged it)."""
+        """Dequeue up to `limit` tasks (one queue.db transaction on SQLite); a message that
+        cannot be read is dropped and logged (the reconciler re-enqueues its job, if any)."""
         storage = self.huey.storage
         take_many = getattr(storage, "dequeue_many", None)
         if take_many is not None:
@@ -63,11 +63,13 @@ class BatchExecutor:
                     break
                 messages.append(data)
         tasks = []
-        for data in messages:
+        for data in messages:  # one bad message must not cost the others
             try:
                 tasks.append(self.huey.deserialize_task(data))
             except RejectedMessage:
                 continue
+            except Exception:
+                logger.exception("a queue message could not be read; dropped")
         return tasks
 
     def execute(self, tasks: Sequence[Any], now: datetime | None = None) -> None:

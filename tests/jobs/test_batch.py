@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import huey
+import pytest
 
 from governance_desktop.domain.enums import JobKind, JobState
 from governance_desktop.jobs.batch import BatchExecutor
@@ -115,3 +116,24 @@ def test_a_revoked_message_sends_its_batch_through_huey_one_by_one(
     assert runner.done.wait(10)
     assert runner.batches == [] and [job_id for job_id, _ in runner.runs] == [1, 3]
     assert [job_id for job_id, _, _ in tracker.running] == [1, 3]
+
+
+def test_a_message_that_cannot_be_read_costs_only_itself(
+    queue: huey.Huey,
+    runner: FakeRunner,
+    processor: WorkflowProcessor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    jobs = [QueuedJob(i, JobKind.EXECUTE_WORKFLOW) for i in (1, 2, 3)]
+    HueyDispatcher(queue, register_tasks(queue, processor)).dispatch(jobs)
+    read = queue.deserialize_task
+    calls = iter(range(3))
+
+    def flaky(data: bytes) -> object:
+        if next(calls) == 1:  # an unexpected failure, not a RejectedMessage
+            raise ValueError("unreadable")
+        return read(data)
+
+    monkeypatch.setattr(queue, "deserialize_task", flaky)
+    tasks = BatchExecutor(queue, processor).take()
+    assert [task.args for task in tasks] == [(1,), (3,)] and queue.pending_count() == 0
