@@ -88,14 +88,19 @@ def seed(ctx: AppContext, policies: int) -> None:
 
 
 def drive(ctx: AppContext, policies: int, rng: random.Random, pace: float = 0.0) -> None:
-    """Move every policy draft → in_review (one execution each), in uneven bursts; `pace`
-    seconds between changes keeps work coming for the whole run."""
-    for n in range(policies):
-        ctx.policies.change_status(ME, policy_code(n), "in_review")
+    """Move every policy draft → in_review (one execution each), with uneven pauses. With
+    `pace`, bursts of 1–8 changes about `pace` seconds a change apart keep work coming for
+    the whole run, and queued for a while after each burst."""
+    n = 0
+    while n < policies:
+        burst = min(rng.randint(1, 8) if pace else 1, policies - n)
+        for _ in range(burst):
+            ctx.policies.change_status(ME, policy_code(n), "in_review")
+            n += 1
         if rng.random() < 0.05:
             time.sleep(rng.uniform(0.05, 0.3))
         elif pace:
-            time.sleep(pace)
+            time.sleep(pace * burst)
 
 
 def rejects(execution_id: int) -> bool:
@@ -211,6 +216,14 @@ def wait_for_jobs(ctx: AppContext, more: int, timeout: float = 90.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"the worker finished fewer than {more} jobs in {timeout:.0f} s")
+
+
+def wait_for_unfinished(ctx: AppContext, at_least: int = 3, timeout: float = 10.0) -> None:
+    """Return once `at_least` jobs are queued or running (a burst of the driver's changes:
+    a batch drains one or two in a few ms), or at timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and unfinished_jobs(ctx) < at_least:
+        time.sleep(0.002)
 
 
 def finish_everything(ctx: AppContext, data_dir: Path, approver: Approver) -> int:
