@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, insert, or_, select
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
 from governance_desktop.domain.conditions import evaluate
 from governance_desktop.domain.definition import (
     OnStatusChangeTrigger,
@@ -30,6 +27,7 @@ from governance_desktop.domain.enums import (
     TriggerType,
 )
 from governance_desktop.domain.errors import GovernanceError, ValidationError
+from governance_desktop.services.candidates import find_candidates
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent
@@ -63,96 +61,10 @@ def _trigger_matches(defn: WorkflowDefinition, data: dict[str, Any]) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Matcher:
-    """A version's definition and, if its condition requires ``field eq 'text'``, that pair."""
-
-    defn: WorkflowDefinition
-    required: tuple[str, str] | None
-
-
-# Per engine, per version id (versions are immutable). With many candidates per event, the
-# pre-check skips most condition evaluations (docs/benchmarks.md, part 4).
-_MATCHERS: WeakKeyDictionary[Engine, dict[int, _Matcher]] = WeakKeyDictionary()
-
-
-# The candidate query runs on every policy change (and every `assign` step): built once, run
-# as Core on the session's connection (building and running it through the ORM cost ~1 ms).
-_workflows = cast(Table, Workflow.__table__)
-_versions = cast(Table, WorkflowVersion.__table__)
-_CANDIDATES = (
-    select(_workflows.c.id, _workflows.c.name, _versions.c.id)
-    .join(
-        _versions,
-        (_versions.c.workflow_id == _workflows.c.id)
-        & (_versions.c.version == _workflows.c.current_version),
-    )
-    .where(
-        _workflows.c.entity_type == bindparam("p_entity"),
-        _workflows.c.trigger_type == bindparam("p_trigger"),
-        _workflows.c.enabled.is_(True),
-    )
-    .order_by(_workflows.c.id)
-)
 _executions = cast(Table, WorkflowExecution.__table__)
 _INSERT_EXECUTIONS = insert(_executions).returning(_executions.c.id, sort_by_parameter_order=True)
 _jobs = cast(Table, Job.__table__)
 _INSERT_START_JOBS = insert(_jobs).returning(_jobs.c.id, sort_by_parameter_order=True)
-_CANDIDATES_BY_STATUS = _CANDIDATES.where(
-    or_(
-        _workflows.c.trigger_to_status == bindparam("p_status"),
-        _workflows.c.trigger_to_status.is_(None),
-    )
-)
-
-
-# What any change to a workflow moves: how many there are, their versions (a new version
-# only ever raises one), which are enabled (weighted by id, so disabling one and enabling
-# another still shows) and the last update time. Computed in SQLite, one row.
-_FINGERPRINT = select(
-    func.count(),
-    func.coalesce(func.sum(_workflows.c.current_version), 0),
-    func.coalesce(func.sum(case((_workflows.c.enabled.is_(True), _workflows.c.id), else_=0)), 0),
-    func.max(_workflows.c.updated_at),
-)
-_KEPT_CANDIDATES: WeakKeyDictionary[
-    Engine,
-    tuple[tuple[Any, ...], dict[tuple[str, str, str | None], list[tuple[int, str, int]]]],
-] = WeakKeyDictionary()
-
-
-def _required_eq(condition: Condition | None) -> tuple[str, str] | None:
-    """A (field, text) the condition cannot pass without: a top-level ``eq`` leaf with a
-    text value, alone or inside an ``all`` group."""
-    if isinstance(condition, Leaf):
-        if condition.op is ConditionOp.EQ and isinstance(condition.value, str):
-            return condition.field, condition.value
-        return None
-    if isinstance(condition, AllGroup):
-        for child in condition.all:
-            found = _required_eq(child)
-            if found is not None:
-                return found
-    return None
-
-
-def _eq_key(fact: object) -> str | None:
-    """The text a fact equals under the conditions' ``eq`` with a text value: a string
-    itself, a date in ISO form; anything else equals no text (conditions._same)."""
-    if isinstance(fact, str):
-        return fact
-    if isinstance(fact, date):
-        return fact.isoformat()
-    return None
-
-
-def _matcher(session: Session, cache: dict[int, _Matcher], version_id: int) -> _Matcher:
-    defn = version_definition(session, version_id)
-    matcher = _Matcher(defn, _required_eq(defn.conditions))
-    if len(cache) > 4096:
-        cache.clear()
-    cache[version_id] = matcher
-    return matcher
 
 
 def entity_facts(policy: Policy | PolicyInfo, data: dict[str, Any]) -> dict[str, Any]:
@@ -195,44 +107,8 @@ class WorkflowService:
         self, session: Session, entity_type: str, trigger: TriggerType, data: dict[str, Any]
     ) -> list[tuple[int, str, int]]:
         """(workflow id, name, current version id) of the enabled workflows for this entity and
-        trigger: one indexed query, no full scan. Ids only: the parsed definitions are cached
-        (versions are immutable), and loading every candidate's row and definition JSON cost
-        ~0.1 ms each (docs/benchmarks.md, part 4); rows are loaded only for matches."""
-        by_status = trigger is TriggerType.ON_STATUS_CHANGE
-        session.flush()  # pending rows of this transaction (a no-op after _emit's flush)
-        conn = session.connection()
-        # The candidates change only when a workflow does, so they are kept per database
-        # with a fingerprint of the workflows table, read (one aggregate row) in this same
-        # transaction: fetching 1,000 candidate rows cost ≈ 40 % of a change_status at
-        # 1,000 workflows (docs/benchmarks.md, round 6).
-        fingerprint = self._fingerprint(session, conn)
-        kept = _KEPT_CANDIDATES.get(conn.engine)
-        if kept is None or kept[0] != fingerprint:
-            kept = (fingerprint, {})
-            _KEPT_CANDIDATES[conn.engine] = kept
-        key = (entity_type, str(trigger), data.get("status") if by_status else None)
-        found = kept[1].get(key)
-        if found is None:
-            statement = _CANDIDATES_BY_STATUS if by_status else _CANDIDATES
-            params = {"p_entity": entity_type, "p_trigger": trigger, "p_status": key[2]}
-            found = [(w_id, name, v_id) for w_id, name, v_id in conn.execute(statement, params)]
-            if len(kept[1]) > 256:
-                kept[1].clear()
-            kept[1][key] = found
-        return list(found)
-
-    @staticmethod
-    def _fingerprint(session: Session, conn: Connection) -> tuple[Any, ...]:
-        """The workflows table's fingerprint; read once per transaction when the transaction
-        says it writes no workflows (the runner's): its snapshot cannot change otherwise."""
-        if not session.info.get("writes_no_workflows"):
-            return tuple(conn.execute(_FINGERPRINT).one())
-        transaction, kept = session.info.get("workflow_fingerprint", (None, None))
-        if transaction is session.get_transaction() and kept is not None:
-            return tuple(kept)
-        fingerprint = tuple(conn.execute(_FINGERPRINT).one())
-        session.info["workflow_fingerprint"] = (session.get_transaction(), fingerprint)
-        return fingerprint
+        trigger (services/candidates.py)."""
+        return list(find_candidates(session, entity_type, trigger, data).rows)
 
     def check_and_trigger_workflows(
         self,
@@ -250,8 +126,8 @@ class WorkflowService:
             return []
         # Most events match no workflow (e.g. the `assign` step's on_update): one query, then
         # nothing else is loaded (docs/benchmarks.md, part 2).
-        candidates = self.candidates(session, entity_type, trigger, data)
-        if not candidates:
+        candidates = find_candidates(session, entity_type, trigger, data)
+        if not candidates.rows:
             return []
         policy = load_policy(session.connection(), entity_id)
         assert policy is not None, f"policy {entity_id} vanished inside its own transaction"
@@ -262,13 +138,7 @@ class WorkflowService:
         )
         facts = entity_facts(policy.info, data)
         starts: list[Start] = []
-        matchers = _MATCHERS.setdefault(session.get_bind().engine, {})
-        for workflow_id, name, version_id in candidates:
-            matcher = matchers.get(version_id) or _matcher(session, matchers, version_id)
-            if matcher.required is not None:  # exact pre-check: evaluate would say no
-                field, value = matcher.required
-                if _eq_key(facts.get(field)) != value:
-                    continue
+        for (workflow_id, name, version_id), matcher in candidates.screen(session, facts):
             defn = matcher.defn
             if parent is not None and not defn.allow_triggered_by_workflows:
                 continue

@@ -47,3 +47,27 @@ def test_a_change_made_by_another_process_is_seen(
     finally:
         other.close()
     assert _started(eng) == []
+
+
+def test_required_eq_screens_candidates_and_keeps_their_order(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """Candidates whose condition requires `field eq text` start only for a policy that has
+    that text; the others are evaluated as usual; executions start in workflow order."""
+
+    def when(name: str, conditions: dict[str, object]) -> dict[str, object]:
+        return workflow(name, NOTIFY, conditions=conditions)
+
+    eng.policies.add(ME, "POL-002", "Vendor management", owner="alice")
+    install(
+        when("A code 001", {"all": [{"field": "code", "op": "eq", "value": "POL-001"}]}),
+        workflow("B any", NOTIFY),
+        when("C code 002", {"field": "code", "op": "eq", "value": "POL-002"}),
+        when("D title", {"field": "title", "op": "contains", "value": "Security"}),
+        when("E owner", {"all": [{"field": "owner", "op": "eq", "value": "alice"}]}),
+    )
+    assert _started(eng) == ["A code 001", "B any", "D title", "E owner"]
+    eng.policies.change_status(ME, "POL-002", "in_review")
+    executions = sorted(eng.monitor.executions(), key=lambda e: e.id)
+    started = [e.workflow for e in executions if e.entity == "POL-002"]
+    assert started == ["B any", "C code 002", "E owner"]  # created in workflow order
