@@ -103,13 +103,6 @@ class WorkflowService:
             parent_execution_id=event.parent_execution_id,
         )
 
-    def candidates(
-        self, session: Session, entity_type: str, trigger: TriggerType, data: dict[str, Any]
-    ) -> list[tuple[int, str, int]]:
-        """(workflow id, name, current version id) of the enabled workflows for this entity and
-        trigger (services/candidates.py)."""
-        return list(find_candidates(session, entity_type, trigger, data).rows)
-
     def check_and_trigger_workflows(
         self,
         session: Session,

@@ -180,10 +180,13 @@ class JobRunner:
         conn = session.connection()
         session.info["writes_no_workflows"] = True  # trigger checks may keep their fingerprint
         rows = {row.id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
-        ran: list[tuple[JobRow, ExecRow, list[tuple[JobRow, str]], int | None]] = []
+        # Each job that ran, its chain, its next step and its outcomes (filled at the end,
+        # once the chained jobs have their ids).
+        ran: list[tuple[JobRow, ExecRow, list[tuple[JobRow, str]], int | None, list[JobOutcome]]]
+        ran = []
         results: list[list[JobOutcome]] = []
         seen_jobs: set[int | None] = set()
-        seen_executions: set[int | None] = set()
+        seen_executions: set[int] = set()
         for job_id in job_ids:
             row = rows.get(job_id)
             if row is None:
@@ -211,17 +214,15 @@ class JobRunner:
             assert execution is not None
             after = self._perform(session, conn, job, execution)
             chained, after = self._chain(session, conn, execution, after, limit)
-            ran.append((job, execution, chained, after))
-            results.append([])  # filled below, once the chained jobs have their ids
-        save_executions(conn, [execution for _, execution, _, _ in ran])
+            results.append([])
+            ran.append((job, execution, chained, after, results[-1]))
+        save_executions(conn, [execution for _, execution, _, _, _ in ran])
         queued = [
             insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)
-            for _, execution, _, after in ran
+            for _, execution, _, after, _ in ran
             if after is not None
         ]
-        slots = iter([result for result in results if not result])
-        for job, execution, chained, _ in ran:
-            outcomes = next(slots)
+        for job, execution, chained, _, outcomes in ran:
             outcomes.append(_outcome(job, execution))
             outcomes += [
                 JobOutcome(done.id, done.kind, JobState(done.state), execution.id, status)
