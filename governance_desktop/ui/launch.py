@@ -23,6 +23,7 @@ from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.gc_guard import collect_on_gui_thread
 from governance_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def build_window(
     """A ready main window; `window.shutdown()` stops its worker and closes everything."""
     if QApplication.instance() is None:
         raise RuntimeError("create the QApplication first")
+    collect_on_gui_thread()  # before the worker, read pool and writer threads exist
     background = Background()
     bridge = JobEventBridge(runtime.bus if runtime is not None else None)
     if runtime is not None and embedded_worker:
@@ -94,6 +96,7 @@ def open_for_gui(settings: Settings) -> AppContext:
 
         if QApplication.instance() is None:
             QApplication(sys.argv[:1])
+        collect_on_gui_thread()
         dialog = DamagedDatabaseDialog(error)
         dialog.exec()
         if not dialog.wants_restore() or error.backup is None:
@@ -109,8 +112,8 @@ def open_for_gui(settings: Settings) -> AppContext:
 
 def freeze_startup_objects() -> None:
     """Take what startup built (modules, Qt wrappers, ORM mappers: ~100,000 objects) out of
-    the cyclic garbage collector's sight. Its full collections otherwise walk all of it,
-    holding the GIL for 100–160 ms — the longest stall of the window while jobs stream in."""
+    the cyclic garbage collector's sight. Its full collections (run on the GUI thread by
+    gc_guard) otherwise walk all of it, holding the GIL for 100–160 ms."""
     gc.freeze()
 
 
@@ -123,6 +126,7 @@ def run_gui(
         raise GovernanceError(reason)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    collect_on_gui_thread()
     app.setApplicationName("Governance Desktop")
     app.setOrganizationName("governance-desktop")
     app.setDesktopFileName("governance-desktop")  # ties the window to the .desktop entry
