@@ -2,15 +2,64 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
 from governance_desktop.app import AppContext
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: A `slow` test (crash chaos, soaks, fuzzing) may run this long on a loaded machine; every
+#: other test gets pyproject's `timeout` (pytest-timeout).
+SLOW_TIMEOUT_S = 1800
+#: The watchdog below fires this long after pytest-timeout should have.
+WATCHDOG_GRACE_S = 60
+_real_stderr: TextIO | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep a handle on the terminal's stderr (pytest captures fd 2 during tests) for the
+    hang watchdog's stack dump."""
+    global _real_stderr
+    capman = config.pluginmanager.getplugin("capturemanager")
+    if capman is not None:
+        capman.suspend_global_capture(in_=True)
+    try:
+        _real_stderr = open(os.dup(sys.stderr.fileno()), "w")  # noqa: SIM115 (process-long)
+    finally:
+        if capman is not None:
+            capman.resume_global_capture()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+
+
+@pytest.fixture(autouse=True)
+def _hang_watchdog(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test still running WATCHDOG_GRACE_S after its timeout is hung where no Python code
+    can run (a deadlock that holds the GIL, which pytest-timeout cannot interrupt): dump every
+    thread's stack to the terminal from C and end the run with exit code 1."""
+    marker = request.node.get_closest_marker("timeout")
+    limit = (
+        float(marker.args[0])
+        if marker and marker.args
+        else float(request.config.getini("timeout") or 0)
+    )
+    if limit <= 0 or _real_stderr is None:
+        yield
+        return
+    faulthandler.dump_traceback_later(limit + WATCHDOG_GRACE_S, exit=True, file=_real_stderr)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +123,19 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that has a QApplication collects garbage on the GUI thread only, as the app
+    does (ui/gc_guard.py): a collection in a worker thread that frees a Qt object can hang
+    the whole test run. Other tests keep Python's automatic collection."""
+    if "qapp" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")
+    from governance_desktop.ui.gc_guard import collect_on_gui_thread
+
+    collector = collect_on_gui_thread()
+    yield
+    collector.stop()
