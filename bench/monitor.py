@@ -233,10 +233,12 @@ def child(data_dir: Path, stream_seconds: float) -> dict[str, Any]:
     from governance_desktop.ui.background import Background
     from governance_desktop.ui.bridge import JobEventBridge
     from governance_desktop.ui.context import UiContext
+    from governance_desktop.ui.gc_guard import collect_on_gui_thread
     from governance_desktop.ui.launch import freeze_startup_objects
     from governance_desktop.ui.pages.jobs import JobMonitorPage
 
     app = QApplication.instance() or QApplication([])
+    collect_on_gui_thread()  # what run_gui does: garbage is collected on this thread only
     ctx = open_app(load_settings(data_dir=data_dir))
     runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     runtime.start()  # the embedded worker, as in the window (it idles: no queued tasks)
