@@ -35,6 +35,15 @@ def check_text(value: str, field: str, limit: int) -> str:
     return value
 
 
+def storable(text: str, limit: int | None = None) -> str:
+    """Text made from stored values (a rendered task title): NUL, which rows written before it
+    was refused may hold, becomes U+FFFD, and the text is cut to ``limit`` (its column)."""
+    text = text.replace("\x00", "\ufffd")
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
 def check_name(value: str, field: str, limit: int) -> str:
     """``value`` in NFC if it is a name fit to pick between: printable, nothing invisible."""
     name = unicodedata.normalize("NFC", value)

@@ -275,3 +275,24 @@ def test_page_filters_refuse_a_long_search() -> None:
         JobFilter(search="x" * 201).conditions()
     with pytest.raises(ValidationError, match="actor: longer than 200"):
         AuditFilter(actor="x" * 201).conditions()
+
+
+def test_task_titles_from_placeholders_hold_no_nul_and_fit_their_column(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, data_dir: Path
+) -> None:
+    """A policy title written before NUL was refused renders into a storable task title."""
+    assert cli("policies", "add", "POL-T", "--title", "T").code == 0
+    with sqlite3.connect(data_dir / "governance.db") as db:
+        db.execute("UPDATE policies SET title = ? WHERE code = 'POL-T'", ("a\x00b" + "t" * 297,))
+    title = "{policy.title}" * 140  # 1,960 characters of template, 42,000 rendered
+    flow = {
+        **_workflow("Tasks"),
+        "actions": [{"type": "create_task", "title": title}, {"type": "create_task", "title": "x"}],
+    }
+    assert cli("workflows", "import", _write(tmp_path, "t.json", flow)).code == 0
+    assert cli("workflows", "run", "Tasks", "--entity", "POL-T").code == 0
+    assert cli("worker", "--burst").code == 0
+    tasks = cli("tasks", "list", "--json").json()
+    assert len(tasks) == 2
+    long = tasks[0]["title"]  # type: ignore[index]
+    assert "\x00" not in long and long.startswith("a\ufffdb") and len(long) == 2000
