@@ -31,5 +31,8 @@ def _prototypes() -> dict[int, str]:
 @functools.lru_cache(maxsize=65536)
 def skeleton(text: str) -> str:
     """The TR39 skeleton of ``text`` (equal skeletons: confusable strings)."""
+    if text.isascii():  # NFD changes no ASCII text: one table look-up per character
+        mapped = text.translate(_prototypes())
+        return mapped if mapped.isascii() else unicodedata.normalize("NFD", mapped)
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFD", decomposed.translate(_prototypes()))

@@ -63,7 +63,7 @@ def check_name(value: str, field: str, limit: int) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _keys(name: str) -> tuple[str, str, str]:
-    folded = unicodedata.normalize("NFC", name).casefold()
+    folded = name.lower() if name.isascii() else unicodedata.normalize("NFC", name).casefold()
     return folded, skeleton(name), skeleton(folded)
 
 
