@@ -170,7 +170,7 @@ def test_existing_duplicates_keep_working(cli, data_dir: Path) -> None:  # type:
 )
 def test_nul_is_refused_and_nothing_is_stored(cli, args: tuple[str, ...], field: str) -> None:  # type: ignore[no-untyped-def]
     err = _one_line_error(cli(*args))
-    assert f"{field}: contains a NUL character" in err or f"{field}: " in err and "U+0000" in err
+    assert f"{field}: contains a NUL character" in err
     assert cli("policies", "list", "--json").json() == []
     assert len(cli("users", "list", "--json").json()) == 1  # the first admin only
 
