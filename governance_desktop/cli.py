@@ -29,6 +29,7 @@ from governance_desktop.commands import COMMANDS
 from governance_desktop.config import Settings, SettingsError, load_settings
 from governance_desktop.data_commands import restore  # also registers check and backup
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.domain.text import terminal_safe
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {terminal_safe(message)}\n")
     return 1
 
 

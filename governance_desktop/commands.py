@@ -18,7 +18,7 @@ from governance_desktop.domain.enums import (
     Role,
 )
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.output import print_json, print_record, print_table
+from governance_desktop.output import print_json, print_record, print_table, terminal_safe
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dto import AuditVerification, to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
@@ -52,6 +52,11 @@ def read_source(path: str) -> DefinitionSource:
         return DefinitionSource(path, text=Path(path).read_bytes())
     except OSError as exc:
         raise GovernanceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _say(text: str) -> None:
+    """Print one line that may hold names or titles, control characters shown escaped."""
+    print(terminal_safe(text))
 
 
 def _emit(args: argparse.Namespace, value: Any, columns: tuple[str, ...] = ()) -> None:
@@ -99,7 +104,7 @@ def demo(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("users add")
 def users_add(ctx: AppContext, args: argparse.Namespace) -> int:
     user = ctx.users.add(args.actor, args.username, args.name or "", Role(args.role))
-    print(f"added {user.username} ({user.role})")
+    _say(f"added {user.username} ({user.role})")
     return 0
 
 
@@ -122,7 +127,7 @@ def policies_add(ctx: AppContext, args: argparse.Namespace) -> int:
         owner=args.owner,
         review_interval_days=args.review_days,
     )
-    print(f"added {policy.code} ({policy.status})")
+    _say(f"added {policy.code} ({policy.status})")
     return 0
 
 
@@ -143,7 +148,7 @@ def policies_show(ctx: AppContext, args: argparse.Namespace) -> int:
 def policies_set_status(ctx: AppContext, args: argparse.Namespace) -> int:
     before = ctx.policies.get(args.code)
     after = ctx.policies.change_status(args.actor, args.code, args.status, args.comment)
-    print(f"{after.code}: {before.status} -> {after.status}")
+    _say(f"{after.code}: {before.status} -> {after.status}")
     return 0
 
 
@@ -155,7 +160,7 @@ def workflows_import(ctx: AppContext, args: argparse.Namespace) -> int:
     sources = [read_source(path) for path in args.files]
     for result in ctx.workflows.import_definitions(args.actor, sources):
         verb = "imported" if result.created else "updated" if result.changed else "unchanged"
-        print(f"{verb}: {result.name} (version {result.version})")
+        _say(f"{verb}: {result.name} (version {result.version})")
     return 0
 
 
@@ -182,14 +187,14 @@ def workflows_list(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("workflows enable")
 def workflows_enable(ctx: AppContext, args: argparse.Namespace) -> int:
     info = ctx.workflows.set_enabled(args.actor, args.name, True)
-    print(f"enabled: {info.name} (version {info.version})")
+    _say(f"enabled: {info.name} (version {info.version})")
     return 0
 
 
 @command("workflows disable")
 def workflows_disable(ctx: AppContext, args: argparse.Namespace) -> int:
     info = ctx.workflows.set_enabled(args.actor, args.name, False)
-    print(f"disabled: {info.name} (version {info.version})")
+    _say(f"disabled: {info.name} (version {info.version})")
     return 0
 
 
@@ -253,7 +258,7 @@ JOB_COLUMNS = ("id", "kind", "state", "attempts", "workflow", "entity", "step_in
 @command("workflows run")
 def workflows_run(ctx: AppContext, args: argparse.Namespace) -> int:
     job_id = ctx.engine.queue_workflow_execution(args.name, args.entity, args.actor)
-    print(f"queued: {args.name} on {args.entity} (job {job_id})")
+    _say(f"queued: {args.name} on {args.entity} (job {job_id})")
     return 0
 
 
@@ -268,14 +273,14 @@ def approvals_list(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("approvals approve")
 def approvals_approve(ctx: AppContext, args: argparse.Namespace) -> int:
     row = ctx.approvals.approve(args.id, args.actor, args.comment)
-    print(f"approved: approval {row.id} for {row.policy} ({row.workflow})")
+    _say(f"approved: approval {row.id} for {row.policy} ({row.workflow})")
     return 0
 
 
 @command("approvals reject")
 def approvals_reject(ctx: AppContext, args: argparse.Namespace) -> int:
     row = ctx.approvals.reject(args.id, args.actor, args.comment)
-    print(f"rejected: approval {row.id} for {row.policy} ({row.workflow})")
+    _say(f"rejected: approval {row.id} for {row.policy} ({row.workflow})")
     return 0
 
 
@@ -308,7 +313,7 @@ def jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("jobs retry")
 def jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
     job = ctx.monitor.retry_job(args.id, args.actor)
-    print(f"re-queued: job {job.id} ({job.kind}, {job.workflow} on {job.entity})")
+    _say(f"re-queued: job {job.id} ({job.kind}, {job.workflow} on {job.entity})")
     return 0
 
 

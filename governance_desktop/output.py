@@ -1,19 +1,34 @@
-"""Printing results for people (aligned columns) and for scripts (`--json`)."""
+"""Printing results for people (aligned columns) and for scripts (`--json`).
+
+Stored text is never printed raw: control and bidi characters are shown escaped
+(`domain.text.terminal_safe`); JSON escapes them as \\uXXXX, so the data round-trips.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from governance_desktop.domain.text import BIDI
+from governance_desktop.domain.text import terminal_safe as terminal_safe
 from governance_desktop.services.dto import to_jsonable
+
+# json.dumps escapes C0 controls only; DEL, C1, line separators and bidi controls too.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI)) + "]")
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON with nothing in it that a terminal would act on."""
+    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:
     out = out or sys.stdout
-    json.dump(to_jsonable(value), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(json_text(value) + "\n")
 
 
 def _cell(value: Any) -> str:
@@ -22,9 +37,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict | list):
-        return json.dumps(to_jsonable(value), ensure_ascii=False)
-    text = str(to_jsonable(value))
-    return text.replace("\n", " ")
+        return terminal_safe(json.dumps(to_jsonable(value), ensure_ascii=False))
+    return terminal_safe(str(to_jsonable(value)))
 
 
 def print_table(

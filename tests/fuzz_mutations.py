@@ -292,6 +292,21 @@ def lone_surrogate(draw: st.DrawFn, data: dict[str, Any]) -> Mutation:
     return Mutation(changed, "surrogate_key", (*parent, key), (*parent, key))
 
 
+@st.composite
+def nul(draw: st.DrawFn, data: dict[str, Any]) -> Mutation:
+    """A NUL in any string or key: refused (PostgreSQL cannot store it), at its path."""
+    if draw(st.booleans()):
+        at = draw(st.sampled_from(_strings(data)))
+        old: str = get(data, at)
+        pos = draw(st.integers(0, len(old)))
+        return Mutation(put(data, at, old[:pos] + "\x00" + old[pos:]), "nul", at, at)
+    parent, _node = draw(st.sampled_from(_dicts(data)))
+    key = "x\x00"
+    changed = copy.deepcopy(data)
+    get(changed, parent)[key] = 1
+    return Mutation(changed, "nul_key", (*parent, key), (*parent, key))
+
+
 _TEXT_KEYS = {"title", "body", "description"}
 
 
@@ -443,6 +458,7 @@ MUTATORS: list[Callable[[dict[str, Any]], st.SearchStrategy[Mutation]]] = [
     missing_key,
     huge_string,
     lone_surrogate,
+    nul,
     placeholder_attack,
     regex_attack,
     deep_nesting,

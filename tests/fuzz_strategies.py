@@ -109,14 +109,20 @@ KNOWN_KEYS = {
 
 # --- text -----------------------------------------------------------------------------------
 
-#: NUL, RTL override and marks, combining marks, BOM, line/paragraph separators, non-BMP, DEL…
+#: RTL override and marks, combining marks, BOM, line/paragraph separators, non-BMP, DEL…
+#: Not NUL: no text field may hold it (PostgreSQL cannot); ``fuzz_mutations.nul`` puts it in.
 ODD = (
-    "\x00\x1f\x7f\u202e\u200f\u200b\u0301\u0336\ufeff\u2028\u2029\u3000\ufffd"
+    "\x1f\x7f\u202e\u200f\u200b\u0301\u0336\ufeff\u2028\u2029\u3000\ufffd"
     "\U0001f600\U00010348\U0010ffff"
 )
-CHARS = st.sampled_from(ODD) | st.characters(exclude_categories=("Cs",))
+CHARS = st.sampled_from(ODD) | st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
 TEXT_CHARS = st.sampled_from(ODD) | st.characters(
-    exclude_categories=("Cs",), exclude_characters="{}"
+    exclude_categories=("Cs",), exclude_characters="{}\x00"
+)
+#: What a workflow name may hold: printable (combining marks, emoji, CJK…), no invisible or
+#: bidi control characters (domain.text.check_name).
+NAME_CHARS = st.sampled_from("\u0301\u0336\ufffd\U0001f600\U00010348 ") | st.characters(
+    categories=("L", "M", "N", "P", "S")
 )
 plain_text = st.text(TEXT_CHARS, max_size=12)
 any_text = st.text(CHARS, max_size=12)
@@ -131,7 +137,8 @@ EVIL = [
 ]
 
 
-LONG_UNITS = ["a", "é", " ", "\x00", "\U0001f600", "ab\u0301", "{", "\u202e"]
+LONG_UNITS = ["a", "é", " ", "\x1f", "\U0001f600", "ab\u0301", "{", "\u202e"]
+NAME_UNITS = ["a", "é", " ", "\U0001f600", "ab\u0301", "{"]
 
 
 def long_text(
@@ -456,8 +463,8 @@ def actions(draw: st.DrawFn) -> dict[str, Any]:
 
 
 names = (
-    st.text(CHARS, min_size=1, max_size=60).filter(lambda s: s.strip() != "")
-    | long_text(200, 200).filter(lambda s: s.strip() != "")
+    st.text(NAME_CHARS, min_size=1, max_size=60).filter(lambda s: s.strip() != "")
+    | long_text(200, 200, NAME_UNITS).filter(lambda s: s.strip() != "")
     | st.sampled_from([e.replace("{marker}", "MARKER") for e in EVIL])
 )
 

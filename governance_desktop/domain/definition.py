@@ -52,6 +52,7 @@ from governance_desktop.domain.condition_model import (
 from governance_desktop.domain.enums import EntityType
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.domain.fields import CONDITION_FIELDS, POLICY_FIELDS
+from governance_desktop.domain.text import check_name
 from governance_desktop.domain.triggers import (
     ManualTrigger,
     OnCreateTrigger,
@@ -106,10 +107,14 @@ def _schema_version(value: object) -> object:
     return value
 
 
-def _not_blank(name: str) -> str:
+def _workflow_name(name: str) -> str:
+    """Blank, invisible or unprintable names are refused; the name is kept in NFC."""
     if not name:
         raise fail("must not be blank")
-    return name
+    try:
+        return check_name(name, "name", 200)
+    except ValidationError as exc:
+        raise fail(exc.message) from None
 
 
 _EntityTypeValue = Annotated[
@@ -133,7 +138,7 @@ class WorkflowDefinition(BaseModel):
     name: Annotated[
         StrictStr,
         StringConstraints(strip_whitespace=True, max_length=200),
-        AfterValidator(_not_blank),
+        AfterValidator(_workflow_name),
     ]
     description: Annotated[StrictStr, Field(max_length=5000)] = ""
     entity_type: _EntityTypeValue = EntityType.POLICY
@@ -170,8 +175,9 @@ def _lone_surrogate(text: str) -> str | None:
 
 def _check_text(data: object) -> None:
     """Refuse strings and keys holding lone surrogates (``"\\ud800"``): they are not text.
-
     They would pass validation, then break the export and every UTF-8 consumer later.
+
+    NUL is refused too: PostgreSQL (team mode) cannot store it, so SQLite must not accept it.
     """
     stack: list[tuple[object, tuple[str | int, ...]]] = [(data, ())]
     while stack:
@@ -181,6 +187,10 @@ def _check_text(data: object) -> None:
             if bad is not None:
                 message = f"contains {short_repr(bad)}, a lone surrogate that is not valid text"
                 raise ValidationError(message, format_path(path))
+            if "\x00" in node:
+                raise ValidationError(
+                    "contains a NUL character (\\x00), which cannot be stored", format_path(path)
+                )
             continue
         if isinstance(node, dict):
             children: list[tuple[object, tuple[str | int, ...]]] = []

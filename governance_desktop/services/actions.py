@@ -18,6 +18,7 @@ from governance_desktop.domain.definition import (
 )
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
 from governance_desktop.domain.placeholders import render
+from governance_desktop.domain.text import storable
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.policy_rows import PolicyRow
@@ -31,6 +32,7 @@ _notifications = cast(Table, Notification.__table__)
 # Core INSERTs built once (no ORM unit of work per row: docs/benchmarks.md, part 2).
 _INSERT_TASK = insert(_tasks)
 _INSERT_NOTIFICATION = insert(_notifications)
+TASK_TITLE_MAX = 2000  # tasks.title and notifications.title are String(2000)
 
 
 class ExecutionRef(Protocol):
@@ -102,8 +104,8 @@ class ActionEffects:
                 conn,
                 _INSERT_TASK,
                 {
-                    "title": render(action.title, values),
-                    "description": render(action.description, values),
+                    "title": storable(render(action.title, values), TASK_TITLE_MAX),
+                    "description": storable(render(action.description, values)),
                     "assignee": assignee,
                     "status": TaskStatus.OPEN,
                     "due_date": (
@@ -120,7 +122,8 @@ class ActionEffects:
             )
             return False, {"task_id": task_id, "assignee": assignee}
         if isinstance(action, NotifyAction):
-            title, body = render(action.title, values), render(action.body, values)
+            title = storable(render(action.title, values), TASK_TITLE_MAX)
+            body = storable(render(action.body, values))
             ids = []
             conn = session.connection()
             for user in action.users:

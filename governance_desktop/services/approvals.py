@@ -18,6 +18,7 @@ from governance_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.dto import ApprovalInfo
@@ -69,6 +70,8 @@ class ApprovalService:
     def _answer(
         self, approval_id: int, actor: str, answer: ApprovalStatus, comment: str | None
     ) -> ApprovalInfo:
+        if comment:
+            check_text(comment, "comment", COMMENT_MAX)
         with self._db.transaction() as session:
             user = require_user(session, actor, "actor")
             row = session.get(WorkflowApproval, approval_id, with_for_update=True)

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, or_, select
 
 from governance_desktop.services.dto import AuditEventInfo
 from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
+from governance_desktop.services.search import contains, search_text
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import AuditEvent
 
@@ -25,11 +26,6 @@ def audit_info(row: AuditEvent) -> AuditEventInfo:
     )
 
 
-def _contains(column: object, text: str) -> ColumnElement[bool]:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[attr-defined, no-any-return]
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     """Case-insensitive 'contains' on actor, action and entity (type or id); empty: any."""
@@ -40,14 +36,15 @@ class AuditFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
-        if self.actor.strip():
-            where.append(_contains(AuditEvent.actor, self.actor.strip()))
-        if self.action.strip():
-            where.append(_contains(AuditEvent.action, self.action.strip()))
-        if self.entity.strip():
-            text = self.entity.strip()
+        actor, action = search_text(self.actor, "actor"), search_text(self.action, "action")
+        text = search_text(self.entity, "entity")
+        if actor:
+            where.append(contains(AuditEvent.actor, actor))
+        if action:
+            where.append(contains(AuditEvent.action, action))
+        if text:
             where.append(
-                or_(_contains(AuditEvent.entity_id, text), _contains(AuditEvent.entity_type, text))
+                or_(contains(AuditEvent.entity_id, text), contains(AuditEvent.entity_type, text))
             )
         return where
 

@@ -35,7 +35,7 @@ class PolicyInfo:
     status: str
     owner: str | None
     assignee: str | None
-    body: str
+    body: str | None  # None in lists that do not load bodies (PolicyService.list)
     review_interval_days: int
     next_review_date: date | None
     version: int

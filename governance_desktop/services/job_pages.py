@@ -16,6 +16,7 @@ from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
 from governance_desktop.services.progress import FINAL_EXECUTION, finish
 from governance_desktop.services.queries import job_info, job_query
+from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, Policy, Workflow, WorkflowExecution
@@ -25,10 +26,6 @@ CANCELLABLE = (JobState.QUEUED, JobState.RETRYING)
 # Writers stamp updated_at before they commit; a row committed a moment after a poll can carry
 # an earlier stamp than rows that poll saw. Re-reading a short overlap catches it.
 WATERMARK_OVERLAP = timedelta(seconds=2)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -44,19 +41,18 @@ class JobFilter:
         where: list[ColumnElement[bool]] = []
         if self.state:
             where.append(Job.state == self.state)
-        text = self.search.strip()
+        text = search_text(self.search)
         if not text:
             return where, False
-        like = f"%{_escape_like(text)}%"
         # Match the few workflows and policies first, then jobs by their execution (indexed):
         # joining every job to test its names costs a second per million jobs.
         executions = select(WorkflowExecution.id).where(
             or_(
                 WorkflowExecution.workflow_id.in_(
-                    select(Workflow.id).where(Workflow.name.ilike(like, escape="\\"))
+                    select(Workflow.id).where(contains(Workflow.name, text))
                 ),
                 WorkflowExecution.entity_id.in_(
-                    select(Policy.id).where(Policy.code.ilike(like, escape="\\"))
+                    select(Policy.id).where(contains(Policy.code, text))
                 ),
             )
         )

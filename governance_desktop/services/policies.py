@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import null, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
 from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
 from governance_desktop.domain.lifecycle import check_move
+from governance_desktop.domain.text import (
+    BODY_MAX,
+    COMMENT_MAX,
+    TITLE_MAX,
+    check_name,
+    check_text,
+    check_unique_name,
+)
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent, EventSink
 from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
+from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.users import known_user, require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy
@@ -60,6 +70,29 @@ def policy_facts(row: Policy | PolicyInfo) -> dict[str, Any]:
     }
 
 
+#: What a list shows: every column but the body (a register's bodies can total gigabytes).
+_LISTED = (
+    Policy.code,
+    Policy.title,
+    Policy.status,
+    Policy.owner,
+    Policy.assignee,
+    Policy.review_interval_days,
+    Policy.next_review_date,
+    Policy.version,
+    Policy.created_by,
+    Policy.created_at,
+    Policy.updated_by,
+    Policy.updated_at,
+)
+
+
+def _listed_info(row: Sequence[Any]) -> PolicyInfo:
+    """A list row: the ``_LISTED`` columns, then the body or None."""
+    fields = {column.key: value for column, value in zip(_LISTED, row, strict=False)}
+    return PolicyInfo(**fields, body=row[-1])
+
+
 def require_policy(session: Session, code: str) -> Policy:
     row = session.scalar(select(Policy).where(Policy.code == code))
     if row is None:
@@ -68,12 +101,15 @@ def require_policy(session: Session, code: str) -> Policy:
 
 
 def _check_title(title: str) -> str:
-    title = title.strip()
+    title = check_text(title.strip(), "title", TITLE_MAX)
     if not title:
         raise ValidationError("must not be empty", "title")
-    if len(title) > 300:
-        raise ValidationError("longer than 300 characters", "title")
     return title
+
+
+def _check_user_field(value: str | None, field: str) -> None:
+    if value:
+        check_text(value, field, 64)  # a NUL would reach the query (PostgreSQL refuses it)
 
 
 def _check_interval(days: int) -> int:
@@ -114,11 +150,14 @@ class PolicyService:
         owner: str | None = None,
         review_interval_days: int = 365,
     ) -> PolicyInfo:
+        code = check_name(code, "code", 32)
         if not CODE_RE.match(code):
             raise ValidationError(
                 f"invalid code {code[:40]!r} (1-32 letters, digits, . _ -; e.g. POL-001)", "code"
             )
         title = _check_title(title)
+        check_text(body, "body", BODY_MAX)
+        _check_user_field(owner, "owner")
         _check_interval(review_interval_days)
         with self._db.transaction() as session:
             require_user(session, actor, "actor")
@@ -126,6 +165,7 @@ class PolicyService:
             require_user(session, owner, "owner")
             if session.scalar(select(Policy.id).where(Policy.code == code)):
                 raise ConflictError(f"policy '{code}' already exists")
+            check_unique_name("policy code", code, list(session.scalars(select(Policy.code))))
             now = utcnow()
             row = Policy(
                 code=code,
@@ -175,9 +215,12 @@ class PolicyService:
             raise ValidationError("cannot be edited here", sorted(unknown)[0])
         if "title" in changes:
             changes["title"] = _check_title(changes["title"])
+        if "body" in changes:
+            check_text(changes["body"], "body", BODY_MAX)
         if "review_interval_days" in changes:
             _check_interval(changes["review_interval_days"])
         for name in ("owner", "assignee"):
+            _check_user_field(changes.get(name), name)
             if changes.get(name):
                 known_user(session, changes[name], name)
         diff = {
@@ -226,6 +269,8 @@ class PolicyService:
         parent_execution_id: int | None = None,
     ) -> PolicyInfo:
         """The lifecycle move itself, in the caller's transaction (people and workflows)."""
+        if comment:
+            check_text(comment, "comment", COMMENT_MAX)
         try:
             new = PolicyStatus(status)
         except ValueError:
@@ -271,16 +316,25 @@ class PolicyService:
         status: PolicyStatus | None = None,
         search: str | None = None,
         limit: int | None = None,
+        bodies: bool = False,
     ) -> list[PolicyInfo]:
-        query = select(Policy).order_by(Policy.code)
+        """Policies by code; ``body`` is None unless ``bodies`` (the window's editor wants them).
+
+        ``search`` matches code, title or owner literally (``%`` and ``_`` are not wildcards).
+        """
+        query = select(*_LISTED, Policy.body if bodies else null()).order_by(Policy.code)
         if status is not None:
             query = query.where(Policy.status == status)
-        if search:
-            like = f"%{search}%"
+        text = search_text(search or "")
+        if text:
             query = query.where(
-                or_(Policy.code.ilike(like), Policy.title.ilike(like), Policy.owner.ilike(like))
+                or_(
+                    contains(Policy.code, text),
+                    contains(Policy.title, text),
+                    contains(Policy.owner, text),
+                )
             )
         if limit is not None:
             query = query.limit(limit)
         with self._db.reading() as session:
-            return [policy_info(row) for row in session.scalars(query)]
+            return [_listed_info(row) for row in session.execute(query)]

@@ -18,6 +18,7 @@ from governance_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from governance_desktop.domain.text import check_name, check_text, check_unique_name
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import UserInfo
 from governance_desktop.store.db import Database
@@ -100,17 +101,18 @@ class UserDirectory:
     def add(
         self, actor: str, username: str, display_name: str = "", role: Role = Role.OFFICER
     ) -> UserInfo:
+        username = check_name(username, "username", 64)
         if not USERNAME_RE.match(username):
             raise ValidationError(
                 f"invalid username {username[:40]!r} (use 1-64 letters, digits, . _ @ -)",
                 "username",
             )
-        if len(display_name) > 200:
-            raise ValidationError("longer than 200 characters", "name")
+        check_text(display_name, "name", 200)
         with self._db.transaction() as session:
             require_admin(session, actor)
             if session.scalar(select(User.id).where(User.username == username)):
                 raise ConflictError(f"user '{username}' already exists")
+            check_unique_name("username", username, list(session.scalars(select(User.username))))
             row = User(
                 username=username,
                 display_name=display_name or username,

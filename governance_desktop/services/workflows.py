@@ -17,7 +17,8 @@ from governance_desktop.domain.definition import (
     parse_definition_json,
     referenced_users,
 )
-from governance_desktop.domain.errors import NotFoundError, ValidationError
+from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
+from governance_desktop.domain.text import check_unique_name
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.users import require_user
@@ -119,6 +120,16 @@ class WorkflowDefinitionService:
             seen[defn.name] = source.origin
         with self._db.transaction() as session:
             require_user(session, actor, "actor")
+            names = list(session.scalars(select(Workflow.name)))
+            for source, defn in definitions:
+                if defn.name not in names:  # a new workflow: its name must not pass for another
+                    try:
+                        check_unique_name("workflow name", defn.name, names)
+                    except ConflictError as exc:
+                        raise SourceError(
+                            source.origin, ValidationError(str(exc), "name")
+                        ) from None
+                    names.append(defn.name)
             return [self._store(session, actor, defn) for _source, defn in definitions]
 
     def _store(self, session: Session, actor: str, defn: WorkflowDefinition) -> ImportResult:

@@ -150,8 +150,8 @@ class PolicyEditor(QWidget):
 
     def _fill_fields(self, policy: PolicyInfo) -> None:
         self.title.setText(policy.title)
-        if self.body.toPlainText() != policy.body:
-            self.body.setPlainText(policy.body)
+        if self.body.toPlainText() != (policy.body or ""):
+            self.body.setPlainText(policy.body or "")
         self._select(self.owner, policy.owner or "")
         self._select(self.assignee, policy.assignee or NO_ASSIGNEE)
         self.interval.setValue(policy.review_interval_days)

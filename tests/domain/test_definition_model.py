@@ -152,7 +152,7 @@ def test_export_is_pretty_and_stable() -> None:
 USERS = st.from_regex(r"[A-Za-z0-9._@-]{1,10}", fullmatch=True)
 STATUS = st.sampled_from([s.value for s in PolicyStatus])
 TEXT = st.text(
-    alphabet=st.characters(blacklist_characters="{}", blacklist_categories=["Cs"]), max_size=30
+    alphabet=st.characters(blacklist_characters="{}\x00", blacklist_categories=["Cs"]), max_size=30
 ) | st.sampled_from(["{policy.code}", "a {{b}} {policy.title}", ""])
 DAYS = st.none() | st.integers(0, 3650)
 
@@ -255,7 +255,8 @@ DEFINITIONS = st.builds(
             "allow_self_approval": flags[1],
         }
     ),
-    st.text(min_size=1, max_size=20).filter(lambda s: s.strip() == s and s),
+    # a name is printable, without invisible or bidi characters (domain.text.check_name)
+    st.text(min_size=1, max_size=20).filter(lambda s: s.strip() == s and s and s.isprintable()),
     TEXT,
     st.booleans(),
     TRIGGERS,

@@ -155,6 +155,7 @@ def broken_sources(draw: st.DrawFn) -> tuple[DefinitionSource, str | None]:
                 fm.unknown_key,
                 fm.missing_key,
                 fm.lone_surrogate,
+                fm.nul,
                 fm.placeholder_attack,
                 fm.regex_attack,
                 fm.deep_nesting,

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.services.audit_pages import AuditFilter, AuditPages
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.ui.audit_model import C_DETAILS, AuditModel
@@ -133,6 +134,7 @@ class AuditPage(QWidget):
     def _filter_edit(self, name: str, placeholder: str) -> QLineEdit:
         edit = named(QLineEdit(), name)
         edit.setPlaceholderText(placeholder)
+        edit.setMaxLength(SEARCH_MAX)
         edit.setClearButtonEnabled(True)
         edit.textChanged.connect(lambda _text: self._filter_delay.start())
         return edit

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_pages import BulkRetryResult, JobDetail, JobFilter, JobPages
@@ -94,6 +95,7 @@ class JobMonitorPage(QWidget):
         self.search = named(QLineEdit(), "jobSearch")
         self.search.setPlaceholderText("Search by job id, workflow or policy  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        self.search.setMaxLength(SEARCH_MAX)
         self.search.textChanged.connect(lambda _text: self._search_delay.start())
         self.counts = named(QLabel(), "jobStateCounts")
         self.counts.setTextFormat(Qt.TextFormat.RichText)

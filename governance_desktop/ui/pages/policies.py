@@ -201,7 +201,7 @@ class PoliciesPage(QWidget):
         service = self.details_service
 
         def load() -> tuple[list[PolicyInfo], PolicyDetails | None]:
-            return app.policies.list(), service.details(code) if code else None
+            return app.policies.list(bodies=True), service.details(code) if code else None
 
         self.calls.read(load, self._loaded, self._load_failed)
 
