@@ -23,7 +23,7 @@ from governance_desktop.store.migrate import HEAD_REVISION
 @command("check")
 def check(ctx: AppContext, args: argparse.Namespace) -> int:
     mig = ctx.migration
-    info = {
+    info: dict[str, object] = {
         "app_version": __version__,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
