@@ -7,7 +7,7 @@ Files in ``backups/`` (``<stem>`` is ``governance``; times are UTC):
 * ``<stem>-before-restore-<time>.db``: the file a restore replaced; never deleted.
 
 Processes coordinate through an exclusive ``flock`` on ``backups/.auto-backup.lock`` and the
-time in the newest ``-auto-`` name, so an app and a worker never both take the same backup.
+last automatic backup taken, so an app and a worker never both take the same backup.
 A copy that fails ``PRAGMA quick_check`` is deleted and logged: retention never rotates good
 backups out in favour of damaged ones.
 
