@@ -21,6 +21,7 @@ from governance_desktop.store.autobackup import (
 )
 from governance_desktop.store.backup import backup_sqlite
 
+GD = [sys.executable, "-m", "governance_desktop"]
 YEAR = timedelta(days=365)
 DAY = timedelta(hours=24)
 
@@ -102,8 +103,7 @@ def test_check_does_not_name_a_future_dated_backup_as_latest(ctx: AppContext) ->
     data_dir = ctx.settings.data_dir
     ctx.close()
     done = subprocess.run(
-        [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)]
-        + ["check", "--json"],
+        [*GD, "--data-dir", str(data_dir), "check", "--json"],
         capture_output=True,
         text=True,
         timeout=120,
