@@ -214,6 +214,8 @@ def audit_verify(ctx: AppContext, args: argparse.Namespace) -> int:
         print_json(result)
     elif result.ok:
         print(f"audit trail intact: {result.events} events, head {result.head_hash}")
+    for warning in result.warnings:  # e.g. times going backwards: reported, not failed
+        sys.stderr.write(f"warning: {warning}\n")
     if not result.ok:
         sys.stderr.write(f"error: {_broken(result)}\n")
         return 1

@@ -13,7 +13,7 @@ from governance_desktop.app import AppContext, restore_data_dir
 from governance_desktop.commands import _emit, command
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.store.autobackup import latest_restorable, list_backups
+from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite, check_target
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.store.integrity import full_check, storage_problem
@@ -23,7 +23,7 @@ from governance_desktop.store.migrate import HEAD_REVISION
 @command("check")
 def check(ctx: AppContext, args: argparse.Namespace) -> int:
     mig = ctx.migration
-    info = {
+    info: dict[str, object] = {
         "app_version": __version__,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
@@ -40,12 +40,20 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
     path = sqlite_path(ctx.db.url)
     problems = full_check(path) if path is not None else ["ok"]
     info["integrity"] = "ok" if problems == ["ok"] else "; ".join(problems[:5])
+    future: list[str] = []
     if path is not None:
         backups = list_backups(ctx.backups_dir, path.stem)
         latest = latest_restorable(ctx.backups_dir, path.stem)
+        future = [str(b.path) for b in future_dated(backups)]
         info["automatic_backups"] = sum(1 for b in backups if b.kind == "auto")
         info["latest_backup"] = str(latest.path) if latest else None
+        info["future_dated_backups"] = future
     _emit(args, info)
+    for name in future:  # docs/dates-and-times.md: the clock was wrong when it was taken
+        sys.stderr.write(
+            f"warning: backup {name} is dated in the future (the clock was wrong when it was "
+            "taken); correctly dated backups count as newer\n"
+        )
     if problems != ["ok"]:
         latest_text = info.get("latest_backup") or "a copy you made"
         sys.stderr.write(

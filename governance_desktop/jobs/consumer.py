@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -255,7 +255,7 @@ def run_worker(
 
 def _run_schedules(schedules: Schedules) -> None:
     try:
-        schedules.run_due(datetime.now(UTC))
+        schedules.run_due()
     except Exception:
         logger.exception("running due schedules failed")
 

@@ -56,9 +56,9 @@ class Tracker(Protocol):
 
 
 class Schedules(Protocol):
-    """services.schedules.ScheduleService."""
+    """services.schedules.ScheduleService (with no `now`, it reads its own clock)."""
 
-    def run_due(self, now: datetime) -> int: ...
+    def run_due(self, now: datetime | None = None) -> int: ...
 
 
 if TYPE_CHECKING:  # mypy proves the services conform to these Protocols

@@ -7,7 +7,6 @@ with a delay. Task messages carry the job id only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import huey
@@ -73,7 +72,7 @@ def register_tasks(
         due = schedules
 
         def run_schedules() -> None:
-            due.run_due(datetime.now(UTC))
+            due.run_due()
 
         run_schedules.__module__ = TASK_NAMESPACE
         run_schedules_task = queue.periodic_task(every_minute, name=RUN_SCHEDULES)(run_schedules)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.clock import Clock, due_date, end_of_local_day, utc_now
 from governance_desktop.domain.definition import (
     Action,
     ApprovalAction,
@@ -61,10 +61,17 @@ class LocalNotifier:
 class ActionEffects:
     """Applies one action. Returns (waits_for_approval, result details for the step row)."""
 
-    def __init__(self, policies: PolicyService, audit: AuditService, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        policies: PolicyService,
+        audit: AuditService,
+        notifier: Notifier,
+        clock: Clock = utc_now,
+    ) -> None:
         self._policies = policies
         self._audit = audit
         self._notifier = notifier
+        self.clock = clock  # due dates: docs/dates-and-times.md
 
     def apply(
         self,
@@ -109,7 +116,7 @@ class ActionEffects:
                     "assignee": assignee,
                     "status": TaskStatus.OPEN,
                     "due_date": (
-                        date.today() + timedelta(days=action.due_in_days)
+                        due_date(action.due_in_days, self.clock())
                         if action.due_in_days is not None
                         else None
                     ),
@@ -157,8 +164,13 @@ class ActionEffects:
         action: ApprovalAction,
         policy: PolicyRow,
     ) -> dict[str, Any]:
-        now = utcnow()
-        due = now + timedelta(days=action.due_in_days) if action.due_in_days is not None else None
+        now = self.clock()
+        # A due date is the user's calendar date; stored as an instant, it is that day's end.
+        due = (
+            end_of_local_day(due_date(action.due_in_days, self.clock()))
+            if action.due_in_days is not None
+            else None
+        )
         for approver in action.approvers:
             known_user(session, approver)
             session.add(

@@ -14,10 +14,10 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.clock import Clock, utc_now
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import AuditEvent
-from governance_desktop.store.types import utcnow
 
 GENESIS = "0" * 64
 _events = cast(Table, AuditEvent.__table__)
@@ -68,11 +68,39 @@ def _info(row: AuditEvent) -> AuditEventInfo:
     )
 
 
+class _Backwards:
+    """Events dated before the event just before them (the clock went back): reported, not
+    failed, since the chain, not the clock, proves the order."""
+
+    LIMIT = 20
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.count = 0
+        self._last: tuple[int, datetime] | None = None
+
+    def see(self, event_id: int, at: datetime) -> None:
+        if self._last is not None and at < self._last[1]:
+            self.count += 1
+            if len(self.found) < self.LIMIT:
+                self.found.append(
+                    f"event {event_id} is dated {at.isoformat()}, before event "
+                    f"{self._last[0]} ({self._last[1].isoformat()}): the clock went back"
+                )
+        self._last = (event_id, at)
+
+    def warnings(self) -> tuple[str, ...]:
+        more = self.count - len(self.found)
+        tail = [f"and {more} more events dated before the event before them"] if more else []
+        return (*self.found, *tail)
+
+
 class AuditService:
     """Writes events inside the caller's transaction; reads, verifies and exports the chain."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
         self._db = db
+        self._clock = clock
 
     def record(
         self,
@@ -93,7 +121,7 @@ class AuditService:
         if transaction is not session.get_transaction() or head is None:
             head = conn.execute(_HEAD).scalar()
         prev = head or GENESIS
-        at = utcnow()
+        at = self._clock()
         digest = event_hash(prev, at, actor, action, entity_type, entity_id, clean)
         conn.execute(
             _INSERT,
@@ -130,6 +158,7 @@ class AuditService:
 
         The chain alone cannot tell a truncated or wholly recomputed trail from an honest one;
         `anchor` is a head hash kept from an earlier export: it must still be in the chain.
+        Times that go backwards are recorded as they were and reported as `warnings`.
         """
         result, anchored = self._walk(anchor)
         if result.ok and anchor is not None and not anchored:
@@ -140,6 +169,7 @@ class AuditService:
                 None,
                 f"the head hash {anchor} from an earlier export is no longer in the trail "
                 "(events were removed from its end or the trail was rewritten)",
+                result.warnings,
             )
         return result
 
@@ -148,9 +178,11 @@ class AuditService:
         anchored = False
         prev = GENESIS
         count = 0
+        backwards = _Backwards()
         with self._db.reading() as session:
             for row in self._iter_all(session):
                 count += 1
+                backwards.see(row.id, row.occurred_at)
                 problem = None
                 if row.prev_hash != prev:
                     problem = (
@@ -168,10 +200,13 @@ class AuditService:
                 ):
                     problem = f"event {row.id} was changed after it was written"
                 if problem is not None:
-                    return AuditVerification(False, count, prev, row.id, problem), anchored
+                    failed = AuditVerification(
+                        False, count, prev, row.id, problem, backwards.warnings()
+                    )
+                    return failed, anchored
                 prev = row.hash
                 anchored = anchored or row.hash == anchor
-        return AuditVerification(True, count, prev), anchored
+        return AuditVerification(True, count, prev, warnings=backwards.warnings()), anchored
 
     def export_csv(self, path: Path) -> AuditVerification:
         """Write every event to CSV (atomically) and the chain's head hash beside it."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from governance_desktop.domain.actions import AtLeastRule
+from governance_desktop.domain.clock import local_date, utc_now
 from governance_desktop.domain.conditions import explain
 from governance_desktop.domain.definition import (
     ApprovalAction,
@@ -129,7 +130,7 @@ def dry_run(
     today: dt.date | None = None,
 ) -> DryRunReport:
     """Explain ``defn`` for ``policy``; pure (no database)."""
-    today = today or dt.date.today()
+    today = today or local_date(utc_now())  # due dates: docs/dates-and-times.md
     facts: dict[str, Any] = facts_of(policy)
     facts["old_status"] = None
     assumption = f"{policy.code} as it is now ({policy.status})."

@@ -92,6 +92,9 @@ class AuditVerification:
     head_hash: str
     first_bad_id: int | None = None
     problem: str | None = None
+    # Not failures: e.g. an event dated before the one written just before it (the clock
+    # went back); each names the event ids.
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

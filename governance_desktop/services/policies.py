@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import null, or_, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.clock import due_date
 from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
 from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
 from governance_desktop.domain.lifecycle import check_move
@@ -282,9 +282,7 @@ class PolicyService:
         check_move(row.info.code, old, new)
         values: dict[str, Any] = {"status": new.value}
         if new is PolicyStatus.PUBLISHED:
-            values["next_review_date"] = date.today() + timedelta(
-                days=row.info.review_interval_days
-            )
+            values["next_review_date"] = due_date(row.info.review_interval_days, utcnow())
         elif new is PolicyStatus.RETIRED:
             values["next_review_date"] = None
         values.update(updated_by=actor, updated_at=utcnow())

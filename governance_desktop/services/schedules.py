@@ -1,6 +1,8 @@
 """`on_schedule` workflows: each cron tick runs once, even across several worker processes.
 
 A tick missed while the app was closed runs once at the next check, not once per missed tick.
+A last run recorded in the future (the clock was ahead, then corrected) runs now and re-bases
+the schedule on now, so a clock jump in either direction never stops a schedule.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from governance_desktop.domain.clock import Clock, in_future, utc_now
 from governance_desktop.domain.conditions import evaluate
 from governance_desktop.domain.cron import parse_cron
 from governance_desktop.domain.definition import OnScheduleTrigger
@@ -26,13 +29,22 @@ SCHEDULER_ACTOR = "scheduler"
 
 
 class ScheduleService:
-    def __init__(self, db: Database, workflows: WorkflowService, dispatcher: JobDispatcher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        workflows: WorkflowService,
+        dispatcher: JobDispatcher,
+        clock: Clock = utc_now,
+    ) -> None:
         self._db = db
         self._workflows = workflows
         self._dispatcher = dispatcher
+        self._clock = clock
 
-    def run_due(self, now: datetime) -> int:
-        """Start every schedule whose next tick has come; returns executions created."""
+    def run_due(self, now: datetime | None = None) -> int:
+        """Start every schedule whose next tick has come (by `now`, else the service's
+        clock); returns executions created."""
+        now = now or self._clock()
         with self._db.reading() as session:
             ids = list(
                 session.scalars(
@@ -53,7 +65,17 @@ class ScheduleService:
             if not isinstance(defn.trigger, OnScheduleTrigger):
                 return 0
             since = workflow.last_scheduled_at or version.created_at
-            tick = parse_cron(defn.trigger.cron).next_after(since)
+            if in_future(since, now):
+                log.warning(
+                    "schedule %s last ran at %s, after now (%s): the clock was wrong; "
+                    "running now and counting from now",
+                    workflow.name,
+                    since.isoformat(),
+                    now.isoformat(),
+                )
+                tick = now
+            else:
+                tick = parse_cron(defn.trigger.cron).next_after(since)
             if tick > now:
                 return 0
             # Compare-and-set: of two workers checking at once, exactly one claims the tick.

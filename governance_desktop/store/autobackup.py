@@ -7,9 +7,15 @@ Files in ``backups/`` (``<stem>`` is ``governance``; times are UTC):
 * ``<stem>-before-restore-<time>.db``: the file a restore replaced; never deleted.
 
 Processes coordinate through an exclusive ``flock`` on ``backups/.auto-backup.lock`` and the
-time in the newest ``-auto-`` name, so an app and a worker never both take the same backup.
+last automatic backup taken, so an app and a worker never both take the same backup.
 A copy that fails ``PRAGMA quick_check`` is deleted and logged: retention never rotates good
 backups out in favour of damaged ones.
+
+Clock jumps (docs/dates-and-times.md): a backup whose time is later than now (beyond
+`FUTURE_TOLERANCE`) was taken while the clock was wrong. It is *future-dated*: ordered before
+every correctly dated backup (so never "latest" while one of those exists, and rotated out
+first), and reported by `check`. ``backups/.auto-backup.last`` names the last automatic backup
+taken; if its time is in the future, a backup is taken now and the schedule counts from it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from governance_desktop.domain.clock import Clock, in_future, utc_now
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.integrity import full_check
 
@@ -39,6 +46,7 @@ _NAME = re.compile(
     r"^(?P<stem>.+?)-(?P<kind>auto|rev[^-]+|before-restore)-(?P<at>\d{8}T\d{6}Z)\.db$"
 )
 LOCK_NAME = ".auto-backup.lock"
+LAST_NAME = ".auto-backup.last"
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,7 @@ class BackupFile:
 
 
 def stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).astimezone(UTC).strftime(STAMP)
+    return (now or utc_now()).astimezone(UTC).strftime(STAMP)
 
 
 def list_backups(backups_dir: Path, stem: str = "governance") -> list[BackupFile]:
@@ -70,16 +78,33 @@ def list_backups(backups_dir: Path, stem: str = "governance") -> list[BackupFile
     return sorted(found, key=lambda b: (b.taken_at, b.path.name))
 
 
-def latest_restorable(backups_dir: Path, stem: str = "governance") -> BackupFile | None:
-    """The newest automatic or pre-migration backup (a before-restore copy may be the damaged
-    file itself, so it is never offered)."""
-    candidates = [b for b in list_backups(backups_dir, stem) if b.kind != "restore"]
+def future_dated(backups: list[BackupFile], now: datetime | None = None) -> list[BackupFile]:
+    """The backups whose recorded time is later than `now` (beyond the tolerance)."""
+    now = now or utc_now()
+    return [b for b in backups if in_future(b.taken_at, now)]
+
+
+def by_age(backups: list[BackupFile], now: datetime | None = None) -> list[BackupFile]:
+    """Oldest first, future-dated ones before all others (their time cannot be trusted, and
+    a backup taken after the clock was put right holds newer data than they do)."""
+    now = now or utc_now()
+    return sorted(backups, key=lambda b: (not in_future(b.taken_at, now), b.taken_at, b.path.name))
+
+
+def latest_restorable(
+    backups_dir: Path, stem: str = "governance", now: datetime | None = None
+) -> BackupFile | None:
+    """The newest automatic or pre-migration backup by `by_age` (a before-restore copy may be
+    the damaged file itself, so it is never offered)."""
+    candidates = by_age([b for b in list_backups(backups_dir, stem) if b.kind != "restore"], now)
     return candidates[-1] if candidates else None
 
 
-def prune(backups_dir: Path, keep: int, stem: str = "governance") -> list[Path]:
-    """Delete automatic backups beyond the newest `keep`; returns what was deleted."""
-    autos = [b for b in list_backups(backups_dir, stem) if b.kind == "auto"]
+def prune(
+    backups_dir: Path, keep: int, stem: str = "governance", now: datetime | None = None
+) -> list[Path]:
+    """Delete automatic backups beyond the newest `keep` (by `by_age`); returns them."""
+    autos = by_age([b for b in list_backups(backups_dir, stem) if b.kind == "auto"], now)
     doomed = [b.path for b in autos[: max(0, len(autos) - keep)]]
     for path in doomed:
         path.unlink(missing_ok=True)
@@ -112,6 +137,36 @@ class _BackupLock:
             self.fd = None
 
 
+def _last_taken(backups_dir: Path, autos: list[BackupFile], now: datetime) -> BackupFile | None:
+    """The last automatic backup taken here: the one `LAST_NAME` names, else the newest."""
+    try:
+        name = (backups_dir / LAST_NAME).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    named = [b for b in autos if b.path.name == name]
+    if named:
+        return named[0]
+    ordered = by_age(autos, now)
+    return ordered[-1] if ordered else None
+
+
+def _remember_last(backups_dir: Path, target: Path) -> None:
+    last = backups_dir / LAST_NAME
+    partial = last.with_name(LAST_NAME + ".partial")
+    fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(target.name + "\n")
+    os.replace(partial, last)
+
+
+def backup_due(last: BackupFile | None, interval: timedelta, now: datetime) -> bool:
+    """Due when there is none, the last is older than `interval`, or it is future-dated
+    (the clock was ahead when it was taken: run now and count from now)."""
+    if last is None or in_future(last.taken_at, now):
+        return True
+    return now - last.taken_at >= interval
+
+
 def take_automatic_backup(
     engine: Engine,
     backups_dir: Path,
@@ -125,14 +180,22 @@ def take_automatic_backup(
 
     Returns the new file, or None when none was due or another process is taking one.
     """
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     backups_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     with _BackupLock(backups_dir) as mine:
         if not mine:
             return None
         autos = [b for b in list_backups(backups_dir, stem) if b.kind == "auto"]
-        if autos and now - autos[-1].taken_at < interval:
+        last = _last_taken(backups_dir, autos, now)
+        if not backup_due(last, interval, now):
             return None
+        if last is not None and in_future(last.taken_at, now):
+            log.warning(
+                "the last automatic backup %s is dated after now (%s): the clock was wrong; "
+                "backing up now",
+                last.path.name,
+                now.isoformat(timespec="seconds"),
+            )
         target = backups_dir / f"{stem}-auto-{stamp(now)}.db"
         backup_sqlite(engine, target)
         problems = full_check(target, quick=True)
@@ -145,13 +208,15 @@ def take_automatic_backup(
             )
             return None
         log.info("automatic backup %s", target)
-        prune(backups_dir, keep, stem)
+        _remember_last(backups_dir, target)
+        prune(backups_dir, keep, stem, now)
         return target
 
 
 class BackupScheduler:
     """A daemon thread: an automatic backup at start if due, then every `check_seconds` a
-    look whether one is due. Errors (e.g. a full disk) are logged and retried next time."""
+    look whether one is due. Errors (e.g. a full disk) are logged and retried next time.
+    The wait between looks is monotonic (Event.wait); "due" is judged by `clock`."""
 
     def __init__(
         self,
@@ -161,8 +226,10 @@ class BackupScheduler:
         interval: timedelta,
         keep: int,
         check_seconds: float = 300.0,
+        clock: Clock = utc_now,
     ) -> None:
         self.engine, self.backups_dir = engine, backups_dir
+        self.clock = clock
         self.interval, self.keep = interval, keep
         self.check_seconds = max(0.05, min(check_seconds, interval.total_seconds()))
         self._stop = threading.Event()
@@ -182,7 +249,11 @@ class BackupScheduler:
         while not self._stop.is_set():
             try:
                 made = take_automatic_backup(
-                    self.engine, self.backups_dir, interval=self.interval, keep=self.keep
+                    self.engine,
+                    self.backups_dir,
+                    interval=self.interval,
+                    keep=self.keep,
+                    now=self.clock(),
                 )
                 if made is not None:
                     self.taken.append(made)

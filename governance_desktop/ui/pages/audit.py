@@ -199,11 +199,17 @@ class AuditPage(QWidget):
         self.verify_button.setEnabled(True)
         if result.ok:
             kept = " and the kept head hash is in it" if self.anchor.text().strip() else ""
+            warned = (
+                f" ⚠ {len(result.warnings)} warning(s): {result.warnings[0]}"
+                if result.warnings
+                else ""
+            )
             self.result.setText(
                 f"✔ Chain intact: {result.events:,} events, head hash {result.head_hash[:16]}…"
                 + kept
+                + warned
             )
-            self.result.setToolTip(f"Head hash: {result.head_hash}")
+            self.result.setToolTip("\n".join([f"Head hash: {result.head_hash}", *result.warnings]))
         elif result.first_bad_id is None:
             self.result.setText(f"✘ {result.problem}")
             self.result.setToolTip("The chain checks out, but it is not the trail you kept.")

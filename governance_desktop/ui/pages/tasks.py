@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.clock import is_overdue, utc_now
 from governance_desktop.domain.enums import TaskStatus
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
@@ -35,7 +35,7 @@ Loaded = tuple[list[TaskInfo], list[NotificationInfo]]
 
 
 def _overdue(t: TaskInfo) -> bool:
-    return t.status == TaskStatus.OPEN and t.due_date is not None and t.due_date <= date.today()
+    return t.status == TaskStatus.OPEN and is_overdue(t.due_date, utc_now())
 
 
 TASK_COLUMNS: list[Column] = [
