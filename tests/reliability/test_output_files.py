@@ -192,8 +192,7 @@ def test_killed_export_leaves_no_partial_file(cli, data_dir: Path, tmp_path: Pat
     out.mkdir()
     target = out / "trail.csv"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)]
-        + ["audit", "export", str(target)],
+        [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir), *_audit(target)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
