@@ -65,17 +65,18 @@ def _one_line_naming(err: str, path: Path) -> None:
 @pytest.mark.parametrize("writer", WRITERS)
 @pytest.mark.parametrize("name", ["governance.db", "governance.lock", "queue.db", "logs/x.csv"])
 def test_outputs_refuse_the_data_folder(demo, data_dir: Path, writer: str, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Aimed (with --force) at the database, the lock, the queue or anything in the data folder:
-    one line naming the path, and the register still opens with its data."""
+    """Aimed (with or without --force) at the database, the lock, the queue or anything in the
+    data folder: one line naming the path, and the register still opens with its data."""
     target = data_dir / name
-    before = target.read_bytes() if target.exists() else None
-    r = demo(*WRITERS[writer](target, "--force"))
-    assert r.code == 1
-    _one_line_naming(r.err, target)
-    assert "inside the data folder" in r.err
-    if name == "governance.lock":
+    before = target.read_bytes() if name == "governance.lock" else None
+    for extra in ((), ("--force",)):
+        r = demo(*WRITERS[writer](target, *extra))
+        _register_intact(demo, data_dir)
+        assert r.code == 1, r.out
+        _one_line_naming(r.err, target)
+        assert "inside the data folder" in r.err
+    if before is not None:
         assert target.read_bytes() == before  # backup --force cannot replace the lock
-    _register_intact(demo, data_dir)
 
 
 @pytest.mark.parametrize("writer", WRITERS)
@@ -123,16 +124,17 @@ def test_audit_export_needs_force_for_its_chain_file(demo, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("writer", WRITERS)
 def test_folder_and_special_file_refused(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
-    """A folder or a fifo (like /dev/null, a special file) is refused even with --force."""
+    """A folder or a fifo (like /dev/null, a special file) is refused, even with --force."""
     folder = tmp_path / "folder"
     folder.mkdir()
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    for target, why in ((folder, "is a folder"), (fifo, "not a regular file")):
-        r = demo(*WRITERS[writer](target, "--force"))
-        assert r.code == 1 and why in r.err
-        _one_line_naming(r.err, target)
-    assert folder.is_dir() and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    for target, why in ((fifo, "not a regular file"), (folder, "is a folder")):
+        for extra in ((), ("--force",)):
+            r = demo(*WRITERS[writer](target, *extra))
+            assert stat.S_ISFIFO(os.stat(fifo).st_mode) and folder.is_dir()
+            assert r.code == 1 and why in r.err, r.err
+            _one_line_naming(r.err, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "folder", "pipe"]
 
 
@@ -140,16 +142,16 @@ def test_folder_and_special_file_refused(demo, tmp_path: Path, writer: str) -> N
 def test_outputs_are_private(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """Outputs hold the register: 0600 whatever the umask, also when replacing a 0644 file."""
     target = tmp_path / "out.file"
+    written = [target, *([tmp_path / "out.file.chain.txt"] if writer == "audit export" else [])]
     old = os.umask(0o022)
     try:
         assert demo(*WRITERS[writer](target)).code == 0
+        assert [stat.S_IMODE(p.stat().st_mode) for p in written] == [0o600] * len(written)
         target.chmod(0o644)
         assert demo(*WRITERS[writer](target, "--force")).code == 0
+        assert [stat.S_IMODE(p.stat().st_mode) for p in written] == [0o600] * len(written)
     finally:
         os.umask(old)
-    written = [target, *([tmp_path / "out.file.chain.txt"] if writer == "audit export" else [])]
-    for path in written:
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
 def test_stale_temp_file_is_removed_by_the_next_run(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
