@@ -240,13 +240,10 @@ def verify_export(path: Path) -> AuditVerification:
     """Re-check an export's hash chain from the CSV alone (cells restored to the stored
     values) and that it ends at the head in ``FILE.chain.txt``."""
     chain_file = audit_csv.chain_path(path)
-    try:
-        chain = audit_csv.read_chain(chain_file)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GovernanceError(f"{chain_file}: cannot read it ({exc})") from None
     prev, count = GENESIS, 0
     try:
         with path.open(newline="", encoding="utf-8") as fh:
+            chain = _read_chain(chain_file)
             reader = csv.reader(fh)
             if tuple(next(reader, ())) != audit_csv.COLUMNS:
                 return _bad(count, prev, None, f"{path}: line 1 is not the export's header")
@@ -263,16 +260,27 @@ def verify_export(path: Path) -> AuditVerification:
                     return _bad(count, prev, event_id, f"{where}: {problem}")
                 prev = digest
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise GovernanceError(f"{path}: cannot read it ({exc})") from None
+        raise GovernanceError(f"{path}: cannot read it ({_reason(exc)})") from None
     if chain.get("head") != prev or chain.get("events") != str(count):
         return _bad(
             count,
             prev,
             None,
-            f"{path} ends at event {count} with head {prev}, but {chain_file.name} says "
-            f"{chain.get('events')} events with head {chain.get('head')}",
+            f"{path} holds {count} events ending at head {prev}, but {chain_file.name} says "
+            f"{chain.get('events')} events ending at head {chain.get('head')}",
         )
     return AuditVerification(True, count, prev)
+
+
+def _reason(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _read_chain(chain_file: Path) -> dict[str, str]:
+    try:
+        return audit_csv.read_chain(chain_file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GovernanceError(f"{chain_file}: cannot read it ({_reason(exc)})") from None
 
 
 def _bad(count: int, prev: str, event_id: int | None, problem: str) -> AuditVerification:
