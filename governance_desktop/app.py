@@ -39,6 +39,7 @@ from governance_desktop.store.integrity import (
 )
 from governance_desktop.store.lock import DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
+from governance_desktop.store.outfile import Protected
 from governance_desktop.store.restore import RestoreError, RestoreReport, restore_database
 
 
@@ -71,6 +72,10 @@ class AppContext:
     def backups_dir(self) -> Path:
         return self.settings.data_dir / "backups"
 
+    @property
+    def protected(self) -> Protected:
+        return protected_paths(self.settings)
+
     def close(self) -> None:
         if self.auto_backups is not None:
             self.auto_backups.stop()
@@ -78,6 +83,19 @@ class AppContext:
         self.db.dispose()
         if self.lock is not None:
             self.lock.release()
+
+
+def protected_paths(settings: Settings) -> Protected:
+    """Where no export or backup may be written: the data folder, and the database and queue
+    files when settings put them elsewhere."""
+    files = []
+    database = sqlite_path(settings.effective_database_url)
+    if database is not None:
+        files.append(database)
+    queue = settings.effective_queue_url
+    if not queue.startswith(("redis://", "rediss://", "unix://")):
+        files.append(Path(queue.removeprefix("sqlite:///")).expanduser())
+    return Protected(settings.data_dir, tuple(files))
 
 
 def prepare_data_dir(data_dir: Path) -> None:

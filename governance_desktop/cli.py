@@ -25,7 +25,7 @@ from governance_desktop.app import (
     start_auto_backups,
 )
 from governance_desktop.command_parsers import add_commands
-from governance_desktop.commands import COMMANDS
+from governance_desktop.commands import COMMANDS, audit_verify_export
 from governance_desktop.config import Settings, SettingsError, load_settings
 from governance_desktop.data_commands import restore  # also registers check and backup
 from governance_desktop.domain.errors import GovernanceError
@@ -34,7 +34,6 @@ from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
-from governance_desktop.store.backup import BackupTargetError
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.store.integrity import (
     DamagedDatabaseError,
@@ -103,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime: QueueRuntime | None = None
     data_dir: Path | None = None
     try:
+        if getattr(args, "handler_name", None) == "audit verify-export":
+            return audit_verify_export(args)  # reads only the files named
         settings = load_settings(data_dir=args.data_dir)
         data_dir = settings.data_dir
         if command == "restore":  # must not open the database it replaces
@@ -129,7 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         QueueConfigError,
         DamagedDatabaseError,
         RestoreError,
-        BackupTargetError,
         DataDirBusyError,
     ) as exc:
         return _fail(str(exc))

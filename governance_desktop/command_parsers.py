@@ -45,7 +45,11 @@ def add_commands(sub: Any) -> None:
     )
     backup = _leaf(sub, "backup", "backup", "copy the database to FILE while the app runs")
     backup.add_argument("file", metavar="FILE")
-    backup.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    backup.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never a file in the data folder)",
+    )
     restore = _leaf(
         sub,
         "restore",
@@ -85,6 +89,11 @@ def add_commands(sub: Any) -> None:
     exp = _leaf(workflows, "export", "workflows export", "print or write a workflow file")
     exp.add_argument("name", metavar="NAME")
     exp.add_argument("--output", metavar="FILE")
+    exp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never a file in the data folder)",
+    )
     _leaf(workflows, "list", "workflows list", "list workflows", json_flag=True)
     for verb in ("enable", "disable"):
         toggle = _leaf(workflows, verb, f"workflows {verb}", f"{verb} a workflow")
@@ -132,5 +141,20 @@ def add_commands(sub: Any) -> None:
         metavar="HASH",
         help="a head hash kept from an earlier export; it must still be in the trail",
     )
-    export = _leaf(audit, "export", "audit export", "write the trail to a CSV file")
+    export = _leaf(
+        audit,
+        "export",
+        "audit export",
+        "write the trail to a CSV file and its head hash to FILE.chain.txt",
+    )
     export.add_argument("file", metavar="FILE")
+    export.add_argument(
+        "--force", action="store_true", help="replace FILE and FILE.chain.txt if they exist"
+    )
+    check = _leaf(
+        audit,
+        "verify-export",
+        "audit verify-export",
+        "re-check an exported CSV's hash chain against its FILE.chain.txt",
+    )
+    check.add_argument("file", metavar="FILE")

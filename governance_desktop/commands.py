@@ -19,9 +19,11 @@ from governance_desktop.domain.enums import (
 )
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.output import print_json, print_record, print_table, terminal_safe
+from governance_desktop.services.audit import verify_export
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dto import AuditVerification, to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store.outfile import write_text
 
 Handler = Callable[[AppContext, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -169,9 +171,7 @@ def workflows_export(ctx: AppContext, args: argparse.Namespace) -> int:
     text = ctx.workflows.export(args.name)
     if args.output:
         out = Path(args.output)
-        partial = out.with_name(out.name + ".partial")
-        partial.write_text(text + "\n", encoding="utf-8")
-        partial.replace(out)
+        write_text(out, ctx.protected, text + "\n", force=args.force)
         print(f"exported {args.name} to {out}")
     else:
         sys.stdout.write(text + "\n")
@@ -231,14 +231,28 @@ def _broken(result: AuditVerification) -> str:
 @command("audit export")
 def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
     target = Path(args.file)
-    result = ctx.audit.export_csv(target)
+    result = ctx.audit.export_csv(target, ctx.protected, force=args.force)
     print(
-        f"exported {result.events} events to {target}; head hash {result.head_hash} "
-        f"(also in {target.name}.chain.txt)"
+        terminal_safe(
+            f"exported {result.events} events to {target}; head hash {result.head_hash} "
+            f"(also in {target.name}.chain.txt)"
+        )
     )
+    for warning in result.warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     if not result.ok:
         sys.stderr.write(f"error: {_broken(result)}\n")
         return 1
+    return 0
+
+
+def audit_verify_export(args: argparse.Namespace) -> int:
+    """`audit verify-export FILE`: needs no data folder (an auditor runs it anywhere)."""
+    result = verify_export(Path(args.file))
+    if not result.ok:
+        sys.stderr.write(f"error: export broken: {terminal_safe(result.problem or '')}\n")
+        return 1
+    print(f"export intact: {result.events} events, head {result.head_hash}")
     return 0
 
 

@@ -14,10 +14,11 @@ from governance_desktop.commands import _emit, command
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
-from governance_desktop.store.backup import backup_sqlite, check_target
+from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.store.integrity import full_check, storage_problem
 from governance_desktop.store.migrate import HEAD_REVISION
+from governance_desktop.store.outfile import output_file
 
 
 @command("check")
@@ -68,8 +69,6 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("backup")
 def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     target = Path(args.file)
-    if target.exists() and not args.force:
-        raise GovernanceError(f"{target} exists; choose another name or pass --force")
     if sqlite_path(ctx.db.url) is None:
         raise GovernanceError(
             "backup copies the local SQLite database; for a server "
@@ -77,9 +76,9 @@ def backup(ctx: AppContext, args: argparse.Namespace) -> int:
         )
     path = sqlite_path(ctx.db.url)
     assert path is not None
-    check_target(target, path)
     try:
-        backup_sqlite(ctx.db.engine, target)
+        with output_file(target, ctx.protected, force=args.force) as temp:
+            backup_sqlite(ctx.db.engine, temp, into=True)
     except sqlite3.OperationalError as exc:  # e.g. the target's disk is full
         problem = storage_problem(exc, target.parent.absolute(), "the backup folder")
         raise GovernanceError(problem or f"cannot write the backup {target}: {exc}") from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +14,12 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.clock import Clock, utc_now
+from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.services import audit_csv
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import AuditEvent
+from governance_desktop.store.outfile import Protected, check_output, output_file, write_text
 
 GENESIS = "0" * 64
 _events = cast(Table, AuditEvent.__table__)
@@ -183,22 +185,7 @@ class AuditService:
             for row in self._iter_all(session):
                 count += 1
                 backwards.see(row.id, row.occurred_at)
-                problem = None
-                if row.prev_hash != prev:
-                    problem = (
-                        f"event {row.id} does not follow the previous event "
-                        "(an event was deleted, inserted or reordered before it)"
-                    )
-                elif row.hash != event_hash(
-                    row.prev_hash,
-                    row.occurred_at,
-                    row.actor,
-                    row.action,
-                    row.entity_type,
-                    row.entity_id,
-                    dict(row.details),
-                ):
-                    problem = f"event {row.id} was changed after it was written"
+                problem = _row_problem(row, prev)
                 if problem is not None:
                     failed = AuditVerification(
                         False, count, prev, row.id, problem, backwards.warnings()
@@ -208,43 +195,152 @@ class AuditService:
                 anchored = anchored or row.hash == anchor
         return AuditVerification(True, count, prev, warnings=backwards.warnings()), anchored
 
-    def export_csv(self, path: Path) -> AuditVerification:
-        """Write every event to CSV (atomically) and the chain's head hash beside it."""
-        result = self.verify()
-        partial = path.with_name(path.name + ".partial")
-        with self._db.reading() as session, partial.open("w", newline="", encoding="utf-8") as fh:
+    def export_csv(
+        self, path: Path, protected: Protected, *, force: bool = False
+    ) -> AuditVerification:
+        """Write every event to CSV and its head hash to ``FILE.chain.txt`` (see audit_csv).
+
+        One query both writes the rows and checks the chain, so the CSV, its head and the
+        verdict describe the same events even while others append. Both files go through
+        `output_file`: refused in the data folder or over a file without `force`.
+        """
+        chain_file = audit_csv.chain_path(path)
+        check_output(path, protected, force=force)
+        check_output(chain_file, protected, force=force)
+        prev, count, first_bad, problem = GENESIS, 0, None, None
+        backwards = _Backwards()
+        with (
+            output_file(path, protected, force=force) as temp,
+            temp.open("w", newline="", encoding="utf-8") as fh,
+            self._db.reading() as session,
+        ):
             writer = csv.writer(fh)
-            writer.writerow(
-                [
-                    "id",
-                    "occurred_at",
-                    "actor",
-                    "action",
-                    "entity_type",
-                    "entity_id",
-                    "details",
-                    "prev_hash",
-                    "hash",
-                ]
-            )
+            writer.writerow(audit_csv.COLUMNS)
             for row in self._iter_all(session):
-                writer.writerow(
-                    [
-                        row.id,
-                        row.occurred_at.isoformat(),
-                        row.actor,
-                        row.action,
-                        row.entity_type,
-                        row.entity_id,
-                        _canonical(row.details),
-                        row.prev_hash,
-                        row.hash,
-                    ]
-                )
-        os.replace(partial, path)
-        head = path.with_name(path.name + ".chain.txt")
-        head.write_text(
-            f"events {result.events}\nhead {result.head_hash}\nverified {result.ok}\n",
-            encoding="utf-8",
+                count += 1
+                backwards.see(row.id, row.occurred_at)
+                if problem is None:
+                    problem = _row_problem(row, prev)
+                    first_bad = row.id if problem is not None else None
+                writer.writerow([audit_csv.neutralise(str(cell)) for cell in _cells(row)])
+                prev = row.hash
+        result = AuditVerification(
+            problem is None, count, prev, first_bad, problem, backwards.warnings()
         )
+        text = audit_csv.chain_text(count, prev, result.ok, first_bad)
+        write_text(chain_file, protected, text, force=force)
         return result
+
+
+def _cells(row: AuditEvent) -> list[object]:
+    return [
+        row.id,
+        row.occurred_at.isoformat(),
+        row.actor,
+        row.action,
+        row.entity_type,
+        row.entity_id,
+        _canonical(row.details),
+        row.prev_hash,
+        row.hash,
+    ]
+
+
+def _link_problem(
+    event: object, prev: str, prev_hash: str, digest: str, expected: str
+) -> str | None:
+    if prev_hash != prev:
+        return (
+            f"event {event} does not follow the previous event "
+            "(an event was deleted, inserted or reordered before it)"
+        )
+    if digest != expected:
+        return f"event {event} was changed after it was written"
+    return None
+
+
+def _row_problem(row: AuditEvent, prev: str) -> str | None:
+    """Why `row` does not continue a chain whose last hash is `prev`, or None."""
+    expected = row.hash  # a broken link is named without computing the hash
+    if row.prev_hash == prev:
+        expected = event_hash(
+            row.prev_hash,
+            row.occurred_at,
+            row.actor,
+            row.action,
+            row.entity_type,
+            row.entity_id,
+            dict(row.details),
+        )
+    return _link_problem(row.id, prev, row.prev_hash, row.hash, expected)
+
+
+def verify_export(path: Path) -> AuditVerification:
+    """Re-check an export's hash chain from the CSV alone (cells restored to the stored
+    values) and that it ends at the head in ``FILE.chain.txt``."""
+    chain_file = audit_csv.chain_path(path)
+    prev, count = GENESIS, 0
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            chain = _read_chain(chain_file)
+            reader = csv.reader(fh)
+            if tuple(next(reader, ())) != audit_csv.COLUMNS:
+                return _bad(count, prev, None, f"{path}: line 1 is not the export's header")
+            for cells in reader:
+                count += 1
+                where = f"{path}: line {reader.line_num}"
+                event = _parse_row(cells)
+                if isinstance(event, str):
+                    return _bad(count, prev, None, f"{where}: {event}")
+                event_id, content, prev_hash, digest = event
+                expected = event_hash(prev_hash, *content)
+                problem = _link_problem(event_id, prev, prev_hash, digest, expected)
+                if problem is not None:
+                    return _bad(count, prev, event_id, f"{where}: {problem}")
+                prev = digest
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise GovernanceError(f"{path}: cannot read it ({_reason(exc)})") from None
+    if chain.get("head") != prev or chain.get("events") != str(count):
+        return _bad(
+            count,
+            prev,
+            None,
+            f"{path} holds {count} events ending at head {prev}, but {chain_file.name} says "
+            f"{chain.get('events')} events ending at head {chain.get('head')}",
+        )
+    return AuditVerification(True, count, prev)
+
+
+def _reason(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
+def _read_chain(chain_file: Path) -> dict[str, str]:
+    try:
+        return audit_csv.read_chain(chain_file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GovernanceError(f"{chain_file}: cannot read it ({_reason(exc)})") from None
+
+
+def _bad(count: int, prev: str, event_id: int | None, problem: str) -> AuditVerification:
+    return AuditVerification(False, count, prev, event_id, problem)
+
+
+_Content = tuple[datetime, str, str, str, str, dict[str, Any]]
+
+
+def _parse_row(cells: list[str]) -> tuple[int, _Content, str, str] | str:
+    """One CSV row as (id, hashed content, prev_hash, hash), or why it cannot be read."""
+    if len(cells) != len(audit_csv.COLUMNS):
+        return f"{len(cells)} cells, expected {len(audit_csv.COLUMNS)}"
+    values = [audit_csv.restore(cell) for cell in cells]
+    event_id, at, actor, action, entity_type, entity_id, details, prev_hash, digest = values
+    try:
+        parsed = json.loads(details)
+        content = (datetime.fromisoformat(at), actor, action, entity_type, entity_id, parsed)
+        number = int(event_id)
+    except ValueError as exc:
+        return f"cannot read the row ({exc})"
+    if not isinstance(parsed, dict):
+        return "details is not a JSON object"
+    return number, content, prev_hash, digest

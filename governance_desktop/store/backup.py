@@ -9,25 +9,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 
-class BackupTargetError(Exception):
-    """The backup cannot be written there; the message names the file."""
-
-
-def live_files(db_path: Path) -> set[Path]:
-    """The files of a live data dir that a copy must never overwrite."""
-    folder = db_path.parent.resolve()
-    names = [db_path.name, "queue.db"]
-    return {folder / f"{name}{suffix}" for name in names for suffix in ("", "-wal", "-shm")}
-
-
-def check_target(destination: Path, db_path: Path) -> None:
-    """Refuse to write a backup over the live database (or its WAL, or the queue)."""
-    if destination.resolve() in live_files(db_path):
-        raise BackupTargetError(
-            f"{destination} is the live database; write the backup to another file"
-        )
-
-
 def _fsync_dir(folder: Path) -> None:
     if os.name != "posix":
         return
@@ -38,20 +19,26 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def copy_into(source: sqlite3.Connection, empty: Path) -> None:
+    """Copy `source` into the empty file `empty` as one self-contained SQLite file."""
+    target = sqlite3.connect(empty)
+    try:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")  # no -wal beside the copy
+    finally:
+        target.close()
+
+
 def copy_sqlite(source: sqlite3.Connection, destination: Path) -> Path:
     """Copy `source` to `destination` (0600) via ``<name>.partial``, fsync and an atomic rename:
-    a crash or a full disk leaves either the old file or the complete new one."""
+    a crash or a full disk leaves either the old file or the complete new one. For the app's
+    own copies (backups/, restore); a file a person names goes through `store.outfile`."""
     destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = destination.with_name(destination.name + ".partial")
     fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     os.close(fd)
     try:
-        target = sqlite3.connect(partial)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
-        finally:
-            target.close()
+        copy_into(source, partial)
         fd = os.open(partial, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -65,12 +52,16 @@ def copy_sqlite(source: sqlite3.Connection, destination: Path) -> Path:
     return destination
 
 
-def backup_sqlite(engine: Engine, destination: Path) -> Path:
-    """Copy the live database behind `engine` to `destination` while others keep writing."""
+def backup_sqlite(engine: Engine, destination: Path, *, into: bool = False) -> Path:
+    """Copy the live database behind `engine` to `destination` while others keep writing
+    (`into`: `destination` is an empty temp file already made, e.g. by `store.outfile`)."""
     raw = engine.raw_connection()
     try:
         source = raw.driver_connection
         assert isinstance(source, sqlite3.Connection)
+        if into:
+            copy_into(source, destination)
+            return destination
         return copy_sqlite(source, destination)
     finally:
         raw.close()

@@ -189,7 +189,7 @@ def test_backup_refuses_the_live_database(cli, data_dir: Path) -> None:  # type:
     before = digest(data_dir / "governance.db")
     for name in ("governance.db", "queue.db"):
         r = cli("backup", str(data_dir / name), "--force")
-        assert r.code == 1 and "is the live database" in r.err and "\n" not in r.err[:-1]
+        assert r.code == 1 and "inside the data folder" in r.err and "\n" not in r.err[:-1]
     assert digest(data_dir / "governance.db") == before
 
 

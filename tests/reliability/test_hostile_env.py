@@ -256,7 +256,9 @@ def test_data_dir_files_are_private_even_with_umask_0(tmp_path: Path) -> None:
     file 0600: database, WAL, queue, lock, logs and all kinds of backups."""
     data = tmp_path / "data"
     assert gd(data, "demo", umask=0).returncode == 0
-    assert gd(data, "backup", str(data / "backups" / "manual.db"), umask=0).returncode == 0
+    manual = tmp_path / "manual.db"  # outside: `backup` never writes into the data folder
+    assert gd(data, "backup", str(manual), umask=0).returncode == 0
+    assert stat.S_IMODE(manual.stat().st_mode) == 0o600
     worker = subprocess.Popen(
         [*GD, "--data-dir", str(data), "worker"],
         stdout=subprocess.DEVNULL,

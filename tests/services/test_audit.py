@@ -74,7 +74,7 @@ def test_reordered_events_are_found(chained: AppContext) -> None:
 def test_export_writes_csv_and_head(chained: AppContext, tmp_path: Path) -> None:
     """The CSV holds every event in order; the head hash sits beside it."""
     target = tmp_path / "audit.csv"
-    result = chained.audit.export_csv(target)
+    result = chained.audit.export_csv(target, chained.protected)
     with target.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["id"]) for r in rows] == list(range(1, 8))

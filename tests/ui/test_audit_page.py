@@ -122,3 +122,17 @@ def test_verify_with_a_kept_head_detects_truncation(ui_ctx: UiContext, qtbot) ->
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "no longer in the trail" in result.text(), timeout=10000)
     page.hide()
+
+
+def test_export_refuses_the_data_folder(ui_ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The window's export goes through the same checks: governance.db is refused in one line
+    and the database is untouched."""
+    page = _page(ui_ctx, qtbot)
+    db_file = ui_ctx.app.settings.data_dir / "governance.db"
+    before = db_file.read_bytes()[:100]
+    page.export_to(db_file)
+    message = page.findChild(QLabel, "auditMessage")
+    qtbot.waitUntil(lambda: message.text().startswith("⚠"), timeout=10000)
+    assert "inside the data folder" in message.text() and "\n" not in message.text()
+    assert db_file.read_bytes()[:100] == before and ui_ctx.app.audit.verify().ok
+    page.hide()

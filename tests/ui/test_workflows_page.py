@@ -175,3 +175,12 @@ def test_export_and_import_round_trip(page: WorkflowsPage, qtbot, tmp_path: Path
     page.import_files([broken])
     qtbot.waitUntil(lambda: page.message.text().startswith("Error:"), timeout=5000)
     assert "broken.json" in page.message.text() and page.model.rowCount() == 5
+
+
+def test_export_refuses_the_data_folder(page: WorkflowsPage, qtbot, ui_ctx: UiContext) -> None:  # type: ignore[no-untyped-def]
+    """Exporting over governance.db from the window is refused in one line."""
+    db_file = ui_ctx.app.settings.data_dir / "governance.db"
+    before = db_file.read_bytes()[:100]
+    page.export_to("Board approval", db_file)
+    qtbot.waitUntil(lambda: "inside the data folder" in page.message.text(), timeout=5000)
+    assert db_file.read_bytes()[:100] == before and len(ui_ctx.app.workflows.list()) == 4

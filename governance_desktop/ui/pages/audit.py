@@ -246,7 +246,10 @@ class AuditPage(QWidget):
             self.export_button.setEnabled(True)
             self.show_error(message)
 
-        self.ui.background.read(lambda: audit.export_csv(path), done, failed)
+        # The save dialog has already asked before replacing a file, hence force; the data
+        # folder, folders and devices are still refused (store/outfile.py).
+        protected = self.ui.app.protected
+        self.ui.background.read(lambda: audit.export_csv(path, protected, force=True), done, failed)
 
     def show_error(self, message: str) -> None:
         self.message.setText(f"⚠ {message}")

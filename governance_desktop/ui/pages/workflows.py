@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store.outfile import write_text
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.widgets import named
@@ -344,8 +345,11 @@ class WorkflowsPage(QWidget):
     def export_to(self, name: str, path: Path) -> None:
         """Write the current version of ``name`` to ``path`` off the GUI thread."""
 
+        protected = self.ui.app.protected
+
         def run() -> Path:
-            path.write_text(self.service.export(name), encoding="utf-8")
+            # force: the save dialog has asked before replacing; the other rules still apply
+            write_text(path, protected, self.service.export(name), force=True)
             return path
 
         self.calls.read(
