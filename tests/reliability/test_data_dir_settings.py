@@ -55,7 +55,9 @@ def one_error_line(result: subprocess.CompletedProcess[str], *words: str) -> Non
 
 def logs_text(data_dir: Path) -> str:
     folder = data_dir / "logs"
-    return "".join(p.read_text(errors="replace") for p in folder.glob("*")) if folder.is_dir() else ""
+    if not folder.is_dir():
+        return ""
+    return "".join(p.read_text(errors="replace") for p in folder.glob("*"))
 
 
 # --- a database or queue path that is not a regular file ------------------------------------
