@@ -263,7 +263,9 @@ def test_log_lines_and_tracebacks_redact_url_passwords(tmp_path: Path) -> None:
     data = tmp_path / "data"
     prepare_data_dir(data)
     root = logging.getLogger()
-    kept = list(root.handlers)
+    kept, level = list(root.handlers), root.level
+    for handler in kept:  # an earlier in-process open_app may have set up its own log file
+        root.removeHandler(handler)
     setup_logging(data)
     try:
         log = logging.getLogger("governance_desktop.test")
@@ -273,9 +275,12 @@ def test_log_lines_and_tracebacks_redact_url_passwords(tmp_path: Path) -> None:
         except ConnectionError:
             log.exception("queue failed")
     finally:
-        for handler in [h for h in root.handlers if h not in kept]:
+        for handler in list(root.handlers):
             handler.close()
             root.removeHandler(handler)
+        for handler in kept:
+            root.addHandler(handler)
+        root.setLevel(level)
     text = logs_text(data)
     assert "postgresql://gov:***@db.example/gov" in text and "redis://:***@127.0.0.1" in text
     assert SECRET not in text
