@@ -6,6 +6,7 @@ import io
 import logging
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from datetime import timedelta
 from logging.handlers import RotatingFileHandler
@@ -14,8 +15,9 @@ from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
-from governance_desktop.config import Settings
+from governance_desktop.config import Settings, SettingsError
 from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.queue import queue_file
 from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
@@ -30,17 +32,19 @@ from governance_desktop.services.tracking import JobTracker
 from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowDefinitionService
 from governance_desktop.store.autobackup import BackupScheduler, latest_restorable
-from governance_desktop.store.db import Database, sqlite_path
+from governance_desktop.store.db import Database, redact_text, sqlite_path
 from governance_desktop.store.integrity import (
     damaged_error,
     is_damage,
     quick_problem,
     storage_problem,
 )
-from governance_desktop.store.lock import DataDirLock
+from governance_desktop.store.lock import LOCK_NAME, DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
 from governance_desktop.store.outfile import Protected
 from governance_desktop.store.restore import RestoreError, RestoreReport, restore_database
+
+log = logging.getLogger(__name__)
 
 
 class DataDirError(Exception):
@@ -98,13 +102,23 @@ def protected_paths(settings: Settings) -> Protected:
     return Protected(settings.data_dir, tuple(files))
 
 
+#: What a data folder holds after the app's first start was cut short (before its lock file).
+_FIRST_START_ENTRIES = {"logs", "backups"}
+#: A folder holding one of these is a data folder the app made.
+_DATA_DIR_MARKS = ("governance.db", LOCK_NAME)
+
+
 def prepare_data_dir(data_dir: Path) -> None:
-    """Create the data folder (0700) and its logs/ and backups/ subfolders."""
+    """Create the data folder (0700) and its logs/ and backups/ subfolders.
+
+    Only folders made here get their mode set. An existing folder is used as it is, and
+    refused if it holds other files but no register (it is someone else's folder).
+    """
     try:
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(data_dir, 0o700)
+        if not _make_private_dir(data_dir, parents=True):
+            _refuse_foreign(data_dir)
         for sub in ("logs", "backups"):
-            (data_dir / sub).mkdir(exist_ok=True, mode=0o700)
+            _make_private_dir(data_dir / sub)
     except OSError as exc:
         problem = storage_problem(exc, data_dir)
         raise DataDirError(
@@ -115,6 +129,87 @@ def prepare_data_dir(data_dir: Path) -> None:
             f"the data folder {data_dir} is read-only or not writable; nothing was changed "
             "(use a writable folder, or --data-dir)"
         )
+
+
+def _make_private_dir(path: Path, parents: bool = False) -> bool:
+    """mkdir 0700; True if made here (then, and only then, its mode is set: umask aside)."""
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return False
+    if os.name == "posix":  # through a descriptor: the folder we made, never a swapped-in link
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+    return True
+
+
+def _refuse_foreign(data_dir: Path) -> None:
+    """Refuse an existing path that is not a folder, or someone else's non-empty folder."""
+    if not data_dir.is_dir():
+        raise DataDirError(f"the data folder {data_dir} is not a folder; nothing was changed")
+    names = set(os.listdir(data_dir))
+    if not names or names <= _FIRST_START_ENTRIES or any(m in names for m in _DATA_DIR_MARKS):
+        return
+    example = sorted(names - _FIRST_START_ENTRIES)[0]
+    raise DataDirError(
+        f"the data folder {data_dir} already holds other files (e.g. {example!r}) and no "
+        "governance.db; the app uses only a new or empty folder or its own. Nothing was "
+        "changed (choose another --data-dir, GOVERNANCE_DATA_DIR or data_dir setting)"
+    )
+
+
+def data_dir_access(data_dir: Path) -> str | None:
+    """Why the data folder is not private (others may read or enter it), or None."""
+    try:
+        mode = stat.S_IMODE(data_dir.stat().st_mode)
+    except OSError:
+        return None
+    if os.name != "posix" or not mode & 0o077:
+        return None
+    return (
+        f"the data folder {data_dir} is open to other users (mode {mode:04o}); the app does "
+        f"not change the mode of a folder it did not make: run chmod 700 '{data_dir}'"
+    )
+
+
+def check_store_files(settings: Settings) -> None:
+    """Refuse a database or queue path that exists but is not a regular file (a device such
+    as /dev/null, a socket, a FIFO, a folder), before anything is created or opened."""
+    named = (
+        ("database_url", sqlite_path(settings.effective_database_url)),
+        ("queue_url", queue_file(settings.effective_queue_url)),
+    )
+    for setting, path in named:
+        if path is None:
+            continue
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise SettingsError(f"{setting}: cannot use {path}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(mode):
+            what = "queue" if setting == "queue_url" else "database"
+            raise SettingsError(
+                f"{setting}: {path} is {_file_kind(mode)}, not a regular file; nothing was "
+                f"changed (name a {what} file, or leave {setting} unset)"
+            )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class PrivateLogHandler(RotatingFileHandler):
@@ -129,6 +224,13 @@ class PrivateLogHandler(RotatingFileHandler):
         pass
 
 
+class RedactingFormatter(logging.Formatter):
+    """Log lines (tracebacks included) never carry a URL's password."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
 def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
     """Log to data_dir/logs/governance.log; tracebacks go there, never to the user."""
     root = logging.getLogger()
@@ -138,7 +240,7 @@ def setup_logging(data_dir: Path, level: int = logging.INFO) -> None:
         data_dir / "logs" / "governance.log", maxBytes=5_000_000, backupCount=3, encoding="utf-8"
     )
     handler.setFormatter(
-        logging.Formatter(
+        RedactingFormatter(
             "%(asctime)s %(levelname)s %(process)d %(threadName)s %(name)s: %(message)s"
         )
     )
@@ -166,12 +268,8 @@ def _open_database(settings: Settings) -> tuple[Database, MigrationReport]:
         check_database_file(path, backups)
     db = Database(settings.effective_database_url)
     try:
+        # SQLite gives its -wal and -shm files the database file's mode: nothing to chmod.
         migration = upgrade_to_head(db, backups)
-        if path is not None:
-            for suffix in ("", "-wal", "-shm"):
-                extra = Path(f"{path}{suffix}")
-                if extra.exists():
-                    os.chmod(extra, 0o600)
     except DatabaseError as exc:
         db.dispose()
         orig = getattr(exc, "orig", None)
@@ -191,8 +289,12 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
     Holds a shared lock on the data dir until ``close()`` (so `restore` can refuse), and
     refuses a visibly damaged database with DamagedDatabaseError.
     """
+    check_store_files(settings)
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
+    access = data_dir_access(settings.data_dir)
+    if access is not None:
+        log.warning("%s", access)
     lock = DataDirLock(settings.data_dir)
     lock.acquire_shared()
     try:
@@ -315,6 +417,7 @@ def restore_data_dir(settings: Settings, source: Path) -> RestoreOutcome:
             "restore replaces the local SQLite database; for a server database "
             "use its own tools (e.g. pg_restore)"
         )
+    check_store_files(settings)
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
     report = restore_database(source, path, settings.data_dir / "backups", known_revisions())

@@ -34,7 +34,7 @@ from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
-from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.db import redact_text, sqlite_path
 from governance_desktop.store.integrity import (
     DamagedDatabaseError,
     damaged_error,
@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Policy register, workflows and approvals for compliance officers.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="data folder (default: per-user data dir)")
+    # A str, not a Path: Path("") would be the current folder; the settings refuse "".
+    parser.add_argument("--data-dir", help="data folder (default: per-user data dir)")
     parser.add_argument(
         "--actor", metavar="USERNAME", help="who is acting (default: the logged-in user)"
     )
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"error: {terminal_safe(message)}\n")
+    sys.stderr.write(f"error: {terminal_safe(redact_text(message))}\n")
     return 1
 
 
@@ -133,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         DataDirBusyError,
     ) as exc:
         return _fail(str(exc))
+    except BrokenPipeError:  # whoever read our output has gone (`| head`): run() ends quietly
+        log.info("output closed early (broken pipe) in %s", command)
+        raise
     except (OperationalError, DatabaseError) as exc:
         log.exception("database error in %s", command)
         problem = storage_problem(exc, data_dir) if data_dir else None
@@ -160,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The process entry point (`governance-desktop`, `python -m governance_desktop`, the
-    bundle): `main()`, then exit with its code.
+    bundle): `main()`, then exit with its code. Output piped into a reader that stops early
+    (`| head -1`) ends quietly with exit 0: the reader had what it wanted.
 
     After the window has run, the process ends without interpreter finalization: PySide6 6.12
     on Python 3.11 was seen to abort there now and then ("bool_dealloc: deallocating True or
@@ -168,13 +173,31 @@ def run() -> NoReturn:
     By then the worker is stopped, the database closed and the logs are flushed below, so
     skipping finalization loses nothing and the exit code stays the app's own.
     """
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:
+        code = 0
+    except SystemExit:  # argparse: --help, --version, usage errors
+        _flush_stdout()
+        raise
+    _flush_stdout()
     if "PySide6.QtWidgets" not in sys.modules:
         sys.exit(code)
     logging.shutdown()
-    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _flush_stdout() -> None:
+    """Flush stdout; if its reader has gone (`| head`), point it at devnull so that Python's
+    own flush at exit cannot print "Broken pipe" either (the recipe in Python's signal docs).
+    Output nobody reads any more is not an error: the exit code stays."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from governance_desktop.store.db import database_url_problem, redact_text
+
 APP_NAME = "governance-desktop"
 ENV_PREFIX = "GOVERNANCE_"
 
@@ -55,10 +57,27 @@ class Settings(BaseSettings):
     backup_interval_hours: float = Field(default=24.0, ge=0, le=24 * 366)
     backup_keep: int = Field(default=7, ge=1, le=1000)
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        # Path("") is the current folder: an empty value must not silently mean "here".
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; name a folder (an empty value would mean the current one)")
+        return value
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_url(cls, value: str | None) -> str | None:
+        # Refused here, before the data folder is touched: a typo, an unknown or missing driver.
+        problem = database_url_problem(value) if value else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @property
     def effective_database_url(self) -> str:
@@ -90,8 +109,10 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         name = ".".join(str(part) for part in first["loc"]) or "settings"
         env = f"{ENV_PREFIX}{name.upper()}"
+        flag = "--data-dir, " if name == "data_dir" else ""
+        message = redact_text(first["msg"].removeprefix("Value error, "))
         raise SettingsError(
-            f"invalid setting {name} (flag, {env} or {settings_file()}): {first['msg']}"
+            f"invalid setting {name} ({flag}{env} or {settings_file()}): {message}"
         ) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed settings file
         raise SettingsError(f"cannot read settings file {settings_file()}: {exc}") from None

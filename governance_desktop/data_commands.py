@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 from governance_desktop import __version__
-from governance_desktop.app import AppContext, restore_data_dir
+from governance_desktop.app import AppContext, data_dir_access, restore_data_dir
 from governance_desktop.commands import _emit, command
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite
-from governance_desktop.store.db import sqlite_path
+from governance_desktop.store.db import redact_url, sqlite_path
 from governance_desktop.store.integrity import full_check, storage_problem
 from governance_desktop.store.migrate import HEAD_REVISION
 from governance_desktop.store.outfile import output_file
@@ -29,8 +29,9 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "data_dir": str(ctx.settings.data_dir),
-        "database_url": ctx.settings.effective_database_url,
-        "queue_url": ctx.settings.effective_queue_url,
+        "data_dir_access": data_dir_access(ctx.settings.data_dir) or "private",
+        "database_url": redact_url(ctx.settings.effective_database_url),
+        "queue_url": redact_url(ctx.settings.effective_queue_url),
         "schema_revision": HEAD_REVISION,
         "migrated_from": mig.from_revision if mig.from_revision != mig.to_revision else None,
         "backup": str(mig.backup) if mig.backup else None,

@@ -21,6 +21,7 @@ from huey.storage import EmptyData, SqliteStorage
 
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
+from governance_desktop.store.db import create_private
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -71,9 +72,9 @@ class QueueStorage(SqliteStorage):  # type: ignore[misc]
 def make_huey(queue_url: str, rejections: Rejections | None = None) -> huey.Huey:
     """A Huey for `queue_url`: a ``redis://``/``rediss://`` URL or a SQLite file path."""
     serializer = JsonSerializer(rejections=rejections)
-    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+    path = queue_file(queue_url)
+    if path is None:
         return _redis_huey(queue_url, serializer)
-    path = Path(queue_url.removeprefix("sqlite:///")).expanduser()
     _prepare_file(path)
     if not _is_healthy(path):
         quarantine(path)
@@ -87,6 +88,13 @@ def make_huey(queue_url: str, rejections: Rejections | None = None) -> huey.Huey
         quarantine(path)
         _prepare_file(path)
         return _sqlite_huey(path, serializer)
+
+
+def queue_file(queue_url: str) -> Path | None:
+    """The SQLite file behind `queue_url`, or None for a Redis URL."""
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    return Path(queue_url.removeprefix("sqlite:///")).expanduser()
 
 
 def _sqlite_huey(path: Path, serializer: JsonSerializer) -> huey.Huey:
@@ -111,12 +119,20 @@ def _redis_huey(url: str, serializer: JsonSerializer) -> huey.Huey:
 
 
 def _prepare_file(path: Path) -> None:
-    """Create the folder (0700) and the file (0600) before SQLite does, with our modes."""
+    """Create the folder (0700) and the file (0600) before SQLite does, with our modes.
+
+    An existing file keeps its mode; one that is not a regular file (/dev/null, a socket, a
+    folder) is refused: SQLite would write into it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if os.name == "posix":
-        os.chmod(path, 0o600)
+    fd = create_private(path, os.O_RDWR)
+    if fd is not None:
+        os.close(fd)
+    elif not path.is_file():
+        raise QueueConfigError(
+            f"queue_url: {path} is not a regular file; nothing was changed "
+            "(name a queue file, or leave queue_url unset)"
+        )
 
 
 def _is_healthy(path: Path) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from governance_desktop.store.write_lock import WriteLock
@@ -31,12 +33,63 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def ensure_private_file(path: Path) -> None:
-    """Create the file 0600 before SQLite does, so the data is never world-readable."""
+    """Create the file 0600 before SQLite does, so the data is never world-readable.
+
+    Only a file made here gets its mode set: an existing one (maybe /dev/null, named by a
+    setting) is never chmod-ed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    fd = create_private(path)
+    if fd is not None:
         os.close(fd)
-    os.chmod(path, 0o600)
+
+
+def create_private(path: Path, flags: int = os.O_WRONLY) -> int | None:
+    """Create `path` 0600 and return its descriptor, or None if it already exists."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return None
+    if os.name == "posix":
+        os.fchmod(fd, 0o600)  # a file we have just made: only the umask could have changed it
+    return fd
+
+
+# scheme://user:password@ in free text (a log line, an error message, a traceback); the
+# password runs to the last @ of the word, so an unencoded @ in it does not leak the rest.
+_PASSWORD_IN_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'\"]*:)[^\s'\"]+@")
+
+
+def redact_text(text: str) -> str:
+    """`text` with the password of any URL in it replaced by ***."""
+    return _PASSWORD_IN_URL.sub(r"\1***@", text)
+
+
+def redact_url(url: str) -> str:
+    """A database or queue URL as it may be shown or logged: its password is ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # a plain path, or not a URL at all
+        return redact_text(url)
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a database URL (unparsable, a form its database does not take, an
+    unknown or missing driver), or None. Builds an engine but never connects."""
+    shown = redact_url(url)
+    try:
+        create_engine(url).dispose()
+    except NoSuchModuleError:  # before ArgumentError, its base class
+        return f"{shown}: unknown database or driver {make_url(url).drivername!r}"
+    except ImportError as exc:
+        return f"{shown}: its driver is not installed ({exc})"
+    except (ArgumentError, ValueError, TypeError) as exc:
+        reason = redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return (
+            f"{shown!r} is not a usable database URL: {reason} (e.g. "
+            "sqlite:////path/to/governance.db or postgresql+psycopg://user@host/db)"
+        )
+    return None
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from governance_desktop.store.db import create_private
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
@@ -29,10 +31,10 @@ class DataDirLock:
         self._fd: int | None = None
 
     def _open(self) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.name == "posix":
-            os.fchmod(fd, 0o600)
-        return fd
+        # Made 0600 when new; an existing lock file keeps its mode (never chmod what we
+        # did not just create).
+        fd = create_private(self.path, os.O_RDWR)
+        return fd if fd is not None else os.open(self.path, os.O_RDWR)
 
     def acquire_shared(self) -> None:
         """Mark the data dir in use; waits only while a restore holds it exclusively."""

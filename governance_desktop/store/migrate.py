@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 
 from governance_desktop.store.backup import backup_sqlite
-from governance_desktop.store.db import Database, sqlite_path
+from governance_desktop.store.db import Database, redact_url, sqlite_path
 
 log = logging.getLogger(__name__)
 
@@ -102,5 +102,5 @@ def upgrade_to_head(db: Database, backups_dir: Path | None) -> MigrationReport:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn  # type: ignore[attr-defined]
         command.upgrade(cfg, "head")  # type: ignore[arg-type]
-    log.info("migrated %s from %s to %s", db.url, revision, HEAD_REVISION)
+    log.info("migrated %s from %s to %s", redact_url(db.url), revision, HEAD_REVISION)
     return MigrationReport(revision, HEAD_REVISION, backup)

@@ -127,11 +127,11 @@ def restore_database(
             copy_sqlite(conn, staged)
         finally:
             conn.close()
+        os.chmod(staged, 0o600)  # the copy made just now; the file it replaces is never chmod-ed
         # The old WAL belongs to the old file: SQLite would replay it onto the new one.
         for suffix in ("-wal", "-shm"):
             _remove(Path(f"{db_path}{suffix}"))
         os.replace(staged, db_path)
-        os.chmod(db_path, 0o600)
         _fsync_dir(data_dir)
         queue = data_dir / "queue.db"
         cleared = queue.exists()

@@ -1,0 +1,360 @@
+"""The data folder and settings (issue 13, section 4): the app changes the mode only of what it
+has just made; a special file named as the database or queue, someone else's folder and an
+empty data_dir are refused in one line; a bad database URL names the setting; no password
+reaches the terminal or the log; output piped into `head` ends quietly. Real files, real
+special files (FIFO, socket, folder, /dev/null: we are root here and in CI) and the real CLI
+in a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from governance_desktop.services.users import os_username
+
+GD = [sys.executable, "-m", "governance_desktop"]
+ME = os_username()
+SECRET = "s3cretPW"
+
+
+def gd(
+    folder: Path | str | None, /, *args: str, cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with --data-dir `folder` (None: no flag); `env` adds GOVERNANCE_<NAME>
+    variables (an empty string sets one empty)."""
+    full_env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": v for k, v in env.items()}}
+    where = [] if folder is None else ["--data-dir", str(folder)]
+    return subprocess.run(
+        [*GD, *where, "--actor", ME, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=full_env,
+        cwd=cwd,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected failure" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
+
+
+def logs_text(data_dir: Path) -> str:
+    folder = data_dir / "logs"
+    if not folder.is_dir():
+        return ""
+    return "".join(p.read_text(errors="replace") for p in folder.glob("*"))
+
+
+# --- a database or queue path that is not a regular file ------------------------------------
+
+
+@pytest.fixture
+def special(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A real FIFO, bound unix socket or folder in tmp_path."""
+    path = tmp_path / "sp"
+    kind = request.param
+    sock = None
+    if kind == "fifo":
+        os.mkfifo(path, 0o644)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+    else:
+        path.mkdir(mode=0o755)
+    try:
+        yield path
+    finally:
+        if sock is not None:
+            sock.close()
+
+
+SETTINGS = {"database_url": lambda p: f"sqlite:///{p}", "queue_url": str}
+
+
+@pytest.mark.parametrize("special", ["fifo", "socket", "folder"], indirect=True)
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_special_file_as_database_or_queue_is_refused(
+    special: Path, setting: str, tmp_path: Path
+) -> None:
+    """A FIFO, a socket or a folder named as database_url/queue_url: one line naming the
+    setting and the path; the data folder is not even created, the file keeps its mode."""
+    before = os.stat(special)
+    data = tmp_path / "data"
+    result = gd(data, "check", **{setting: SETTINGS[setting](special)})
+    one_error_line(result, setting, str(special), "not a regular file")
+    after = os.stat(special)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert not data.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_dev_null_as_database_or_queue_is_refused_and_keeps_its_mode(
+    setting: str, tmp_path: Path
+) -> None:
+    """The defect: queue_url = "/dev/null" made the app, as root, chmod /dev/null to 0600.
+    Now refused in one line; /dev/null's mode is unchanged (and put back if it was not)."""
+    before = os.stat("/dev/null").st_mode
+    try:
+        result = gd(tmp_path / "data", "check", **{setting: SETTINGS[setting]("/dev/null")})
+        after = os.stat("/dev/null").st_mode
+    finally:
+        if os.stat("/dev/null").st_mode != before:  # the old code's damage: undo it at once
+            os.chmod("/dev/null", stat.S_IMODE(before))
+    assert after == before, f"/dev/null mode changed from {before:o} to {after:o}"
+    one_error_line(result, setting, "/dev/null", "character device")
+    assert not (tmp_path / "data").exists()
+
+
+def test_existing_files_keep_their_modes(tmp_path: Path) -> None:
+    """Files the app did not just make (a queue file named by queue_url, the database and
+    lock file of an existing data folder) keep the mode their owner gave them."""
+    data = tmp_path / "data"
+    assert gd(data, "check").returncode == 0
+    queue = tmp_path / "shared-queue.db"
+    queue.touch(mode=0o640)
+    os.chmod(queue, 0o640)
+    for name in ("governance.db", "governance.lock"):
+        os.chmod(data / name, 0o640)
+    result = gd(data, "check", queue_url=str(queue))
+    assert result.returncode == 0, result.stderr
+    for path in (queue, data / "governance.db", data / "governance.lock"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+
+
+def test_new_files_are_private_even_under_umask_0(tmp_path: Path) -> None:
+    """What the app makes itself is still 0700/0600 (the other half of the rule)."""
+    data = tmp_path / "data"
+    result = subprocess.run(
+        [*GD, "--data-dir", str(data), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: os.umask(0),
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for path in data.rglob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
+
+
+# --- the data folder --------------------------------------------------------------------------
+
+
+def test_foreign_non_empty_folder_is_refused_and_untouched(tmp_path: Path) -> None:
+    """--data-dir naming someone else's folder (files, no governance.db): one line, and the
+    folder keeps its mode and contents (the old code chmod-ed it 0700 and filled it)."""
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    (folder / "notes.txt").write_text("mine")
+    result = gd(folder, "check")
+    one_error_line(result, str(folder), "notes.txt", "governance.db")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_existing_empty_folder_is_used_without_chmod(tmp_path: Path) -> None:
+    """An existing empty folder may be the data folder; the app does not chmod it but says,
+    in `check` and in the log, that others can enter it."""
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    result = gd(folder, "check", "--json")
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
+    access = json.loads(result.stdout)["data_dir_access"]
+    assert "0755" in access and "chmod 700" in access
+    assert "open to other users" in logs_text(folder)
+    # Its own folder (governance.db inside) opens again; a private one says "private".
+    os.chmod(folder, 0o700)
+    again = gd(folder, "check", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["data_dir_access"] == "private"
+
+
+@pytest.mark.parametrize("source", ["flag", "env", "settings file"])
+def test_empty_data_dir_is_an_error_not_the_current_folder(source: str, tmp_path: Path) -> None:
+    """`--data-dir ''`, GOVERNANCE_DATA_DIR= or data_dir = "" in the settings file: one line
+    naming data_dir; the current folder is left alone (Path('') used to be it)."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env: dict[str, str] = {}
+    if source == "env":
+        env["data_dir"] = ""
+    elif source == "settings file":
+        settings = tmp_path / "settings.toml"
+        settings.write_text('data_dir = ""\n')
+        env["settings_file"] = str(settings)
+    result = gd("" if source == "flag" else None, "check", cwd=cwd, **env)
+    one_error_line(result, "data_dir", "empty")
+    assert list(cwd.iterdir()) == []
+
+
+# --- database URLs and passwords ----------------------------------------------------------------
+
+BAD_URLS = {
+    "nonsense": "nonsense",
+    "unknown driver": f"postgresql+nosuchdriver://gov:{SECRET}@127.0.0.1:1/gov",
+    "mysql without driver": f"mysql://gov:{SECRET}@127.0.0.1:1/gov",
+    "sqlite with a host": f"sqlite://gov:{SECRET}@//tmp/x.db",
+}
+
+
+@pytest.mark.parametrize("url", BAD_URLS.values(), ids=BAD_URLS.keys())
+def test_bad_database_url_is_one_line_naming_the_setting(url: str, tmp_path: Path) -> None:
+    """A URL SQLAlchemy cannot parse or use, or whose driver is missing: one line naming
+    database_url (not "unexpected failure"), no password, nothing created."""
+    data = tmp_path / "data"
+    result = gd(data, "check", database_url=url)
+    one_error_line(result, "database_url")
+    assert SECRET not in result.stderr + result.stdout
+    assert not data.exists()
+
+
+def test_postgresql_url_never_shows_its_password(tmp_path: Path) -> None:
+    """postgresql:// with a password: without psycopg, the missing driver in one line; with it,
+    a connection that fails (port 1). Either way no password on screen or in the log."""
+    data = tmp_path / "data"
+    url = f"postgresql://gov:{SECRET}@127.0.0.1:1/gov"
+    result = gd(data, "check", "--json", database_url=url)
+    one_error_line(result)
+    if importlib.util.find_spec("psycopg") is None:
+        assert "database_url" in result.stderr and "driver" in result.stderr
+    assert "***" in result.stderr or "127.0.0.1" in result.stderr
+    assert SECRET not in result.stderr + result.stdout + logs_text(data)
+
+
+def test_check_shows_a_redis_queue_url_without_its_password(tmp_path: Path) -> None:
+    """check --json with queue_url redis://:secret@…: shown as redis://:***@… (with redis
+    installed: nothing connects before the output); without redis, the one-line error. The
+    log never has the password."""
+    data = tmp_path / "data"
+    url = f"redis://:{SECRET}@127.0.0.1:1/0"
+    result = gd(data, "check", "--json", queue_url=url)
+    assert SECRET not in result.stdout + result.stderr + logs_text(data)
+    if importlib.util.find_spec("redis") is None:
+        one_error_line(result, "redis")
+    else:
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["queue_url"] == "redis://:***@127.0.0.1:1/0"
+
+
+def test_log_lines_and_tracebacks_redact_url_passwords(tmp_path: Path) -> None:
+    """Whatever logs a URL (a message, an exception's text in a traceback), the log file gets
+    it with *** for the password."""
+    from governance_desktop.app import prepare_data_dir, setup_logging
+
+    data = tmp_path / "data"
+    prepare_data_dir(data)
+    root = logging.getLogger()
+    kept, level = list(root.handlers), root.level
+    for handler in kept:  # an earlier in-process open_app may have set up its own log file
+        root.removeHandler(handler)
+    setup_logging(data)
+    try:
+        log = logging.getLogger("governance_desktop.test")
+        log.warning("connecting to %s", f"postgresql://gov:{SECRET}@db.example/gov")
+        try:
+            raise ConnectionError(f"cannot reach redis://:{SECRET}@127.0.0.1:1/0")
+        except ConnectionError:
+            log.exception("queue failed")
+    finally:
+        for handler in list(root.handlers):
+            handler.close()
+            root.removeHandler(handler)
+        for handler in kept:
+            root.addHandler(handler)
+        root.setLevel(level)
+    text = logs_text(data)
+    assert "postgresql://gov:***@db.example/gov" in text and "redis://:***@127.0.0.1" in text
+    assert SECRET not in text
+
+
+def test_redaction_helpers() -> None:
+    """One rule: the password of any URL becomes ***; paths and password-less URLs pass."""
+    from governance_desktop.store.db import redact_text, redact_url
+
+    assert redact_url(f"redis://:{SECRET}@127.0.0.1:1/0") == "redis://:***@127.0.0.1:1/0"
+    assert redact_url(f"postgresql+psycopg://gov:{SECRET}@h/db") == (
+        "postgresql+psycopg://gov:***@h/db"
+    )
+    assert redact_url("/var/lib/queue.db") == "/var/lib/queue.db"
+    assert redact_url("sqlite:////tmp/governance.db") == "sqlite:////tmp/governance.db"
+    assert redact_text(f"x rediss://u:{SECRET}@@h:1 y") == "x rediss://u:***@h:1 y"
+    assert redact_text(f"'not a url gov:{SECRET}@h'") == f"'not a url gov:{SECRET}@h'"
+
+
+# --- output into a pipe whose reader goes away ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose `policies list` is bigger than a pipe's buffer (64 KiB)."""
+    from governance_desktop.app import open_app
+    from governance_desktop.config import load_settings
+
+    root = tmp_path_factory.mktemp("big")
+    data = root / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVERNANCE_SETTINGS_FILE", str(root / "settings.toml"))
+        ctx = open_app(load_settings(data_dir=data))
+        try:
+            title = "A policy title long enough to fill a pipe quickly " * 2
+            for i in range(800):
+                ctx.policies.add(ME, f"POL-{i:04d}", title, owner=ME)
+        finally:
+            ctx.close()
+    return data
+
+
+PIPED = [("policies", "list"), ("workflows", "schema"), ("check",), ("--help",)]
+
+
+@pytest.mark.parametrize("args", PIPED, ids=[" ".join(a) for a in PIPED])
+def test_output_into_a_closed_pipe_exits_quietly(args: tuple[str, ...], big_register: Path) -> None:
+    """The reader has closed the pipe before anything is written: every write fails with
+    EPIPE. No "Broken pipe", no traceback, exit 0."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [*GD, "--data-dir", str(big_register), *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("args", PIPED[:2], ids=[" ".join(a) for a in PIPED[:2]])
+def test_pipe_into_head_exits_quietly(args: tuple[str, ...], big_register: Path) -> None:
+    """`governance-desktop policies list | head -1` in a real shell pipeline: head prints one
+    line and leaves; our side exits 0 with nothing on stderr."""
+    command = " ".join([*GD, "--data-dir", str(big_register), *args])
+    err, rc = big_register.parent / "err.txt", big_register.parent / "rc.txt"
+    shell = f'{command} 2>"{err}" | head -1; echo "${{PIPESTATUS[0]}}" >"{rc}"'
+    done = subprocess.run(
+        ["bash", "-c", shell], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.count("\n") == 1, done.stdout
+    assert (rc.read_text().strip(), err.read_text()) == ("0", "")
