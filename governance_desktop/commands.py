@@ -18,7 +18,13 @@ from governance_desktop.domain.enums import (
     Role,
 )
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.output import print_json, print_record, print_table, terminal_safe
+from governance_desktop.output import (
+    escape_json,
+    print_json,
+    print_record,
+    print_table,
+    terminal_safe,
+)
 from governance_desktop.services.audit import verify_export
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dto import AuditVerification, to_jsonable
@@ -172,9 +178,9 @@ def workflows_export(ctx: AppContext, args: argparse.Namespace) -> int:
     if args.output:
         out = Path(args.output)
         write_text(out, ctx.protected, text + "\n", force=args.force)
-        print(f"exported {args.name} to {out}")
+        _say(f"exported {args.name} to {out}")
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(escape_json(text) + "\n")
     return 0
 
 

@@ -22,7 +22,12 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI)) + "]"
 
 def json_text(value: Any) -> str:
     """``value`` as indented JSON with nothing in it that a terminal would act on."""
-    text = json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)
+    return escape_json(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+
+
+def escape_json(text: str) -> str:
+    """JSON text with DEL, C1, line separators and bidi controls written as \\uXXXX (they can
+    only occur inside its strings, so the data is unchanged)."""
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

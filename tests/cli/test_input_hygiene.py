@@ -70,6 +70,17 @@ def test_control_sequences_in_titles_are_printed_escaped(cli) -> None:  # type: 
     assert shown["title"] == EVIL.strip() and shown["body"] == EVIL  # type: ignore[index]
 
 
+def test_workflow_export_to_stdout_escapes_c1_and_bidi(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`workflows export NAME` prints JSON: its strings keep the data, as \\u escapes."""
+    description = "8-bit CSI \x9b2J, RLO \u202e, DEL \x7f"
+    source = _write(tmp_path, "w.json", _workflow("Exported", description=description))
+    assert cli("workflows", "import", source).code == 0
+    result = cli("workflows", "export", "Exported")
+    assert result.code == 0, result.err
+    assert _unsafe(result.out) == []
+    assert json.loads(result.out)["description"] == description
+
+
 def test_control_sequences_in_an_error_line_are_escaped(cli) -> None:  # type: ignore[no-untyped-def]
     err = _one_line_error(cli("policies", "show", "POL\x1b[2J\u202e"))
     assert _unsafe(err) == [] and "unknown policy" in err
