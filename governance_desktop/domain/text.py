@@ -23,6 +23,9 @@ SEARCH_MAX = 200
 #: Zero-width characters and bidirectional controls: invisible, or they reorder what is shown.
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Lone surrogates: what Python makes of bytes that are not UTF-8 (e.g. a command-line argument
+#: typed in another encoding); no database can store them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI)) + "]")
 
 
@@ -30,6 +33,8 @@ def check_text(value: str, field: str, limit: int) -> str:
     """``value`` if it holds no NUL and at most ``limit`` characters; else one clear error."""
     if "\x00" in value:
         raise ValidationError("contains a NUL character (\\x00), which cannot be stored", field)
+    if _SURROGATE.search(value):
+        raise ValidationError("is not valid UTF-8 text (check the terminal's encoding)", field)
     if len(value) > limit:
         raise ValidationError(f"longer than {limit:,} characters ({len(value):,})", field)
     return value

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 
 from governance_desktop.domain.errors import ValidationError
-from governance_desktop.domain.text import SEARCH_MAX
+from governance_desktop.domain.text import SEARCH_MAX, check_text
 
 
 def search_text(text: str, field: str = "search") -> str:
@@ -16,9 +16,7 @@ def search_text(text: str, field: str = "search") -> str:
     text = text.strip()
     if len(text) > SEARCH_MAX:
         raise ValidationError(f"longer than {SEARCH_MAX} characters ({len(text):,})", field)
-    if "\x00" in text:
-        raise ValidationError("contains a NUL character (\\x00)", field)
-    return text
+    return check_text(text, field, SEARCH_MAX)
 
 
 def escape_like(text: str) -> str:

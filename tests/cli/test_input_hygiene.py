@@ -307,3 +307,18 @@ def test_task_titles_from_placeholders_hold_no_nul_and_fit_their_column(  # type
     assert len(tasks) == 2
     long = tasks[0]["title"]  # type: ignore[index]
     assert "\x00" not in long and long.startswith("a\ufffdb") and len(long) == 2000
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("policies", "add", "B-1", "--title", "caf\udce9"),  # b"caf\xe9": Latin-1, not UTF-8
+        ("policies", "list", "--search", "\udcff"),
+    ],
+)
+def test_text_that_is_not_utf8_is_one_line(cli, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """An argument in another encoding reaches Python as lone surrogates (surrogateescape):
+    one line saying so, not "unexpected failure (UnicodeEncodeError …)"."""
+    err = _one_line_error(cli(*args))
+    assert "not valid UTF-8" in err
+    assert cli("policies", "list", "--json").json() == []
