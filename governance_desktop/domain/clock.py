@@ -11,6 +11,9 @@ Clock = Callable[[], dt.datetime]
 # A recorded time up to this far ahead of now is ordinary skew (another host, a clock being
 # slewed); beyond it, the time was written while the clock was wrong.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+# Hosts sharing one database (team mode) may disagree by up to this much: a schedule's recorded
+# tick later than now by more than this was written by a wrong clock, not by another host.
+MAX_HOST_SKEW = dt.timedelta(days=1)
 
 
 def utc_now() -> dt.datetime:

@@ -1,8 +1,11 @@
-"""`on_schedule` workflows: each cron tick runs once, even across several worker processes.
+"""`on_schedule` workflows: each cron tick runs once, even across several worker processes and
+hosts whose clocks disagree (docs/dates-and-times.md).
 
-A tick missed while the app was closed runs once at the next check, not once per missed tick.
-A last run recorded in the future (the clock was ahead, then corrected) runs now and re-bases
-the schedule on now, so a clock jump in either direction never stops a schedule.
+The workflow records the cron tick it last claimed (not the host's now), so a host runs a tick
+only if it is due by its own clock and later than the recorded one: hosts up to a day apart
+run each tick once, by the clock that reaches it first. Ticks missed while the app was closed
+run once. A recorded tick more than a day ahead was written by a wrong clock: the schedule runs
+now and re-bases on now, so a clock jump in either direction never stops it for long.
 """
 
 from __future__ import annotations
@@ -12,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from governance_desktop.domain.clock import Clock, in_future, utc_now
+from governance_desktop.domain.clock import MAX_HOST_SKEW, Clock, utc_now
 from governance_desktop.domain.conditions import evaluate
-from governance_desktop.domain.cron import parse_cron
+from governance_desktop.domain.cron import CronSpec, parse_cron
 from governance_desktop.domain.definition import OnScheduleTrigger
 from governance_desktop.domain.enums import PolicyStatus, TriggerType
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
@@ -65,20 +68,22 @@ class ScheduleService:
             if not isinstance(defn.trigger, OnScheduleTrigger):
                 return 0
             since = workflow.last_scheduled_at or version.created_at
-            if in_future(since, now):
+            if since > now + MAX_HOST_SKEW:
                 log.warning(
-                    "schedule %s last ran at %s, after now (%s): the clock was wrong; "
-                    "running now and counting from now",
+                    "schedule %s last ran at %s, more than a day after now (%s): the clock "
+                    "was wrong; running now and counting from now",
                     workflow.name,
                     since.isoformat(),
                     now.isoformat(),
                 )
-                tick = now
+                tick: datetime | None = now
             else:
-                tick = parse_cron(defn.trigger.cron).next_after(since)
-            if tick > now:
+                tick = last_tick(parse_cron(defn.trigger.cron), since, now)
+            if tick is None:
                 return 0
-            # Compare-and-set: of two workers checking at once, exactly one claims the tick.
+            # Compare-and-set on the record read above: of two workers or hosts checking at
+            # once, exactly one claims the tick (or the re-base). The tick is recorded, not
+            # now, so a host whose clock is behind sees that tick as done.
             claimed = session.execute(
                 update(Workflow)
                 .where(
@@ -87,7 +92,7 @@ class ScheduleService:
                     if workflow.last_scheduled_at is None
                     else Workflow.last_scheduled_at == workflow.last_scheduled_at,
                 )
-                .values(last_scheduled_at=now)
+                .values(last_scheduled_at=tick)
                 .execution_options(synchronize_session=False)
             )
             if not getattr(claimed, "rowcount", 0):
@@ -117,3 +122,20 @@ class ScheduleService:
             log.info("schedule %s (tick %s) started %s executions", workflow.name, tick, len(jobs))
             dispatch_after_commit(session, jobs, self._dispatcher)
             return len(jobs)
+
+
+def last_tick(spec: CronSpec, since: datetime, now: datetime) -> datetime | None:
+    """The latest tick of `spec` after `since` and at or before `now`, or None: the one tick a
+    check runs for all the ticks it missed. Bisects, so a long gap costs a few dozen steps."""
+    low = spec.next_after(since)
+    if low > now:
+        return None
+    high = now  # invariant: `low` is a tick <= high, and no tick lies in (high, now]
+    while spec.next_after(low) <= high:
+        middle = low + (high - low) / 2
+        candidate = spec.next_after(middle)
+        if candidate <= high:
+            low = candidate
+        else:
+            high = middle
+    return low

@@ -1,5 +1,5 @@
-"""Schedules across clock jumps: a last run recorded in the future runs now and re-bases, so a
-jump either way never stops a schedule (docs/dates-and-times.md)."""
+"""Schedules across clock jumps: a last run recorded more than a day in the future runs now and
+re-bases, so a jump either way never stops a schedule (docs/dates-and-times.md)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,15 @@ def test_small_skew_is_not_a_clock_jump(eng: AppContext, install: Callable[..., 
     with eng.db.transaction() as session:
         session.execute(update(Workflow).values(last_scheduled_at=now + timedelta(minutes=1)))
     assert eng.schedules.run_due(now) == 0
+
+
+def test_rebase_bound_is_one_day(eng: AppContext, install: Callable[..., None]) -> None:
+    """A last run 23 hours ahead may be another host's clock: waited for. Two days ahead is a
+    wrong clock: runs now and re-bases on now."""
+    install(DAILY)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for ahead, runs in ((timedelta(hours=23), 0), (timedelta(days=2), 1)):
+        with eng.db.transaction() as session:
+            session.execute(update(Workflow).values(last_scheduled_at=now + ahead))
+        assert eng.schedules.run_due(now) == runs
+    assert _last_run(eng) == now
