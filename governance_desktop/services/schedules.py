@@ -2,20 +2,22 @@
 hosts whose clocks disagree (docs/dates-and-times.md).
 
 The workflow records the cron tick it last claimed (not the host's now), so a host runs a tick
-only if it is due by its own clock and later than the recorded one: hosts up to a day apart
-run each tick once, by the clock that reaches it first. Ticks missed while the app was closed
-run once. A recorded tick more than a day ahead was written by a wrong clock: the schedule runs
-now and re-bases on now, so a clock jump in either direction never stops it for long.
+only if it is due by its own clock and later than the recorded one: hosts sharing a server
+database up to a day apart run each tick once, by the clock that reaches it first. Ticks
+missed while the app was closed run once. A recorded tick further ahead than hosts can
+disagree (a local SQLite file has one host: 5 minutes; a server database: a day) was written by
+a wrong clock: the schedule runs now and re-bases on now, so a corrected clock jump never
+stops it.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from governance_desktop.domain.clock import MAX_HOST_SKEW, Clock, utc_now
+from governance_desktop.domain.clock import FUTURE_TOLERANCE, MAX_HOST_SKEW, Clock, utc_now
 from governance_desktop.domain.conditions import evaluate
 from governance_desktop.domain.cron import CronSpec, parse_cron
 from governance_desktop.domain.definition import OnScheduleTrigger
@@ -24,7 +26,7 @@ from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispa
 from governance_desktop.services.engine import WorkflowService, entity_facts
 from governance_desktop.services.progress import version_definition
 from governance_desktop.services.workflows import current_definition
-from governance_desktop.store.db import Database
+from governance_desktop.store.db import Database, sqlite_path
 from governance_desktop.store.models import Policy, Workflow
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,17 @@ class ScheduleService:
         workflows: WorkflowService,
         dispatcher: JobDispatcher,
         clock: Clock = utc_now,
+        host_skew: timedelta | None = None,
     ) -> None:
         self._db = db
         self._workflows = workflows
         self._dispatcher = dispatcher
         self._clock = clock
+        #: How far another writer's clock may be ahead of ours: none but ours writes a local
+        #: SQLite file, so beyond the ordinary tolerance a future tick is a wrong clock.
+        if host_skew is None:
+            host_skew = FUTURE_TOLERANCE if sqlite_path(db.url) is not None else MAX_HOST_SKEW
+        self._host_skew = host_skew
 
     def run_due(self, now: datetime | None = None) -> int:
         """Start every schedule whose next tick has come (by `now`, else the service's
@@ -68,12 +76,13 @@ class ScheduleService:
             if not isinstance(defn.trigger, OnScheduleTrigger):
                 return 0
             since = workflow.last_scheduled_at or version.created_at
-            if since > now + MAX_HOST_SKEW:
+            if since > now + self._host_skew:
                 log.warning(
-                    "schedule %s last ran at %s, more than a day after now (%s): the clock "
+                    "schedule %s last ran at %s, more than %s after now (%s): the clock "
                     "was wrong; running now and counting from now",
                     workflow.name,
                     since.isoformat(),
+                    self._host_skew,
                     now.isoformat(),
                 )
                 tick: datetime | None = now

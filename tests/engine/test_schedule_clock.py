@@ -10,6 +10,7 @@ from engine_helpers import workflow
 from sqlalchemy import select, update
 
 from governance_desktop.app import AppContext
+from governance_desktop.domain.clock import MAX_HOST_SKEW
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.store.models import Workflow, WorkflowVersion
 
@@ -78,13 +79,29 @@ def test_small_skew_is_not_a_clock_jump(eng: AppContext, install: Callable[..., 
     assert eng.schedules.run_due(now) == 0
 
 
-def test_rebase_bound_is_one_day(eng: AppContext, install: Callable[..., None]) -> None:
-    """A last run 23 hours ahead may be another host's clock: waited for. Two days ahead is a
-    wrong clock: runs now and re-bases on now."""
+def test_rebase_bound_is_one_day_on_a_server_database(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """Team mode (a server database, `MAX_HOST_SKEW`): a last run 23 hours ahead may be another
+    host's clock: waited for. Two days ahead is a wrong clock: runs now and re-bases on now."""
     install(DAILY)
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    service = ScheduleService(eng.db, eng.engine, eng.dispatcher, host_skew=MAX_HOST_SKEW)
     for ahead, runs in ((timedelta(hours=23), 0), (timedelta(days=2), 1)):
         with eng.db.transaction() as session:
             session.execute(update(Workflow).values(last_scheduled_at=now + ahead))
-        assert eng.schedules.run_due(now) == runs
+        assert service.run_due(now) == runs
+    assert _last_run(eng) == now
+
+
+def test_local_database_rebases_a_jump_of_an_hour(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """A local SQLite file has one writer's clock: a last run an hour ahead (a jump since
+    corrected) runs now and re-bases, instead of waiting for real time to catch up."""
+    install(DAILY)
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with eng.db.transaction() as session:
+        session.execute(update(Workflow).values(last_scheduled_at=now + timedelta(hours=1)))
+    assert eng.schedules.run_due(now) == 1
     assert _last_run(eng) == now

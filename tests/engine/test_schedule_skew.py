@@ -1,5 +1,8 @@
 """Team mode: two hosts on one database whose clocks differ (up to a day) run an hourly
-schedule once per cron tick, never once per check (docs/dates-and-times.md)."""
+schedule once per cron tick, never once per check (docs/dates-and-times.md).
+
+The services are given a server database's bound (`host_skew=MAX_HOST_SKEW`); the database
+itself is a SQLite file here, which in real use only one host writes."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from engine_helpers import workflow
 from sqlalchemy import select, update
 
 from governance_desktop.app import AppContext
+from governance_desktop.domain.clock import MAX_HOST_SKEW
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.store.models import Workflow, WorkflowVersion
 
@@ -28,8 +32,12 @@ def _hosts(eng: AppContext, skew: timedelta) -> tuple[Callable[[datetime], int],
     """Two schedulers on the same database: `ahead` reads real time + skew, `right` real
     time. Each returned function sets the real time and runs one check."""
     real = [REAL_START]
-    ahead = ScheduleService(eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0] + skew)
-    right = ScheduleService(eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0])
+    ahead = ScheduleService(
+        eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0] + skew, host_skew=MAX_HOST_SKEW
+    )
+    right = ScheduleService(
+        eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0], host_skew=MAX_HOST_SKEW
+    )
 
     def check(service: ScheduleService) -> Callable[[datetime], int]:
         def run(moment: datetime) -> int:
