@@ -103,9 +103,9 @@ def protected_paths(settings: Settings) -> Protected:
     database = sqlite_path(settings.effective_database_url)
     if database is not None:
         files.append(database)
-    queue = settings.effective_queue_url
-    if not queue.startswith(("redis://", "rediss://", "unix://")):
-        files.append(Path(queue.removeprefix("sqlite:///")).expanduser())
+    queue = queue_file(settings.effective_queue_url)
+    if queue is not None:
+        files.append(queue)
     return Protected(settings.data_dir, tuple(files))
 
 

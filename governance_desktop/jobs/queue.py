@@ -128,9 +128,14 @@ def queue_file(queue_url: str) -> Path | None:
 def queue_url_problem(queue_url: str) -> str | None:
     """Why `queue_url` cannot name a queue, or None (checked when settings load)."""
     try:
-        queue_file(queue_url)
+        path = queue_file(queue_url)
     except QueueConfigError as exc:
         return str(exc).removeprefix("queue_url ")
+    if path is None and importlib.util.find_spec("redis") is None:
+        return (
+            f"{redact_url(queue_url)!r} is a Redis URL but the 'redis' package is not "
+            "installed (pip install redis); nothing was changed"
+        )
     return None
 
 

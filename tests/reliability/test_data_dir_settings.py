@@ -549,3 +549,14 @@ def test_missing_parents_of_the_data_folder_are_private_under_umask_0(tmp_path: 
     assert result.returncode == 0, result.stderr
     for folder in (tmp_path / "p2", tmp_path / "p2" / "p3", data):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+@pytest.mark.skipif(importlib.util.find_spec("redis") is not None, reason="redis installed")
+def test_redis_queue_url_without_redis_leaves_no_data_folder(tmp_path: Path) -> None:
+    """A refusal that comes from the settings comes before the data folder is made: a Redis
+    queue_url without the redis package used to stop only after creating it."""
+    data = tmp_path / "data"
+    result = gd(data, "check", queue_url=f"redis://:{SECRET}@127.0.0.1:1/0")
+    one_error_line(result, "queue_url", "redis")
+    assert SECRET not in result.stderr
+    assert not data.exists()
