@@ -17,7 +17,7 @@ from sqlalchemy.exc import DatabaseError
 
 from governance_desktop.config import Settings, SettingsError
 from governance_desktop.jobs.engine import QueueRuntime
-from governance_desktop.jobs.queue import queue_file
+from governance_desktop.jobs.queue import foreign_queue_problem, queue_file
 from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
@@ -32,9 +32,10 @@ from governance_desktop.services.tracking import JobTracker
 from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowDefinitionService
 from governance_desktop.store.autobackup import BackupScheduler, latest_restorable
-from governance_desktop.store.db import Database, redact_text, sqlite_path
+from governance_desktop.store.db import Database, make_private_dirs, redact_text, sqlite_path
 from governance_desktop.store.integrity import (
     damaged_error,
+    header_problem,
     is_damage,
     quick_problem,
     storage_problem,
@@ -42,7 +43,13 @@ from governance_desktop.store.integrity import (
 from governance_desktop.store.lock import LOCK_NAME, DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
 from governance_desktop.store.outfile import Protected
-from governance_desktop.store.restore import RestoreError, RestoreReport, restore_database
+from governance_desktop.store.restore import (
+    RestoreError,
+    RestoreReport,
+    check_source,
+    file_kind,
+    restore_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +103,9 @@ def protected_paths(settings: Settings) -> Protected:
     database = sqlite_path(settings.effective_database_url)
     if database is not None:
         files.append(database)
-    queue = settings.effective_queue_url
-    if not queue.startswith(("redis://", "rediss://", "unix://")):
-        files.append(Path(queue.removeprefix("sqlite:///")).expanduser())
+    queue = queue_file(settings.effective_queue_url)
+    if queue is not None:
+        files.append(queue)
     return Protected(settings.data_dir, tuple(files))
 
 
@@ -133,8 +140,8 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 def _make_private_dir(path: Path, parents: bool = False) -> bool:
     """mkdir 0700; True if made here (then, and only then, its mode is set: umask aside)."""
-    if parents:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if parents:  # missing parents 0700 too: under umask 000 mkdir would make them 0777
+        make_private_dirs(path.parent)
     try:
         path.mkdir(mode=0o700)
     except FileExistsError:
@@ -196,20 +203,52 @@ def check_store_files(settings: Settings) -> None:
         if not stat.S_ISREG(mode):
             what = "queue" if setting == "queue_url" else "database"
             raise SettingsError(
-                f"{setting}: {path} is {_file_kind(mode)}, not a regular file; nothing was "
+                f"{setting}: {path} is {file_kind(mode)}, not a regular file; nothing was "
                 f"changed (name a {what} file, or leave {setting} unset)"
             )
+        problem = (
+            foreign_queue_problem(path, settings.data_dir / "queue.db")
+            if setting == "queue_url"
+            else foreign_database_problem(path, settings.data_dir)
+        )
+        if problem is not None:
+            raise SettingsError(problem)
 
 
-def _file_kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
+def foreign_database_problem(path: Path, data_dir: Path) -> str | None:
+    """Why the existing file at database_url is not the app's register, or None.
+
+    A new or empty file, or a SQLite file with the app's alembic_version (or no tables) is
+    the app's; so is any file in the data folder (damage there is reported with `restore`
+    advice later). A file elsewhere that is not SQLite, or SQLite holding another program's
+    tables, is refused: migrating into it would mix our tables with its data.
+    """
+    if path.absolute().parent == data_dir.absolute() or path.stat().st_size == 0:
+        return None
+    refusal = (
+        "; nothing was changed (name the register's file or a new one, or leave database_url unset)"
     )
-    return next((name for test, name in kinds if test(mode)), "a special file")
+    if header_problem(path) is not None:
+        return (
+            f"database_url: {path} is not a governance database (it is not a SQLite file){refusal}"
+        )
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            return None  # busy or locked: reported when opened
+        return f"database_url: {path} cannot be read as a database ({exc}){refusal}"
+    tables = sorted(str(n) for (n,) in rows if not str(n).startswith("sqlite_"))
+    if not tables or "alembic_version" in tables:
+        return None
+    return (
+        f"database_url: {path} is a SQLite database of another program (tables: "
+        f"{', '.join(tables[:5])}; no alembic_version){refusal}"
+    )
 
 
 class PrivateLogHandler(RotatingFileHandler):
@@ -258,7 +297,7 @@ def check_database_file(path: Path, backups_dir: Path) -> None:
     problem = quick_problem(path)
     if problem is not None:
         latest = latest_restorable(backups_dir, path.stem)
-        raise damaged_error(path, problem, latest.path if latest else None)
+        raise damaged_error(path, problem, latest.path if latest else None, backups_dir.parent)
 
 
 def _open_database(settings: Settings) -> tuple[Database, MigrationReport]:
@@ -275,7 +314,8 @@ def _open_database(settings: Settings) -> tuple[Database, MigrationReport]:
         orig = getattr(exc, "orig", None)
         if path is not None and isinstance(orig, sqlite3.DatabaseError) and is_damage(orig):
             latest = latest_restorable(backups, path.stem)
-            raise damaged_error(path, str(orig), latest.path if latest else None) from None
+            backup = latest.path if latest else None
+            raise damaged_error(path, str(orig), backup, settings.data_dir) from None
         raise
     except BaseException:
         db.dispose()
@@ -418,6 +458,7 @@ def restore_data_dir(settings: Settings, source: Path) -> RestoreOutcome:
             "use its own tools (e.g. pg_restore)"
         )
     check_store_files(settings)
+    check_source(source.expanduser().absolute())
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
     report = restore_database(source, path, settings.data_dir / "backups", known_revisions())

@@ -90,7 +90,8 @@ def _damage(exc: BaseException | None, settings: Settings) -> str | None:
     if path is None or not isinstance(exc, sqlite3.DatabaseError) or not is_damage(exc):
         return None
     latest = latest_restorable(settings.data_dir / "backups", path.stem)
-    return str(damaged_error(path, str(exc), latest.path if latest else None))
+    backup = latest.path if latest else None
+    return str(damaged_error(path, str(exc), backup, settings.data_dir))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ The data dir holds everything of one install: governance.db, queue.db, logs/, ba
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from governance_desktop.jobs.queue import queue_url_problem
 from governance_desktop.store.db import database_url_problem, redact_text
 
 APP_NAME = "governance-desktop"
@@ -79,6 +81,15 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value
 
+    @field_validator("queue_url")
+    @classmethod
+    def _usable_queue_url(cls, value: str | None) -> str | None:
+        # An unknown scheme or a relative path would become a file under the current folder.
+        problem = queue_url_problem(value) if value else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'governance.db'}"
@@ -103,6 +114,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Build settings; any bad value raises SettingsError naming the setting and its source."""
     clean = {key: value for key, value in overrides.items() if value is not None}
+    _check_settings_file(settings_file())
     try:
         return Settings(**clean)
     except ValidationError as exc:
@@ -116,3 +128,26 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
     except (OSError, ValueError) as exc:  # unreadable or malformed settings file
         raise SettingsError(f"cannot read settings file {settings_file()}: {exc}") from None
+
+
+def _check_settings_file(path: Path) -> None:
+    """A settings file that exists must be a readable regular file (or /dev/null: none): the
+    TOML reader would silently skip a folder or a device, and an unreadable file too."""
+    if str(path) == os.devnull:  # "no settings file" (the benchmarks use it)
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise SettingsError(
+            f"settings file {path} is not a regular file (GOVERNANCE_SETTINGS_FILE or the "
+            "default place); name a TOML file or remove it"
+        )
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror or exc}") from None

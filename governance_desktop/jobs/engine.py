@@ -69,7 +69,7 @@ class QueueRuntime:
         cls, settings: Settings, *, workers: int | None = None, background_dispatch: bool = False
     ) -> QueueRuntime:
         """Open the queue named by the settings (a damaged queue.db is rebuilt)."""
-        queue = make_huey(settings.effective_queue_url)
+        queue = make_huey(settings.effective_queue_url, own_file=settings.data_dir / "queue.db")
         return cls(
             queue, workers=workers or settings.workers, background_dispatch=background_dispatch
         )

@@ -21,7 +21,7 @@ from huey.storage import EmptyData, SqliteStorage
 
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
-from governance_desktop.store.db import create_private
+from governance_desktop.store.db import create_private, make_private_dirs, redact_url
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -69,12 +69,21 @@ class QueueStorage(SqliteStorage):  # type: ignore[misc]
         return super().pop_data(key)
 
 
-def make_huey(queue_url: str, rejections: Rejections | None = None) -> huey.Huey:
-    """A Huey for `queue_url`: a ``redis://``/``rediss://`` URL or a SQLite file path."""
+def make_huey(
+    queue_url: str, rejections: Rejections | None = None, *, own_file: Path | None = None
+) -> huey.Huey:
+    """A Huey for `queue_url`: a ``redis://``/``rediss://`` URL or a SQLite file path.
+
+    A damaged queue is moved aside and rebuilt only if it is a SQLite file or `own_file`
+    (the data folder's queue.db): any other file named by a setting is not ours to rename.
+    """
     serializer = JsonSerializer(rejections=rejections)
     path = queue_file(queue_url)
     if path is None:
         return _redis_huey(queue_url, serializer)
+    problem = foreign_queue_problem(path, own_file)
+    if problem is not None:
+        raise QueueConfigError(problem)
     _prepare_file(path)
     if not _is_healthy(path):
         quarantine(path)
@@ -90,11 +99,89 @@ def make_huey(queue_url: str, rejections: Rejections | None = None) -> huey.Huey
         return _sqlite_huey(path, serializer)
 
 
+#: Queue URLs that name a Redis server; anything else must name a SQLite file.
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+QUEUE_URL_FORMS = "an absolute path, sqlite:////abs/path, redis://, rediss:// or unix://"
+
+
 def queue_file(queue_url: str) -> Path | None:
-    """The SQLite file behind `queue_url`, or None for a Redis URL."""
-    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+    """The SQLite file behind `queue_url`, or None for a Redis URL.
+
+    Raises QueueConfigError for any other form: an unknown scheme or a relative path would
+    silently become a file under the current folder (with any password in its name).
+    """
+    if queue_url.startswith(REDIS_SCHEMES):
         return None
-    return Path(queue_url.removeprefix("sqlite:///")).expanduser()
+    rest = queue_url.removeprefix("sqlite:///")
+    if (rest == queue_url and "://" in queue_url) or rest.startswith("sqlite:"):
+        problem = "has a scheme the queue does not take"
+    else:
+        path = Path(rest).expanduser()
+        if path.is_absolute():
+            return path
+        problem = f"names the relative path {rest!r}, which would depend on the current folder"
+    raise QueueConfigError(
+        f"queue_url {redact_url(queue_url)!r} {problem}; use {QUEUE_URL_FORMS}; nothing was changed"
+    )
+
+
+def queue_url_problem(queue_url: str) -> str | None:
+    """Why `queue_url` cannot name a queue, or None (checked when settings load)."""
+    try:
+        path = queue_file(queue_url)
+    except QueueConfigError as exc:
+        return str(exc).removeprefix("queue_url ")
+    if path is None and importlib.util.find_spec("redis") is None:
+        return (
+            f"{redact_url(queue_url)!r} is a Redis URL but the 'redis' package is not "
+            "installed (pip install redis); nothing was changed"
+        )
+    return None
+
+
+#: The tables Huey's SQLite storage makes.
+HUEY_TABLES = frozenset({"task", "kv", "schedule", "counter"})
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def foreign_queue_problem(path: Path, own_file: Path | None = None) -> str | None:
+    """Why the existing file at `path` is someone else's, not a queue, or None.
+
+    A missing or empty file, a SQLite file holding only Huey's tables (or too damaged to
+    tell: it is rebuilt), and a damaged `own_file` are the queue's; anything else is refused.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return None  # missing, or refused elsewhere with its own reason
+    if not head:
+        return None
+    if head != SQLITE_HEADER:
+        if own_file is not None and path.absolute() == own_file.absolute():
+            return None
+        return (
+            f"queue_url: {path} is not a queue database (it is not a SQLite file); nothing "
+            "was changed (name a new file or a queue file, or leave queue_url unset)"
+        )
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("select name from sqlite_schema where type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None  # damaged (rebuilt) or busy (reported when opened)
+    others = sorted(
+        str(name) for (name,) in rows if name not in HUEY_TABLES and not name.startswith("sqlite_")
+    )
+    if not others:
+        return None
+    return (
+        f"queue_url: {path} is a SQLite database of something else (tables: "
+        f"{', '.join(others[:5])}), not a queue; nothing was changed (name a new file or a "
+        "queue file, or leave queue_url unset)"
+    )
 
 
 def _sqlite_huey(path: Path, serializer: JsonSerializer) -> huey.Huey:
@@ -124,7 +211,7 @@ def _prepare_file(path: Path) -> None:
     An existing file keeps its mode; one that is not a regular file (/dev/null, a socket, a
     folder) is refused: SQLite would write into it.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(path.parent)
     fd = create_private(path, os.O_RDWR)
     if fd is not None:
         os.close(fd)

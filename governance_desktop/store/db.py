@@ -38,10 +38,37 @@ def ensure_private_file(path: Path) -> None:
     Only a file made here gets its mode set: an existing one (maybe /dev/null, named by a
     setting) is never chmod-ed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(path.parent)
     fd = create_private(path)
     if fd is not None:
         os.close(fd)
+
+
+def make_private_dirs(folder: Path) -> list[Path]:
+    """Create `folder` and each missing parent 0700 whatever the umask; return those made.
+
+    mkdir(parents=True) gives the parents the umask's mode (0777 under umask 000). Only a
+    folder made here gets its mode set, through an O_NOFOLLOW descriptor.
+    """
+    missing: list[Path] = []
+    current = folder
+    while not current.exists() and not current.is_symlink() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    made: list[Path] = []
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: theirs, left as it is
+        if os.name == "posix":
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                os.fchmod(fd, 0o700)
+            finally:
+                os.close(fd)
+        made.append(path)
+    return made
 
 
 def create_private(path: Path, flags: int = os.O_WRONLY) -> int | None:
@@ -88,6 +115,28 @@ def database_url_problem(url: str) -> str | None:
         return (
             f"{shown!r} is not a usable database URL: {reason} (e.g. "
             "sqlite:////path/to/governance.db or postgresql+psycopg://user@host/db)"
+        )
+    return _sqlite_file_problem(url, redact_text(url))
+
+
+def _sqlite_file_problem(url: str, shown: str) -> str | None:
+    """A sqlite URL must name a file by its absolute path: an in-memory database loses every
+    change at exit, and a relative path would depend on the folder the app is started in."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    memory = parsed.query.get("mode") == "memory"
+    if not database or database == ":memory:" or memory:
+        return (
+            f"{shown!r} is an in-memory database: everything would be lost when the app "
+            "exits; name a file (e.g. sqlite:////path/to/governance.db)"
+        )
+    if database.startswith("file:") or not Path(database).is_absolute():
+        return (
+            f"{shown!r} names the relative path {database!r}, which would depend on the "
+            "folder the app is started in; give an absolute path "
+            "(sqlite:////path/to/governance.db: four slashes)"
         )
     return None
 

@@ -101,9 +101,14 @@ def full_check(path: Path, max_errors: int = 20, *, quick: bool = False) -> list
     return [str(row[0]) for row in rows]
 
 
-def damaged_error(path: Path, detail: str, backup: Path | None) -> DamagedDatabaseError:
-    """One line: what is wrong with which file, and how to get back to the latest backup."""
-    data_dir = path.parent
+def damaged_error(
+    path: Path, detail: str, backup: Path | None, data_dir: Path | None = None
+) -> DamagedDatabaseError:
+    """One line: what is wrong with which file, and how to get back to the latest backup.
+
+    `data_dir` is the data folder `restore` must be run against (the file's own folder only
+    when the database lives in it)."""
+    data_dir = data_dir or path.parent
     if backup is None:
         advice = (
             f"no automatic backup exists in {data_dir / 'backups'}; restore a copy you made "

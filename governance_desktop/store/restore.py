@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,10 +42,37 @@ class RestoreReport:
     queue_cleared: bool
 
 
+def check_source(source: Path) -> None:
+    """Refuse a backup path that is missing or not a regular file (a device, a FIFO, a
+    folder): checked before the data folder is touched."""
+    try:
+        mode = os.stat(source).st_mode
+    except FileNotFoundError:
+        raise RestoreError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise RestoreError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise RestoreError(
+            f"{source} is not a regular file (it is {file_kind(mode)}); name a backup file. "
+            "Nothing was changed."
+        )
+
+
+def file_kind(mode: int) -> str:
+    """A folder, a character device…: what a non-regular file is, for an error line."""
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
 def backup_revision(source: Path, known_revisions: set[str]) -> str:
     """The schema revision of a backup file, after checking it can be restored."""
-    if not source.is_file():
-        raise RestoreError(f"{source}: no such file")
+    check_source(source)
     problem = header_problem(source) or ("empty file" if source.stat().st_size == 0 else None)
     if problem is not None:
         raise RestoreError(f"{source} is not a governance database ({problem})")

@@ -16,7 +16,7 @@ from governance_desktop.jobs.queue import QUEUE_NAME, QueueConfigError, make_hue
 
 
 def _roundtrip(path: Path) -> None:
-    queue = make_huey(str(path))
+    queue = make_huey(str(path), own_file=path)  # the data folder's own queue.db
     try:
         assert queue.name == QUEUE_NAME
         queue.storage.enqueue(b"x", 0)

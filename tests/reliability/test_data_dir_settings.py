@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -358,3 +359,204 @@ def test_pipe_into_head_exits_quietly(args: tuple[str, ...], big_register: Path)
     )
     assert done.stdout.count("\n") == 1, done.stdout
     assert (rc.read_text().strip(), err.read_text()) == ("0", "")
+
+
+# --- what an existing database or queue file holds; URL forms (the review of issue 13 §4) ----
+
+
+def _foreign_sqlite(path: Path) -> Path:
+    """Someone else's SQLite database: a `contacts` table with one row."""
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE contacts (name TEXT)")
+        conn.execute("INSERT INTO contacts VALUES ('Ann')")
+    conn.close()
+    return path
+
+
+def _tables(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_schema"))
+    finally:
+        conn.close()
+
+
+def test_a_text_file_as_queue_url_is_refused_not_renamed(tmp_path: Path) -> None:
+    """The defect: a copy of /etc/passwd named as queue_url was renamed pw.txt.damaged-<time>
+    and replaced by a new queue. Now one line naming queue_url; the file stays as it was."""
+    text = tmp_path / "pw.txt"
+    text.write_text("root:x:0:0:root:/root:/bin/bash\n" * 20)
+    data = tmp_path / "data"
+    result = gd(data, "users", "list", queue_url=str(text))
+    one_error_line(result, "queue_url", str(text), "not a queue database", "nothing was changed")
+    assert text.read_text() == "root:x:0:0:root:/root:/bin/bash\n" * 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pw.txt"]
+
+
+def test_the_data_folders_own_damaged_queue_is_still_rebuilt(tmp_path: Path) -> None:
+    """The other half: garbage in data_dir/queue.db (the app's own file) is moved aside and
+    a new queue made, as before."""
+    data = tmp_path / "data"
+    assert gd(data, "users", "list").returncode == 0
+    (data / "queue.db").write_bytes(b"not sqlite at all" * 300)
+    result = gd(data, "users", "list")
+    assert result.returncode == 0, result.stderr
+    assert len(list(data.glob("queue.db.damaged-*"))) == 1
+
+
+def test_a_text_file_as_database_url_is_refused_not_called_damaged(tmp_path: Path) -> None:
+    """The defect: a non-SQLite file named as database_url was "damaged" with advice to
+    `restore` into the file's own folder. Now one line naming database_url; no restore advice."""
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    text = other / "notes.txt"
+    text.write_text("shopping list\n" * 20)
+    data = tmp_path / "data"
+    result = gd(data, "users", "list", database_url=f"sqlite:///{text}")
+    one_error_line(result, "database_url", str(text), "not a governance database")
+    assert "damaged" not in result.stderr and "restore" not in result.stderr
+    assert text.read_text() == "shopping list\n" * 20
+    assert not data.exists()
+
+
+def test_damaged_register_outside_the_data_folder_names_the_real_data_folder(
+    tmp_path: Path,
+) -> None:
+    """database_url at the app's own register in another folder, damaged: the restore advice
+    names the data folder (where its backups are), not the file's folder."""
+    data = tmp_path / "data"
+    register = tmp_path / "shared" / "register.db"
+    url = f"sqlite:///{register}"
+    assert gd(data, "users", "list", database_url=url).returncode == 0
+    conn = sqlite3.connect(register)
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'users'").fetchone()
+    conn.close()
+    raw = bytearray(register.read_bytes())
+    start = (root - 1) * page  # the users table's root page smashed; the schema intact
+    raw[start : start + page] = b"\xff" * page
+    register.write_bytes(bytes(raw))
+    result = gd(data, "users", "list", database_url=url)
+    one_error_line(result, "damaged", str(register), f"--data-dir '{data}'")
+    assert f"--data-dir '{register.parent}'" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", SETTINGS)
+def test_someone_elses_sqlite_database_is_refused(setting: str, tmp_path: Path) -> None:
+    """The defect: database_url at another program's SQLite file was migrated into (our
+    tables beside its `contacts`), queue_url got Huey's tables. Now one line naming the
+    setting and a table found; the file holds only its own table."""
+    foreign = _foreign_sqlite(tmp_path / "crm.sqlite")
+    data = tmp_path / "data"
+    result = gd(data, "users", "list", **{setting: SETTINGS[setting](foreign)})
+    one_error_line(result, setting, str(foreign), "contacts")
+    assert _tables(foreign) == ["contacts"]
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("url", ["sqlite:///:memory:", "sqlite://"])
+def test_in_memory_database_url_is_refused(url: str, tmp_path: Path) -> None:
+    """An in-memory database_url lost every change at exit; now refused, naming the setting."""
+    data = tmp_path / "data"
+    result = gd(data, "users", "add", "ann", "--role", "officer", database_url=url)
+    one_error_line(result, "database_url", "in-memory")
+    assert not data.exists()
+
+
+BAD_QUEUE_URLS = {
+    "unknown scheme": f"http://bob:{SECRET}@x",
+    "relative path": "relq.db",
+    "relative sqlite path": "sqlite:///dev/null",
+}
+
+
+@pytest.mark.parametrize("url", BAD_QUEUE_URLS.values(), ids=BAD_QUEUE_URLS.keys())
+def test_queue_url_that_is_not_an_absolute_path_or_redis_is_refused(
+    url: str, tmp_path: Path
+) -> None:
+    """The defect: these became a queue file under the current folder (the first one with
+    the password in its name). Now one line naming queue_url, the password hidden, the
+    current folder and the data folder untouched."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    data = tmp_path / "data"
+    result = gd(data, "users", "list", cwd=cwd, queue_url=url)
+    one_error_line(result, "queue_url", "absolute path")
+    assert SECRET not in result.stderr
+    assert list(cwd.iterdir()) == [] and not data.exists()
+
+
+def test_relative_sqlite_database_url_is_refused(tmp_path: Path) -> None:
+    """sqlite:///rel.db (three slashes) named a file under the current folder: refused."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    data = tmp_path / "data"
+    result = gd(data, "users", "list", cwd=cwd, database_url="sqlite:///rel.db")
+    one_error_line(result, "database_url", "rel.db", "absolute path")
+    assert list(cwd.iterdir()) == [] and not data.exists()
+
+
+def test_absolute_queue_url_forms_are_accepted(tmp_path: Path) -> None:
+    """The forms that stay: sqlite:////abs/path and a plain absolute path."""
+    data = tmp_path / "data"
+    for url, file in (
+        (f"sqlite:///{tmp_path / 'q1.db'}", tmp_path / "q1.db"),
+        (str(tmp_path / "q2.db"), tmp_path / "q2.db"),
+    ):
+        result = gd(data, "users", "list", queue_url=url)
+        assert result.returncode == 0, result.stderr
+        assert file.is_file()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_restore_from_a_device_says_not_a_regular_file(tmp_path: Path) -> None:
+    """`restore /dev/null` said "no such file"; now it says what it is, before the data
+    folder is made."""
+    data = tmp_path / "data"
+    result = gd(data, "restore", "/dev/null")
+    one_error_line(result, "/dev/null", "not a regular file", "character device")
+    assert "no such file" not in result.stderr
+    assert not data.exists()
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_settings_file_that_is_not_a_file_is_refused(kind: str, tmp_path: Path) -> None:
+    """GOVERNANCE_SETTINGS_FILE naming a folder (or a FIFO) was silently ignored: the user's
+    settings were not applied and nothing said so. Now one line naming the settings file."""
+    target = tmp_path / "settings.toml"
+    if kind == "folder":
+        target.mkdir()
+    else:
+        os.mkfifo(target)
+    data = tmp_path / "data"
+    result = gd(data, "check", settings_file=str(target))
+    one_error_line(result, "settings file", str(target), "not a regular file")
+    assert not data.exists()
+
+
+def test_missing_parents_of_the_data_folder_are_private_under_umask_0(tmp_path: Path) -> None:
+    """--data-dir /tmp/p2/x under umask 000 left /tmp/p2 0777; every folder made is 0700."""
+    data = tmp_path / "p2" / "p3" / "x"
+    result = subprocess.run(
+        [*GD, "--data-dir", str(data), "check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: os.umask(0),
+    )
+    assert result.returncode == 0, result.stderr
+    for folder in (tmp_path / "p2", tmp_path / "p2" / "p3", data):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+@pytest.mark.skipif(importlib.util.find_spec("redis") is not None, reason="redis installed")
+def test_redis_queue_url_without_redis_leaves_no_data_folder(tmp_path: Path) -> None:
+    """A refusal that comes from the settings comes before the data folder is made: a Redis
+    queue_url without the redis package used to stop only after creating it."""
+    data = tmp_path / "data"
+    result = gd(data, "check", queue_url=f"redis://:{SECRET}@127.0.0.1:1/0")
+    one_error_line(result, "queue_url", "redis")
+    assert SECRET not in result.stderr
+    assert not data.exists()
