@@ -303,6 +303,7 @@ def verify_export(path: Path) -> AuditVerification:
     prev, count = GENESIS, 0
     first_id: int | None = None
     last_id: int | None = None
+    last_line = 0
     try:
         with _open_regular(path) as fh:
             chain = _read_chain(chain_file)
@@ -317,15 +318,16 @@ def verify_export(path: Path) -> AuditVerification:
                     return _bad(count, prev, None, f"{where}: {event}")
                 event_id, content, prev_hash, digest = event
                 if event_id <= (last_id or 0):
+                    after = f"id {last_id} on line {last_line}" if last_id else "0"
                     return _bad(
                         count,
                         prev,
                         event_id,
-                        f"{where}: event id {event_id} does not come after "
-                        f"{last_id if last_id is not None else 0} (ids only increase)",
+                        f"{where}: event id {event_id} does not come after {after} (ids only "
+                        "increase; one of the two was edited)",
                     )
                 first_id = event_id if first_id is None else first_id
-                last_id = event_id
+                last_id, last_line = event_id, reader.line_num
                 expected = event_hash(prev_hash, *content)
                 problem = _link_problem(event_id, prev, prev_hash, digest, expected)
                 if problem is not None:
