@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import DatabaseError
 
-from governance_desktop.config import Settings, SettingsError
+from governance_desktop.config import Settings, SettingsError, default_data_dir
 from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import foreign_queue_problem, queue_file
 from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
@@ -97,8 +97,10 @@ class AppContext:
 
 
 def protected_paths(settings: Settings) -> Protected:
-    """Where no export or backup may be written: the data folder, and the database and queue
-    files when settings put them elsewhere."""
+    """Where no export or backup may be written: the data folder, the database and queue
+    files when settings put them elsewhere, and the platform's default data folder (another
+    install's register, even before it holds one; other data folders are found by their
+    files, see store/outfile.py)."""
     files = []
     database = sqlite_path(settings.effective_database_url)
     if database is not None:
@@ -106,7 +108,7 @@ def protected_paths(settings: Settings) -> Protected:
     queue = queue_file(settings.effective_queue_url)
     if queue is not None:
         files.append(queue)
-    return Protected(settings.data_dir, tuple(files))
+    return Protected(settings.data_dir, tuple(files), others=(default_data_dir(),))
 
 
 #: What a data folder holds after the app's first start was cut short (before its lock file).

@@ -29,7 +29,7 @@ from governance_desktop.services.audit import verify_export
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dto import AuditVerification, to_jsonable
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.outfile import write_text
+from governance_desktop.store.outfile import output_path, write_text
 
 Handler = Callable[[AppContext, argparse.Namespace], int]
 COMMANDS: dict[str, Handler] = {}
@@ -175,8 +175,8 @@ def workflows_import(ctx: AppContext, args: argparse.Namespace) -> int:
 @command("workflows export")
 def workflows_export(ctx: AppContext, args: argparse.Namespace) -> int:
     text = ctx.workflows.export(args.name)
-    if args.output:
-        out = Path(args.output)
+    if args.output is not None:  # --output '' is an error, not stdout
+        out = output_path(args.output, "--output")
         write_text(out, ctx.protected, text + "\n", force=args.force)
         _say(f"exported {args.name} to {out}")
     else:
@@ -236,7 +236,7 @@ def _broken(result: AuditVerification) -> str:
 
 @command("audit export")
 def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
-    target = Path(args.file)
+    target = output_path(args.file, "the CSV file")
     result = ctx.audit.export_csv(target, ctx.protected, force=args.force)
     print(
         terminal_safe(
@@ -254,6 +254,8 @@ def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def audit_verify_export(args: argparse.Namespace) -> int:
     """`audit verify-export FILE`: needs no data folder (an auditor runs it anywhere)."""
+    if not args.file.strip():
+        raise GovernanceError("the CSV file is empty: name the export to check")
     result = verify_export(Path(args.file))
     if not result.ok:
         sys.stderr.write(f"error: export broken: {terminal_safe(result.problem or '')}\n")

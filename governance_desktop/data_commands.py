@@ -13,12 +13,13 @@ from governance_desktop.app import AppContext, data_dir_access, restore_data_dir
 from governance_desktop.commands import _emit, command
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.domain.text import terminal_safe
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import redact_url, sqlite_path
 from governance_desktop.store.integrity import full_check, storage_problem
 from governance_desktop.store.migrate import HEAD_REVISION
-from governance_desktop.store.outfile import output_file
+from governance_desktop.store.outfile import output_file, output_path
 
 
 @command("check")
@@ -69,7 +70,7 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @command("backup")
 def backup(ctx: AppContext, args: argparse.Namespace) -> int:
-    target = Path(args.file)
+    target = output_path(args.file, "the backup file")
     if sqlite_path(ctx.db.url) is None:
         raise GovernanceError(
             "backup copies the local SQLite database; for a server "
@@ -83,7 +84,7 @@ def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     except sqlite3.OperationalError as exc:  # e.g. the target's disk is full
         problem = storage_problem(exc, target.parent.absolute(), "the backup folder")
         raise GovernanceError(problem or f"cannot write the backup {target}: {exc}") from None
-    print(f"backed up {path} to {target}")
+    print(terminal_safe(f"backed up {path} to {target}"))
     return 0
 
 

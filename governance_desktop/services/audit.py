@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -204,10 +206,12 @@ class AuditService:
         verdict describe the same events even while others append. Both files go through
         `output_file`: refused in the data folder or over a file without `force`.
         """
+        check_output(path, protected, force=force)  # first: '/' or '.' has no name to extend
         chain_file = audit_csv.chain_path(path)
-        check_output(path, protected, force=force)
         check_output(chain_file, protected, force=force)
         prev, count, first_bad, problem = GENESIS, 0, None, None
+        first_id: int | None = None
+        last_id: int | None = None
         backwards = _Backwards()
         with (
             output_file(path, protected, force=force) as temp,
@@ -218,32 +222,53 @@ class AuditService:
             writer.writerow(audit_csv.COLUMNS)
             for row in self._iter_all(session):
                 count += 1
+                first_id = row.id if first_id is None else first_id
+                last_id = row.id
                 backwards.see(row.id, row.occurred_at)
                 if problem is None:
                     problem = _row_problem(row, prev)
                     first_bad = row.id if problem is not None else None
-                writer.writerow([audit_csv.neutralise(str(cell)) for cell in _cells(row)])
+                writer.writerow(_render(row.id, _content(row), row.prev_hash, row.hash))
                 prev = row.hash
         result = AuditVerification(
             problem is None, count, prev, first_bad, problem, backwards.warnings()
         )
-        text = audit_csv.chain_text(count, prev, result.ok, first_bad)
+        text = audit_csv.chain_text(count, prev, result.ok, first_bad, (first_id, last_id))
         write_text(chain_file, protected, text, force=force)
         return result
 
 
-def _cells(row: AuditEvent) -> list[object]:
-    return [
-        row.id,
-        row.occurred_at.isoformat(),
+_Content = tuple[datetime, str, str, str, str, dict[str, Any]]
+
+
+def _content(row: AuditEvent) -> _Content:
+    """What `event_hash` covers besides the previous hash."""
+    return (
+        row.occurred_at,
         row.actor,
         row.action,
         row.entity_type,
         row.entity_id,
-        _canonical(row.details),
-        row.prev_hash,
-        row.hash,
+        dict(row.details),
+    )
+
+
+def _render(event_id: int, content: _Content, prev_hash: str, digest: str) -> list[str]:
+    """One event as the export's CSV cells. `verify_export` re-renders every row it reads
+    with this and wants the file's cells byte for byte: one way to write each event."""
+    at, actor, action, entity_type, entity_id, details = content
+    plain = [
+        str(event_id),
+        at.isoformat(),
+        actor,
+        action,
+        entity_type,
+        entity_id,
+        _canonical(details),
+        prev_hash,
+        digest,
     ]
+    return [audit_csv.neutralise(cell) for cell in plain]
 
 
 def _link_problem(
@@ -263,25 +288,24 @@ def _row_problem(row: AuditEvent, prev: str) -> str | None:
     """Why `row` does not continue a chain whose last hash is `prev`, or None."""
     expected = row.hash  # a broken link is named without computing the hash
     if row.prev_hash == prev:
-        expected = event_hash(
-            row.prev_hash,
-            row.occurred_at,
-            row.actor,
-            row.action,
-            row.entity_type,
-            row.entity_id,
-            dict(row.details),
-        )
+        expected = event_hash(row.prev_hash, *_content(row))
     return _link_problem(row.id, prev, row.prev_hash, row.hash, expected)
 
 
 def verify_export(path: Path) -> AuditVerification:
     """Re-check an export's hash chain from the CSV alone (cells restored to the stored
-    values) and that it ends at the head in ``FILE.chain.txt``."""
+    values) and that it ends at the head in ``FILE.chain.txt``.
+
+    Every cell must be exactly what the export writes and ids must increase: the id is not
+    hashed, and a lenient reader would pass a re-armed formula or a duplicated JSON key.
+    """
     chain_file = audit_csv.chain_path(path)
     prev, count = GENESIS, 0
+    first_id: int | None = None
+    last_id: int | None = None
+    last_line = 0
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with _open_regular(path) as fh:
             chain = _read_chain(chain_file)
             reader = csv.reader(fh)
             if tuple(next(reader, ())) != audit_csv.COLUMNS:
@@ -293,6 +317,17 @@ def verify_export(path: Path) -> AuditVerification:
                 if isinstance(event, str):
                     return _bad(count, prev, None, f"{where}: {event}")
                 event_id, content, prev_hash, digest = event
+                if event_id <= (last_id or 0):
+                    after = f"id {last_id} on line {last_line}" if last_id else "0"
+                    return _bad(
+                        count,
+                        prev,
+                        event_id,
+                        f"{where}: event id {event_id} does not come after {after} (ids only "
+                        "increase; one of the two was edited)",
+                    )
+                first_id = event_id if first_id is None else first_id
+                last_id, last_line = event_id, reader.line_num
                 expected = event_hash(prev_hash, *content)
                 problem = _link_problem(event_id, prev, prev_hash, digest, expected)
                 if problem is not None:
@@ -300,15 +335,36 @@ def verify_export(path: Path) -> AuditVerification:
                 prev = digest
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise GovernanceError(f"{path}: cannot read it ({_reason(exc)})") from None
-    if chain.get("head") != prev or chain.get("events") != str(count):
+    ids = audit_csv.ids_text((first_id, last_id))
+    said = (chain.get("events"), chain.get("ids"), chain.get("head"))
+    if said != (str(count), ids, prev):
         return _bad(
             count,
             prev,
             None,
-            f"{path} holds {count} events ending at head {prev}, but {chain_file.name} says "
-            f"{chain.get('events')} events ending at head {chain.get('head')}",
+            f"{path} holds {count} events (ids {ids}) ending at head {prev}, but "
+            f"{chain_file.name} says {said[0]} events (ids {said[1]}) ending at head {said[2]}",
         )
     return AuditVerification(True, count, prev)
+
+
+def _open_regular(path: Path) -> TextIO:
+    """`path` opened for reading text, refused unless a regular file: a fifo or a device
+    would block or never end (opened non-blocking, checked, then read normally)."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, os.O_RDONLY | nonblock)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise GovernanceError(
+                f"{path}: not a regular file (a folder, pipe, device or socket); name the "
+                "export's file"
+            )
+        if nonblock:
+            os.set_blocking(fd, True)
+        return open(fd, newline="", encoding="utf-8")  # the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _reason(exc: Exception) -> str:
@@ -317,7 +373,8 @@ def _reason(exc: Exception) -> str:
 
 def _read_chain(chain_file: Path) -> dict[str, str]:
     try:
-        return audit_csv.read_chain(chain_file)
+        with _open_regular(chain_file) as fh:
+            return audit_csv.parse_chain(fh.read())
     except (OSError, UnicodeDecodeError) as exc:
         raise GovernanceError(f"{chain_file}: cannot read it ({_reason(exc)})") from None
 
@@ -326,21 +383,41 @@ def _bad(count: int, prev: str, event_id: int | None, problem: str) -> AuditVeri
     return AuditVerification(False, count, prev, event_id, problem)
 
 
-_Content = tuple[datetime, str, str, str, str, dict[str, Any]]
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError(f"details has the key {key!r} twice")
+        seen.add(key)
+    return dict(pairs)
+
+
+def _short(cell: str) -> str:
+    text = repr(cell)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _parse_row(cells: list[str]) -> tuple[int, _Content, str, str] | str:
-    """One CSV row as (id, hashed content, prev_hash, hash), or why it cannot be read."""
+    """One CSV row as (id, hashed content, prev_hash, hash), or why it is not a row the
+    export wrote (each cell is compared with the row rendered again by `_render`)."""
     if len(cells) != len(audit_csv.COLUMNS):
         return f"{len(cells)} cells, expected {len(audit_csv.COLUMNS)}"
     values = [audit_csv.restore(cell) for cell in cells]
     event_id, at, actor, action, entity_type, entity_id, details, prev_hash, digest = values
     try:
-        parsed = json.loads(details)
-        content = (datetime.fromisoformat(at), actor, action, entity_type, entity_id, parsed)
         number = int(event_id)
-    except ValueError as exc:
+        when = datetime.fromisoformat(at)
+        parsed = json.loads(details, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as exc:
         return f"cannot read the row ({exc})"
     if not isinstance(parsed, dict):
         return "details is not a JSON object"
+    content = (when, actor, action, entity_type, entity_id, parsed)
+    rendered = _render(number, content, prev_hash, digest)
+    for column, cell, expected in zip(audit_csv.COLUMNS, cells, rendered, strict=True):
+        if cell != expected:
+            return (
+                f"the {column} cell {_short(cell)} is not what the export writes "
+                f"({_short(expected)}): the file was edited"
+            )
     return number, content, prev_hash, digest

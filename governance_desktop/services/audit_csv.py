@@ -42,20 +42,33 @@ def restore(cell: str) -> str:
     return cell[1:] if cell.startswith(QUOTE) else cell
 
 
-def chain_text(events: int, head: str, verified: bool, first_bad_id: int | None) -> str:
-    """The ``FILE.chain.txt`` beside an export: its length, head hash, verdict and the rule."""
+def ids_text(ids: tuple[int | None, int | None]) -> str:
+    """The first and last event ids as ``FIRST-LAST`` (``none`` for an empty export): ids are
+    not hashed, so the companion file pins them."""
+    first, last = ids
+    return "none" if first is None or last is None else f"{first}-{last}"
+
+
+def chain_text(
+    events: int,
+    head: str,
+    verified: bool,
+    first_bad_id: int | None,
+    ids: tuple[int | None, int | None],
+) -> str:
+    """The ``FILE.chain.txt`` beside an export: its length, ids, head hash, verdict, rule."""
     bad = f"first_bad_event {first_bad_id}\n" if first_bad_id is not None else ""
-    return f"events {events}\nhead {head}\nverified {verified}\n{bad}{RULE}"
+    return f"events {events}\nids {ids_text(ids)}\nhead {head}\nverified {verified}\n{bad}{RULE}"
 
 
 def chain_path(csv_path: Path) -> Path:
     return csv_path.with_name(csv_path.name + ".chain.txt")
 
 
-def read_chain(path: Path) -> dict[str, str]:
+def parse_chain(text: str) -> dict[str, str]:
     """The ``key value`` lines of a ``FILE.chain.txt`` (comments skipped)."""
     values = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if line.startswith("#") or " " not in line:
             continue
         key, value = line.split(" ", 1)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.store.lock import LOCK_NAME
 
 #: A file being written is ``.NAME.gd-partial-XXXXXXXX`` beside its target; one left by a
 #: killed run is removed by the next run that writes NAME.
@@ -21,6 +22,8 @@ PARTIAL_MARK = ".gd-partial-"
 _TOKEN = re.compile(r"[0-9a-f]{8}")
 _SIDE_FILES = ("", "-journal", "-wal", "-shm")  # SQLite's own files beside a database
 _OWNED_SIDE_FILES = (*_SIDE_FILES, "-writelock")
+#: A folder holding one of these is some install's data folder (another register).
+DATA_FOLDER_MARKS = ("governance.db", LOCK_NAME)
 
 
 class OutputFileError(GovernanceError):
@@ -34,6 +37,15 @@ class Protected:
 
     folder: Path
     files: tuple[Path, ...] = ()
+    #: Other data folders refused even when they hold no register yet (the platform default).
+    others: tuple[Path, ...] = ()
+
+
+def output_path(text: str, what: str) -> Path:
+    """The path a person typed for `what`; an empty one is refused (Path('') would be '.')."""
+    if not text.strip():
+        raise OutputFileError(f"{what} is empty: name the file to write")
+    return Path(text)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
@@ -62,6 +74,22 @@ def _owned(target: Path, protected: Protected) -> bool:
     return key is not None and any(_identity(p) == key for p in names)
 
 
+def _foreign_folder(target: Path, protected: Protected) -> Path | None:
+    """The other data folder `target` is in: one of `protected.others`, or the nearest folder
+    on its parent chain holding a register (governance.db or governance.lock)."""
+    for other in protected.others:
+        try:
+            folder = other.resolve()
+        except (OSError, RuntimeError):
+            folder = other.absolute()
+        if _inside_folder(target, folder):
+            return folder
+    for folder in target.parents:
+        if any(os.path.lexists(folder / mark) for mark in DATA_FOLDER_MARKS):
+            return folder
+    return None
+
+
 def check_output(path: Path, protected: Protected, *, force: bool) -> Path:
     """The real path (symlinks resolved) to write `path` at, or OutputFileError."""
     try:
@@ -77,6 +105,12 @@ def check_output(path: Path, protected: Protected, *, force: bool) -> Path:
     if _owned(target, protected):
         raise OutputFileError(
             f"refusing {path}: it is the app's own database or queue file; write it elsewhere"
+        )
+    foreign = _foreign_folder(target, protected)
+    if foreign is not None:
+        raise OutputFileError(
+            f"refusing {path}: it is inside another Governance Desktop data folder {foreign} "
+            "(another register's files); write it to another folder"
         )
     try:
         info = os.stat(target)

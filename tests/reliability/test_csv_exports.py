@@ -163,6 +163,125 @@ def test_verify_export_names_the_first_bad_row(hostile, tmp_path: Path) -> None:
     assert r.code == 1 and "audit.csv.chain.txt" in r.err and r.err.count("\n") == 1
 
 
+def _first(rows: list[list[str]], match) -> int:  # type: ignore[no-untyped-def]
+    return next(n for n, row in enumerate(rows) if n > 0 and match(row))
+
+
+def _unguard(rows: list[list[str]]) -> int:
+    """The ' guard removed: the workflow's name becomes a live =HYPERLINK(...) again."""
+    n = _first(rows, lambda row: "'" + HYPERLINK in row)
+    rows[n] = [HYPERLINK if cell == "'" + HYPERLINK else cell for cell in rows[n]]
+    return n
+
+
+def _duplicate_key(rows: list[list[str]]) -> int:
+    """A fake title shown first; JSON readers keep the last, so the hash still matched."""
+    n = _first(rows, lambda row: row[6].startswith('{"') and '"title":' in row[6])
+    rows[n][6] = '{"title":"approved by the board",' + rows[n][6][1:]
+    return n
+
+
+def _id_in_the_middle(rows: list[list[str]]) -> int:
+    """Seen on the next line (ids may have gaps): it names both lines."""
+    rows[5][0] = "99999"
+    return 6
+
+
+def _quoted_id(rows: list[list[str]]) -> int:
+    rows[7][0] = "'" + rows[7][0]
+    return 7
+
+
+def _duplicated_id(rows: list[list[str]]) -> int:
+    rows[8][0] = rows[7][0]
+    return 8
+
+
+def _zulu_time(rows: list[list[str]]) -> int:
+    assert rows[4][1].endswith("+00:00")
+    rows[4][1] = rows[4][1].removesuffix("+00:00") + "Z"
+    return 4
+
+
+def _space_for_t(rows: list[list[str]]) -> int:
+    rows[6][1] = rows[6][1].replace("T", " ")
+    return 6
+
+
+EDITS = {
+    "guard removed": _unguard,
+    "duplicate JSON key": _duplicate_key,
+    "id changed": _id_in_the_middle,
+    "id quoted": _quoted_id,
+    "id duplicated": _duplicated_id,
+    "time with Z": _zulu_time,
+    "time with a space": _space_for_t,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_verify_export_wants_cells_exactly_as_exported(hostile, tmp_path: Path, edit: str) -> None:  # type: ignore[no-untyped-def]
+    """Edits the hashes do not see (the id is not hashed; a lenient reader accepts another
+    spelling of the same value) are refused too: exit 1, one line naming the edited line."""
+    target = tmp_path / "audit.csv"
+    assert hostile("audit", "export", str(target)).code == 0
+    rows = _rows(target)
+    line = EDITS[edit](rows) + 1  # rows[0] is the header, line 1
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    r = hostile("audit", "verify-export", str(target))
+    assert r.code == 1 and r.out == "" and r.err.count("\n") == 1, (r.out, r.err)
+    assert r.err.startswith("error: export broken: ") and f"audit.csv: line {line}:" in r.err
+    if edit == "id changed":
+        assert "after id 99999 on line 6" in r.err
+    assert "\x1b" not in r.err
+
+
+def test_verify_export_pins_the_last_id(hostile, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The newest event's id changed (still increasing): FILE.chain.txt names the ids."""
+    target = tmp_path / "audit.csv"
+    assert hostile("audit", "export", str(target)).code == 0
+    rows = _rows(target)
+    assert _chain(target)["ids"] == f"{rows[1][0]}-{rows[-1][0]}"
+    rows[-1][0] = "99999"
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    r = hostile("audit", "verify-export", str(target))
+    assert r.code == 1 and r.err.count("\n") == 1 and "chain.txt says" in r.err
+    assert "-99999)" in r.err
+
+
+@pytest.mark.parametrize("which", ["csv", "chain file"])
+def test_verify_export_refuses_a_fifo(cli, tmp_path: Path, which: str) -> None:  # type: ignore[no-untyped-def]
+    """A fifo named as the export (or in place of its chain file) is refused at once in one
+    line; nothing reads from it (it would wait for a writer for ever)."""
+    import os
+    import subprocess
+    import sys
+
+    assert cli("audit", "export", str(tmp_path / "audit.csv")).code == 0
+    if which == "csv":
+        target = tmp_path / "pipe.csv"
+        os.mkfifo(target)
+        (tmp_path / "pipe.csv.chain.txt").write_bytes(
+            (tmp_path / "audit.csv.chain.txt").read_bytes()
+        )
+        fifo = target
+    else:
+        target = tmp_path / "audit.csv"
+        fifo = tmp_path / "audit.csv.chain.txt"
+        fifo.unlink()
+        os.mkfifo(fifo)
+    command = [sys.executable, "-m", "governance_desktop", "audit", "verify-export", str(target)]
+    try:  # a guard against a hang, not a timing assertion
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"audit verify-export blocked on the fifo {fifo}")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: ") and str(fifo) in done.stderr
+    assert "not a regular file" in done.stderr
+
+
 def test_export_of_a_broken_trail_still_says_so(hostile, data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Export keeps reporting the chain's verdict: a tampered trail exports with exit 1."""
     import sqlite3

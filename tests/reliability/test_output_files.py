@@ -99,6 +99,81 @@ def test_outputs_refuse_a_symlink_into_the_data_folder(  # type: ignore[no-untyp
     _register_intact(demo, data_dir)
 
 
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_outputs_refuse_another_data_folder(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
+    """Another install's register (a folder holding governance.db or governance.lock, at any
+    depth above the target) is refused too, with or without --force, and left byte for byte."""
+    other = tmp_path / "other"
+    open_app(load_settings(data_dir=other)).close()
+    (other / "sub").mkdir()
+    lock_only = tmp_path / "lock-only"
+    lock_only.mkdir()
+    (lock_only / "governance.lock").write_text("")
+    before = _snapshot(other), _snapshot(lock_only)
+    targets = [
+        (other / "governance.db", other),
+        (other / "governance.lock", other),
+        (other / "x.csv", other),
+        (other / "sub" / "x.csv", other),
+        (lock_only / "x.csv", lock_only),
+    ]
+    for target, folder in targets:
+        for extra in ((), ("--force",)):
+            r = demo(*WRITERS[writer](target, *extra))
+            assert r.code == 1, (target, r.out)
+            _one_line_naming(r.err, target)
+            assert f"inside another Governance Desktop data folder {folder}" in r.err
+    assert (_snapshot(other), _snapshot(lock_only)) == before
+    with sqlite3.connect(other / "governance.db") as raw:
+        assert raw.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_outputs_refuse_the_default_data_folder(demo, writer: str) -> None:  # type: ignore[no-untyped-def]
+    """The platform's default data folder is another install's, even before it holds one."""
+    from governance_desktop.config import default_data_dir
+
+    default = default_data_dir()
+    default.mkdir(parents=True)
+    target = default / "x.csv"
+    for extra in ((), ("--force",)):
+        r = demo(*WRITERS[writer](target, *extra))
+        assert r.code == 1, r.out
+        _one_line_naming(r.err, target)
+        assert "another Governance Desktop data folder" in r.err
+    assert list(default.iterdir()) == []
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_empty_file_name_is_one_line(  # type: ignore[no-untyped-def]
+    demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
+    """`audit export ''`, `--output ''`, `backup ''`: one line naming the empty argument (not
+    an 'unexpected failure', and not the workflow printed as if no --output was given)."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    argv = [*WRITERS[writer](Path("x"))]
+    argv[argv.index("x")] = ""
+    r = demo(*argv)
+    assert r.code == 1 and r.out == "", r.out
+    assert r.err.count("\n") == 1 and r.err.startswith("error: ") and "empty" in r.err, r.err
+    assert "unexpected" not in r.err
+    assert list(work.iterdir()) == []
+
+
+def test_backup_line_escapes_control_characters(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A file name with ESC is printed escaped, as every other command prints it."""
+    target = tmp_path / "b\x1b[2Jack.db"
+    r = demo("backup", str(target))
+    assert r.code == 0 and target.exists()
+    assert "\x1b" not in r.out and "\\x1b[2Jack.db" in r.out, repr(r.out)
+
+
 @pytest.mark.parametrize("writer", WRITERS)
 def test_existing_file_needs_force(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """An existing file is kept unless --force is given; with it, it is replaced."""
