@@ -10,7 +10,7 @@ from pathlib import Path
 
 from governance_desktop import __version__
 from governance_desktop.app import AppContext, data_dir_access, restore_data_dir
-from governance_desktop.commands import _emit, command
+from governance_desktop.commands import _emit, _say, command
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
@@ -98,7 +98,7 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         else ""
     )
     kept = f"; the previous database is kept as {report.kept}" if report.kept else ""
-    print(
+    _say(
         f"restored {settings.data_dir / 'governance.db'} from {report.source}{migrated}{kept}; "
         "the queue was emptied: unfinished jobs are re-queued when the app or a worker starts"
     )

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (POSIX; elsewhere a no-op)."""
     if os.name != "posix":
         return
     fd = os.open(folder, os.O_RDONLY)
@@ -45,7 +46,7 @@ def copy_sqlite(source: sqlite3.Connection, destination: Path) -> Path:
         finally:
             os.close(fd)
         os.replace(partial, destination)
-        _fsync_dir(destination.parent)
+        fsync_dir(destination.parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.store.backup import fsync_dir
 from governance_desktop.store.lock import LOCK_NAME
 
 #: A file being written is ``.NAME.gd-partial-XXXXXXXX`` beside its target; one left by a
@@ -184,16 +185,6 @@ def clean_stale(target: Path) -> list[Path]:
     return removed
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -225,7 +216,7 @@ def output_file(path: Path, protected: Protected, *, force: bool) -> Iterator[Pa
             os.close(fd)
             fd = None
         os.replace(temp, target)
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         if fd is not None:  # closed first: Windows cannot delete an open file
             os.close(fd)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from governance_desktop.store.autobackup import stamp
-from governance_desktop.store.backup import _fsync_dir, copy_sqlite
+from governance_desktop.store.backup import copy_sqlite, fsync_dir
 from governance_desktop.store.integrity import full_check, header_problem, is_damage
 from governance_desktop.store.lock import DataDirLock
 
@@ -160,7 +160,7 @@ def restore_database(
         for suffix in ("-wal", "-shm"):
             _remove(Path(f"{db_path}{suffix}"))
         os.replace(staged, db_path)
-        _fsync_dir(data_dir)
+        fsync_dir(data_dir)
         queue = data_dir / "queue.db"
         cleared = queue.exists()
         for suffix in ("", "-wal", "-shm"):

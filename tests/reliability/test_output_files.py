@@ -293,3 +293,12 @@ def test_workflow_export_output_is_the_definition(demo, tmp_path: Path) -> None:
     r = demo(*_workflow(target))
     assert r.code == 0 and str(target) in r.out
     assert json.loads(target.read_text(encoding="utf-8"))["name"] == WORKFLOW
+
+
+def test_restore_line_escapes_control_characters(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`restore`'s line names the backup file: printed escaped like every other command's."""
+    source = tmp_path / "r\x1b[2Jestore.db"
+    assert demo("backup", str(source)).code == 0
+    r = demo("restore", str(source))
+    assert r.code == 0, r.err
+    assert "\x1b" not in r.out and "\\x1b[2Jestore.db" in r.out, repr(r.out)
