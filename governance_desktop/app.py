@@ -39,6 +39,7 @@ from governance_desktop.store.integrity import (
     is_damage,
     quick_problem,
     storage_problem,
+    table_names,
 )
 from governance_desktop.store.lock import LOCK_NAME, DataDirLock
 from governance_desktop.store.migrate import MigrationReport, upgrade_to_head
@@ -235,16 +236,11 @@ def foreign_database_problem(path: Path, data_dir: Path) -> str | None:
             f"database_url: {path} is not a governance database (it is not a SQLite file){refusal}"
         )
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
-        finally:
-            conn.close()
+        tables = table_names(path)
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             return None  # busy or locked: reported when opened
         return f"database_url: {path} cannot be read as a database ({exc}){refusal}"
-    tables = sorted(str(n) for (n,) in rows if not str(n).startswith("sqlite_"))
     if not tables or "alembic_version" in tables:
         return None
     return (

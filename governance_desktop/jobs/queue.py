@@ -22,6 +22,7 @@ from huey.storage import EmptyData, SqliteStorage
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
 from governance_desktop.store.db import create_private, make_private_dirs, redact_url
+from governance_desktop.store.integrity import table_names
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -165,16 +166,9 @@ def foreign_queue_problem(path: Path, own_file: Path | None = None) -> str | Non
             "was changed (name a new file or a queue file, or leave queue_url unset)"
         )
     try:
-        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("select name from sqlite_schema where type = 'table'").fetchall()
-        finally:
-            conn.close()
+        others = [name for name in table_names(path) if name not in HUEY_TABLES]
     except sqlite3.DatabaseError:
         return None  # damaged (rebuilt) or busy (reported when opened)
-    others = sorted(
-        str(name) for (name,) in rows if name not in HUEY_TABLES and not name.startswith("sqlite_")
-    )
     if not others:
         return None
     return (

@@ -55,6 +55,17 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def table_names(path: Path) -> list[str]:
+    """The tables of the SQLite file `path`, read-only, without SQLite's own; raises
+    sqlite3.DatabaseError when it cannot be read (damaged, busy)."""
+    conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'").fetchall()
+    finally:
+        conn.close()
+    return sorted(str(name) for (name,) in rows if not str(name).startswith("sqlite_"))
+
+
 def quick_problem(path: Path) -> str | None:
     """Header, then the schema and the table roots read: catches a garbage or truncated file
     and a damaged schema in about a millisecond. Deeper damage needs `full_check`."""
