@@ -19,7 +19,6 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from governance_desktop import __version__
 from governance_desktop.app import (
     AppContext,
-    DataDirError,
     attach_queue,
     open_app,
     start_auto_backups,
@@ -28,6 +27,7 @@ from governance_desktop.command_parsers import add_commands
 from governance_desktop.commands import COMMANDS, audit_verify_export
 from governance_desktop.config import Settings, SettingsError, load_settings
 from governance_desktop.data_commands import restore  # also registers check and backup
+from governance_desktop.data_dir import DataDirError
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
 from governance_desktop.jobs.engine import QueueRuntime

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from governance_desktop import __version__
-from governance_desktop.app import AppContext, data_dir_access, restore_data_dir
+from governance_desktop.app import AppContext, restore_data_dir
 from governance_desktop.commands import _emit, _say, command
 from governance_desktop.config import Settings
+from governance_desktop.data_dir import data_dir_access
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups

@@ -259,7 +259,8 @@ def test_check_shows_a_redis_queue_url_without_its_password(tmp_path: Path) -> N
 def test_log_lines_and_tracebacks_redact_url_passwords(tmp_path: Path) -> None:
     """Whatever logs a URL (a message, an exception's text in a traceback), the log file gets
     it with *** for the password."""
-    from governance_desktop.app import prepare_data_dir, setup_logging
+    from governance_desktop.app import setup_logging
+    from governance_desktop.data_dir import prepare_data_dir
 
     data = tmp_path / "data"
     prepare_data_dir(data)
