@@ -235,7 +235,7 @@ def child(data_dir: Path, stream_seconds: float) -> dict[str, Any]:
     from governance_desktop.ui.context import UiContext
     from governance_desktop.ui.gc_guard import collect_on_gui_thread
     from governance_desktop.ui.launch import freeze_startup_objects
-    from governance_desktop.ui.pages.jobs import JobMonitorPage
+    from governance_desktop.ui.pages.jobs.page import JobMonitorPage
 
     app = QApplication.instance() or QApplication([])
     collect_on_gui_thread()  # what run_gui does: garbage is collected on this thread only

@@ -8,7 +8,9 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.clock import Clock, due_date, end_of_local_day, utc_now
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
+from governance_desktop.domain.text import storable
+from governance_desktop.domain.workflow.definition import (
     Action,
     ApprovalAction,
     AssignAction,
@@ -16,9 +18,7 @@ from governance_desktop.domain.definition import (
     NotifyAction,
     SetStatusAction,
 )
-from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
-from governance_desktop.domain.placeholders import render
-from governance_desktop.domain.text import storable
+from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.policy_rows import PolicyRow

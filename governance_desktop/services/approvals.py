@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.definition import ApprovalAction, required_approvals
 from governance_desktop.domain.enums import (
     ApprovalStatus,
     EntityType,
@@ -19,6 +18,7 @@ from governance_desktop.domain.errors import (
     ValidationError,
 )
 from governance_desktop.domain.text import COMMENT_MAX, check_text
+from governance_desktop.domain.workflow.definition import ApprovalAction, required_approvals
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.dto import ApprovalInfo

@@ -16,9 +16,14 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, Table, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.condition_model import AllGroup, Condition, ConditionOp, Leaf
-from governance_desktop.domain.definition import WorkflowDefinition
 from governance_desktop.domain.enums import TriggerType
+from governance_desktop.domain.workflow.condition_model import (
+    AllGroup,
+    Condition,
+    ConditionOp,
+    Leaf,
+)
+from governance_desktop.domain.workflow.definition import WorkflowDefinition
 from governance_desktop.services.progress import version_definition
 from governance_desktop.store.models import Workflow, WorkflowVersion
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from governance_desktop.domain.definition import parse_definition
 from governance_desktop.domain.errors import ValidationError
+from governance_desktop.domain.workflow.definition import parse_definition
 
 _SKELETON: dict[str, Any] = {
     "schema_version": 1,

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from governance_desktop.domain.actions import AtLeastRule
 from governance_desktop.domain.clock import local_date, utc_now
-from governance_desktop.domain.conditions import explain
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.lifecycle import allowed_moves, is_allowed
+from governance_desktop.domain.workflow.actions import AtLeastRule
+from governance_desktop.domain.workflow.conditions import explain
+from governance_desktop.domain.workflow.definition import (
     ApprovalAction,
     AssignAction,
     CreateTaskAction,
@@ -24,9 +26,7 @@ from governance_desktop.domain.definition import (
     SetStatusAction,
     WorkflowDefinition,
 )
-from governance_desktop.domain.enums import PolicyStatus
-from governance_desktop.domain.lifecycle import allowed_moves, is_allowed
-from governance_desktop.domain.placeholders import render
+from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.users import UserDirectory

@@ -13,12 +13,6 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.conditions import evaluate
-from governance_desktop.domain.definition import (
-    OnStatusChangeTrigger,
-    OnUpdateTrigger,
-    WorkflowDefinition,
-)
 from governance_desktop.domain.enums import (
     EntityType,
     ExecutionStatus,
@@ -27,6 +21,12 @@ from governance_desktop.domain.enums import (
     TriggerType,
 )
 from governance_desktop.domain.errors import GovernanceError, ValidationError
+from governance_desktop.domain.workflow.conditions import evaluate
+from governance_desktop.domain.workflow.definition import (
+    OnStatusChangeTrigger,
+    OnUpdateTrigger,
+    WorkflowDefinition,
+)
 from governance_desktop.services.candidates import find_candidates
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import PolicyInfo

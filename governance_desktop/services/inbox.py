@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from governance_desktop.domain.definition import ApprovalAction
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
 from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from governance_desktop.domain.placeholders import render
+from governance_desktop.domain.workflow.definition import ApprovalAction
+from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.services.policies import policy_facts

@@ -9,8 +9,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine, Insert, Table, insert
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.definition import WorkflowDefinition, parse_definition
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
+from governance_desktop.domain.workflow.definition import WorkflowDefinition, parse_definition
 from governance_desktop.services.dispatch import QueuedJob
 from governance_desktop.store.models import Job, WorkflowExecution, WorkflowVersion
 from governance_desktop.store.types import utcnow

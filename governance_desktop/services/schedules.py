@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from governance_desktop.domain.clock import FUTURE_TOLERANCE, MAX_HOST_SKEW, Clock, utc_now
-from governance_desktop.domain.conditions import evaluate
 from governance_desktop.domain.cron import CronSpec, parse_cron
-from governance_desktop.domain.definition import OnScheduleTrigger
 from governance_desktop.domain.enums import PolicyStatus, TriggerType
+from governance_desktop.domain.workflow.conditions import evaluate
+from governance_desktop.domain.workflow.definition import OnScheduleTrigger
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.engine import WorkflowService, entity_facts
 from governance_desktop.services.progress import version_definition

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
+from governance_desktop.domain.text import check_unique_name
+from governance_desktop.domain.workflow.definition import (
     WorkflowDefinition,
     definition_json_schema,
     definition_to_json,
@@ -17,8 +19,6 @@ from governance_desktop.domain.definition import (
     parse_definition_json,
     referenced_users,
 )
-from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
-from governance_desktop.domain.text import check_unique_name
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.users import require_user

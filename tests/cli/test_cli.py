@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from governance_desktop.domain.definition import parse_definition
+from governance_desktop.domain.workflow.definition import parse_definition
 
 VALID: dict[str, Any] = {
     "schema_version": 1,

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from governance_desktop.domain.conditions import ConditionTrace, evaluate, explain
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.workflow.conditions import ConditionTrace, evaluate, explain
+from governance_desktop.domain.workflow.definition import (
     AllGroup,
     AnyGroup,
     Condition,
@@ -19,7 +20,6 @@ from governance_desktop.domain.definition import (
     Leaf,
     NotGroup,
 )
-from governance_desktop.domain.enums import PolicyStatus
 
 CONDITION = TypeAdapter(Condition)
 

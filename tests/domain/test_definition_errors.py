@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.errors import ValidationError
+from governance_desktop.domain.workflow.definition import (
     MAX_DEPTH,
     parse_definition,
     parse_definition_json,
 )
-from governance_desktop.domain.errors import ValidationError
 
 STATUSES = "draft, in_review, awaiting_approval, approved, published, retired"
 ACTIONS = "set_status, notify, assign, create_task, approval"

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
+from governance_desktop.domain.workflow.definition import (
     ApprovalAction,
     AtLeastRule,
     CreateTaskAction,
@@ -25,7 +26,6 @@ from governance_desktop.domain.definition import (
     referenced_users,
     required_approvals,
 )
-from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
 
 MINIMAL = {
     "schema_version": 1,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.workflow.definition import (
     ApprovalAction,
     definition_to_json,
     parse_definition_json,

@@ -31,15 +31,19 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from governance_desktop.domain.conditions import evaluate, explain
-from governance_desktop.domain.definition import (
+from governance_desktop.domain.errors import ValidationError
+from governance_desktop.domain.workflow.conditions import evaluate, explain
+from governance_desktop.domain.workflow.definition import (
     WorkflowDefinition,
     definition_to_json,
     parse_definition,
     parse_definition_json,
 )
-from governance_desktop.domain.errors import ValidationError
-from governance_desktop.domain.placeholders import PLACEHOLDER_FIELDS, check_template, render
+from governance_desktop.domain.workflow.placeholders import (
+    PLACEHOLDER_FIELDS,
+    check_template,
+    render,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ = settings(

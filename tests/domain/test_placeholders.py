@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from governance_desktop.domain.placeholders import (
+from governance_desktop.domain.workflow.placeholders import (
     PLACEHOLDER_FIELDS,
     check_template,
     placeholders_in,

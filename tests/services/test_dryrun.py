@@ -9,7 +9,7 @@ from pathlib import Path
 
 from governance_desktop.app import AppContext
 from governance_desktop.commands import example_sources
-from governance_desktop.domain.definition import parse_definition
+from governance_desktop.domain.workflow.definition import parse_definition
 from governance_desktop.services.definition_check import check_definition
 from governance_desktop.services.demo import seed_demo
 from governance_desktop.services.dryrun import dry_run

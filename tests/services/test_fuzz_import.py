@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from governance_desktop.app import AppContext
-from governance_desktop.domain.definition import parse_definition
 from governance_desktop.domain.errors import ValidationError
+from governance_desktop.domain.workflow.definition import parse_definition
 from governance_desktop.services.definition_check import check_definition
 from governance_desktop.services.dto import ImportResult
 from governance_desktop.services.users import os_username

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.approvals import ApprovalsPage
+from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 
 CLICK = Qt.MouseButton.LeftButton
 

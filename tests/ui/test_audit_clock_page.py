@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from governance_desktop.services.audit import event_hash
 from governance_desktop.store.models import AuditEvent
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.audit import AuditPage
+from governance_desktop.ui.pages.audit.page import AuditPage
 
 
 def _append_backwards(ui_ctx: UiContext) -> int:

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from governance_desktop.services.audit_pages import AuditPages
 from governance_desktop.store.db import sqlite_path
-from governance_desktop.ui.audit_model import AuditModel
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.audit import AuditPage
+from governance_desktop.ui.pages.audit.model import AuditModel
+from governance_desktop.ui.pages.audit.page import AuditPage
 
 CLICK = Qt.MouseButton.LeftButton
 

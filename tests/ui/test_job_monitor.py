@@ -15,9 +15,9 @@ from governance_desktop.services.job_pages import JobPages
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.jobs_model import C_STATE, COLUMNS, JobsModel
-from governance_desktop.ui.jobs_paged import PAGE_SIZE
-from governance_desktop.ui.pages.jobs import JobMonitorPage
+from governance_desktop.ui.paged_model import PAGE_SIZE
+from governance_desktop.ui.pages.jobs.model import C_STATE, COLUMNS, JobsModel
+from governance_desktop.ui.pages.jobs.page import JobMonitorPage
 
 CLICK = Qt.MouseButton.LeftButton
 

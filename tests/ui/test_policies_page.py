@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.domain.lifecycle import allowed_moves
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.policies import PoliciesPage
-from governance_desktop.ui.policies_editor import move_button_name
+from governance_desktop.ui.pages.policies.editor import move_button_name
+from governance_desktop.ui.pages.policies.page import PoliciesPage
 
 CLICK = Qt.MouseButton.LeftButton
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from governance_desktop.services.dto import TaskInfo
-from governance_desktop.ui.pages.tasks import _overdue
+from governance_desktop.ui.pages.tasks.page import _overdue
 
 
 def _task(due: date | None, status: str = "open") -> TaskInfo:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QPushButton, QTableView
 from governance_desktop.domain.errors import PermissionDeniedError
 from governance_desktop.services.inbox import InboxService
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.tasks import TasksPage
+from governance_desktop.ui.pages.tasks.page import TasksPage
 
 CLICK = Qt.MouseButton.LeftButton
 SELECT = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows

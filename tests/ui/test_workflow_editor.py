@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
-from governance_desktop.domain.definition import definition_to_json, parse_definition
-from governance_desktop.ui.workflow_editor import WorkflowEditor
+from governance_desktop.domain.workflow.definition import definition_to_json, parse_definition
+from governance_desktop.ui.pages.workflows.editor import WorkflowEditor
 
 EXAMPLES = Path(__file__).parents[2] / "governance_desktop" / "resources" / "examples"
 USERS = {"alice", "bob", "carol", "me"}

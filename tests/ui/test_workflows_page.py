@@ -9,15 +9,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
-from governance_desktop.domain.definition import parse_definition_json
+from governance_desktop.domain.workflow.definition import parse_definition_json
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.workflows import WorkflowsPage
-from governance_desktop.ui.workflow_models import (
+from governance_desktop.ui.pages.workflows.models import (
     ActionPreviewsModel,
     ConditionChecksModel,
     WorkflowListModel,
     WorkflowVersionsModel,
 )
+from governance_desktop.ui.pages.workflows.page import WorkflowsPage
 
 
 @pytest.fixture

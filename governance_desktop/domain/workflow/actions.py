@@ -20,8 +20,8 @@ from pydantic import (
 
 from governance_desktop.domain._common import fail, short_repr
 from governance_desktop.domain.enums import ActionType
-from governance_desktop.domain.placeholders import check_template
-from governance_desktop.domain.triggers import StatusValue
+from governance_desktop.domain.workflow.placeholders import check_template
+from governance_desktop.domain.workflow.triggers import StatusValue
 
 USERNAME_PATTERN = r"^[A-Za-z0-9._@-]+$"
 

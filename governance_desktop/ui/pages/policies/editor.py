@@ -26,7 +26,7 @@ from governance_desktop.domain.lifecycle import allowed_moves
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.policies_models import show, status_label
+from governance_desktop.ui.pages.policies.models import show, status_label
 from governance_desktop.ui.widgets import named
 
 NO_ASSIGNEE = "(nobody)"

@@ -9,8 +9,8 @@ from typing import Any
 from pydantic_core import ErrorDetails
 
 from governance_desktop.domain._common import CUSTOM_ERROR, MAX_ECHO, json_type_name, short_repr
-from governance_desktop.domain.actions import RULE_SHAPE
 from governance_desktop.domain.enums import ActionType, TriggerType
+from governance_desktop.domain.workflow.actions import RULE_SHAPE
 
 ROOT = "(root)"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

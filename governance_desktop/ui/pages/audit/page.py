@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.services.audit_pages import AuditFilter, AuditPages
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
-from governance_desktop.ui.audit_model import C_DETAILS, AuditModel
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.pages.audit.model import C_DETAILS, AuditModel
 from governance_desktop.ui.widgets import named
 
 COALESCE_MS = 400

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from governance_desktop.services.job_pages import JobDetail
-from governance_desktop.ui.jobs_model import duration, kind_name, state_name, when
+from governance_desktop.ui.pages.jobs.model import duration, kind_name, state_name, when
 from governance_desktop.ui.widgets import named
 
 PLACEHOLDER = "Select a job to see its message payload and any error with its traceback."

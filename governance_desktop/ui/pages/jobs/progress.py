@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.ui.jobs_model import ProgressRole
+from governance_desktop.ui.pages.jobs.model import ProgressRole
 
 PIXMAPS = 256  # drawn bars kept; a live table needs a handful (0 %, 100 %, a few between)
 _STATES = (

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.ui.pages.workflows.actions import ACTION_TITLES
+from governance_desktop.ui.pages.workflows.conditions import value_text
+from governance_desktop.ui.pages.workflows.trigger import describe_trigger
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_actions import ACTION_TITLES
-from governance_desktop.ui.workflow_conditions import value_text
-from governance_desktop.ui.workflow_trigger import describe_trigger
 
 WIDTH = 360.0
 GAP = 34.0

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.domain.condition_model import ConditionOp
 from governance_desktop.domain.fields import CONDITION_FIELDS
+from governance_desktop.domain.workflow.condition_model import ConditionOp
 from governance_desktop.ui.widgets import named
 
 MODES = (("all", "all of"), ("any", "any of"), ("none", "none of"))

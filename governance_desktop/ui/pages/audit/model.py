@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, Qt
 from governance_desktop.services.audit_pages import AuditFilter, AuditPages
 from governance_desktop.services.dto import AuditEventInfo
 from governance_desktop.ui.background import Background
-from governance_desktop.ui.jobs_model import when
-from governance_desktop.ui.jobs_paged import PAGE_SIZE, PagedTableModel
+from governance_desktop.ui.paged_model import PAGE_SIZE, PagedTableModel
+from governance_desktop.ui.pages.jobs.model import when
 
 COLUMNS = ("ID", "When", "Actor", "Action", "Entity", "Details", "Hash")
 C_ID, C_WHEN, C_ACTOR, C_ACTION, C_ENTITY, C_DETAILS, C_HASH = range(7)

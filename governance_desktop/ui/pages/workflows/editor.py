@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.domain.definition import WorkflowDefinition, parse_definition
+from governance_desktop.domain.workflow.definition import WorkflowDefinition, parse_definition
 from governance_desktop.services.definition_check import FieldError, check_definition
+from governance_desktop.ui.pages.workflows.actions import ActionList
+from governance_desktop.ui.pages.workflows.conditions import ConditionGroup, error_label
+from governance_desktop.ui.pages.workflows.trigger import TriggerForm
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_actions import ActionList
-from governance_desktop.ui.workflow_conditions import ConditionGroup, error_label
-from governance_desktop.ui.workflow_trigger import TriggerForm
 
 _LAST_SEGMENT = re.compile(r"(\.[^.\[]+|\[[^\]]*\])$")
 SUMMARY_LINES = 4

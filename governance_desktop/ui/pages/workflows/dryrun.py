@@ -17,14 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.domain.definition import WorkflowDefinition
+from governance_desktop.domain.workflow.definition import WorkflowDefinition
 from governance_desktop.services.dryrun import DryRunReport, DryRunService
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.pages.workflows.conditions import error_label
+from governance_desktop.ui.pages.workflows.models import ActionPreviewsModel, ConditionChecksModel
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_conditions import error_label
-from governance_desktop.ui.workflow_models import ActionPreviewsModel, ConditionChecksModel
 
 
 def _table(name: str) -> QTableView:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWi
 from governance_desktop.services.dto import AuditEventInfo, ExecutionInfo, TaskInfo
 from governance_desktop.services.inbox import describe_change
 from governance_desktop.services.policy_details import PolicyDetails
-from governance_desktop.ui.policies_models import Column, RecordTableModel
+from governance_desktop.ui.pages.policies.models import Column, RecordTableModel
 from governance_desktop.ui.widgets import named
 
 

@@ -32,9 +32,9 @@ from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.policy_details import PolicyDetails, PolicyDetailsService
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.policies_details import PolicyDetailsTabs, fit_columns
-from governance_desktop.ui.policies_editor import PolicyEditor
-from governance_desktop.ui.policies_models import PoliciesFilter, PoliciesModel, status_label
+from governance_desktop.ui.pages.policies.details import PolicyDetailsTabs, fit_columns
+from governance_desktop.ui.pages.policies.editor import PolicyEditor
+from governance_desktop.ui.pages.policies.models import PoliciesFilter, PoliciesModel, status_label
 from governance_desktop.ui.widgets import named
 
 REFRESH_DELAY_MS = 300

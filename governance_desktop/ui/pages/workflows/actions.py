@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.enums import ActionType, PolicyStatus
+from governance_desktop.ui.pages.workflows.conditions import error_label
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_conditions import error_label
 
 ACTION_TITLES = {
     "set_status": "Set status",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from governance_desktop.ui.jobs_model import C_PROGRESS, C_WORKFLOW, JobsModel
-from governance_desktop.ui.jobs_progress import ProgressDelegate
+from governance_desktop.ui.pages.jobs.model import C_PROGRESS, C_WORKFLOW, JobsModel
+from governance_desktop.ui.pages.jobs.progress import ProgressDelegate
 from governance_desktop.ui.widgets import named
 
 COLUMN_WIDTHS = (60, 110, 0, 76, 104, 66, 96, 76, 76, 76, 72)

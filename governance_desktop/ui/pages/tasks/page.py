@@ -24,8 +24,8 @@ from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.services.inbox import InboxService
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.policies_details import fit_columns, record_table
-from governance_desktop.ui.policies_models import Column, RecordTableModel
+from governance_desktop.ui.pages.policies.details import fit_columns, record_table
+from governance_desktop.ui.pages.policies.models import Column, RecordTableModel
 from governance_desktop.ui.tray import TrayNotifier
 from governance_desktop.ui.widgets import named
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from governance_desktop.jobs.rejections import Rejections
-from governance_desktop.ui.jobs_model import STATE_COLOURS, STATE_NAMES
+from governance_desktop.ui.pages.jobs.model import STATE_COLOURS, STATE_NAMES
 
 ALWAYS_SHOWN = ("queued", "running", "failed")
 

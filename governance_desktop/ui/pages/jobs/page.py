@@ -25,11 +25,11 @@ from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_pages import BulkRetryResult, JobDetail, JobFilter, JobPages
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.jobs_chart import JobsChart
-from governance_desktop.ui.jobs_details import JobDetailsView
-from governance_desktop.ui.jobs_model import STATE_NAMES, JobsModel
-from governance_desktop.ui.jobs_status import counts_html, rejections_text
-from governance_desktop.ui.jobs_table import make_jobs_table
+from governance_desktop.ui.pages.jobs.chart import JobsChart
+from governance_desktop.ui.pages.jobs.details import JobDetailsView
+from governance_desktop.ui.pages.jobs.model import STATE_NAMES, JobsModel
+from governance_desktop.ui.pages.jobs.status import counts_html, rejections_text
+from governance_desktop.ui.pages.jobs.table import make_jobs_table
 from governance_desktop.ui.widgets import named
 
 COALESCE_MS = 300

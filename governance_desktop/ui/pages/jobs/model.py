@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_pages import JobFilter, JobPages
 from governance_desktop.ui.background import Background
-from governance_desktop.ui.jobs_paged import PAGE_SIZE, PagedTableModel
+from governance_desktop.ui.paged_model import PAGE_SIZE, PagedTableModel
 
 KIND_NAMES = {"EXECUTE_WORKFLOW": "Start workflow", "EXECUTE_WORKFLOW_ACTION": "Workflow step"}
 STATE_NAMES = {

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from governance_desktop.domain._common import short_repr
-from governance_desktop.domain.condition_model import (
+from governance_desktop.domain.regex import search
+from governance_desktop.domain.workflow.condition_model import (
     AllGroup,
     AnyGroup,
     Condition,
@@ -20,7 +21,6 @@ from governance_desktop.domain.condition_model import (
     NotGroup,
     parse_iso,
 )
-from governance_desktop.domain.regex import search
 
 _Op = ConditionOp
 

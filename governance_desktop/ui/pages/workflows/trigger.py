@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 from governance_desktop.domain.cron import parse_cron
 from governance_desktop.domain.enums import PolicyStatus, TriggerType
 from governance_desktop.domain.fields import POLICY_FIELDS
+from governance_desktop.ui.pages.workflows.conditions import error_label
+from governance_desktop.ui.pages.workflows.models import TRIGGER_NAMES
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_conditions import error_label
-from governance_desktop.ui.workflow_models import TRIGGER_NAMES
 
 
 def _status_combo(name: str) -> QComboBox:

@@ -27,11 +27,11 @@ from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.outfile import write_text
 from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.pages.workflows.diagram import WorkflowDiagram
+from governance_desktop.ui.pages.workflows.dryrun import DryRunPanel
+from governance_desktop.ui.pages.workflows.editor import WorkflowEditor
+from governance_desktop.ui.pages.workflows.models import WorkflowListModel, WorkflowVersionsModel
 from governance_desktop.ui.widgets import named
-from governance_desktop.ui.workflow_diagram import WorkflowDiagram
-from governance_desktop.ui.workflow_dryrun import DryRunPanel
-from governance_desktop.ui.workflow_editor import WorkflowEditor
-from governance_desktop.ui.workflow_models import WorkflowListModel, WorkflowVersionsModel
 
 REFRESH_MS = 300
 _STEP = re.compile(r"^actions\[(\d+)\]")

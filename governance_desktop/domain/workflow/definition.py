@@ -29,8 +29,11 @@ from governance_desktop.domain._common import (
     one_of,
     short_repr,
 )
-from governance_desktop.domain._translate import ROOT, format_path, translate
-from governance_desktop.domain.actions import (
+from governance_desktop.domain.enums import EntityType
+from governance_desktop.domain.errors import ValidationError
+from governance_desktop.domain.fields import CONDITION_FIELDS, POLICY_FIELDS
+from governance_desktop.domain.text import check_name
+from governance_desktop.domain.workflow.actions import (
     Action,
     ApprovalAction,
     AssignAction,
@@ -41,7 +44,7 @@ from governance_desktop.domain.actions import (
     SetStatusAction,
     required_approvals,
 )
-from governance_desktop.domain.condition_model import (
+from governance_desktop.domain.workflow.condition_model import (
     AllGroup,
     AnyGroup,
     Condition,
@@ -49,11 +52,8 @@ from governance_desktop.domain.condition_model import (
     Leaf,
     NotGroup,
 )
-from governance_desktop.domain.enums import EntityType
-from governance_desktop.domain.errors import ValidationError
-from governance_desktop.domain.fields import CONDITION_FIELDS, POLICY_FIELDS
-from governance_desktop.domain.text import check_name
-from governance_desktop.domain.triggers import (
+from governance_desktop.domain.workflow.translate import ROOT, format_path, translate
+from governance_desktop.domain.workflow.triggers import (
     ManualTrigger,
     OnCreateTrigger,
     OnScheduleTrigger,

@@ -1,0 +1,1 @@
+"""The workflow file format: definition, triggers, conditions, actions, placeholders."""

@@ -1,0 +1,1 @@
+"""The approvals page: the approver's inbox."""

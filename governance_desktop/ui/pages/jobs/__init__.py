@@ -1,0 +1,1 @@
+"""The job monitor page: the lazy job table, its status bar, chart and details."""

@@ -1,0 +1,1 @@
+"""The policy register page: the table, the editor and the details pane."""

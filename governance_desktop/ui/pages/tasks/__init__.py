@@ -1,0 +1,1 @@
+"""The tasks page: open and done tasks."""

@@ -1,0 +1,1 @@
+"""The workflows page: list, editor (trigger, conditions, actions), diagram and dry run."""
