@@ -101,7 +101,7 @@ class Home:
     """One data dir, its policies, and how to read a job's start latency (ms)."""
 
     def __init__(self, data: Path, embedded: bool, policies: int) -> None:
-        from governance_desktop.jobs.engine import QueueRuntime
+        from governance_desktop.jobs.runtime import QueueRuntime
         from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 
         self.embedded = embedded

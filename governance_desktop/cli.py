@@ -30,8 +30,8 @@ from governance_desktop.data_commands import restore  # also registers check and
 from governance_desktop.data_dir import DataDirError
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
-from governance_desktop.jobs.engine import QueueRuntime
 from governance_desktop.jobs.queue import QueueConfigError
+from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
 from governance_desktop.store.db import redact_text, sqlite_path

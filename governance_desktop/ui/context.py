@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from governance_desktop.app import AppContext
-from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from governance_desktop.app import AppContext, open_app, restore_data_dir
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge

@@ -8,7 +8,7 @@ import pytest
 
 from governance_desktop.app import AppContext
 from governance_desktop.jobs.bus import JobEvent
-from governance_desktop.jobs.engine import QueueRuntime
+from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.users import os_username
 
 from .helpers import wait_for
