@@ -101,8 +101,8 @@ class Home:
     """One data dir, its policies, and how to read a job's start latency (ms)."""
 
     def __init__(self, data: Path, embedded: bool, policies: int) -> None:
+        from governance_desktop.jobs.lifecycle import EMBEDDED_MARK_AFTER
         from governance_desktop.jobs.runtime import QueueRuntime
-        from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 
         self.embedded = embedded
         self.ctx = open_bench_app(data)

@@ -19,20 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import huey
-from huey.consumer import Consumer
 
 from bench.common import Result, repeat, summarize, temp_dir, wait_until
+from governance_desktop.jobs.huey_seam import QuietConsumer
 from governance_desktop.jobs.names import EXECUTE_WORKFLOW, TASK_NAMESPACE
 from governance_desktop.jobs.queue import make_huey
 
 PART = "1 ceilings"
-
-
-class _QuietConsumer(Consumer):  # type: ignore[misc]
-    """Huey's stock consumer, minus the signal handlers (the suite owns its signals)."""
-
-    def _set_signal_handlers(self) -> None:
-        pass
 
 
 def bare_drain(directory: Path, n: int, *, workers: int = 2, full_sync: bool = False) -> float:
@@ -54,7 +47,7 @@ def bare_drain(directory: Path, n: int, *, workers: int = 2, full_sync: bool = F
     task = queue.task(name=EXECUTE_WORKFLOW)(noop)
     for i in range(n):
         task(i)
-    consumer = _QuietConsumer(queue, workers=workers, worker_type="thread", periodic=False)
+    consumer = QuietConsumer(queue, workers=workers, worker_type="thread", periodic=False)
     start = time.perf_counter()
     consumer.start()
     if not finished.wait(120):

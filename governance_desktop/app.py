@@ -21,8 +21,8 @@ from governance_desktop.data_dir import (
     prepare_data_dir,
     protected_paths,
 )
+from governance_desktop.jobs.lifecycle import EMBEDDED_MARK_AFTER
 from governance_desktop.jobs.runtime import QueueRuntime
-from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService

@@ -1,16 +1,16 @@
 """Several job messages, one transaction: a worker takes the ready messages together (up to
 `BATCH_LIMIT`) and the runner runs their jobs in one durable commit (``run_batch``).
 
-Under load this is group commit across executions: one FULL fsync, one write-lock turn and
-one queue.db transaction for several executions instead of one each (docs/benchmarks.md,
-round 8). A lone message still goes through Huey's own ``execute``. So does anything that
-is not a plain job message ready now: periodic tasks, messages with an ETA (Huey moves them
-to its schedule), expiring ones; and if any message of a batch is revoked, all of them.
+This is group commit across executions: one fsync, one write-lock turn and one queue.db
+transaction for several executions instead of one each. A lone message still goes through
+Huey's own ``execute``. So does anything that is not a plain job message ready now: periodic
+tasks, messages with an ETA (Huey moves them to its schedule), expiring ones; and if any
+message of a batch is revoked, all of them.
 
-A batch is announced with Huey's own signals, per task and in Huey's order (executing,
-then complete or error), so tracking, running marks and the monitor see what they see for
-a single task. We register no pre/post-execute hooks, timeouts or results, which
-``Huey.execute`` would also handle.
+A batch reports to the worker's `JobLifecycle` per job, in the order a single message does
+(started, then ended or failed), so job rows, running marks and the monitor see the same.
+We register no pre/post-execute hooks, timeouts or results, which ``Huey.execute`` would
+also handle.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import huey
-from huey import signals as S
 
-from governance_desktop.jobs.serializer import RejectedMessage
-from governance_desktop.jobs.tracking import job_id_of
+from governance_desktop.jobs.huey_seam import queue_now, revoke_keys
+from governance_desktop.jobs.lifecycle import JobLifecycle, job_id_of
+from governance_desktop.jobs.rejections import RejectedMessage
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -41,11 +41,19 @@ class BatchHandler(Protocol):
 
 
 class BatchExecutor:
-    """Takes up to `limit` ready messages and runs the job messages among them together."""
+    """Takes up to `limit` ready messages and runs the job messages among them together,
+    reporting each job to `lifecycle`."""
 
-    def __init__(self, queue: huey.Huey, handler: BatchHandler, limit: int = BATCH_LIMIT) -> None:
+    def __init__(
+        self,
+        queue: huey.Huey,
+        handler: BatchHandler,
+        lifecycle: JobLifecycle,
+        limit: int = BATCH_LIMIT,
+    ) -> None:
         self.huey = queue
         self.handler = handler
+        self.lifecycle = lifecycle
         self.limit = limit
 
     def take(self) -> list[Any]:
@@ -74,7 +82,7 @@ class BatchExecutor:
 
     def execute(self, tasks: Sequence[Any], now: datetime | None = None) -> None:
         """Run the ready job messages of `tasks` as one batch, the rest one by one."""
-        timestamp = now or self.huey._get_timestamp()
+        timestamp = now or queue_now(self.huey)
         batch = [task for task in tasks if self._batchable(task, timestamp)]
         if len(batch) < 2 or self._revoked(batch, with_classes=True):
             batch = []  # a lone message, or something revoked: Huey's execute decides
@@ -99,31 +107,26 @@ class BatchExecutor:
         `with_classes` adds the flags that revoke a whole task class."""
         queue = self.huey
         if with_classes:
-            keys = [key for task in batch for key in queue._revoke_keys(task)]
+            keys = [key for task in batch for key in revoke_keys(queue, task)]
         else:
             keys = [task.revoke_id for task in batch]
         return list(queue.storage.peek_many(keys))
 
     def _run(self, batch: list[Any]) -> None:
-        # What Huey.execute/_execute do for one task, for several; `_emit`, `_revoke_keys`
-        # and `_tasks_in_flight` (told "interrupted" if a stop times out) are Huey's own.
-        queue = self.huey
+        # What Huey.execute/_execute do for one task, for several.
+        lifecycle = self.lifecycle
         ids = [job_id_of(task) or 0 for task in batch]
         logger.info("Executing %d job messages together: jobs %s", len(batch), ids)
         for task in batch:
-            queue._emit(S.SIGNAL_EXECUTING, task)
-            queue._tasks_in_flight.add(task)
+            lifecycle.started(task)
         try:
             self.handler.handle_batch(ids)
         except Exception as exc:
             logger.exception("unhandled exception in a batch of %d tasks", len(batch))
             for task in batch:
-                queue._emit(S.SIGNAL_ERROR, task, exc)
+                lifecycle.failed(task, exc)
         else:
             for key in self._revoked(batch):  # revoked while running: clear, as Huey does
-                queue.delete(key)
+                self.huey.delete(key)
             for task in batch:
-                queue._emit(S.SIGNAL_COMPLETE, task)
-        finally:
-            for task in batch:
-                queue._tasks_in_flight.discard(task)
+                lifecycle.ended(task)

@@ -1,10 +1,8 @@
-"""Huey consumers for our two homes: embedded in the app, or the ``worker`` command.
+"""Running the embedded consumer as the ``worker`` command: in the foreground until SIGINT or
+SIGTERM (or, with ``--burst``, until nothing is due), then a graceful stop.
 
-Huey's ``Consumer.start()`` installs SIGINT/SIGTERM/SIGHUP handlers (taking over the app's, or
-raising off the main thread) and its idle workers back off up to 10 s. `EmbeddedConsumer`
-installs none, uses thread workers, and its workers can be woken right after an enqueue; an
-idle worker still polls every `max_delay` (0.1 s) so work committed by another process is
-seen within a fraction of a second.
+The consumer itself (no signal handlers of its own, thread workers woken after an enqueue,
+pausable) is `huey_seam.EmbeddedConsumer`; this module owns the process's signals instead.
 """
 
 from __future__ import annotations
@@ -14,198 +12,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from types import FrameType
 from typing import Any
 
-import huey
-from huey.consumer import Consumer, Worker
-
-from governance_desktop.jobs.batch import BatchExecutor
 from governance_desktop.jobs.contracts import Schedules
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.reconciler import Reconciler
-from governance_desktop.jobs.serializer import RejectedMessage
 
 logger = logging.getLogger("governance_desktop.jobs")
-
-
-class Waker:
-    """One event per worker; `wake()` sets them all (each worker clears its own)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._events: list[threading.Event] = []
-
-    def new_event(self) -> threading.Event:
-        event = threading.Event()
-        with self._lock:
-            self._events.append(event)
-        return event
-
-    def wake(self) -> None:
-        with self._lock:
-            events = list(self._events)
-        for event in events:
-            event.set()
-
-
-class WakeableWorker(Worker):  # type: ignore[misc]
-    """A thread worker whose idle sleep ends early on `wake`, which drops rejected
-    messages without sleeping (the serializer already logged them) and, given a
-    `batch` executor, takes the ready messages together (jobs/batch.py)."""
-
-    def __init__(
-        self,
-        *args: Any,
-        wake_event: threading.Event,
-        paused: threading.Event | None = None,
-        batch: BatchExecutor | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.wake_event = wake_event
-        self.paused = paused or threading.Event()
-        self.batch = batch
-        self.busy = False
-
-    def loop(self, now: datetime | None = None) -> None:
-        if self.paused.is_set():  # paused: take nothing new from the queue
-            self.stop_flag.wait(0.1)
-            return
-        self.busy = True
-        try:
-            tasks, idle = self._dequeue()
-            if tasks:
-                self.delay = self.default_delay
-                self._execute(tasks, now)
-        finally:
-            self.busy = False
-        if idle:
-            self.sleep()
-
-    def _execute(self, tasks: list[Any], now: datetime | None) -> None:
-        if self.batch is not None:
-            self.batch.execute(tasks, now)
-            return
-        for task in tasks:
-            try:
-                self.huey.execute(task, now)
-            except Exception:
-                self._logger.exception("Unhandled error during execution of task %s.", task.id)
-
-    def _dequeue(self) -> tuple[list[Any], bool]:
-        """(tasks taken, whether to sleep before the next poll)."""
-        try:
-            if self.batch is not None:
-                tasks = self.batch.take()
-            else:
-                task = self.huey.dequeue()
-                tasks = [] if task is None else [task]
-        except RejectedMessage:
-            return [], False  # logged by the serializer; the row is gone, never executed
-        except Exception:
-            self._logger.exception("Error reading from queue")
-            return [], True
-        return tasks, not tasks and not getattr(self.huey.storage, "blocking", False)
-
-    def sleep(self) -> None:
-        self.delay = min(self.delay, self.max_delay)
-        if self.wake_event.wait(self.delay):
-            self.wake_event.clear()
-            self.delay = self.default_delay
-        else:
-            self.delay *= self.backoff
-
-
-class EmbeddedConsumer(Consumer):  # type: ignore[misc]
-    """A consumer for use inside another program: no signal handlers, thread workers,
-    wakeable, batches with a `batch` executor, and `stop_gracefully(timeout)` with a time
-    limit."""
-
-    worker_class = WakeableWorker
-
-    def __init__(
-        self,
-        queue: huey.Huey,
-        workers: int = 2,
-        *,
-        periodic: bool = True,
-        initial_delay: float = 0.02,
-        max_delay: float = 0.1,
-        batch: BatchExecutor | None = None,
-        **options: Any,
-    ) -> None:
-        self.waker = Waker()
-        self.batch = batch
-        self.paused = threading.Event()
-        self._started = False
-        super().__init__(
-            queue,
-            workers=workers,
-            periodic=periodic,
-            initial_delay=initial_delay,
-            max_delay=max_delay,
-            worker_type="thread",
-            **options,
-        )
-
-    def _create_worker(self) -> WakeableWorker:
-        return WakeableWorker(
-            huey=self.huey,
-            stop_flag=self.stop_flag,
-            default_delay=self.default_delay,
-            max_delay=self.max_delay,
-            backoff=self.backoff,
-            max_tasks=self.max_tasks,
-            wake_event=self.waker.new_event(),
-            paused=self.paused,
-            batch=self.batch,
-        )
-
-    def _set_signal_handlers(self) -> None:
-        """Install nothing: the host program owns its signals."""
-
-    def start(self) -> None:
-        if not self._started:
-            self._started = True
-            super().start()
-
-    def wake(self) -> None:
-        """Make idle workers poll the queue now (call after an enqueue commits)."""
-        self.waker.wake()
-
-    @property
-    def started(self) -> bool:
-        return self._started
-
-    def pause(self) -> None:
-        """Finish what is running, take nothing new until `resume()`."""
-        self.paused.set()
-
-    def resume(self) -> None:
-        self.paused.clear()
-        self.wake()
-
-    def busy(self) -> bool:
-        """Whether any worker is dequeuing or executing a task right now."""
-        return any(getattr(worker, "busy", False) for worker, _ in self.worker_threads)
-
-    def stop_gracefully(self, timeout: float) -> bool:
-        """Stop taking work, let running tasks finish for up to `timeout` seconds; True if
-        every thread ended. Tasks still running are reported as interrupted."""
-        self.stop_flag.set()
-        self.wake()
-        if not self._started:
-            return True
-        deadline = time.monotonic() + timeout
-        threads = [thread for _, thread in self.worker_threads] + [self.scheduler]
-        for thread in threads:
-            thread.join(max(deadline - time.monotonic(), 0.0))
-        alive = [thread.name for thread in threads if thread.is_alive()]
-        if alive:
-            logger.warning("consumer threads still running after %.1fs: %s", timeout, alive)
-            self.huey.notify_interrupted_tasks()
-        return not alive
 
 
 def run_worker(

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import huey
-from huey.storage import EmptyData, SqliteStorage
 
+from governance_desktop.jobs.huey_seam import QueueStorage
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
 from governance_desktop.store.db import create_private, make_private_dirs, redact_url
@@ -33,41 +33,6 @@ BUSY_TIMEOUT = 10.0
 
 class QueueConfigError(Exception):
     """The queue URL cannot be used; the message says why."""
-
-
-class QueueStorage(SqliteStorage):  # type: ignore[misc]
-    """Huey's SQLite storage with ``synchronous=NORMAL`` (Huey offers only FULL or OFF),
-    `dequeue_many` for batches, and a `pop_data` that looks before it takes the write lock."""
-
-    def _create_connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection = super()._create_connection()
-        conn.execute("pragma synchronous=NORMAL")
-        return conn
-
-    def dequeue_many(self, limit: int) -> list[bytes]:
-        """Up to `limit` messages in Huey's order (priority, then id), taken in one
-        transaction (jobs/batch.py); like Huey's `dequeue`, a read first when empty."""
-        if not self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True):
-            return []
-        with self.db(commit=True) as curs:
-            curs.execute(
-                "select id, data from task where queue = ? order by priority desc, id limit ?",
-                (self.name, limit),
-            )
-            rows = curs.fetchall()
-            if rows:
-                marks = ",".join("?" * len(rows))
-                curs.execute(f"delete from task where id in ({marks})", [row[0] for row in rows])
-        return [data for _, data in rows]
-
-    def pop_data(self, key: bytes) -> Any:
-        # Huey pops every executed task's revoke flag; we never revoke, so the key is almost
-        # never there, yet each pop was a write transaction and a commit on queue.db (≈ 7 %
-        # of a worker's time: docs/benchmarks.md, round 7). A plain read first; the real pop
-        # (unchanged) only when the key exists.
-        if not self.sql("select 1 from kv where queue=? and key=?", (self.name, key), results=True):
-            return EmptyData
-        return super().pop_data(key)
 
 
 def make_huey(

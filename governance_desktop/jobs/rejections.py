@@ -1,4 +1,4 @@
-"""Counting rejected queue payloads, so the job monitor can show them."""
+"""Rejected queue payloads: the error that drops one, and a count the job monitor shows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 logger = logging.getLogger("governance_desktop.jobs")
+
+
+class RejectedMessage(Exception):
+    """A queue payload that is not our JSON; it is dropped and never executed."""
 
 
 @dataclass(frozen=True)

@@ -31,15 +31,16 @@ import huey
 from governance_desktop.config import Settings
 from governance_desktop.jobs.batch import BatchExecutor
 from governance_desktop.jobs.bus import EventBus
-from governance_desktop.jobs.consumer import EmbeddedConsumer, run_worker
+from governance_desktop.jobs.consumer import run_worker
 from governance_desktop.jobs.contracts import Runner, Schedules, Tracker
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
+from governance_desktop.jobs.lifecycle import DEFAULT_LEASE_SECONDS, JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.queue import make_huey
 from governance_desktop.jobs.reconciler import Reconciler, new_worker_id, retire_worker_id
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.tasks import TaskSet, register_tasks
-from governance_desktop.jobs.tracking import DEFAULT_LEASE_SECONDS, connect_tracking
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -85,8 +86,8 @@ class QueueRuntime:
         periodic: bool = True,
         mark_after: float = 0.0,
     ) -> None:
-        """Register the tasks and tracking and build the (not yet started) consumer.
-        `mark_after`: see ``tracking.connect_tracking``."""
+        """Register the tasks, connect the job lifecycle and build the (not yet started)
+        consumer. `mark_after`: see ``lifecycle.JobLifecycle``."""
         if self.tasks is not None:
             raise RuntimeError("QueueRuntime.attach called twice")
         processor = WorkflowProcessor(runner, self.bus, self.worker_id, self.rejections)
@@ -94,10 +95,9 @@ class QueueRuntime:
         self.schedules = schedules
         self.tasks = register_tasks(self.huey, processor, schedules, self.reconciler)
         self.dispatcher.bind(self.tasks)
-        self._disconnect = connect_tracking(
-            self.huey, tracker, self.bus, self.worker_id, lease_seconds, mark_after
-        )
-        batch = BatchExecutor(self.huey, processor)
+        lifecycle = JobLifecycle(tracker, self.bus, self.worker_id, lease_seconds, mark_after)
+        self._disconnect = lifecycle.connect(self.huey)
+        batch = BatchExecutor(self.huey, processor, lifecycle)
         self.consumer = EmbeddedConsumer(self.huey, self.workers, periodic=periodic, batch=batch)
 
     def start(self) -> None:
@@ -137,7 +137,7 @@ class QueueRuntime:
         return code
 
     def close(self) -> None:
-        """Flush the dispatcher, disconnect tracking and close the queue's connection."""
+        """Flush the dispatcher, disconnect the job lifecycle and close the queue's connection."""
         if self._closed:
             return
         self._closed = True

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from huey.registry import Message
-from huey.serializer import Serializer
 from huey.utils import ChordConfig
 
+from governance_desktop.jobs.huey_seam import MessageSerializer
 from governance_desktop.jobs.names import TASK_NAMES, TASK_NAMESPACE
-from governance_desktop.jobs.rejections import Rejections
+from governance_desktop.jobs.rejections import RejectedMessage, Rejections
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -29,15 +29,11 @@ _MAX_DEPTH = 8
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
-class RejectedMessage(Exception):
-    """A queue payload that is not our JSON; it is dropped and never executed."""
-
-
 class UnsafeMessage(TypeError):
     """Refused at enqueue time: a message may carry only ids and plain JSON values."""
 
 
-class JsonSerializer(Serializer):  # type: ignore[misc]
+class JsonSerializer(MessageSerializer):
     """Huey serializer writing ``{"v": 1, "type": "message"|"data", ...}`` as UTF-8 JSON."""
 
     def __init__(
@@ -49,7 +45,7 @@ class JsonSerializer(Serializer):  # type: ignore[misc]
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _serialize(self, data: Any) -> bytes:
+    def encode(self, data: Any) -> bytes:
         if isinstance(data, Message):
             body: dict[str, Any] = {
                 "v": FORMAT_VERSION,
@@ -98,10 +94,10 @@ class JsonSerializer(Serializer):  # type: ignore[misc]
 
     # -- reading ---------------------------------------------------------------------------
 
-    def _deserialize(self, data: Any) -> Any:
+    def decode(self, data: Any) -> Any:
         raw = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else b""
         try:
-            return self._decode(raw)
+            return self._parse(raw)
         except RejectedMessage as exc:
             self.rejections.record(str(exc), len(raw))
             logger.warning(
@@ -109,7 +105,7 @@ class JsonSerializer(Serializer):  # type: ignore[misc]
             )
             raise
 
-    def _decode(self, raw: bytes) -> Any:
+    def _parse(self, raw: bytes) -> Any:
         if not raw:
             raise RejectedMessage("empty or non-bytes payload")
         if len(raw) > MAX_MESSAGE_BYTES:

@@ -32,7 +32,7 @@ _MARK_RUNNING = (
         updated_at=bindparam("p_now"),
     )
 )
-# A late mark (jobs/running_marks.py) is skipped if the runner has written the job since it
+# A late mark (jobs/lifecycle.py) is skipped if the runner has written the job since it
 # began: it never turns a job the runner finished or set retrying back into "running".
 _MARK_LATE = _MARK_RUNNING.where(
     or_(_jobs.c.updated_at.is_(None), _jobs.c.updated_at <= bindparam("p_began"))

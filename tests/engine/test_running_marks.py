@@ -1,4 +1,4 @@
-"""Late running marks (`jobs/running_marks.py`) on real Job rows: a slow job is marked with
+"""Late running marks (`jobs/lifecycle.py`) on real Job rows: a slow job is marked with
 the time it began; a job its runner already finished or set retrying is never marked."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from engine_helpers import ME, workflow
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
-from governance_desktop.jobs.running_marks import RunningMarks
+from governance_desktop.jobs.lifecycle import RunningMarks
 from governance_desktop.store.models import Job
 
 

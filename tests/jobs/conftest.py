@@ -14,7 +14,7 @@ import pytest
 
 from governance_desktop.domain.enums import JobKind, JobState
 from governance_desktop.jobs.bus import EventBus
-from governance_desktop.jobs.consumer import EmbeddedConsumer
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.queue import make_huey
 from governance_desktop.services.dispatch import QueuedJob

@@ -1,5 +1,5 @@
-"""BatchExecutor: ready job messages taken together run as one batch, with Huey's signals
-for each; anything else (a delayed message, a rejected row) is handled one by one."""
+"""BatchExecutor: ready job messages taken together run as one batch, reported to the job
+lifecycle for each; anything else (a delayed message, a rejected row) is handled one by one."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ import pytest
 from governance_desktop.domain.enums import JobKind, JobState
 from governance_desktop.jobs.batch import BatchExecutor
 from governance_desktop.jobs.bus import EventBus, JobEvent
-from governance_desktop.jobs.consumer import EmbeddedConsumer
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
+from governance_desktop.jobs.lifecycle import JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.tasks import register_tasks
-from governance_desktop.jobs.tracking import connect_tracking
 from governance_desktop.services.dispatch import QueuedJob
 
 from .conftest import FakeRunner, FakeTracker
@@ -34,14 +34,15 @@ def _start(
 ) -> FakeTracker:
     """Enqueue `jobs`, then start one worker that batches up to `limit` messages."""
     tracker = FakeTracker()
-    connect_tracking(queue, tracker, processor.bus, "w1")
+    lifecycle = JobLifecycle(tracker, processor.bus, "w1")
+    lifecycle.connect(queue)
     HueyDispatcher(queue, register_tasks(queue, processor)).dispatch(jobs)
-    batch = BatchExecutor(queue, processor, limit=limit)
+    batch = BatchExecutor(queue, processor, lifecycle, limit=limit)
     consumers(queue, workers=1, batch=batch, periodic=False).start()
     return tracker
 
 
-def test_ready_messages_run_as_batches_with_signals_for_each(
+def test_ready_messages_run_as_batches_with_lifecycle_events_for_each(
     queue: huey.Huey,
     runner: FakeRunner,
     processor: WorkflowProcessor,
@@ -108,11 +109,13 @@ def test_a_revoked_message_sends_its_batch_through_huey_one_by_one(
 ) -> None:
     runner.expected = 2
     tracker = FakeTracker()
-    connect_tracking(queue, tracker, processor.bus, "w1")
+    lifecycle = JobLifecycle(tracker, processor.bus, "w1")
+    lifecycle.connect(queue)
     jobs = [QueuedJob(i, JobKind.EXECUTE_WORKFLOW) for i in (1, 2, 3)]
     HueyDispatcher(queue, register_tasks(queue, processor)).dispatch(jobs)
     queue.revoke_by_id(queue.pending()[1].id)
-    consumers(queue, workers=1, batch=BatchExecutor(queue, processor), periodic=False).start()
+    batch = BatchExecutor(queue, processor, lifecycle)
+    consumers(queue, workers=1, batch=batch, periodic=False).start()
     assert runner.done.wait(10)
     assert runner.batches == [] and [job_id for job_id, _ in runner.runs] == [1, 3]
     assert [job_id for job_id, _, _ in tracker.running] == [1, 3]
@@ -135,5 +138,6 @@ def test_a_message_that_cannot_be_read_costs_only_itself(
         return read(data)
 
     monkeypatch.setattr(queue, "deserialize_task", flaky)
-    tasks = BatchExecutor(queue, processor).take()
+    lifecycle = JobLifecycle(FakeTracker(), processor.bus, "w1")
+    tasks = BatchExecutor(queue, processor, lifecycle).take()
     assert [task.args for task in tasks] == [(1,), (3,)] and queue.pending_count() == 0

@@ -11,11 +11,11 @@ import huey
 
 from governance_desktop.domain.enums import JobKind
 from governance_desktop.jobs.bus import EventBus, JobEvent
-from governance_desktop.jobs.consumer import EmbeddedConsumer
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
+from governance_desktop.jobs.lifecycle import JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.tasks import register_tasks
-from governance_desktop.jobs.tracking import connect_tracking
 from governance_desktop.services.dispatch import QueuedJob
 
 from .conftest import FakeRunner, FakeTracker
@@ -93,8 +93,9 @@ def test_task_still_running_at_stop_is_reported_interrupted(
     runner.block = threading.Event()
     bus.subscribe(events.append)
     tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "w"))
-    connect_tracking(queue, tracker, bus, "host:1:w")
-    consumer = consumers(queue, workers=1)
+    lifecycle = JobLifecycle(tracker, bus, "host:1:w")
+    lifecycle.connect(queue)
+    consumer = consumers(queue, workers=1, lifecycle=lifecycle)
     HueyDispatcher(queue, tasks, consumer.wake).dispatch(
         [QueuedJob(8, JobKind.EXECUTE_WORKFLOW_ACTION)]
     )

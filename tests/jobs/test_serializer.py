@@ -11,8 +11,8 @@ import pytest
 from huey.registry import Message
 
 from governance_desktop.jobs.names import registry_name
-from governance_desktop.jobs.rejections import Rejection
-from governance_desktop.jobs.serializer import JsonSerializer, RejectedMessage, UnsafeMessage
+from governance_desktop.jobs.rejections import RejectedMessage, Rejection
+from governance_desktop.jobs.serializer import JsonSerializer, UnsafeMessage
 
 
 def message(**changes: object) -> Message:

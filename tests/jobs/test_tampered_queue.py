@@ -14,8 +14,8 @@ import pytest
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import JobKind
-from governance_desktop.jobs.consumer import EmbeddedConsumer
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.queue import QUEUE_NAME
 from governance_desktop.jobs.tasks import register_tasks
@@ -55,9 +55,7 @@ def test_tampered_rows_are_rejected_and_never_run(
     """Pickle, garbage, unknown task and wrong shape rows are logged and skipped."""
     marker = tmp_path / "pwned"
     tasks = register_tasks(queue, processor)
-    good = json.loads(
-        queue.serializer.serialize(queue._registry.create_message(tasks.execute_workflow.s(1)))
-    )
+    good = json.loads(queue.serialize_task(tasks.execute_workflow.s(1)))
     unknown = json.loads(json.dumps(good))
     unknown["message"]["task"] = "os.system"
     wrong_shape = {"v": 1, "type": "message", "message": {"task": "EXECUTE_WORKFLOW"}}
@@ -123,8 +121,8 @@ def test_message_for_a_job_that_does_not_exist_changes_nothing(
     runtime = attach_queue(ctx, workers=1)
     try:
         assert runtime.tasks is not None
-        message = runtime.huey._registry.create_message(runtime.tasks.execute_workflow.s(424242))
-        insert_raw(ctx.settings.data_dir / "queue.db", runtime.huey.serializer.serialize(message))
+        message = runtime.huey.serialize_task(runtime.tasks.execute_workflow.s(424242))
+        insert_raw(ctx.settings.data_dir / "queue.db", message)
         with caplog.at_level(logging.WARNING, "governance_desktop"):
             runtime.start()
             assert wait_for(lambda: runtime.rejections.count == 1)

@@ -10,8 +10,9 @@ from collections.abc import Callable
 import huey
 
 from governance_desktop.domain.enums import JobKind
-from governance_desktop.jobs.consumer import EmbeddedConsumer, run_worker
+from governance_desktop.jobs.consumer import run_worker
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.tasks import register_tasks

@@ -1,4 +1,5 @@
-"""Huey signals update Job rows through the tracker and publish bus events."""
+"""JobLifecycle: a single message's Huey signals update Job rows through the tracker and
+publish bus events."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import pytest
 
 from governance_desktop.domain.enums import JobKind
 from governance_desktop.jobs.bus import EventBus, JobEvent
-from governance_desktop.jobs.consumer import EmbeddedConsumer
 from governance_desktop.jobs.dispatcher import HueyDispatcher
+from governance_desktop.jobs.huey_seam import EmbeddedConsumer
+from governance_desktop.jobs.lifecycle import JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.tasks import register_tasks
-from governance_desktop.jobs.tracking import connect_tracking
 from governance_desktop.services.dispatch import QueuedJob
 
 from .conftest import FakeRunner, FakeTracker
@@ -30,7 +31,7 @@ def test_successful_job_events(
     runner, tracker, events = FakeRunner(), FakeTracker(), list[JobEvent]()
     bus.subscribe(events.append)
     tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "host:1:w"))
-    connect_tracking(queue, tracker, bus, "host:1:w", lease_seconds=60)
+    JobLifecycle(tracker, bus, "host:1:w", lease_seconds=60).connect(queue)
     consumer = consumers(queue, workers=1)
     consumer.start()
     HueyDispatcher(queue, tasks, consumer.wake).dispatch([QueuedJob(3, JobKind.EXECUTE_WORKFLOW)])
@@ -51,7 +52,7 @@ def test_embedded_marks_only_slow_jobs(
     runner, tracker, events = FakeRunner(), FakeTracker(), list[JobEvent]()
     bus.subscribe(events.append)
     tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "host:1:w"))
-    disconnect = connect_tracking(queue, tracker, bus, "host:1:w", 60, mark_after=30)
+    disconnect = JobLifecycle(tracker, bus, "host:1:w", 60, mark_after=30).connect(queue)
     consumer = consumers(queue, workers=1)
     consumer.start()
     HueyDispatcher(queue, tasks, consumer.wake).dispatch([QueuedJob(3, JobKind.EXECUTE_WORKFLOW)])
@@ -72,7 +73,7 @@ def test_error_escaping_the_runner_is_logged_and_recorded(
     runner.fail = True
     bus.subscribe(events.append)
     tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "w"))
-    connect_tracking(queue, tracker, bus, "w")
+    JobLifecycle(tracker, bus, "w").connect(queue)
     consumer = consumers(queue, workers=1)
     with caplog.at_level(logging.INFO):
         consumer.start()
@@ -100,7 +101,7 @@ def test_failing_tracker_is_logged_and_work_goes_on(
 
     runner = FakeRunner()
     tasks = register_tasks(queue, WorkflowProcessor(runner, bus, "w"))
-    connect_tracking(queue, Broken(), bus, "w")
+    JobLifecycle(Broken(), bus, "w").connect(queue)
     consumer = consumers(queue, workers=1)
     consumer.start()
     HueyDispatcher(queue, tasks, consumer.wake).dispatch([QueuedJob(2, JobKind.EXECUTE_WORKFLOW)])
