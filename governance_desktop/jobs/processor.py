@@ -29,12 +29,9 @@ class WorkflowProcessor:
         self.worker_id = worker_id
         self.rejections = rejections or Rejections()
 
-    def handle_workflow_execution(self, job_id: int) -> Outcome:
-        """Start an execution (the runner queues its first action)."""
-        return self._run(job_id)
-
-    def handle_workflow_action(self, job_id: int) -> Outcome:
-        """Perform one step of an execution."""
+    def handle(self, job_id: int) -> Outcome:
+        """Run one job, whatever its kind: the runner starts an execution or performs one
+        of its steps, as the Job row says."""
         return self._run(job_id)
 
     def handle_batch(self, job_ids: Sequence[int]) -> list[Outcome]:

@@ -1,7 +1,8 @@
 """Register our tasks on a Huey instance (no module-level Huey, so tests build fresh ones).
 
 Huey's own retries are not used: retries live in the Job table and the runner re-dispatches
-with a delay. Task messages carry the job id only.
+with a delay. Task messages carry the job id only, so one function runs both job tasks; their
+two names stay on the wire (queue files written earlier carry them).
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from governance_desktop.jobs.names import (
 class Handlers(Protocol):
     """What the job tasks call (WorkflowProcessor)."""
 
-    def handle_workflow_execution(self, job_id: int) -> Any: ...
-    def handle_workflow_action(self, job_id: int) -> Any: ...
+    def handle(self, job_id: int) -> Any: ...
 
 
 class Reconciles(Protocol):
@@ -60,11 +60,8 @@ def register_tasks(
     """Register EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION and (if given) the every-minute
     periodic tasks RUN_SCHEDULES and RECONCILE on `queue`."""
 
-    def execute_workflow(job_id: int) -> None:
-        processor.handle_workflow_execution(_job_id(job_id))
-
-    def execute_workflow_action(job_id: int) -> None:
-        processor.handle_workflow_action(_job_id(job_id))
+    def run_job(job_id: int) -> None:
+        processor.handle(_job_id(job_id))
 
     every_minute = huey.crontab(minute="*")
     run_schedules_task = reconcile_task = None
@@ -85,8 +82,8 @@ def register_tasks(
         reconcile.__module__ = TASK_NAMESPACE
         reconcile_task = queue.periodic_task(every_minute, name=RECONCILE)(reconcile)
     return TaskSet(
-        execute_workflow=_task(queue, execute_workflow, EXECUTE_WORKFLOW),
-        execute_workflow_action=_task(queue, execute_workflow_action, EXECUTE_WORKFLOW_ACTION),
+        execute_workflow=_task(queue, run_job, EXECUTE_WORKFLOW),
+        execute_workflow_action=_task(queue, run_job, EXECUTE_WORKFLOW_ACTION),
         run_schedules=run_schedules_task,
         reconcile=reconcile_task,
     )
