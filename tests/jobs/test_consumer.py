@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import huey
+import pytest
 
 from governance_desktop.domain.enums import JobKind
 from governance_desktop.jobs.bus import EventBus, JobEvent
@@ -107,3 +108,10 @@ def test_task_still_running_at_stop_is_reported_interrupted(
     runner.block.set()
     assert runner.done.wait(5)
     assert consumer.stop_gracefully(5)
+
+
+def test_max_tasks_is_not_offered(queue: huey.Huey) -> None:
+    """Nothing recycles workers: the embedded consumer takes no `max_tasks` (Huey's option
+    would stop a worker after N tasks and only Huey's own run loop replaces it)."""
+    with pytest.raises(TypeError, match="max_tasks"):
+        EmbeddedConsumer(queue, max_tasks=1)  # type: ignore[call-arg]
