@@ -26,10 +26,16 @@ from governance_desktop.jobs.tracking import EMBEDDED_MARK_AFTER
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.audit_pages import AuditPages
 from governance_desktop.services.dispatch import SwitchableDispatcher
+from governance_desktop.services.dryrun import DryRunService
 from governance_desktop.services.engine import WorkflowService
+from governance_desktop.services.inbox import InboxService
+from governance_desktop.services.job_control import JobService
+from governance_desktop.services.job_pages import JobPages
 from governance_desktop.services.policies import PolicyService
-from governance_desktop.services.queries import MonitorService
+from governance_desktop.services.policy_details import PolicyDetailsService
+from governance_desktop.services.read_models import MonitorService
 from governance_desktop.services.runner import JobRunner, RetryPolicy
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.services.tracking import JobTracker
@@ -70,8 +76,14 @@ class AppContext:
     runner: JobRunner
     approvals: ApprovalService
     monitor: MonitorService
+    jobs: JobService
     tracker: JobTracker
     schedules: ScheduleService
+    job_pages: JobPages
+    audit_pages: AuditPages
+    inbox: InboxService
+    policy_details: PolicyDetailsService
+    dry_run: DryRunService
     queue: QueueRuntime | None = None
     lock: DataDirLock | None = None
     auto_backups: BackupScheduler | None = None
@@ -198,6 +210,7 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
     policies.sinks.append(engine.on_entity_event)
     effects = ActionEffects(policies, audit, notifier or LocalNotifier())
     retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
+    monitor = MonitorService(db)
     return AppContext(
         settings=settings,
         db=db,
@@ -211,9 +224,15 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         effects=effects,
         runner=JobRunner(db, dispatcher, effects, retry),
         approvals=ApprovalService(db, audit, dispatcher),
-        monitor=MonitorService(db, audit, dispatcher),
+        monitor=monitor,
+        jobs=JobService(db, audit, dispatcher),
         tracker=JobTracker(db),
         schedules=ScheduleService(db, engine, dispatcher),
+        job_pages=JobPages(db),
+        audit_pages=AuditPages(db),
+        inbox=InboxService(db, audit),
+        policy_details=PolicyDetailsService(db, audit, monitor),
+        dry_run=DryRunService(policies, users),
         lock=lock,
     )
 

@@ -113,10 +113,10 @@ def test_retry_failed_job_from_where_it_stopped(
     drain(eng)
     failed = eng.monitor.jobs(state="failed")[0]  # type: ignore[arg-type]
     with pytest.raises(ConflictError):
-        eng.monitor.retry_job(eng.monitor.jobs(state="succeeded")[0].id, ME)  # type: ignore[arg-type]
+        eng.jobs.retry(eng.monitor.jobs(state="succeeded")[0].id, ME)  # type: ignore[arg-type]
     for status in ("awaiting_approval", "approved"):
         eng.policies.change_status(ME, "POL-001", status)
-    eng.monitor.retry_job(failed.id, ME)
+    eng.jobs.retry(failed.id, ME)
     drain(eng)
     assert _only_execution(eng).status == "completed"
     assert len(eng.monitor.tasks()) == 1
