@@ -33,9 +33,9 @@ def problems(source: str, where: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == "db":
             found.append(f"{where}:{node.lineno}: reads .db")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id in services:
-                found.append(f"{where}:{node.lineno}: builds {node.func.id}")
+        called = node.func if isinstance(node, ast.Call) else None
+        if isinstance(called, ast.Name) and called.id in services:
+            found.append(f"{where}:{node.lineno}: builds {called.id}")
     return found
 
 
