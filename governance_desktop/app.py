@@ -8,9 +8,10 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DatabaseError
 
@@ -28,8 +29,10 @@ from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dispatch import SwitchableDispatcher
 from governance_desktop.services.engine import WorkflowService
+from governance_desktop.services.inbox import InboxService
 from governance_desktop.services.policies import PolicyService
-from governance_desktop.services.queries import MonitorService
+from governance_desktop.services.policy_details import PolicyDetailsService
+from governance_desktop.services.read_models import MonitorService
 from governance_desktop.services.runner import JobRunner, RetryPolicy
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.services.tracking import JobTracker
@@ -52,6 +55,12 @@ from governance_desktop.store.restore import (
     restore_database,
 )
 
+if TYPE_CHECKING:
+    from governance_desktop.services.audit_pages import AuditPages
+    from governance_desktop.services.dryrun import DryRunService
+    from governance_desktop.services.job_control import JobService
+    from governance_desktop.services.job_pages import JobPages
+
 log = logging.getLogger(__name__)
 
 
@@ -72,9 +81,37 @@ class AppContext:
     monitor: MonitorService
     tracker: JobTracker
     schedules: ScheduleService
+    inbox: InboxService
+    policy_details: PolicyDetailsService
     queue: QueueRuntime | None = None
     lock: DataDirLock | None = None
     auto_backups: BackupScheduler | None = None
+
+    # Built on first use: most commands and the window's first page need none of them.
+
+    @cached_property
+    def jobs(self) -> JobService:
+        from governance_desktop.services.job_control import JobService
+
+        return JobService(self.db, self.audit, self.dispatcher)
+
+    @cached_property
+    def job_pages(self) -> JobPages:
+        from governance_desktop.services.job_pages import JobPages
+
+        return JobPages(self.db)
+
+    @cached_property
+    def audit_pages(self) -> AuditPages:
+        from governance_desktop.services.audit_pages import AuditPages
+
+        return AuditPages(self.db)
+
+    @cached_property
+    def dry_run(self) -> DryRunService:
+        from governance_desktop.services.dryrun import DryRunService
+
+        return DryRunService(self.policies, self.users)
 
     @property
     def backups_dir(self) -> Path:
@@ -198,6 +235,7 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
     policies.sinks.append(engine.on_entity_event)
     effects = ActionEffects(policies, audit, notifier or LocalNotifier())
     retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
+    monitor = MonitorService(db)
     return AppContext(
         settings=settings,
         db=db,
@@ -211,9 +249,11 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         effects=effects,
         runner=JobRunner(db, dispatcher, effects, retry),
         approvals=ApprovalService(db, audit, dispatcher),
-        monitor=MonitorService(db, audit, dispatcher),
+        monitor=monitor,
         tracker=JobTracker(db),
         schedules=ScheduleService(db, engine, dispatcher),
+        inbox=InboxService(db, audit),
+        policy_details=PolicyDetailsService(db, audit, monitor),
         lock=lock,
     )
 

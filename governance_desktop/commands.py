@@ -336,7 +336,7 @@ def jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @command("jobs retry")
 def jobs_retry(ctx: AppContext, args: argparse.Namespace) -> int:
-    job = ctx.monitor.retry_job(args.id, args.actor)
+    job = ctx.jobs.retry(args.id, args.actor)
     _say(f"re-queued: job {job.id} ({job.kind}, {job.workflow} on {job.entity})")
     return 0
 

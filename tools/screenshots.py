@@ -60,7 +60,8 @@ def main() -> None:
         services.policies.change_status("alice", "POL-003", "in_review", "annual review")
         services.policies.change_status("alice", "POL-009", "in_review", "new remote rules")
         pump(4.0)
-        for index, (name, _title, _path, _key) in enumerate(PAGES):
+        for index, entry in enumerate(PAGES):
+            name = entry.name
             window.nav.setCurrentRow(index)
             pump(1.5)
             target = out / f"{FILES[name]}.png"

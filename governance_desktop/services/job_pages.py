@@ -1,28 +1,24 @@
-"""The job monitor's reads and commands: keyset pages, counts, changes, cancel, bulk retry."""
+"""The job monitor's reads: keyset pages, counts, changes since a watermark, one job's detail.
+
+Its commands (retry, cancel, retry all failed) are JobService's (services/job_control.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from governance_desktop.domain.enums import ExecutionStatus, JobState
-from governance_desktop.domain.errors import ConflictError, GovernanceError, NotFoundError
-from governance_desktop.services.audit import AuditService
+from governance_desktop.domain.enums import JobState
+from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
-from governance_desktop.services.progress import FINAL_EXECUTION, finish
-from governance_desktop.services.queries import job_info, job_query
+from governance_desktop.services.read_models import job_info, job_query
 from governance_desktop.services.search import contains, search_text
-from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, Policy, Workflow, WorkflowExecution
-from governance_desktop.store.types import utcnow
 
-CANCELLABLE = (JobState.QUEUED, JobState.RETRYING)
 # Writers stamp updated_at before they commit; a row committed a moment after a poll can carry
 # an earlier stamp than rows that poll saw. Re-reading a short overlap catches it.
 WATERMARK_OVERLAP = timedelta(seconds=2)
@@ -102,12 +98,6 @@ class JobDetail:
     next_attempt_at: datetime | None
 
 
-@dataclass(frozen=True)
-class BulkRetryResult:
-    retried: int
-    skipped: list[str] = field(default_factory=list)
-
-
 def _ids(joined: bool) -> Any:
     ids = select(Job.id)
     if joined:
@@ -120,11 +110,10 @@ def _ids(joined: bool) -> Any:
 
 
 class JobPages:
-    """Lazy, filterable reads of the jobs table and the monitor's own commands."""
+    """Lazy, filterable reads of the jobs table."""
 
-    def __init__(self, db: Database, audit: AuditService) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._audit = audit
 
     def snapshot(self, flt: JobFilter, page_size: int = PAGE_SIZE) -> JobSnapshot:
         """Row count and top id (a snapshot the pages are addressed in) and the first page."""
@@ -209,68 +198,3 @@ class JobPages:
         )
         with self._db.reading() as session:
             return [at for at in session.scalars(query) if at is not None]
-
-    def failed_ids(self, limit: int = 100_000) -> list[int]:
-        with self._db.reading() as session:
-            return list(
-                session.scalars(
-                    select(Job.id).where(Job.state == JobState.FAILED).order_by(Job.id).limit(limit)
-                )
-            )
-
-    def cancel_job(self, job_id: int, actor: str) -> JobInfo:
-        """Cancel a job that has not started (queued or retrying), and its execution with it."""
-        with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"unknown job {job_id}")
-            if job.state not in CANCELLABLE:
-                raise ConflictError(
-                    f"job {job_id} is {job.state}; only queued or retrying jobs can be cancelled"
-                )
-            now = utcnow()
-            job.state = JobState.CANCELLED
-            job.message = f"cancelled by {actor}"
-            job.finished_at = job.updated_at = now
-            job.lease_owner = None
-            job.next_attempt_at = None
-            execution = (
-                session.get(WorkflowExecution, job.execution_id)
-                if job.execution_id is not None
-                else None
-            )
-            execution_cancelled = False
-            if execution is not None and execution.status not in FINAL_EXECUTION:
-                finish(execution, ExecutionStatus.CANCELLED, f"job {job_id} cancelled by {actor}")
-                execution_cancelled = True
-            self._audit.record(
-                session,
-                actor,
-                "job.cancelled",
-                "job",
-                str(job_id),
-                {"execution_id": job.execution_id, "execution_cancelled": execution_cancelled},
-            )
-            session.flush()
-            return job_info(*session.execute(job_query().where(Job.id == job_id)).one())
-
-    def retry_failed(
-        self,
-        actor: str,
-        retry: Callable[[int, str], object],
-        progress: Callable[[int, int], object] | None = None,
-    ) -> BulkRetryResult:
-        """Retry every failed job, one transaction each (`retry` is MonitorService.retry_job);
-        a job that cannot be retried is skipped with its reason."""
-        ids = self.failed_ids()
-        retried, skipped = 0, []
-        for done, job_id in enumerate(ids, start=1):
-            try:
-                retry(job_id, actor)
-                retried += 1
-            except GovernanceError as exc:
-                skipped.append(f"job {job_id}: {exc}")
-            if progress is not None:
-                progress(done, len(ids))
-        return BulkRetryResult(retried, skipped)

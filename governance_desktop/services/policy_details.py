@@ -10,7 +10,7 @@ from governance_desktop.domain.enums import EntityType
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import AuditEventInfo, ExecutionInfo, TaskInfo
 from governance_desktop.services.inbox import task_info
-from governance_desktop.services.queries import MonitorService
+from governance_desktop.services.read_models import MonitorService
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy, Task
 

@@ -11,7 +11,7 @@ from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from governance_desktop.domain.enums import JobKind, JobState
 from governance_desktop.services.dispatch import QueuedJob
 from governance_desktop.services.dto import JobInfo
-from governance_desktop.services.queries import job_info, job_query
+from governance_desktop.services.read_models import job_info, job_query
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job
 from governance_desktop.store.types import utcnow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from governance_desktop.services.dto import ImportResult, WorkflowInfo, Workflow
 from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User, Workflow, WorkflowVersion
+from governance_desktop.store.outfile import Protected, write_text
 from governance_desktop.store.types import utcnow
 
 
@@ -175,6 +177,10 @@ class WorkflowDefinitionService:
             data = dict(current_definition(session, row).definition)
         data["enabled"] = row.enabled
         return definition_to_json(parse_definition(data))
+
+    def export_to(self, name: str, path: Path, protected: Protected, *, force: bool) -> None:
+        """Write `export(name)` to `path` (store/outfile.py's rules: never into the data dir)."""
+        write_text(path, protected, self.export(name), force=force)
 
     def set_enabled(self, actor: str, name: str, enabled: bool) -> WorkflowInfo:
         with self._db.transaction() as session:

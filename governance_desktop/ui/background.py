@@ -14,6 +14,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.services.changes import Changes
 
 log = logging.getLogger(__name__)
 Done = Callable[[Any], None]
@@ -86,11 +87,19 @@ class Background(QObject):
 
 class OwnedCalls:
     """`read` / `write` like Background, bound to `owner`'s lifetime: a result that arrives
-    after the widget was deleted (page closed, shutdown, between tests) is dropped."""
+    after the widget was deleted (page closed, shutdown, between tests) is dropped.
 
-    def __init__(self, owner: QObject, background: Background) -> None:
+    A write that succeeds passes its `changes` to `announce` (the bridge), after `done`."""
+
+    def __init__(
+        self,
+        owner: QObject,
+        background: Background,
+        announce: Callable[[Changes], None] | None = None,
+    ) -> None:
         self._owner = owner
         self._background = background
+        self._announce = announce
 
     def _guard(self, callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
         if callback is None:
@@ -109,6 +118,20 @@ class OwnedCalls:
         self._background.read(fn, self._guard(done), self._guard(failed))
 
     def write(
-        self, fn: Callable[[], Any], done: Done | None = None, failed: Failed | None = None
+        self,
+        fn: Callable[[], Any],
+        done: Done | None = None,
+        failed: Failed | None = None,
+        changes: Changes = Changes.NONE,
     ) -> None:
+        announce = self._announce
+        if changes and announce is not None:
+            then = done
+
+            def done_and_announce(value: Any) -> None:
+                if then is not None:
+                    then(value)
+                announce(changes)
+
+            done = done_and_announce
         self._background.write(fn, self._guard(done), self._guard(failed))

@@ -1,5 +1,5 @@
-"""Engine events → Qt signals. Bus callbacks run in worker threads; a Qt signal emitted there
-is delivered to slots on the GUI thread (queued connection)."""
+"""Engine events and change notices → Qt signals. Bus callbacks run in worker threads; a Qt
+signal emitted there is delivered to slots on the GUI thread (queued connection)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from governance_desktop.jobs.bus import EventBus, JobEvent
+from governance_desktop.services.changes import Changes
 
 
 class JobEventBridge(QObject):
     job_event = Signal(object)  # JobEvent
-    changed = Signal(str)  # "policies", "approvals", "tasks", "notifications", "workflows"…
+    changed = Signal(object)  # Changes: what a write in this window changed
 
     def __init__(self, bus: EventBus | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -23,9 +24,10 @@ class JobEventBridge(QObject):
     def _on_event(self, event: JobEvent) -> None:
         self.job_event.emit(event)  # worker thread → GUI thread
 
-    def announce(self, what: str) -> None:
-        """A page changed something others may show (after its write finished)."""
-        QTimer.singleShot(0, lambda: self.changed.emit(what))
+    def announce(self, changes: Changes) -> None:
+        """A write changed `changes`; pages that show them reload (after the write finished)."""
+        if changes:
+            QTimer.singleShot(0, lambda: self.changed.emit(changes))
 
     def close(self) -> None:
         if self._unsubscribe is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.services.changes import Changes
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.widgets import named
@@ -30,14 +30,9 @@ STATUS_REFRESH_MS = 1000
 PAGES_AFTER_SHOW_MS = 250
 
 
-def _load(path: str) -> type[QWidget]:
-    module_name, class_name = path.split(":")
-    cls: type[QWidget] = getattr(importlib.import_module(module_name), class_name)
-    return cls
-
-
 class MainWindow(QMainWindow):
-    """Pages are found by objectName (e.g. ``policiesPage``); see ui/pages/__init__.py."""
+    """Pages are reached by name through ``page(name)`` (e.g. ``policiesPage``), which builds
+    one on first need; see ui/pages/__init__.py."""
 
     closed = Signal()
 
@@ -58,7 +53,8 @@ class MainWindow(QMainWindow):
         self.nav.setFont(nav_font)
         self.stack = named(QStackedWidget(), "pages")
         self._closing = False
-        for index, (name, title, _path, shortcut) in enumerate(PAGES):
+        self.calls = ui.calls(self)
+        for index, (name, title, shortcut, _build) in enumerate(PAGES):
             self.stack.addWidget(QWidget())  # placeholder: the page is built when needed
             item = QListWidgetItem(f"  {title}")
             item.setData(Qt.ItemDataRole.UserRole, name)
@@ -102,16 +98,21 @@ class MainWindow(QMainWindow):
     # --- pages, built on first need ----------------------------------------------------------
     # Cold start builds only the first page; the others are built one per event-loop turn,
     # starting PAGES_AFTER_SHOW_MS after the window is first shown (docs/benchmarks.md,
-    # part 6), or at once when shown or looked up (findChild/findChildren), so callers never
-    # see a missing page.
+    # part 6), or at once when shown or asked for by name (``page(name)``).
 
-    def page(self, index: int) -> QWidget:
-        """The page at `index`, built now if it was not yet."""
-        name, title, path, _shortcut = PAGES[index]
+    def page(self, name: str) -> QWidget:
+        """The page named `name` (its objectName), built now if it was not yet."""
+        for index, entry in enumerate(PAGES):
+            if entry.name == name:
+                return self._page_at(index)
+        raise KeyError(name)
+
+    def _page_at(self, index: int) -> QWidget:
+        name, title, _shortcut, build = PAGES[index]
         page = self.pages.get(name)
         if page is not None:
             return page
-        page = _load(path)(self.ui)  # type: ignore[arg-type]
+        page = build(self.ui)
         page.setObjectName(name)
         page.setAccessibleName(name)
         self.pages[name] = page
@@ -130,33 +131,25 @@ class MainWindow(QMainWindow):
 
     def build_pages(self) -> None:
         for index in range(len(PAGES)):
-            self.page(index)
+            self._page_at(index)
 
     def _show_page(self, index: int) -> None:
         if index >= 0:
-            self.page(index)
+            self._page_at(index)
         self.stack.setCurrentIndex(index)
 
     def _build_next_page(self) -> None:
         if self._closing:
             return
-        missing = [i for i, entry in enumerate(PAGES) if entry[0] not in self.pages]
+        missing = [i for i, entry in enumerate(PAGES) if entry.name not in self.pages]
         if missing:
-            self.page(missing[0])
+            self._page_at(missing[0])
             QTimer.singleShot(0, self, self._build_next_page)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if len(self.pages) < len(PAGES):  # after the first paint, not before it
             QTimer.singleShot(PAGES_AFTER_SHOW_MS, self, self._build_next_page)
-
-    def findChild(self, *args: Any, **kwargs: Any) -> Any:
-        self.build_pages()
-        return super().findChild(*args, **kwargs)
-
-    def findChildren(self, *args: Any, **kwargs: Any) -> Any:
-        self.build_pages()
-        return super().findChildren(*args, **kwargs)
 
     def _set_count(self, row: int, title: str, count: int) -> None:
         item = self.nav.item(row)
@@ -181,7 +174,7 @@ class MainWindow(QMainWindow):
         else:
             self.worker_label.setText(f"Worker: running ({runtime.workers} workers)")
 
-        self.ui.background.read(
+        self.calls.read(
             self.ui.app.tracker.queue_depth,
             lambda n: self.queue_label.setText(f"Queue: {n}"),
             lambda _err: None,
@@ -201,9 +194,7 @@ class MainWindow(QMainWindow):
         return frame
 
     def _check_empty(self) -> None:
-        self.ui.background.read(
-            lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible
-        )
+        self.calls.read(lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible)
 
     def load_demo(self) -> None:
         from governance_desktop.commands import example_sources
@@ -219,10 +210,8 @@ class MainWindow(QMainWindow):
         def done(_report: object) -> None:
             self.banner.hide()
             self.show_message("Demo data loaded")
-            for what in ("policies", "workflows", "approvals", "tasks", "jobs", "audit"):
-                self.ui.bridge.announce(what)
 
-        self.ui.background.write(run, done)
+        self.calls.write(run, done, changes=Changes.ALL)
 
     # --- geometry and closing --------------------------------------------------------------
 
@@ -234,7 +223,7 @@ class MainWindow(QMainWindow):
         if within is not None:
             tables = within.findChildren(QTableView)
         else:
-            tables = QMainWindow.findChildren(self, QTableView)
+            tables = self.findChildren(QTableView)
         return [t for t in tables if t.objectName()]
 
     def _restore(self) -> None:

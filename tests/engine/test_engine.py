@@ -113,14 +113,45 @@ def test_retry_failed_job_from_where_it_stopped(
     drain(eng)
     failed = eng.monitor.jobs(state="failed")[0]  # type: ignore[arg-type]
     with pytest.raises(ConflictError):
-        eng.monitor.retry_job(eng.monitor.jobs(state="succeeded")[0].id, ME)  # type: ignore[arg-type]
+        eng.jobs.retry(eng.monitor.jobs(state="succeeded")[0].id, ME)  # type: ignore[arg-type]
     for status in ("awaiting_approval", "approved"):
         eng.policies.change_status(ME, "POL-001", status)
-    eng.monitor.retry_job(failed.id, ME)
+    eng.jobs.retry(failed.id, ME)
     drain(eng)
     assert _only_execution(eng).status == "completed"
     assert len(eng.monitor.tasks()) == 1
     assert eng.policies.get("POL-001").status == "published"
+
+
+def test_retry_all_failed_retries_each_and_reports_progress(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """JobService.retry_all_failed: every failed job re-queued, progress after each one."""
+    install(workflow("Bad", [{"type": "set_status", "status": "published"}]))
+    eng.policies.add(ME, "POL-002", "Second", owner="alice")
+    for code in ("POL-001", "POL-002"):
+        eng.policies.change_status(ME, code, "in_review")
+    drain(eng)
+    assert len(eng.monitor.jobs(state="failed")) == 2  # type: ignore[arg-type]
+    steps: list[tuple[int, int]] = []
+    result = eng.jobs.retry_all_failed(ME, lambda done, total: steps.append((done, total)))
+    assert (result.retried, result.skipped, steps) == (2, [], [(1, 2), (2, 2)])
+    assert eng.monitor.jobs(state="failed") == []  # type: ignore[arg-type]
+    assert eng.jobs.retry_all_failed(ME).retried == 0
+
+
+def test_cancel_a_queued_job_cancels_its_execution(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """JobService.cancel: only a job that has not started; its execution ends cancelled."""
+    install(workflow("Kickoff", STEPS))
+    eng.policies.change_status(ME, "POL-001", "in_review")
+    (job,) = eng.monitor.jobs()
+    assert eng.jobs.cancel(job.id, ME).state == "cancelled"
+    assert _only_execution(eng).status == "cancelled"
+    with pytest.raises(ConflictError, match="only queued or retrying"):
+        eng.jobs.cancel(job.id, ME)
+    assert drain(eng) == 0
 
 
 class Flaky:

@@ -25,7 +25,7 @@ from sqlalchemy import Engine, event
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
-from governance_desktop.services.job_pages import JobFilter, JobPages
+from governance_desktop.services.job_pages import JobFilter
 from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 
@@ -336,7 +336,7 @@ class MonitorReader(threading.Thread):
     def __init__(self, ctx: AppContext, timings: Timings, stop: threading.Event) -> None:
         super().__init__(name="soak-reader", daemon=True)
         self.ctx, self.timings, self.stop = ctx, timings, stop
-        self.pages = JobPages(ctx.db, ctx.audit)
+        self.pages = ctx.job_pages
         self.rng = random.Random(13)
 
     def _read(self, name: str, fn: Callable[[], Any]) -> Any:

@@ -9,7 +9,7 @@ from conftest import ME
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
-from governance_desktop.services.audit_pages import AuditPages
+from governance_desktop.services.changes import Changes
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.audit.model import AuditModel
@@ -33,7 +33,7 @@ def _rows(page: AuditPage) -> list:  # type: ignore[type-arg]
 
 def test_audit_model_passes_modeltester(ui_ctx: UiContext, qtbot, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     """The audit model over the demo trail is a valid Qt item model, newest first."""
-    model = AuditModel(AuditPages(ui_ctx.app.db), ui_ctx.background)
+    model = AuditModel(ui_ctx.app.audit_pages, ui_ctx.background)
     model.reload()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=5000)
     qtmodeltester.check(model)
@@ -68,7 +68,7 @@ def test_new_events_appear_at_the_top(ui_ctx: UiContext, qtbot) -> None:  # type
     before = page.model.rowCount()
     generation = page.model.generation
     ui_ctx.app.policies.change_status(ME, "POL-009", "in_review")
-    ui_ctx.bridge.announce("policies")
+    ui_ctx.bridge.announce(Changes.POLICIES)
     qtbot.waitUntil(lambda: page.model.rowCount() > before, timeout=10000)
     top = page.model.row_item(0)
     assert top is not None and top.entity_id == "POL-009"

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 
 from governance_desktop.services.dto import JobInfo
-from governance_desktop.services.job_pages import JobPages
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
@@ -34,7 +33,8 @@ def _bad_workflow(status: str = "approved") -> DefinitionSource:
 
 
 def _open_monitor(window: Any, qtbot: Any) -> JobMonitorPage:
-    page = window.findChild(JobMonitorPage, "jobMonitorPage")
+    page = window.page("jobMonitorPage")
+    assert isinstance(page, JobMonitorPage)
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is page
     qtbot.waitUntil(lambda: not page.model.loading, timeout=5000)
@@ -59,7 +59,7 @@ def test_jobs_model_passes_modeltester(ui_ctx: UiContext, qtbot, qtmodeltester) 
         ),
         timeout=10000,
     )
-    model = JobsModel(JobPages(ui_ctx.app.db, ui_ctx.app.audit), ui_ctx.background)
+    model = JobsModel(ui_ctx.app.job_pages, ui_ctx.background)
     model.reload()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() >= 4, timeout=5000)
     qtmodeltester.check(model)
@@ -69,7 +69,7 @@ def test_jobs_model_passes_modeltester(ui_ctx: UiContext, qtbot, qtmodeltester) 
 def test_live_rows_repaint_only_what_changed(ui_ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Rows arriving live go in on top; a new version of one row reports that row alone as
     changed and shows its new texts (they are cached per version of the row)."""
-    model = JobsModel(JobPages(ui_ctx.app.db, ui_ctx.app.audit), ui_ctx.background)
+    model = JobsModel(ui_ctx.app.job_pages, ui_ctx.background)
     model.reload()
     qtbot.waitUntil(lambda: not model.loading, timeout=5000)
     now = datetime.now(UTC)
@@ -104,7 +104,7 @@ def test_status_change_runs_jobs_live(window, qtbot) -> None:  # type: ignore[no
     seen: dict[int, list[str]] = {}
     window.ui.bridge.job_event.connect(lambda e: seen.setdefault(e.job_id, []).append(e.state))
     window.ui.app.policies.change_status("alice", "POL-003", "in_review")
-    table = window.findChild(QTableView, "jobsTable")
+    table = page.findChild(QTableView, "jobsTable")
     assert table.model() is page.model
 
     def all_done() -> bool:
@@ -119,7 +119,7 @@ def test_status_change_runs_jobs_live(window, qtbot) -> None:  # type: ignore[no
     assert "queued" in seen[min(seen)]
     assert {r.workflow for r in _rows(page)} == {"Review kickoff"}
     assert any(t.entity == "POL-003" for t in window.ui.app.monitor.tasks())
-    counts = window.findChild(QLabel, "jobStateCounts")
+    counts = page.findChild(QLabel, "jobStateCounts")
     qtbot.waitUntil(lambda: "Succeeded" in counts.text(), timeout=5000)
 
 
@@ -132,10 +132,10 @@ def test_retry_failed_job_from_the_window(window, qtbot) -> None:  # type: ignor
     qtbot.waitUntil(lambda: any(r and r.state == "failed" for r in _rows(page)), timeout=15000)
     failed = next(r for r in _rows(page) if r and r.state == "failed")
     _select(page, qtbot, failed.id)
-    details = window.findChild(object, "jobDetails")
+    details = page.findChild(object, "jobDetails")
     qtbot.waitUntil(lambda: "cannot move from in_review" in details.toPlainText(), timeout=5000)
     assert '"execution_id"' in details.toPlainText()
-    retry = window.findChild(QPushButton, "retryJobButton")
+    retry = page.findChild(QPushButton, "retryJobButton")
     assert retry.isEnabled()
     app.policies.change_status(ME, "POL-009", "awaiting_approval")  # now "approved" is legal
     qtbot.mouseClick(retry, CLICK)
@@ -152,7 +152,7 @@ def test_retry_failed_job_from_the_window(window, qtbot) -> None:  # type: ignor
 def test_cancel_queued_job_while_paused(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """With the worker paused a job stays queued; Cancel cancels it and its execution."""
     page = _open_monitor(window, qtbot)
-    pause = window.findChild(QPushButton, "pauseWorkerButton")
+    pause = page.findChild(QPushButton, "pauseWorkerButton")
     assert pause.isEnabled() and pause.text() == "Pause worker"
     qtbot.mouseClick(pause, CLICK)
     assert window.ui.runtime.paused and pause.text() == "Resume worker"
@@ -160,7 +160,7 @@ def test_cancel_queued_job_while_paused(window, qtbot) -> None:  # type: ignore[
     qtbot.waitUntil(lambda: any(r and r.state == "queued" for r in _rows(page)), timeout=10000)
     job = next(r for r in _rows(page) if r and r.state == "queued")
     _select(page, qtbot, job.id)
-    cancel = window.findChild(QPushButton, "cancelJobButton")
+    cancel = page.findChild(QPushButton, "cancelJobButton")
     qtbot.waitUntil(cancel.isEnabled, timeout=2000)
     qtbot.mouseClick(cancel, CLICK)
     qtbot.waitUntil(
@@ -184,7 +184,7 @@ def test_search_and_state_filter_narrow_rows(window, qtbot) -> None:  # type: ig
     app.policies.change_status(ME, "POL-009", "in_review")
     qtbot.waitUntil(lambda: window.ui.app.tracker.queue_depth() == 0, timeout=15000)
     qtbot.waitUntil(lambda: page.model.rowCount() == len(app.monitor.jobs()), timeout=5000)
-    search = window.findChild(QLineEdit, "jobSearch")
+    search = page.findChild(QLineEdit, "jobSearch")
     search.setText("POL-009")
     qtbot.waitUntil(
         lambda: (
@@ -199,7 +199,7 @@ def test_search_and_state_filter_narrow_rows(window, qtbot) -> None:  # type: ig
     search.setText(f"#{some_id}")
     qtbot.waitUntil(lambda: [r.id for r in _rows(page) if r] == [some_id], timeout=5000)
     search.clear()
-    states = window.findChild(QComboBox, "jobStateFilter")
+    states = page.findChild(QComboBox, "jobStateFilter")
     states.setCurrentIndex(states.findData("failed"))
     qtbot.waitUntil(
         lambda: page.model.rowCount() == 2 and all(r and r.state == "failed" for r in _rows(page)),
@@ -214,10 +214,10 @@ def test_retry_all_failed_reports_progress(window, qtbot) -> None:  # type: igno
     page = _open_monitor(window, qtbot)
     for code in ("POL-003", "POL-009"):
         app.policies.change_status(ME, code, "in_review")
-    button = window.findChild(QPushButton, "retryAllFailedButton")
+    button = page.findChild(QPushButton, "retryAllFailedButton")
     qtbot.waitUntil(lambda: button.isEnabled() and "(2)" in button.text(), timeout=15000)
     qtbot.mouseClick(button, CLICK)
-    message = window.findChild(QLabel, "jobMessage")
+    message = page.findChild(QLabel, "jobMessage")
     qtbot.waitUntil(lambda: "Retried 2 failed jobs" in message.text(), timeout=10000)
     retried = [e for e in app.audit.events(entity_type="job") if e.action == "job.retried"]
     assert len(retried) == 2
@@ -244,8 +244,8 @@ def test_separate_worker_disables_pause_and_polls(ui_ctx: UiContext, qtbot) -> N
 
 def test_rejected_queue_messages_are_shown(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """A queue row refused by the serializer shows up in the rejectedMessages label."""
-    _open_monitor(window, qtbot)
-    label = window.findChild(QLabel, "rejectedMessages")
+    page = _open_monitor(window, qtbot)
+    label = page.findChild(QLabel, "rejectedMessages")
     assert label.text().endswith(": 0")
     window.ui.runtime.rejections.record("signature does not match", 42)
     qtbot.waitUntil(lambda: "signature does not match" in label.text(), timeout=10000)

@@ -12,8 +12,9 @@ from governance_desktop.ui.pages import PAGES
 
 def test_every_page_by_object_name(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Each page exists with its objectName and accessible name; Ctrl+N shows page N."""
-    for index, (name, _title, _path, _shortcut) in enumerate(PAGES):
-        page = window.findChild(object, name)
+    for index, entry in enumerate(PAGES):
+        name = entry.name
+        page = window.page(name)
         assert page is not None and page.accessibleName() == name
         qtbot.keyClick(window, Qt.Key(Qt.Key.Key_1 + index), Qt.KeyboardModifier.ControlModifier)
         assert window.stack.currentWidget() is page
@@ -57,6 +58,7 @@ def test_tables_have_their_names(window) -> None:  # type: ignore[no-untyped-def
     """The tables tests and screen readers rely on are there by objectName."""
     from PySide6.QtWidgets import QTableView
 
+    window.build_pages()
     for name in (
         "policiesTable",
         "workflowsTable",
@@ -75,9 +77,9 @@ def test_status_change_in_the_window_runs_its_workflow(window, qtbot) -> None:  
     window.ui.bridge.job_event.connect(
         lambda event: seen.setdefault(event.job_id, []).append(event.state)
     )
-    page = window.findChild(object, "policiesPage")
+    page = window.page("policiesPage")
     qtbot.waitUntil(lambda: page.select_code("POL-003"), timeout=10000)
-    button = window.findChild(QPushButton, "statusMove_in_review")
+    button = page.findChild(QPushButton, "statusMove_in_review")
     qtbot.waitUntil(lambda: button is not None and button.isEnabled(), timeout=10000)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(

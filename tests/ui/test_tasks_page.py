@@ -9,7 +9,6 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QCheckBox, QPushButton, QTableView
 
 from governance_desktop.domain.errors import PermissionDeniedError
-from governance_desktop.services.inbox import InboxService
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.tasks.page import TasksPage
 
@@ -93,7 +92,7 @@ def test_only_assignee_or_admin_may_finish(ui_ctx, qtbot) -> None:  # type: igno
     app = ui_ctx.app
     app.policies.change_status("alice", "POL-009", "in_review")
     qtbot.waitUntil(lambda: bool(app.monitor.tasks()) and len(app.monitor.notifications()) == 2)
-    inbox = InboxService(app.db, app.audit)
+    inbox = app.inbox
     task = app.monitor.tasks()[0]
     bobs = next(n for n in app.monitor.notifications() if n.user == "bob")
     with pytest.raises(PermissionDeniedError, match="assigned to 'bob', not 'carol'"):

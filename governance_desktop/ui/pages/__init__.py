@@ -1,33 +1,66 @@
-"""One page per module; each page is a QWidget built as ``Page(ui: UiContext)``.
+"""The pages in navigation order. Each page is a QWidget built as ``Page(ui: UiContext)``;
+its factory imports its module only when the window first needs the page (a cold start
+imports the first page alone)."""
 
-PAGES is the navigation order: (objectName, title, "module:Class", shortcut).
-"""
+from __future__ import annotations
 
-PAGES: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "policiesPage",
-        "Policies",
-        "governance_desktop.ui.pages.policies.page:PoliciesPage",
-        "Ctrl+1",
-    ),
-    (
-        "workflowsPage",
-        "Workflows",
-        "governance_desktop.ui.pages.workflows.page:WorkflowsPage",
-        "Ctrl+2",
-    ),
-    (
-        "approvalsPage",
-        "Approvals",
-        "governance_desktop.ui.pages.approvals.page:ApprovalsPage",
-        "Ctrl+3",
-    ),
-    ("tasksPage", "Tasks", "governance_desktop.ui.pages.tasks.page:TasksPage", "Ctrl+4"),
-    (
-        "jobMonitorPage",
-        "Job monitor",
-        "governance_desktop.ui.pages.jobs.page:JobMonitorPage",
-        "Ctrl+5",
-    ),
-    ("auditPage", "Audit", "governance_desktop.ui.pages.audit.page:AuditPage", "Ctrl+6"),
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from governance_desktop.ui.context import UiContext
+
+
+class PageEntry(NamedTuple):
+    name: str  # objectName and accessible name of the page
+    title: str
+    shortcut: str
+    build: Callable[[UiContext], QWidget]
+
+
+def _policies(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.policies.page import PoliciesPage
+
+    return PoliciesPage(ui)
+
+
+def _workflows(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.workflows.page import WorkflowsPage
+
+    return WorkflowsPage(ui)
+
+
+def _approvals(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.approvals.page import ApprovalsPage
+
+    return ApprovalsPage(ui)
+
+
+def _tasks(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.tasks.page import TasksPage
+
+    return TasksPage(ui)
+
+
+def _jobs(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.jobs.page import JobMonitorPage
+
+    return JobMonitorPage(ui)
+
+
+def _audit(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.audit.page import AuditPage
+
+    return AuditPage(ui)
+
+
+PAGES: tuple[PageEntry, ...] = (
+    PageEntry("policiesPage", "Policies", "Ctrl+1", _policies),
+    PageEntry("workflowsPage", "Workflows", "Ctrl+2", _workflows),
+    PageEntry("approvalsPage", "Approvals", "Ctrl+3", _approvals),
+    PageEntry("tasksPage", "Tasks", "Ctrl+4", _tasks),
+    PageEntry("jobMonitorPage", "Job monitor", "Ctrl+5", _jobs),
+    PageEntry("auditPage", "Audit", "Ctrl+6", _audit),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -16,17 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import ApprovalInfo
-from governance_desktop.services.inbox import ApprovalItem, InboxService
-from governance_desktop.ui.background import OwnedCalls
+from governance_desktop.services.inbox import ApprovalItem
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import Column, RecordTableModel, show
 from governance_desktop.ui.widgets import named
 
-REFRESH_DELAY_MS = 300
-SHOWN = {"approvals", "policies"}
+SHOWN = Changes.APPROVALS | Changes.POLICIES
 Loaded = tuple[bool, list[ApprovalItem], list[ApprovalItem]]
 
 
@@ -60,20 +59,19 @@ ANSWERED_COLUMNS: list[Column] = [
 ]
 
 
-class ApprovalsPage(QWidget):
+class ApprovalsPage(Page):
     """Approve or reject the selected request; a rejection needs a comment."""
 
     count_changed = Signal(int)  # pending approvals shown; for the navigation label
     loaded = Signal()
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
-        self.calls = OwnedCalls(self, ui.background)
-        self.inbox = InboxService(ui.app.db, ui.app.audit)
+        # job events: a workflow step may have asked for approvals
+        super().__init__(ui, refresh_on=SHOWN, job_events=True)
+        self.inbox = ui.app.inbox
         self.is_admin = False
         self._count = -1
-        self._loading = self._again = self._busy = False
+        self._busy = False
 
         self.scope = named(QLabel("Approvals waiting for you"), "approvalsScope")
         font = self.scope.font()
@@ -146,10 +144,6 @@ class ApprovalsPage(QWidget):
         QShortcut(QKeySequence("Ctrl+Return"), self, self.approve, context=context)
         QShortcut(QKeySequence("Ctrl+Shift+Return"), self, self.reject, context=context)
         QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh, context=context)
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
-        self._timer.timeout.connect(self.refresh)
-        ui.bridge.changed.connect(self._on_changed)
-        ui.bridge.job_event.connect(self._on_job_event)
         self._show_selected()
         self.refresh()
 
@@ -160,10 +154,8 @@ class ApprovalsPage(QWidget):
         return self.pending.rowCount()
 
     def refresh(self) -> None:
-        if self._loading:
-            self._again = True
+        if not self.begin_read():
             return
-        self._loading = True
         inbox, actor = self.inbox, self.ui.actor
 
         def load() -> Loaded:
@@ -178,7 +170,6 @@ class ApprovalsPage(QWidget):
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: Loaded) -> None:
-        self._loading = False
         self.is_admin, pending, answered = result
         selected = self.selected()
         self.scope.setText(
@@ -199,13 +190,11 @@ class ApprovalsPage(QWidget):
         if len(pending) != self._count:
             self._count = len(pending)
             self.count_changed.emit(self._count)
-        if self._again:
-            self._again = False
-            self.refresh()
+        self.end_read()
         self.loaded.emit()
 
     def _load_failed(self, error: str) -> None:
-        self._loading = False
+        self.end_read()
         self.message.setText(f"Could not load the approvals: {error}")
 
     # --- selection ------------------------------------------------------------------------
@@ -283,7 +272,6 @@ class ApprovalsPage(QWidget):
             self._set_busy(False)
             self.comment.clear()
             self.message.setText(f"{info.status.capitalize()}: {item.policy} ({item.step_title}).")
-            ui.bridge.announce("approvals")
             self.refresh()
 
         def failed(error: str) -> None:
@@ -291,18 +279,8 @@ class ApprovalsPage(QWidget):
             self.error.setText(f"Not {'approved' if approve else 'rejected'}: {error}")
 
         self._set_busy(True)
-        self.calls.write(run, done, failed)
+        self.calls.write(run, done, failed, Changes.APPROVALS)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self._show_selected()
-
-    # --- refresh triggers -----------------------------------------------------------------
-
-    def _on_changed(self, what: str) -> None:
-        if what in SHOWN and not self._timer.isActive():
-            self._timer.start()
-
-    def _on_job_event(self, _event: JobEvent) -> None:
-        if not self._timer.isActive():  # a workflow step may have asked for approvals
-            self._timer.start()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from governance_desktop.domain.text import SEARCH_MAX
-from governance_desktop.services.audit_pages import AuditFilter, AuditPages
+from governance_desktop.services.audit_pages import AuditFilter
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.audit.model import C_DETAILS, AuditModel
 from governance_desktop.ui.widgets import named
 
@@ -31,25 +32,21 @@ POLL_MS = 3000  # another process (CLI, worker) may append events too
 COLUMN_WIDTHS = (56, 72, 80, 190, 190, 0, 100)
 
 
-class AuditPage(QWidget):
+class AuditPage(Page):
     """Newest events first, filtered by actor, action and entity; Verify walks the whole
     chain off the GUI thread and names the first event that does not check out."""
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
-        self.service = AuditPages(ui.app.db)
+        # every change writes an audit event; read while shown (and when shown)
+        super().__init__(ui, refresh_on=Changes.ALL, while_shown=True, refresh_ms=COALESCE_MS)
+        self.service = ui.app.audit_pages
         self.model = AuditModel(self.service, ui.background, self)
         self.model.failed.connect(self.show_error)
-        self._polling = False
+        self._filter_delay = self.timer_while_shown(
+            COALESCE_MS, self._apply_filter, single_shot=True
+        )
+        self.timer_while_shown(POLL_MS, self.schedule_refresh)
         self._build()
-        self._filter_delay = QTimer(self, singleShot=True, interval=COALESCE_MS)
-        self._filter_delay.timeout.connect(self._apply_filter)
-        self._refresh = QTimer(self, singleShot=True, interval=COALESCE_MS)
-        self._refresh.timeout.connect(self._poll)
-        self._poller = QTimer(self, interval=POLL_MS)
-        self._poller.timeout.connect(self.schedule_refresh)
-        ui.bridge.changed.connect(self._on_changed)
         self.model.reload()
 
     def _build(self) -> None:
@@ -139,46 +136,27 @@ class AuditPage(QWidget):
         edit.textChanged.connect(lambda _text: self._filter_delay.start())
         return edit
 
-    # --- visibility and live updates --------------------------------------------------------
+    # --- live updates: events are only ever appended -----------------------------------------
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._poller.start()
-        self.schedule_refresh()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        for timer in (self._poller, self._refresh, self._filter_delay):
-            timer.stop()
-        super().hideEvent(event)
-
-    def _on_changed(self, _what: str) -> None:
-        if self.isVisible():  # every change writes an audit event
-            self.schedule_refresh()
-
-    def schedule_refresh(self) -> None:
-        if not self._refresh.isActive():
-            self._refresh.start()
-
-    def _poll(self) -> None:
-        """Events are only ever appended: read those after the newest one shown."""
-        if self._polling or self.model.loading:
+    def refresh(self) -> None:
+        """Read the events after the newest one shown."""
+        if not self.begin_read(busy=self.model.loading):
             return
-        self._polling = True
         service, after, generation = self.service, self.model.newest_id(), self.model.generation
 
         def done(events: list[AuditEventInfo]) -> None:
-            self._polling = False
             if generation == self.model.generation:
                 if len(events) >= 1000:
                     self.model.reload()
                 else:
                     self.model.apply_rows(events)
+            self.end_read(later=True)
 
         def failed(message: str) -> None:
-            self._polling = False
+            self.end_read(later=True)
             self.show_error(message)
 
-        self.ui.background.read(lambda: service.newer(after), done, failed)
+        self.calls.read(lambda: service.newer(after), done, failed)
 
     def _apply_filter(self) -> None:
         self.model.set_filter(
@@ -191,9 +169,7 @@ class AuditPage(QWidget):
         self.verify_button.setEnabled(False)
         self.result.setText("Verifying the audit chain…")
         audit, anchor = self.ui.app.audit, self.anchor.text().strip().lower() or None
-        self.ui.background.read(
-            lambda: audit.verify(anchor), self._show_verification, self._verify_failed
-        )
+        self.calls.read(lambda: audit.verify(anchor), self._show_verification, self._verify_failed)
 
     def _show_verification(self, result: AuditVerification) -> None:
         self.verify_button.setEnabled(True)
@@ -249,7 +225,7 @@ class AuditPage(QWidget):
         # The save dialog has already asked before replacing a file, hence force; the data
         # folder, folders and devices are still refused (store/outfile.py).
         protected = self.ui.app.protected
-        self.ui.background.read(lambda: audit.export_csv(path, protected, force=True), done, failed)
+        self.calls.read(lambda: audit.export_csv(path, protected, force=True), done, failed)
 
     def show_error(self, message: str) -> None:
         self.message.setText(f"⚠ {message}")

@@ -6,8 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -17,14 +17,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QVBoxLayout,
-    QWidget,
 )
 
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import JobInfo
-from governance_desktop.services.job_pages import BulkRetryResult, JobDetail, JobFilter, JobPages
+from governance_desktop.services.job_control import BulkRetryResult
+from governance_desktop.services.job_pages import JobDetail, JobFilter
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.jobs.chart import JobsChart
 from governance_desktop.ui.pages.jobs.details import JobDetailsView
 from governance_desktop.ui.pages.jobs.model import STATE_NAMES, JobsModel
@@ -44,39 +46,35 @@ class _Progress(QObject):
     step = Signal(int, int)  # emitted from the writer thread, delivered on the GUI thread
 
 
-class JobMonitorPage(QWidget):
+class JobMonitorPage(Page):
     """A live, lazily paged table of jobs with counts, search, details and the worker's
     controls. Engine events (or, with a separate worker, a watermark poll) patch rows."""
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
-        self.service = JobPages(ui.app.db, ui.app.audit)
+        super().__init__(
+            ui, refresh_on=Changes.JOBS, job_events=True, while_shown=True, refresh_ms=COALESCE_MS
+        )
+        self.service = ui.app.job_pages
+        self.commands = ui.app.jobs
         self.model = JobsModel(self.service, ui.background, self)
         self.model.failed.connect(self.show_error)
         self.model.reloaded.connect(self._after_reload)
-        self._polling = False
-        self._again = False
         self._counts_at = 0.0
         self._counts: dict[str, int] = {}
         self._progress = _Progress(self)
         self._progress.step.connect(self._bulk_step)
-        self._build()
-        self._refresh = QTimer(self, singleShot=True, interval=COALESCE_MS)
-        self._refresh.timeout.connect(self._poll)
-        self._poller = QTimer(
-            self, interval=POLL_EMBEDDED_MS if self.embedded else POLL_EXTERNAL_MS
+        self.timer_while_shown(
+            POLL_EMBEDDED_MS if self.embedded else POLL_EXTERNAL_MS, self.schedule_refresh
         )
-        self._poller.timeout.connect(self.schedule_refresh)
-        self._history = QTimer(self, interval=HISTORY_MS)
-        self._history.timeout.connect(self._load_history)
+        self.timer_while_shown(HISTORY_MS, self._load_history)
         # Counts are read at most every COUNTS_EVERY_S; a skipped read is made up later.
-        self._counts_due = QTimer(self, singleShot=True, interval=int(COUNTS_EVERY_S * 1000))
-        self._counts_due.timeout.connect(self.schedule_refresh)
-        self._search_delay = QTimer(self, singleShot=True, interval=COALESCE_MS)
-        self._search_delay.timeout.connect(self._apply_filter)
-        ui.bridge.job_event.connect(self._on_job_event)
-        ui.bridge.changed.connect(self._on_changed)
+        self._counts_due = self.timer_while_shown(
+            int(COUNTS_EVERY_S * 1000), self.schedule_refresh, single_shot=True
+        )
+        self._search_delay = self.timer_while_shown(
+            COALESCE_MS, self._apply_filter, single_shot=True
+        )
+        self._build()
         self.model.reload()
 
     @property
@@ -182,48 +180,21 @@ class JobMonitorPage(QWidget):
         self.addAction(action)
         return button
 
-    # --- visibility: timers run only while the page is shown --------------------------------
+    # --- live updates: timers run only while the page is shown -------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._poller.start()
-        self._history.start()
-        self.schedule_refresh()
         self._load_history()
 
-    def hideEvent(self, event: QHideEvent) -> None:
-        for timer in (
-            self._poller,
-            self._history,
-            self._refresh,
-            self._counts_due,
-            self._search_delay,
-        ):
-            timer.stop()
-        super().hideEvent(event)
-
-    # --- live updates -----------------------------------------------------------------------
-
-    def _on_job_event(self, event: JobEvent) -> None:
+    def on_job_event(self, event: JobEvent) -> None:
         if event.state in FINAL:
             self.chart.add_finished(event.at)
-        if self.isVisible():
-            self.schedule_refresh()
+        super().on_job_event(event)
 
-    def _on_changed(self, what: str) -> None:
-        if what == "jobs" and self.isVisible():
-            self.schedule_refresh()
-
-    def schedule_refresh(self) -> None:
-        """Coalesce: one read of what changed per COALESCE_MS, however many events came."""
-        if not self._refresh.isActive():
-            self._refresh.start()
-
-    def _poll(self) -> None:
-        if self._polling or self.model.loading:
-            self._again = True
+    def refresh(self) -> None:
+        """Read what changed since the watermark (coalesced: see `schedule_refresh`)."""
+        if not self.begin_read(busy=self.model.loading):
             return
-        self._polling = True
         generation, watermark = self.model.generation, self.model.snapshot_extra
         with_counts = time.monotonic() - self._counts_at >= COUNTS_EVERY_S
         if not with_counts and not self._counts_due.isActive():
@@ -233,12 +204,9 @@ class JobMonitorPage(QWidget):
         def run() -> tuple[Any, dict[str, int] | None]:
             return service.changed_since(watermark), service.counts() if with_counts else None
 
-        self.ui.background.read(
-            run, lambda result: self._polled(generation, result), self._poll_failed
-        )
+        self.calls.read(run, lambda result: self._polled(generation, result), self._poll_failed)
 
     def _polled(self, generation: int, result: tuple[Any, dict[str, int] | None]) -> None:
-        self._polling = False
         changes, counts = result
         if generation == self.model.generation and not self.model.loading:
             if changes.complete:
@@ -254,20 +222,16 @@ class JobMonitorPage(QWidget):
         self._update_pause()
         self._update_rejections()
         self._update_buttons()
-        if self._again:
-            self._again = False
-            self.schedule_refresh()
+        self.end_read(later=True)
 
     def _poll_failed(self, message: str) -> None:
-        self._polling = False
+        self.end_read(later=True)
         self.show_error(message)
 
     def _after_reload(self) -> None:
         self._counts_at = 0.0
         self._update_buttons()
-        if self._again:
-            self._again = False
-            self.schedule_refresh()
+        self.run_pending(later=True)
 
     def _load_history(self) -> None:
         service, window = self.service, self.chart.window_seconds
@@ -276,7 +240,7 @@ class JobMonitorPage(QWidget):
             now = time.time()
             return service.finished_since(datetime.now(UTC) - timedelta(seconds=window)), now
 
-        self.ui.background.read(run, lambda r: self.chart.set_history(*r), lambda _e: None)
+        self.calls.read(run, lambda r: self.chart.set_history(*r), lambda _e: None)
 
     # --- filter, counts, selection ----------------------------------------------------------
 
@@ -315,7 +279,7 @@ class JobMonitorPage(QWidget):
         if job_id is None:
             return
         service = self.service
-        self.ui.background.read(lambda: service.detail(job_id), self._show_detail, self.show_error)
+        self.calls.read(lambda: service.detail(job_id), self._show_detail, self.show_error)
 
     def _show_detail(self, detail: JobDetail) -> None:
         selected = self.selected_job()
@@ -366,7 +330,6 @@ class JobMonitorPage(QWidget):
     def _done(self, text: str) -> Any:
         def done(_result: object) -> None:
             self.show_message(text)
-            self.ui.bridge.announce("jobs")
             self.schedule_refresh()
 
         return done
@@ -375,26 +338,28 @@ class JobMonitorPage(QWidget):
         job = self.selected_job()
         if job is None or job.state != "failed":
             return
-        monitor, actor, job_id = self.ui.app.monitor, self.ui.actor, job.id
-        self.ui.background.write(
-            lambda: monitor.retry_job(job_id, actor),
+        commands, actor, job_id = self.commands, self.ui.actor, job.id
+        self.calls.write(
+            lambda: commands.retry(job_id, actor),
             self._done(f"Job {job_id} retried"),
             self.show_error,
+            Changes.JOBS,
         )
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
         if job is None or job.state not in ("queued", "retrying"):
             return
-        service, actor, job_id = self.service, self.ui.actor, job.id
-        self.ui.background.write(
-            lambda: service.cancel_job(job_id, actor),
+        commands, actor, job_id = self.commands, self.ui.actor, job.id
+        self.calls.write(
+            lambda: commands.cancel(job_id, actor),
             self._done(f"Job {job_id} cancelled"),
             self.show_error,
+            Changes.JOBS,
         )
 
     def retry_all_failed(self) -> None:
-        service, monitor, actor = self.service, self.ui.app.monitor, self.ui.actor
+        commands, actor = self.commands, self.ui.actor
         self.bulk_progress.setRange(0, 0)
         self.bulk_progress.show()
         self.retry_all_button.setEnabled(False)
@@ -413,9 +378,7 @@ class JobMonitorPage(QWidget):
             self.show_error(message)
             self._update_buttons()
 
-        self.ui.background.write(
-            lambda: service.retry_failed(actor, monitor.retry_job, step), done, failed
-        )
+        self.calls.write(lambda: commands.retry_all_failed(actor, step), done, failed, Changes.JOBS)
 
     def _bulk_step(self, done: int, total: int) -> None:
         self.bulk_progress.setRange(0, total)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.domain.lifecycle import allowed_moves
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo
-from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.models import show, status_label
 from governance_desktop.ui.widgets import named
@@ -45,7 +45,7 @@ class PolicyEditor(QWidget):
     def __init__(self, ui: UiContext) -> None:
         super().__init__()
         self.ui = ui
-        self.calls = OwnedCalls(self, ui.background)
+        self.calls = ui.calls(self)
         self.policy: PolicyInfo | None = None
         self.heading = named(QLabel("Select a policy"), "policyHeading")
         self.heading.setWordWrap(True)
@@ -227,7 +227,6 @@ class PolicyEditor(QWidget):
             self.show_policy(info)
             self.message.setText(f"Saved {info.code} (version {info.version}).")
             self.changed.emit(info)
-            ui.bridge.announce("policies")
 
         def failed(error: str) -> None:
             self.save_button.setEnabled(True)
@@ -236,7 +235,7 @@ class PolicyEditor(QWidget):
         def run() -> PolicyInfo:
             return ui.app.policies.update(ui.actor, policy.code, **changes)
 
-        self.calls.write(run, done, failed)
+        self.calls.write(run, done, failed, Changes.POLICIES)
 
     def move_to(self, target: str) -> None:
         policy = self.policy
@@ -253,8 +252,6 @@ class PolicyEditor(QWidget):
             self.show_policy(info)
             self.move_message.setText(f"{info.code} is now {status_label(info.status)}.")
             self.changed.emit(info)
-            ui.bridge.announce("policies")
-            ui.bridge.announce("audit")
 
         def failed(error: str) -> None:
             self.moves.setEnabled(True)
@@ -264,4 +261,5 @@ class PolicyEditor(QWidget):
             lambda: ui.app.policies.change_status(ui.actor, policy.code, target, comment),
             done,
             failed,
+            Changes.POLICIES | Changes.AUDIT,
         )

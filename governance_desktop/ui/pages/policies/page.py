@@ -8,7 +8,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QSettings,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut
@@ -23,39 +22,33 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QVBoxLayout,
-    QWidget,
 )
 
 from governance_desktop.domain.enums import PolicyStatus
-from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo
-from governance_desktop.services.policy_details import PolicyDetails, PolicyDetailsService
-from governance_desktop.ui.background import OwnedCalls
+from governance_desktop.services.policy_details import PolicyDetails
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import PolicyDetailsTabs, fit_columns
 from governance_desktop.ui.pages.policies.editor import PolicyEditor
 from governance_desktop.ui.pages.policies.models import PoliciesFilter, PoliciesModel, status_label
 from governance_desktop.ui.widgets import named
 
-REFRESH_DELAY_MS = 300
-SHOWN = {"policies", "audit", "tasks", "approvals"}
+SHOWN = Changes.POLICIES | Changes.AUDIT | Changes.TASKS | Changes.APPROVALS
 
 
-class PoliciesPage(QWidget):
+class PoliciesPage(Page):
     """Reads go through `ui.background`; refreshes after job events are coalesced."""
 
     loaded = Signal()  # the table (and the selected policy's details) were reloaded
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
-        self.calls = OwnedCalls(self, ui.background)
-        self.details_service = PolicyDetailsService(ui.app.db, ui.app.audit, ui.app.monitor)
+        super().__init__(ui, refresh_on=SHOWN, job_events=True)
+        self.details_service = ui.app.policy_details
         self.model = PoliciesModel(self)
         self.proxy = PoliciesFilter(self)
         self.proxy.setSourceModel(self.model)
-        self._loading = False
-        self._again = False
 
         self.filter = named(QLineEdit(), "policiesFilter")
         self.filter.setPlaceholderText("Filter by code, title or owner (Ctrl+F)")
@@ -125,10 +118,6 @@ class PoliciesPage(QWidget):
         ):
             QShortcut(keys, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
-        self._timer.timeout.connect(self.refresh)
-        ui.bridge.changed.connect(self._on_changed)
-        ui.bridge.job_event.connect(self._on_job_event)
         self._restore_layout()
         self.refresh()
         self.calls.read(ui.app.users.list, self._users_loaded)
@@ -177,14 +166,15 @@ class PoliciesPage(QWidget):
             self.new_title.clear()
             self.add_frame.hide()
             self._select_after_load = info.code
-            ui.bridge.announce("policies")
             self.refresh()
 
         def failed(error: str) -> None:
             self.create_button.setEnabled(True)
             self.new_message.setText(f"Not added: {error}")
 
-        self.calls.write(lambda: ui.app.policies.add(ui.actor, code, title), done, failed)
+        self.calls.write(
+            lambda: ui.app.policies.add(ui.actor, code, title), done, failed, Changes.POLICIES
+        )
 
     # --- loading --------------------------------------------------------------------------
 
@@ -192,10 +182,8 @@ class PoliciesPage(QWidget):
 
     def refresh(self) -> None:
         """Reload the register and the selected policy's details (one read at a time)."""
-        if self._loading:
-            self._again = True
+        if not self.begin_read():
             return
-        self._loading = True
         code = self.selected_code()
         app = self.ui.app
         service = self.details_service
@@ -206,7 +194,6 @@ class PoliciesPage(QWidget):
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: tuple[list[PolicyInfo], PolicyDetails | None]) -> None:
-        self._loading = False
         policies, details = result
         self.message.hide()
         keep = self._select_after_load or self.selected_code()
@@ -220,13 +207,11 @@ class PoliciesPage(QWidget):
         if details is not None and current is not None and details.code == current.code:
             self.details.show_details(details)
         self._update_count()
-        if self._again:
-            self._again = False
-            self.refresh()
+        self.end_read()
         self.loaded.emit()
 
     def _load_failed(self, error: str) -> None:
-        self._loading = False
+        self.end_read()
         self.message.setText(f"Could not load the policies: {error}")
         self.message.show()
 
@@ -292,18 +277,8 @@ class PoliciesPage(QWidget):
         self.filter.setFocus()
         self.filter.selectAll()
 
-    # --- refresh triggers -----------------------------------------------------------------
-
     def _edited(self, info: PolicyInfo) -> None:
         self.refresh()
-
-    def _on_changed(self, what: str) -> None:
-        if what in SHOWN and not self._timer.isActive():
-            self._timer.start()
-
-    def _on_job_event(self, _event: JobEvent) -> None:
-        if not self._timer.isActive():  # throttle, do not postpone forever
-            self._timer.start()  # a workflow may have moved a status, created a task…
 
     # --- remembered layout (column widths are the main window's job) ----------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,18 +19,16 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.clock import is_overdue, utc_now
 from governance_desktop.domain.enums import TaskStatus
-from governance_desktop.jobs.bus import JobEvent
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
-from governance_desktop.services.inbox import InboxService
-from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import Column, RecordTableModel
 from governance_desktop.ui.tray import TrayNotifier
 from governance_desktop.ui.widgets import named
 
-REFRESH_DELAY_MS = 300
-SHOWN = {"tasks", "notifications"}
+SHOWN = Changes.TASKS | Changes.NOTIFICATIONS
 Loaded = tuple[list[TaskInfo], list[NotificationInfo]]
 
 
@@ -55,19 +53,16 @@ NOTE_COLUMNS: list[Column] = [
 ]
 
 
-class TasksPage(QWidget):
+class TasksPage(Page):
     """Mark tasks done and notifications read; new notifications also reach the tray."""
 
     loaded = Signal()
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
-        self.calls = OwnedCalls(self, ui.background)
-        self.inbox = InboxService(ui.app.db, ui.app.audit)
+        super().__init__(ui, refresh_on=SHOWN, job_events=True)  # a step may make a task
+        self.inbox = ui.app.inbox
         self.tray = TrayNotifier(self)
         self._seen_note: int | None = None  # highest notification id already announced
-        self._loading = self._again = False
 
         self.show_all = named(QCheckBox("Show everyone's"), "showAllUsers")
         self.show_all.setToolTip("Show the tasks and notifications of all users")
@@ -130,10 +125,6 @@ class TasksPage(QWidget):
         QShortcut(QKeySequence("Ctrl+D"), self, self.mark_done, context=context)
         QShortcut(QKeySequence("Ctrl+R"), self, self.mark_read, context=context)
         QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh, context=context)
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DELAY_MS)
-        self._timer.timeout.connect(self.refresh)
-        ui.bridge.changed.connect(self._on_changed)
-        ui.bridge.job_event.connect(self._on_job_event)
         self._update_buttons()
         self.refresh()
 
@@ -159,10 +150,8 @@ class TasksPage(QWidget):
     # --- loading --------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        if self._loading:
-            self._again = True
+        if not self.begin_read():
             return
-        self._loading = True
         inbox = self.inbox
         who = None if self.show_all.isChecked() else self.ui.actor
         with_done = self.show_done.isChecked()
@@ -176,7 +165,6 @@ class TasksPage(QWidget):
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: Loaded) -> None:
-        self._loading = False
         tasks, notes = result
         self._replace(self.tasks, self.tasks_table, tasks)
         self._replace(self.notes, self.notes_table, notes)
@@ -186,9 +174,7 @@ class TasksPage(QWidget):
         self.notes_label.setText(f"Notifications ({unread} unread)")
         self._announce_new(notes)
         self._update_buttons()
-        if self._again:
-            self._again = False
-            self.refresh()
+        self.end_read()
         self.loaded.emit()
 
     @staticmethod
@@ -219,7 +205,7 @@ class TasksPage(QWidget):
         self._seen_note = max(self._seen_note, newest)
 
     def _load_failed(self, error: str) -> None:
-        self._loading = False
+        self.end_read()
         self.message.setText(f"Could not load: {error}")
 
     # --- selection ------------------------------------------------------------------------
@@ -259,10 +245,13 @@ class TasksPage(QWidget):
 
         def done(info: TaskInfo) -> None:
             self.message.setText(f"Done: {info.title}")
-            ui.bridge.announce("tasks")
-            ui.bridge.announce("audit")
 
-        self.calls.write(lambda: inbox.complete_task(task.id, ui.actor), done, self._failed)
+        self.calls.write(
+            lambda: inbox.complete_task(task.id, ui.actor),
+            done,
+            self._failed,
+            Changes.TASKS | Changes.AUDIT,
+        )
 
     def mark_read(self) -> None:
         note = self.selected_note()
@@ -281,20 +270,11 @@ class TasksPage(QWidget):
 
         def done(count: int) -> None:
             self.message.setText(f"Marked {count} notification{'s' * (count != 1)} read.")
-            ui.bridge.announce("notifications")
 
-        self.calls.write(lambda: inbox.mark_read(ids, ui.actor), done, self._failed)
+        self.calls.write(
+            lambda: inbox.mark_read(ids, ui.actor), done, self._failed, Changes.NOTIFICATIONS
+        )
 
     def _failed(self, error: str) -> None:
         self.message.setText(f"Not changed: {error}")
         self._update_buttons()
-
-    # --- refresh triggers -----------------------------------------------------------------
-
-    def _on_changed(self, what: str) -> None:
-        if what in SHOWN and not self._timer.isActive():
-            self._timer.start()
-
-    def _on_job_event(self, _event: JobEvent) -> None:
-        if not self._timer.isActive():  # a workflow step may have created a task or notice
-            self._timer.start()

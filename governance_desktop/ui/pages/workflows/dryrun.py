@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.workflow.definition import WorkflowDefinition
-from governance_desktop.services.dryrun import DryRunReport, DryRunService
+from governance_desktop.services.dryrun import DryRunReport
 from governance_desktop.services.dto import PolicyInfo
-from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.workflows.conditions import error_label
 from governance_desktop.ui.pages.workflows.models import ActionPreviewsModel, ConditionChecksModel
@@ -42,8 +41,8 @@ class DryRunPanel(QWidget):
         super().__init__()
         self.ui = ui
         self._definition = definition
-        self.service = DryRunService(ui.app.policies, ui.app.users)
-        self.calls = OwnedCalls(self, ui.background)
+        self.service = ui.app.dry_run
+        self.calls = ui.calls(self)
         self.report: DryRunReport | None = None
         self.policy = named(QComboBox(), "dryRunPolicy")
         self.policy.setMinimumContentsLength(30)

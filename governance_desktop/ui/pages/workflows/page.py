@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -22,18 +22,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.outfile import write_text
-from governance_desktop.ui.background import OwnedCalls
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.workflows.diagram import WorkflowDiagram
 from governance_desktop.ui.pages.workflows.dryrun import DryRunPanel
 from governance_desktop.ui.pages.workflows.editor import WorkflowEditor
 from governance_desktop.ui.pages.workflows.models import WorkflowListModel, WorkflowVersionsModel
 from governance_desktop.ui.widgets import named
 
-REFRESH_MS = 300
 _STEP = re.compile(r"^actions\[(\d+)\]")
 
 
@@ -53,21 +52,17 @@ def _button(text: str, name: str, tip: str, shortcut: str | None = None) -> QPus
     return button
 
 
-class WorkflowsPage(QWidget):
+class WorkflowsPage(Page):
     """Lists workflows and edits one; saving publishes a new immutable version."""
 
     def __init__(self, ui: UiContext) -> None:
-        super().__init__()
-        self.ui = ui
+        super().__init__(ui, refresh_on=Changes.WORKFLOWS)
         self.service = ui.app.workflows
-        self.calls = OwnedCalls(self, ui.background)
         self.model = WorkflowListModel()
         self.versions_model = WorkflowVersionsModel()
         self._wanted: str | None = None  # select this name after the next list load
         self._saved: str | None = None  # just saved or imported: reload it into the editor
         self._selecting = False
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
 
         self.table = _table("workflowsTable")
         self.table.setModel(self.model)
@@ -138,7 +133,6 @@ class WorkflowsPage(QWidget):
         layout.addLayout(tools)
         layout.addWidget(split, 1)
 
-        ui.bridge.changed.connect(self._on_changed)
         self._update_buttons()
         self.refresh()
         self.calls.read(
@@ -157,10 +151,9 @@ class WorkflowsPage(QWidget):
         self.message.setText(message)
         self.message.setStyleSheet("")
 
-    def _on_changed(self, what: str) -> None:
-        if what == "workflows":
-            self._timer.start()
-        elif what == "policies":
+    def on_changes(self, changes: Changes) -> None:
+        super().on_changes(changes)
+        if changes & Changes.POLICIES:
             self.dry_run.load_policies()
 
     def refresh(self) -> None:
@@ -276,14 +269,16 @@ class WorkflowsPage(QWidget):
             else:
                 self.show_message(f"{result.name} is unchanged (version {result.version}).")
             self._wanted = self._saved = result.name
-            self.ui.bridge.announce("workflows")
 
         def failed(message: str) -> None:
             self.editor.set_busy(False)
             self.show_error(message)
 
         self.calls.write(
-            lambda: self.service.import_definitions(self.ui.actor, [source]), done, failed
+            lambda: self.service.import_definitions(self.ui.actor, [source]),
+            done,
+            failed,
+            Changes.WORKFLOWS,
         )
 
     def toggle_selected(self) -> None:
@@ -295,12 +290,12 @@ class WorkflowsPage(QWidget):
         def done(new: WorkflowInfo) -> None:
             state = "enabled" if new.enabled else "disabled"
             self.show_message(f"{new.name} is {state}.")
-            self.ui.bridge.announce("workflows")
 
         self.calls.write(
             lambda: self.service.set_enabled(self.ui.actor, info.name, enable),
             done,
             self.show_error,
+            Changes.WORKFLOWS,
         )
 
     def choose_import(self) -> None:
@@ -327,9 +322,8 @@ class WorkflowsPage(QWidget):
             self.show_message("Imported: " + ", ".join(parts))
             if results:
                 self._wanted = results[0].name
-            self.ui.bridge.announce("workflows")
 
-        self.calls.write(run, done, self.show_error)
+        self.calls.write(run, done, self.show_error, Changes.WORKFLOWS)
 
     def choose_export(self) -> None:
         name = self.selected_name()
@@ -349,7 +343,7 @@ class WorkflowsPage(QWidget):
 
         def run() -> Path:
             # force: the save dialog has asked before replacing; the other rules still apply
-            write_text(path, protected, self.service.export(name), force=True)
+            self.service.export_to(name, path, protected, force=True)
             return path
 
         self.calls.read(

@@ -1,13 +1,13 @@
-"""Read models for the monitor and the CLI: executions, jobs, tasks, notifications."""
+"""Read-only views for the CLI and the policy details: executions, jobs, tasks, notifications.
+
+The job commands (retry, cancel, retry all failed) are in services/job_control.py."""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, select
 
-from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState, TaskStatus
-from governance_desktop.domain.errors import ConflictError, NotFoundError
-from governance_desktop.services.audit import AuditService
-from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.domain.enums import ExecutionStatus, JobState, TaskStatus
+from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.services.dto import (
     ExecutionInfo,
     JobInfo,
@@ -15,7 +15,6 @@ from governance_desktop.services.dto import (
     StepInfo,
     TaskInfo,
 )
-from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Job,
@@ -27,7 +26,6 @@ from governance_desktop.store.models import (
     WorkflowStepRun,
     WorkflowVersion,
 )
-from governance_desktop.store.types import utcnow
 
 
 def job_query() -> Select[Job, str, str]:
@@ -92,12 +90,10 @@ def _execution_info(e: WorkflowExecution, name: str, version: int, code: str) ->
 
 
 class MonitorService:
-    """What ran, what waits, what failed — and retrying from where it stopped."""
+    """What ran, what waits, what failed (reads only)."""
 
-    def __init__(self, db: Database, audit: AuditService, dispatcher: JobDispatcher) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._audit = audit
-        self._dispatcher = dispatcher
 
     def executions(
         self, status: ExecutionStatus | None = None, entity: str | None = None, limit: int = 1000
@@ -133,46 +129,6 @@ class MonitorService:
             query = query.where(Job.state == state)
         with self._db.reading() as session:
             return [job_info(*row) for row in session.execute(query)]
-
-    def retry_job(self, job_id: int, actor: str) -> JobInfo:
-        """Re-run a failed job from the step where it stopped."""
-        with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"unknown job {job_id}")
-            if job.state != JobState.FAILED:
-                raise ConflictError(f"job {job_id} is {job.state}; only failed jobs can be retried")
-            execution = session.get(WorkflowExecution, job.execution_id)
-            if execution is not None:
-                if execution.status != ExecutionStatus.FAILED:
-                    raise ConflictError(f"execution {execution.id} is {execution.status}")
-                execution.status = (
-                    ExecutionStatus.QUEUED
-                    if job.step_index is None
-                    else ExecutionStatus.IN_PROGRESS
-                )
-                execution.error = None
-                execution.finished_at = None
-                execution.updated_at = utcnow()
-            job.state = JobState.QUEUED
-            job.error = None
-            job.message = f"retried by {actor}"
-            job.attempts = 0
-            job.finished_at = None
-            job.progress = 0.0
-            job.updated_at = utcnow()
-            self._audit.record(
-                session,
-                actor,
-                "job.retried",
-                "job",
-                str(job_id),
-                {"execution_id": job.execution_id, "step": job.step_index},
-            )
-            dispatch_after_commit(session, [QueuedJob(job.id, JobKind(job.kind))], self._dispatcher)
-            row = session.execute(job_query().where(Job.id == job_id)).one()
-            return job_info(*row)
 
     def tasks(
         self, assignee: str | None = None, status: TaskStatus | None = None
