@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -175,6 +175,10 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
@@ -189,6 +193,9 @@ class Database:
         # (docs/benchmarks.md, part 2); other processes' writers queue on its file lock.
         path = sqlite_path(url)
         self.write_lock = WriteLock(path.with_name(path.name + "-writelock") if path else None)
+        # What the layers above remember of this database (services.cache.DatabaseCache): it
+        # lives and dies with this object, so a new Database starts cold.
+        self.cache: Clearable | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
