@@ -69,6 +69,7 @@ class ActionEffects:
         clock: Clock = utc_now,
     ) -> None:
         self._policies = policies
+        self._cache = policies.cache
         self._audit = audit
         self._notifier = notifier
         self.clock = clock  # due dates: docs/dates-and-times.md
@@ -93,7 +94,7 @@ class ActionEffects:
             )
             return False, {"from": old, "to": policy.info.status}
         if isinstance(action, AssignAction):
-            known_user(session, action.user)
+            known_user(session, self._cache, action.user)
             self._policies.apply_update(
                 session,
                 policy,
@@ -105,7 +106,7 @@ class ActionEffects:
         if isinstance(action, CreateTaskAction):
             assignee = action.assignee or policy.info.owner
             if assignee is not None:
-                known_user(session, assignee)
+                known_user(session, self._cache, assignee)
             conn = session.connection()
             task_id = insert_row(
                 conn,
@@ -134,7 +135,7 @@ class ActionEffects:
             ids = []
             conn = session.connection()
             for user in action.users:
-                known_user(session, user)
+                known_user(session, self._cache, user)
                 note_id = insert_row(
                     conn,
                     _INSERT_NOTIFICATION,
@@ -172,7 +173,7 @@ class ActionEffects:
             else None
         )
         for approver in action.approvers:
-            known_user(session, approver)
+            known_user(session, self._cache, approver)
             session.add(
                 WorkflowApproval(
                     execution_id=execution.id,

@@ -20,6 +20,7 @@ from governance_desktop.domain.errors import (
 from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.domain.workflow.definition import ApprovalAction, required_approvals
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.progress import advance, finish, version_definition
@@ -56,6 +57,7 @@ def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> Approval
 class ApprovalService:
     def __init__(self, db: Database, audit: AuditService, dispatcher: JobDispatcher) -> None:
         self._db = db
+        self._cache = DatabaseCache.of(db)
         self._audit = audit
         self._dispatcher = dispatcher
 
@@ -103,8 +105,8 @@ class ApprovalService:
             self._settle(session, execution, row.step_index, answer, actor, comment)
             return approval_info(row, workflow.name, policy.code)
 
-    @staticmethod
     def _check(
+        self,
         session: Session,
         row: WorkflowApproval,
         execution: WorkflowExecution,
@@ -121,7 +123,7 @@ class ApprovalService:
             )
         if actor != row.approver and role != Role.ADMIN:
             raise PermissionDeniedError(f"approval {row.id} is for '{row.approver}', not '{actor}'")
-        defn = version_definition(session, execution.workflow_version_id)
+        defn = version_definition(session, self._cache, execution.workflow_version_id)
         if actor == execution.started_by and not defn.allow_self_approval:
             raise PermissionDeniedError(
                 f"'{actor}' started this change and cannot approve it (segregation of duties)"
@@ -160,7 +162,7 @@ class ApprovalService:
             step_run.status = "rejected"
             finish(execution, ExecutionStatus.REJECTED, f"rejected by {actor}: {comment}")
             return
-        defn = version_definition(session, execution.workflow_version_id)
+        defn = version_definition(session, self._cache, execution.workflow_version_id)
         action = defn.actions[step]
         assert isinstance(action, ApprovalAction)
         approved = sum(r.status == ApprovalStatus.APPROVED for r in rows)

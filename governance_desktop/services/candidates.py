@@ -1,9 +1,9 @@
-"""Which enabled workflows an event may start: an indexed query, kept per database behind a
-fingerprint of the workflows table, and screened by each condition's required ``eq``.
+"""Which enabled workflows an event may start: an indexed query, kept per database at one
+workflows generation (``store.generations``), and screened by each condition's required ``eq``.
 
-At 1,000 enabled workflows a status change reads one aggregate row (the fingerprint) and
-looks up only the candidates whose required ``field eq 'text'`` the policy satisfies
-(docs/benchmarks.md, part 4, rounds 6 and 9); conditions are evaluated for those alone.
+A status change reads the generation (one primary-key row, once per transaction) and, at 1,000
+enabled workflows, looks up only the candidates whose required ``field eq 'text'`` the policy
+satisfies (docs/benchmarks.md, part 4); conditions are evaluated for those alone.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Table, bindparam, case, func, or_, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import TriggerType
@@ -24,7 +23,9 @@ from governance_desktop.domain.workflow.condition_model import (
     Leaf,
 )
 from governance_desktop.domain.workflow.definition import WorkflowDefinition
+from governance_desktop.services.cache import CandidateKey, DatabaseCache
 from governance_desktop.services.progress import version_definition
+from governance_desktop.store import generations
 from governance_desktop.store.models import Workflow, WorkflowVersion
 
 Row = tuple[int, str, int]  # workflow id, name, current version id
@@ -52,15 +53,6 @@ _CANDIDATES_BY_STATUS = _CANDIDATES.where(
         _workflows.c.trigger_to_status.is_(None),
     )
 )
-# What any change to a workflow moves: how many there are, their versions (a new version
-# only ever raises one), which are enabled (weighted by id, so disabling one and enabling
-# another still shows) and the last update time. Computed in SQLite, one row.
-_FINGERPRINT = select(
-    func.count(),
-    func.coalesce(func.sum(_workflows.c.current_version), 0),
-    func.coalesce(func.sum(case((_workflows.c.enabled.is_(True), _workflows.c.id), else_=0)), 0),
-    func.max(_workflows.c.updated_at),
-)
 
 
 @dataclass(frozen=True)
@@ -71,19 +63,16 @@ class Matcher:
     required: tuple[str, str] | None
 
 
-# Per engine, per version id (versions are immutable).
-_MATCHERS: WeakKeyDictionary[Engine, dict[int, Matcher]] = WeakKeyDictionary()
-
-
-def matcher_for(session: Session, version_id: int) -> Matcher:
-    cache = _MATCHERS.setdefault(session.get_bind().engine, {})
-    found = cache.get(version_id)
+def matcher_for(session: Session, cache: DatabaseCache, version_id: int) -> Matcher:
+    """The version's matcher, kept by version id (versions are immutable)."""
+    matchers = cache.matchers
+    found = matchers.get(version_id)
     if found is None:
-        defn = version_definition(session, version_id)
+        defn = version_definition(session, cache, version_id)
         found = Matcher(defn, _required_eq(defn.conditions))
-        if len(cache) > 4096:
-            cache.clear()
-        cache[version_id] = found
+        if len(matchers) > 4096:
+            matchers.clear()
+        matchers[version_id] = found
     return found
 
 
@@ -98,7 +87,9 @@ class Candidates:
         default=None, repr=False
     )
 
-    def screen(self, session: Session, facts: dict[str, Any]) -> list[tuple[Row, Matcher]]:
+    def screen(
+        self, session: Session, cache: DatabaseCache, facts: dict[str, Any]
+    ) -> list[tuple[Row, Matcher]]:
         """The candidates the facts do not rule out by a required ``eq``, in order, each
         with its matcher (the exact pre-check ``evaluate`` would fail the others)."""
         index = self._index
@@ -106,7 +97,7 @@ class Candidates:
             free: list[int] = []
             by_eq: dict[str, dict[str, list[int]]] = {}
             for position, (_, _, version_id) in enumerate(self.rows):
-                required = matcher_for(session, version_id).required
+                required = matcher_for(session, cache, version_id).required
                 if required is None:
                     free.append(position)
                 else:
@@ -119,53 +110,37 @@ class Candidates:
             if key is not None:
                 chosen += table.get(key, ())
         chosen.sort()
-        return [(self.rows[at], matcher_for(session, self.rows[at][2])) for at in chosen]
-
-
-_KEPT: WeakKeyDictionary[
-    Engine, tuple[tuple[Any, ...], dict[tuple[str, str, str | None], Candidates]]
-] = WeakKeyDictionary()
+        return [(self.rows[at], matcher_for(session, cache, self.rows[at][2])) for at in chosen]
 
 
 def find_candidates(
-    session: Session, entity_type: str, trigger: TriggerType, data: dict[str, Any]
+    session: Session,
+    cache: DatabaseCache,
+    entity_type: str,
+    trigger: TriggerType,
+    data: dict[str, Any],
 ) -> Candidates:
     """The enabled workflows for this entity and trigger (and, for a status change, its new
-    status), kept per database: they change only when a workflow does, and the fingerprint
-    read in this transaction says when (fetching 1,000 rows cost ≈ 40 % of a change)."""
+    status), kept per database: they change only when a workflow does, which moves the
+    workflows generation (fetching 1,000 rows cost ≈ 40 % of a change)."""
     by_status = trigger is TriggerType.ON_STATUS_CHANGE
     session.flush()  # pending rows of this transaction (a no-op after _emit's flush)
-    conn = session.connection()
-    fingerprint = _fingerprint(session, conn)
-    kept = _KEPT.get(conn.engine)
-    if kept is None or kept[0] != fingerprint:
-        kept = (fingerprint, {})
-        _KEPT[conn.engine] = kept
-    key = (entity_type, str(trigger), data.get("status") if by_status else None)
-    found = kept[1].get(key)
+    generation = generations.read(session, generations.WORKFLOWS)
+    kept = cache.kept
+    if generation is not None and kept[0] != generation:
+        kept = cache.kept = (generation, {})
+    key: CandidateKey = (entity_type, str(trigger), data.get("status") if by_status else None)
+    found = kept[1].get(key) if generation is not None else None
     if found is None:
         statement = _CANDIDATES_BY_STATUS if by_status else _CANDIDATES
         params = {"p_entity": entity_type, "p_trigger": trigger, "p_status": key[2]}
-        found = Candidates(
-            [(w_id, name, v_id) for w_id, name, v_id in conn.execute(statement, params)]
-        )
-        if len(kept[1]) > 256:
-            kept[1].clear()
-        kept[1][key] = found
+        rows = session.connection().execute(statement, params)
+        found = Candidates([(w_id, name, v_id) for w_id, name, v_id in rows])
+        if generation is not None:  # None: this transaction wrote workflows, not yet committed
+            if len(kept[1]) > 256:
+                kept[1].clear()
+            kept[1][key] = found
     return found
-
-
-def _fingerprint(session: Session, conn: Connection) -> tuple[Any, ...]:
-    """The workflows table's fingerprint; read once per transaction when the transaction
-    says it writes no workflows (the runner's): its snapshot cannot change otherwise."""
-    if not session.info.get("writes_no_workflows"):
-        return tuple(conn.execute(_FINGERPRINT).one())
-    transaction, kept = session.info.get("workflow_fingerprint", (None, None))
-    if transaction is session.get_transaction() and kept is not None:
-        return tuple(kept)
-    fingerprint = tuple(conn.execute(_FINGERPRINT).one())
-    session.info["workflow_fingerprint"] = (session.get_transaction(), fingerprint)
-    return fingerprint
 
 
 def _required_eq(condition: Condition | None) -> tuple[str, str] | None:

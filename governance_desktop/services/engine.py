@@ -27,6 +27,7 @@ from governance_desktop.domain.workflow.definition import (
     OnUpdateTrigger,
     WorkflowDefinition,
 )
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.candidates import find_candidates
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import PolicyInfo
@@ -89,6 +90,7 @@ class WorkflowService:
 
     def __init__(self, db: Database, dispatcher: JobDispatcher) -> None:
         self._db = db
+        self._cache = DatabaseCache.of(db)
         self._dispatcher = dispatcher
 
     def on_entity_event(self, session: Session, event: EntityEvent) -> None:
@@ -119,7 +121,7 @@ class WorkflowService:
             return []
         # Most events match no workflow (e.g. the `assign` step's on_update): one query, then
         # nothing else is loaded (docs/benchmarks.md, part 2).
-        candidates = find_candidates(session, entity_type, trigger, data)
+        candidates = find_candidates(session, self._cache, entity_type, trigger, data)
         if not candidates.rows:
             return []
         policy = load_policy(session.connection(), entity_id)
@@ -131,7 +133,9 @@ class WorkflowService:
         )
         facts = entity_facts(policy.info, data)
         starts: list[Start] = []
-        for (workflow_id, name, version_id), matcher in candidates.screen(session, facts):
+        for (workflow_id, name, version_id), matcher in candidates.screen(
+            session, self._cache, facts
+        ):
             defn = matcher.defn
             if parent is not None and not defn.allow_triggered_by_workflows:
                 continue
@@ -263,7 +267,7 @@ class WorkflowService:
                 raise GovernanceError(f"workflow '{workflow_name}' is disabled")
             policy = require_policy(session, entity_code)
             version = current_definition(session, workflow)
-            defn = version_definition(session, version.id)
+            defn = version_definition(session, self._cache, version.id)
             payload = dict(data or {"status": policy.status})
             if not evaluate(defn.conditions, entity_facts(policy, payload)):
                 raise ValidationError(

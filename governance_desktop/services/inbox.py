@@ -13,6 +13,7 @@ from governance_desktop.domain.errors import ConflictError, NotFoundError, Permi
 from governance_desktop.domain.workflow.definition import ApprovalAction
 from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.services.policies import policy_facts
 from governance_desktop.services.progress import version_definition
@@ -77,6 +78,7 @@ class InboxService:
 
     def __init__(self, db: Database, audit: AuditService) -> None:
         self._db = db
+        self._cache = DatabaseCache.of(db)
         self._audit = audit
 
     def is_admin(self, actor: str) -> bool:
@@ -108,7 +110,7 @@ class InboxService:
         items: list[ApprovalItem] = []
         with self._db.reading() as session:
             for row, execution, workflow, policy in session.execute(query.limit(limit)):
-                defn = version_definition(session, execution.workflow_version_id)
+                defn = version_definition(session, self._cache, execution.workflow_version_id)
                 action = (
                     defn.actions[row.step_index] if row.step_index < len(defn.actions) else None
                 )

@@ -22,6 +22,7 @@ from governance_desktop.domain.text import (
     check_unique_name,
 )
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent, EventSink
 from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
@@ -123,6 +124,7 @@ class PolicyService:
 
     def __init__(self, db: Database, audit: AuditService) -> None:
         self._db = db
+        self.cache = DatabaseCache.of(db)  # ActionEffects checks users with it too
         self._audit = audit
         self.sinks: list[EventSink] = []
 
@@ -197,7 +199,7 @@ class PolicyService:
     def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
         """Edit fields; a new title or body makes a new policy version."""
         with self._db.transaction() as session:
-            known_user(session, actor, "actor")
+            known_user(session, self.cache, actor, "actor")
             row = require_policy_row(session, code)
             return self.apply_update(session, row, changes, actor)
 
@@ -222,7 +224,7 @@ class PolicyService:
         for name in ("owner", "assignee"):
             _check_user_field(changes.get(name), name)
             if changes.get(name):
-                known_user(session, changes[name], name)
+                known_user(session, self.cache, changes[name], name)
         diff = {
             k: {"old": getattr(row.info, k), "new": v}
             for k, v in changes.items()
@@ -255,7 +257,7 @@ class PolicyService:
         self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
     ) -> PolicyInfo:
         with self._db.transaction() as session:
-            known_user(session, actor, "actor")
+            known_user(session, self.cache, actor, "actor")
             row = require_policy_row(session, code)
             return self.apply_status(session, row, status, actor, comment)
 

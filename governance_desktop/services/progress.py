@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any, cast
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, Insert, Table, insert
+from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.workflow.definition import WorkflowDefinition, parse_definition
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import QueuedJob
 from governance_desktop.store.models import Job, WorkflowExecution, WorkflowVersion
 from governance_desktop.store.types import utcnow
@@ -26,27 +25,19 @@ FINAL_EXECUTION = frozenset(
 FINAL_JOB = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 
 
-# Per engine (not per URL string: rendering the URL cost ~30 µs a call, once per trigger
-# candidate — docs/benchmarks.md, part 4), then per version id.
-_DEFINITIONS: WeakKeyDictionary[Engine, dict[int, WorkflowDefinition]] = WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
-def version_definition(session: Session, version_id: int) -> WorkflowDefinition:
+def version_definition(
+    session: Session, cache: DatabaseCache, version_id: int
+) -> WorkflowDefinition:
     """The parsed definition of a version, cached: versions are immutable once written."""
-    engine = session.get_bind().engine
-    cache = _DEFINITIONS.get(engine)
-    if cache is None:
-        with _LOCK:
-            cache = _DEFINITIONS.setdefault(engine, {})
-    cached = cache.get(version_id)
+    definitions = cache.definitions
+    cached = definitions.get(version_id)
     if cached is None:
         version = session.get(WorkflowVersion, version_id)
         assert version is not None, f"workflow version {version_id} is missing"
         cached = parse_definition(version.definition)
-        if len(cache) > 2048:
-            cache.clear()
-        cache[version_id] = cached
+        if len(definitions) > 2048:
+            definitions.clear()
+        definitions[version_id] = cached
     return cached
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import GovernanceError, TransientError
 from governance_desktop.services.actions import ActionEffects
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.policy_rows import load_policy, policy_row
 from governance_desktop.services.progress import (
@@ -114,6 +115,7 @@ class JobRunner:
         retry: RetryPolicy | None = None,
     ) -> None:
         self._db = db
+        self._cache = DatabaseCache.of(db)
         self._dispatcher = dispatcher
         self._effects = effects
         self.retry = retry or RetryPolicy()
@@ -178,7 +180,6 @@ class JobRunner:
         written with one statement per table at the end, their next jobs queued after the
         commit."""
         conn = session.connection()
-        session.info["writes_no_workflows"] = True  # trigger checks may keep their fingerprint
         rows = {row.id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
         # Each job that ran, its chain, its next step and its outcomes (filled at the end,
         # once the chained jobs have their ids).
@@ -302,7 +303,7 @@ class JobRunner:
             if conn.execute(STEP_DONE, key).first() is not None:
                 job.message = "step already done"
                 return None
-        defn = version_definition(session, execution.workflow_version_id)
+        defn = version_definition(session, self._cache, execution.workflow_version_id)
         action = defn.actions[step]
         policy = execution.policy or load_policy(conn, execution.entity_id)
         execution.policy = policy

@@ -22,6 +22,7 @@ from governance_desktop.domain.cron import CronSpec, parse_cron
 from governance_desktop.domain.enums import PolicyStatus, TriggerType
 from governance_desktop.domain.workflow.conditions import evaluate
 from governance_desktop.domain.workflow.definition import OnScheduleTrigger
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.engine import WorkflowService, entity_facts
 from governance_desktop.services.progress import version_definition
@@ -43,6 +44,7 @@ class ScheduleService:
         host_skew: timedelta | None = None,
     ) -> None:
         self._db = db
+        self._cache = DatabaseCache.of(db)
         self._workflows = workflows
         self._dispatcher = dispatcher
         self._clock = clock
@@ -72,7 +74,7 @@ class ScheduleService:
             if workflow is None or not workflow.enabled:
                 return 0
             version = current_definition(session, workflow)
-            defn = version_definition(session, version.id)
+            defn = version_definition(session, self._cache, version.id)
             if not isinstance(defn.trigger, OnScheduleTrigger):
                 return 0
             since = workflow.last_scheduled_at or version.created_at

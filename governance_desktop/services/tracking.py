@@ -63,23 +63,11 @@ class JobTracker:
             "p_began": began,
         }
         statement = _MARK_RUNNING if began is None else _MARK_LATE
-        # Advisory, so it skips the fsync: a connection at synchronous=NORMAL commits into
-        # the WAL without syncing it (the step's own FULL commit syncs it a moment later; a
-        # mark lost to a power cut only leaves the job "queued", which the reconciler re-runs).
-        # One fsync less per job (docs/benchmarks.md, part 2). The database's write lock
-        # keeps this process's writers in one queue, as `Database.transaction` does.
-        with self._db.write_lock, self._db.engine.connect() as conn:
-            if conn.dialect.name != "sqlite":
-                with conn.begin():
-                    return bool(conn.execute(statement, params).rowcount)
-            raw = conn.connection.driver_connection  # outside SQLAlchemy's autobegin
-            assert raw is not None
-            raw.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with conn.execution_options(sqlite_immediate=True).begin():
-                    return bool(conn.execute(statement, params).rowcount)
-            finally:
-                raw.execute("PRAGMA synchronous=FULL")
+        # Advisory, so its commit skips the fsync (the step's own FULL commit syncs it a
+        # moment later; a mark lost to a power cut only leaves the job "queued", which the
+        # reconciler re-runs): one fsync less per job (docs/benchmarks.md, part 2).
+        with self._db.unsynced_write() as conn:
+            return bool(conn.execute(statement, params).rowcount)
 
     def mark_interrupted(self, job_id: int) -> None:
         now = utcnow()

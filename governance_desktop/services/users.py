@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import getpass
 import re
-import threading
 from typing import cast
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import Role
@@ -20,6 +18,7 @@ from governance_desktop.domain.errors import (
 )
 from governance_desktop.domain.text import check_name, check_text, check_unique_name
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import UserInfo
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User
@@ -27,8 +26,6 @@ from governance_desktop.store.types import utcnow
 
 _users = cast(Table, User.__table__)
 _USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
-_KNOWN: WeakKeyDictionary[Engine, set[str]] = WeakKeyDictionary()
-_KNOWN_LOCK = threading.Lock()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
@@ -53,15 +50,11 @@ def require_user(session: Session, username: str, what: str = "user") -> User:
     return row
 
 
-def known_user(session: Session, username: str, what: str = "user") -> None:
+def known_user(session: Session, cache: DatabaseCache, username: str, what: str = "user") -> None:
     """`require_user` without loading the row, remembered per database: the app never
     deletes or renames a user, so one seen once stays (every status change and step names
     its users again: docs/benchmarks.md, parts 2 and 4)."""
-    engine = session.get_bind().engine
-    seen = _KNOWN.get(engine)
-    if seen is None:
-        with _KNOWN_LOCK:
-            seen = _KNOWN.setdefault(engine, set())
+    seen = cache.users
     if username not in seen:
         if session.connection().execute(_USER, {"p_name": username}).first() is None:
             raise NotFoundError(f"unknown {what} '{username}'")

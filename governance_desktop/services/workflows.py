@@ -1,4 +1,7 @@
-"""Workflow definitions: import (validate, then store a new immutable version), export, toggle."""
+"""Workflow definitions: import (validate, then store a new immutable version), export, toggle.
+
+Every write to a workflow row moves the workflows generation in its transaction (the trigger's
+kept candidates are read at one generation: ``services.candidates``)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from governance_desktop.domain.workflow.definition import (
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.users import require_user
+from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User, Workflow, WorkflowVersion
 from governance_desktop.store.outfile import Protected, write_text
@@ -150,6 +154,7 @@ class WorkflowDefinitionService:
         row.enabled = defn.enabled
         row.current_version += 1
         row.updated_at = now
+        generations.bump(session, generations.WORKFLOWS)
         session.flush()
         session.add(
             WorkflowVersion(
@@ -189,6 +194,7 @@ class WorkflowDefinitionService:
             if row.enabled != enabled:
                 row.enabled = enabled
                 row.updated_at = utcnow()
+                generations.bump(session, generations.WORKFLOWS)
                 self._audit.record(
                     session,
                     actor,

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -175,6 +175,10 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+class Clearable(Protocol):
+    def clear(self) -> None: ...
+
+
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
@@ -189,6 +193,9 @@ class Database:
         # (docs/benchmarks.md, part 2); other processes' writers queue on its file lock.
         path = sqlite_path(url)
         self.write_lock = WriteLock(path.with_name(path.name + "-writelock") if path else None)
+        # What the layers above remember of this database (services.cache.DatabaseCache): it
+        # lives and dies with this object, so a new Database starts cold.
+        self.cache: Clearable | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -205,6 +212,27 @@ class Database:
                 callback()
             except Exception:
                 log.exception("after-commit callback failed; the reconciler will recover")
+
+    @contextmanager
+    def unsynced_write(self) -> Iterator[Connection]:
+        """A Core write transaction whose commit skips the fsync, for advisory rows only (one
+        lost to a power cut must do no harm). On SQLite the connection runs at
+        synchronous=NORMAL for its length (the commit goes into the WAL unsynced; the next
+        FULL commit syncs it) and is back at FULL before it returns to the pool. Takes the
+        write lock, as `transaction()` does."""
+        with self.write_lock, self.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                with conn.begin():
+                    yield conn
+                return
+            raw = conn.connection.driver_connection  # outside SQLAlchemy's autobegin
+            assert raw is not None
+            raw.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn.execution_options(sqlite_immediate=True).begin():
+                    yield conn
+            finally:
+                raw.execute("PRAGMA synchronous=FULL")
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -92,6 +92,16 @@ class Workflow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Generation(Base):
+    """A named counter a write moves by one in its own transaction (``store.generations``):
+    a cache of what such writes change is checked against it with one primary-key read."""
+
+    __tablename__ = "generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class WorkflowVersion(Base):
     __tablename__ = "workflow_versions"
     __table_args__ = (UniqueConstraint("workflow_id", "version"),)

@@ -6,10 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from engine_helpers import ME, workflow
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
+from governance_desktop.domain.enums import TriggerType
+from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.candidates import find_candidates
+from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store import generations
+from governance_desktop.store.models import Workflow, WorkflowVersion
+from governance_desktop.store.types import utcnow
 
 NOTIFY = [{"type": "notify", "users": ["alice"], "title": "{policy.code}"}]
 
@@ -47,6 +55,69 @@ def test_a_change_made_by_another_process_is_seen(
     finally:
         other.close()
     assert _started(eng) == []
+
+
+def test_an_import_by_another_database_is_seen_by_the_next_check(
+    eng: AppContext, install: Callable[..., None], data_dir: Path
+) -> None:
+    """Two imports in a row from another Database on the same file (its own cache) each
+    move the generation; the first Database's next trigger check sees both workflows."""
+    install(workflow("Alpha", NOTIFY))
+    assert _started(eng) == ["Alpha"]
+    other = open_app(load_settings(data_dir=data_dir))
+    try:
+        for name in ("Beta", "Gamma"):
+            source = DefinitionSource(f"{name}.json", data=workflow(name, NOTIFY))
+            other.workflows.import_definitions(ME, [source])
+    finally:
+        other.close()
+    assert _started(eng) == ["Alpha", "Beta", "Gamma"]
+
+
+def test_candidates_read_after_an_uncommitted_workflow_write_are_not_kept(
+    eng: AppContext, install: Callable[..., None], data_dir: Path
+) -> None:
+    """A transaction that wrote a workflow sees it among the candidates, but that list is not
+    kept: rolled back, its generation number is used again by the next committed write."""
+    install(workflow("Alpha", NOTIFY))
+    assert _started(eng) == ["Alpha"]
+    status_change = (TriggerType.ON_STATUS_CHANGE, {"status": "in_review"})
+    with pytest.raises(RuntimeError), eng.db.transaction() as session:
+        now = utcnow()
+        ghost = Workflow(
+            id=100,  # not an id the next workflow gets, so keeping it could not pass unseen
+            name="Ghost",
+            entity_type="policy",
+            trigger_type=TriggerType.ON_STATUS_CHANGE,
+            trigger_to_status="in_review",
+            enabled=True,
+            current_version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ghost)
+        session.flush()
+        definition = workflow("Ghost", NOTIFY)
+        version = WorkflowVersion(
+            id=100,
+            workflow_id=ghost.id,
+            version=1,
+            definition=definition,
+            created_by=ME,
+            created_at=now,
+        )
+        session.add(version)
+        generations.bump(session, generations.WORKFLOWS)
+        found = find_candidates(session, DatabaseCache.of(eng.db), "policy", *status_change)
+        assert [name for _, name, _ in found.rows] == ["Alpha", "Ghost"]
+        raise RuntimeError("roll back")
+    other = open_app(load_settings(data_dir=data_dir))
+    try:
+        source = DefinitionSource("Beta.json", data=workflow("Beta", NOTIFY))
+        other.workflows.import_definitions(ME, [source])  # the same generation number
+    finally:
+        other.close()
+    assert _started(eng) == ["Alpha", "Beta"]
 
 
 def test_required_eq_screens_candidates_and_keeps_their_order(

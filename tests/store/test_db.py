@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import stat
+from contextlib import nullcontext
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
 from governance_desktop.app import AppContext
+from governance_desktop.store.models import Job
 
 
 def test_sqlite_pragmas(ctx: AppContext) -> None:
@@ -15,6 +20,23 @@ def test_sqlite_pragmas(ctx: AppContext) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_unsynced_write_runs_at_normal_and_returns_the_connection_at_full(
+    ctx: AppContext,
+) -> None:
+    """Inside, synchronous=NORMAL; after a commit or a rollback the connection is at FULL."""
+    for fail in (False, True):
+        expected = pytest.raises(RuntimeError) if fail else nullcontext()
+        with expected, ctx.db.unsynced_write() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            assert raw.execute("PRAGMA synchronous").fetchone() == (1,)
+            conn.execute(select(Job.id)).all()
+            if fail:
+                raise RuntimeError("roll back")
+        assert raw.execute("PRAGMA synchronous").fetchone() == (2,)
+        assert not raw.in_transaction
 
 
 def test_data_dir_and_files_are_private(ctx: AppContext, data_dir: Path) -> None:
