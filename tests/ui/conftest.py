@@ -52,7 +52,7 @@ def ui_ctx(qtbot, demo_dir: Path) -> Iterator[UiContext]:  # type: ignore[no-unt
 @pytest.fixture
 def window(qtbot, demo_dir: Path):  # type: ignore[no-untyped-def]
     """The real main window on demo data, with its embedded worker."""
-    from governance_desktop.app import create_main_window
+    from governance_desktop.ui.launch import create_main_window
 
     win = create_main_window(demo_dir, embedded_worker=True)
     qtbot.addWidget(win)
