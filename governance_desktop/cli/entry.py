@@ -29,24 +29,14 @@ from governance_desktop.cli import (
     workflows,
 )
 from governance_desktop.cli.declare import Command, Needs, Parser, add_group
-from governance_desktop.config import Settings, SettingsError, load_settings
-from governance_desktop.data_dir import DataDirError
+from governance_desktop.config import Settings, load_settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
 from governance_desktop.jobs.engine import QueueRuntime
-from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
 from governance_desktop.store.db import redact_text, sqlite_path
-from governance_desktop.store.integrity import (
-    DamagedDatabaseError,
-    damaged_error,
-    is_damage,
-    storage_problem,
-)
-from governance_desktop.store.lock import DataDirBusyError
-from governance_desktop.store.migrate import SchemaTooNewError
-from governance_desktop.store.restore import RestoreError
+from governance_desktop.store.integrity import damaged_error, is_damage, storage_problem
 
 #: Every group in the order `--help` lists them.
 GROUPS = (
@@ -130,16 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if needs.backs_up:
             start_auto_backups(context)
         return declared.handler(context, args)
-    except (
-        GovernanceError,
-        SettingsError,
-        DataDirError,
-        SchemaTooNewError,
-        QueueConfigError,
-        DamagedDatabaseError,
-        RestoreError,
-        DataDirBusyError,
-    ) as exc:
+    except GovernanceError as exc:  # every user error: settings, data folder, input…
         return _fail(str(exc))
     except BrokenPipeError:  # whoever read our output has gone (`| head`): run() ends quietly
         log.info("output closed early (broken pipe) in %s", command)
