@@ -93,9 +93,8 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
     if marker.exists():
         return data_dir
     from governance_desktop.app import open_app
-    from governance_desktop.commands import example_sources
     from governance_desktop.config import load_settings
-    from governance_desktop.services.demo import seed_demo
+    from governance_desktop.services.demo import example_sources, seed_demo
     from governance_desktop.services.users import os_username
 
     ctx = open_app(load_settings(data_dir=data_dir))

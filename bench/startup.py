@@ -29,13 +29,15 @@ import time
 t_main = time.perf_counter()
 import os, resource, sys
 from pathlib import Path
-from governance_desktop.app import create_main_window
+import governance_desktop.app
 t_import_app = time.perf_counter()
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 app = QApplication(sys.argv[:1])
 t_qapp = time.perf_counter()
+from governance_desktop.ui.launch import create_main_window  # as before: in this phase
+
 window = create_main_window(Path(sys.argv[1]), embedded_worker=True)
 t_built = time.perf_counter()
 
@@ -75,9 +77,8 @@ def build_demo_dir(data_dir: Path) -> Path:
     if marker.exists():
         return data_dir
     from governance_desktop.app import open_app
-    from governance_desktop.commands import example_sources
     from governance_desktop.config import load_settings
-    from governance_desktop.services.demo import seed_demo
+    from governance_desktop.services.demo import example_sources, seed_demo
     from governance_desktop.services.users import os_username
 
     ctx = open_app(load_settings(data_dir=data_dir))

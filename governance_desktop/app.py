@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import cached_property
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DatabaseError
 
@@ -300,26 +300,6 @@ def attach_queue(
     )
     ctx.dispatcher.target = runtime.dispatcher
     return runtime
-
-
-def create_main_window(
-    data_dir: Path, *, embedded_worker: bool = True, actor: str | None = None
-) -> Any:
-    """Open `data_dir` and return a ready MainWindow (needs a QApplication).
-
-    Call ``window.shutdown()`` to stop its worker and close the data dir cleanly.
-    """
-    from governance_desktop.config import load_settings
-    from governance_desktop.ui.launch import build_window
-
-    ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
-    try:
-        return build_window(ctx, runtime, actor or os_username(), embedded_worker=embedded_worker)
-    except BaseException:
-        runtime.close()
-        ctx.close()
-        raise
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.queue import queue_url_problem
 from governance_desktop.store.db import database_url_problem, redact_text
 
@@ -26,7 +27,7 @@ APP_NAME = "governance-desktop"
 ENV_PREFIX = "GOVERNANCE_"
 
 
-class SettingsError(Exception):
+class SettingsError(GovernanceError):
     """A setting that cannot be used; the message names it."""
 
 

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from governance_desktop.config import Settings, SettingsError, default_data_dir
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.queue import foreign_queue_problem, queue_file
 from governance_desktop.store.db import make_private_dirs, sqlite_path
 from governance_desktop.store.integrity import (
@@ -22,7 +23,7 @@ from governance_desktop.store.outfile import Protected
 from governance_desktop.store.restore import file_kind
 
 
-class DataDirError(Exception):
+class DataDirError(GovernanceError):
     """The data folder cannot be created or used; the message names it."""
 
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 
-from governance_desktop.app import create_main_window, open_app
-from governance_desktop.commands import example_sources
+from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import seed_demo
+from governance_desktop.services.demo import example_sources, seed_demo
 from governance_desktop.services.users import os_username
+from governance_desktop.ui.launch import create_main_window
 from governance_desktop.ui.pages import PAGES
 
 FILES = {

@@ -2,7 +2,9 @@
 
 
 class GovernanceError(Exception):
-    """Base of every expected, user-facing error."""
+    """Base of every expected, user-facing error, from any layer (a bad setting, a busy or
+    damaged data folder, input that breaks a rule): the CLI prints its one line and exits 1,
+    the window shows that line."""
 
 
 class NotFoundError(GovernanceError):

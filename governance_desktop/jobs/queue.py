@@ -18,6 +18,7 @@ from typing import Any
 
 import huey
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.huey_seam import QueueStorage
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
@@ -31,7 +32,7 @@ QUEUE_NAME = "governance:policy"
 BUSY_TIMEOUT = 10.0
 
 
-class QueueConfigError(Exception):
+class QueueConfigError(GovernanceError):
     """The queue URL cannot be used; the message says why."""
 
 

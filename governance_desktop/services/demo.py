@@ -6,6 +6,7 @@ Idempotent: what exists already is left as it is, so running it twice changes no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 
 from governance_desktop.domain.enums import PolicyStatus, Role
 from governance_desktop.domain.errors import NotFoundError
@@ -35,6 +36,16 @@ DEMO_POLICIES: tuple[tuple[str, str, str, tuple[PolicyStatus, ...]], ...] = (
     ("POL-011", "Privacy Notice", "carol", _TO_PUBLISHED),
     ("POL-012", "Clean Desk Policy", "bob", (S.RETIRED,)),
 )
+
+
+def example_sources() -> list[DefinitionSource]:
+    """The example workflow files shipped in ``resources/examples`` (also in a bundle)."""
+    folder = resources.files("governance_desktop") / "resources" / "examples"
+    return [
+        DefinitionSource(f"examples/{item.name}", text=item.read_bytes())
+        for item in sorted(folder.iterdir(), key=lambda i: i.name)
+        if item.name.endswith(".json")
+    ]
 
 
 @dataclass

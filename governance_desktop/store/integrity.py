@@ -13,12 +13,14 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from governance_desktop.domain.errors import GovernanceError
+
 HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_S = 10.0
 FULL_BELOW_BYTES = 256 * 1024
 
 
-class DamagedDatabaseError(Exception):
+class DamagedDatabaseError(GovernanceError):
     """The database file is damaged; the message names it, the latest backup and the fix."""
 
     def __init__(self, path: Path, detail: str, backup: Path | None, message: str) -> None:

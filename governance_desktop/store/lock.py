@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.db import create_private
 
 try:
@@ -19,7 +20,7 @@ except ImportError:  # pragma: no cover - Windows
 LOCK_NAME = "governance.lock"
 
 
-class DataDirBusyError(Exception):
+class DataDirBusyError(GovernanceError):
     """Another process has the data dir open; the message names the folder."""
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import Database, redact_url, sqlite_path
 
@@ -34,7 +35,7 @@ def _migrations_dir() -> Path:
 MIGRATIONS_DIR = _migrations_dir()
 
 
-class SchemaTooNewError(Exception):
+class SchemaTooNewError(GovernanceError):
     """The database was written by a newer app; we must not touch it."""
 
 

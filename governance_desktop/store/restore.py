@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.store.autobackup import stamp
 from governance_desktop.store.backup import copy_sqlite, fsync_dir
 from governance_desktop.store.integrity import full_check, header_problem, is_damage
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 REQUIRED_TABLES = {"alembic_version", "policies", "audit_events", "jobs"}
 
 
-class RestoreError(Exception):
+class RestoreError(GovernanceError):
     """The restore was refused or failed; nothing was changed. The message says why."""
 
 

@@ -9,16 +9,18 @@ import signal
 import sys
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from governance_desktop.app import AppContext, open_app, restore_data_dir
-from governance_desktop.config import Settings
+from governance_desktop.app import AppContext, attach_queue, open_app, restore_data_dir
+from governance_desktop.config import Settings, load_settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.jobs.runtime import QueueRuntime
+from governance_desktop.services.users import os_username
 from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
@@ -70,6 +72,23 @@ def build_window(
 
     window.shutdown = shutdown  # type: ignore[attr-defined]
     return window
+
+
+def create_main_window(
+    data_dir: Path, *, embedded_worker: bool = True, actor: str | None = None
+) -> MainWindow:
+    """Open `data_dir` and return a ready MainWindow (needs a QApplication).
+
+    Call ``window.shutdown()`` to stop its worker and close the data dir cleanly.
+    """
+    ctx = open_app(load_settings(data_dir=data_dir))
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
+    try:
+        return build_window(ctx, runtime, actor or os_username(), embedded_worker=embedded_worker)
+    except BaseException:
+        runtime.close()
+        ctx.close()
+        raise
 
 
 def no_display_reason() -> str | None:

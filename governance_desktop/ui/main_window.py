@@ -197,8 +197,7 @@ class MainWindow(QMainWindow):
         self.calls.read(lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible)
 
     def load_demo(self) -> None:
-        from governance_desktop.commands import example_sources
-        from governance_desktop.services.demo import seed_demo
+        from governance_desktop.services.demo import example_sources, seed_demo
 
         app = self.ui.app
 

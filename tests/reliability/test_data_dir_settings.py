@@ -132,7 +132,7 @@ def test_existing_files_keep_their_modes(tmp_path: Path) -> None:
     os.chmod(queue, 0o640)
     for name in ("governance.db", "governance.lock"):
         os.chmod(data / name, 0o640)
-    result = gd(data, "check", queue_url=str(queue))
+    result = gd(data, "demo", queue_url=str(queue))  # demo opens the queue (check does not)
     assert result.returncode == 0, result.stderr
     for path in (queue, data / "governance.db", data / "governance.lock"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
@@ -399,9 +399,9 @@ def test_the_data_folders_own_damaged_queue_is_still_rebuilt(tmp_path: Path) -> 
     """The other half: garbage in data_dir/queue.db (the app's own file) is moved aside and
     a new queue made, as before."""
     data = tmp_path / "data"
-    assert gd(data, "users", "list").returncode == 0
+    assert gd(data, "demo").returncode == 0  # a command that opens the queue
     (data / "queue.db").write_bytes(b"not sqlite at all" * 300)
-    result = gd(data, "users", "list")
+    result = gd(data, "demo")
     assert result.returncode == 0, result.stderr
     assert len(list(data.glob("queue.db.damaged-*"))) == 1
 
@@ -505,7 +505,7 @@ def test_absolute_queue_url_forms_are_accepted(tmp_path: Path) -> None:
         (f"sqlite:///{tmp_path / 'q1.db'}", tmp_path / "q1.db"),
         (str(tmp_path / "q2.db"), tmp_path / "q2.db"),
     ):
-        result = gd(data, "users", "list", queue_url=url)
+        result = gd(data, "demo", queue_url=url)  # a command that opens the queue
         assert result.returncode == 0, result.stderr
         assert file.is_file()
 

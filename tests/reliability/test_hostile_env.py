@@ -275,7 +275,7 @@ def test_data_dir_files_are_private_even_with_umask_0(tmp_path: Path) -> None:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
     assert gd(data, "restore", str(copy), umask=0).returncode == 0
-    assert gd(data, "policies", "list", umask=0).returncode == 0  # a new, empty queue.db
+    assert gd(data, "demo", umask=0).returncode == 0  # opens the queue: a new, empty queue.db
     names = {p.name for p in data.rglob("*")}
     assert {"governance.db", "queue.db", "governance.lock", "governance.log"} <= names
     assert any(n.startswith("governance-before-restore-") for n in names)

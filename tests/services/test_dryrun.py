@@ -8,10 +8,9 @@ import json
 from pathlib import Path
 
 from governance_desktop.app import AppContext
-from governance_desktop.commands import example_sources
 from governance_desktop.domain.workflow.definition import parse_definition
 from governance_desktop.services.definition_check import check_definition
-from governance_desktop.services.demo import seed_demo
+from governance_desktop.services.demo import example_sources, seed_demo
 from governance_desktop.services.dryrun import dry_run
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.users import os_username

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from governance_desktop.app import AppContext, attach_queue, open_app
-from governance_desktop.commands import example_sources
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import seed_demo
+from governance_desktop.services.demo import example_sources, seed_demo
 from governance_desktop.services.users import os_username
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
@@ -53,7 +52,7 @@ def ui_ctx(qtbot, demo_dir: Path) -> Iterator[UiContext]:  # type: ignore[no-unt
 @pytest.fixture
 def window(qtbot, demo_dir: Path):  # type: ignore[no-untyped-def]
     """The real main window on demo data, with its embedded worker."""
-    from governance_desktop.app import create_main_window
+    from governance_desktop.ui.launch import create_main_window
 
     win = create_main_window(demo_dir, embedded_worker=True)
     qtbot.addWidget(win)

@@ -48,7 +48,7 @@ class Holder:
 
 
 def hazard(data_dir: Path) -> dict[str, Any]:
-    from governance_desktop.app import create_main_window
+    from governance_desktop.ui.launch import create_main_window
 
     QApplication(sys.argv[:1])
     window = create_main_window(data_dir, embedded_worker=False)  # the app's own set-up

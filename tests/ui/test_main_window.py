@@ -31,7 +31,7 @@ def test_status_bar_shows_worker_queue_and_user(window, qtbot) -> None:  # type:
 
 def test_empty_data_dir_offers_demo(qtbot, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """A first start on an empty data dir offers the demo data, and loading it works."""
-    from governance_desktop.app import create_main_window
+    from governance_desktop.ui.launch import create_main_window
 
     win = create_main_window(data_dir, embedded_worker=True)
     qtbot.addWidget(win)
@@ -97,7 +97,7 @@ def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None
     """A resized window and a widened column come back at the next start."""
     from PySide6.QtWidgets import QTableView
 
-    from governance_desktop.app import create_main_window
+    from governance_desktop.ui.launch import create_main_window
 
     first = create_main_window(demo_dir, embedded_worker=False)
     qtbot.addWidget(first)

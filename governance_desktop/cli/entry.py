@@ -1,4 +1,4 @@
-"""The command line: `governance-desktop [--data-dir DIR] [--actor USER] COMMAND …`.
+"""Building the parser from the declared commands and running the one the user named.
 
 User errors print one line `error: …` on stderr and exit 1; usage errors exit 2.
 """
@@ -10,50 +10,52 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from governance_desktop import __version__
-from governance_desktop.app import (
-    AppContext,
-    attach_queue,
-    open_app,
-    start_auto_backups,
+from governance_desktop.app import AppContext, attach_queue, start_auto_backups
+from governance_desktop.cli import (
+    app_commands,
+    approvals,
+    audit,
+    data,
+    monitor,
+    policies,
+    users,
+    workflows,
 )
-from governance_desktop.command_parsers import add_commands
-from governance_desktop.commands import COMMANDS, audit_verify_export
-from governance_desktop.config import Settings, SettingsError, load_settings
-from governance_desktop.data_commands import restore  # also registers check and backup
-from governance_desktop.data_dir import DataDirError
+from governance_desktop.cli.declare import Command, Needs, Parser, add_group
+from governance_desktop.config import Settings, load_settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
-from governance_desktop.jobs.queue import QueueConfigError
 from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
 from governance_desktop.store.db import redact_text, sqlite_path
-from governance_desktop.store.integrity import (
-    DamagedDatabaseError,
-    damaged_error,
-    is_damage,
-    storage_problem,
+from governance_desktop.store.integrity import damaged_error, is_damage, storage_problem
+
+#: Every group in the order `--help` lists them.
+GROUPS = (
+    app_commands.COMMANDS,
+    data.COMMANDS,
+    users.COMMANDS,
+    policies.COMMANDS,
+    workflows.COMMANDS,
+    approvals.COMMANDS,
+    monitor.EXECUTIONS,
+    monitor.JOBS,
+    monitor.TASKS,
+    monitor.NOTIFICATIONS,
+    audit.COMMANDS,
 )
-from governance_desktop.store.lock import DataDirBusyError
-from governance_desktop.store.migrate import SchemaTooNewError
-from governance_desktop.store.restore import RestoreError
+#: What runs when no command is named: the window.
+DEFAULT = app_commands.COMMANDS.find("gui")
 
 log = logging.getLogger("governance_desktop.cli")
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that keeps usage errors to exit code 2 with a short hint."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,21 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--actor", metavar="USERNAME", help="who is acting (default: the logged-in user)"
     )
-    add_commands(parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser))
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for group in GROUPS:
+        add_group(subparsers, group)
     return parser
 
 
 def _fail(message: str) -> int:
     sys.stderr.write(f"error: {terminal_safe(redact_text(message))}\n")
     return 1
-
-
-def _open(command: str, settings: Settings) -> AppContext:
-    if command != "gui":
-        return open_app(settings)
-    from governance_desktop.ui.launch import open_for_gui  # offers a backup if damaged
-
-    return open_for_gui(settings)
 
 
 def _damage(exc: BaseException | None, settings: Settings) -> str | None:
@@ -98,42 +94,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command: str = args.command or "gui"
+    declared: Command = getattr(args, "declared", DEFAULT)
     args.actor = args.actor or os_username()
     args.no_worker = getattr(args, "no_worker", False)
     context: AppContext | None = None
     runtime: QueueRuntime | None = None
     data_dir: Path | None = None
+    needs = declared.needs
     try:
-        if getattr(args, "handler_name", None) == "audit verify-export":
-            return audit_verify_export(args)  # reads only the files named
+        if needs is Needs.FILES:
+            return declared.handler(args)
         settings = load_settings(data_dir=args.data_dir)
         data_dir = settings.data_dir
-        if command == "restore":  # must not open the database it replaces
-            return restore(settings, args)
-        handler: Callable[[AppContext, argparse.Namespace], int] = COMMANDS[
-            getattr(args, "handler_name", command)
-        ]
-        context = _open(command, settings)
-        runtime = attach_queue(
-            context,
-            workers=getattr(args, "workers", None),
-            background_dispatch=command == "gui",
-            embedded=command == "gui",
-        )
-        context.queue = runtime
-        if command in ("gui", "worker"):
+        if needs is Needs.SETTINGS:
+            return declared.handler(settings, args)
+        context = declared.opener(settings)
+        if needs.opens_queue:  # read-only commands neither create nor open queue.db
+            runtime = attach_queue(
+                context,
+                workers=getattr(args, "workers", None),
+                background_dispatch=needs is Needs.WINDOW,
+                embedded=needs is Needs.WINDOW,
+            )
+            context.queue = runtime
+        if needs.backs_up:
             start_auto_backups(context)
-        return handler(context, args)
-    except (
-        GovernanceError,
-        SettingsError,
-        DataDirError,
-        SchemaTooNewError,
-        QueueConfigError,
-        DamagedDatabaseError,
-        RestoreError,
-        DataDirBusyError,
-    ) as exc:
+        return declared.handler(context, args)
+    except GovernanceError as exc:  # every user error: settings, data folder, input…
         return _fail(str(exc))
     except BrokenPipeError:  # whoever read our output has gone (`| head`): run() ends quietly
         log.info("output closed early (broken pipe) in %s", command)
@@ -199,7 +186,3 @@ def _flush_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
-
-
-if __name__ == "__main__":
-    run()

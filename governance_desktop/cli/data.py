@@ -1,4 +1,4 @@
-"""CLI commands about the data dir itself: check, backup and restore."""
+"""The data folder itself: `check`, `backup` and `restore`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 from governance_desktop import __version__
 from governance_desktop.app import AppContext, restore_data_dir
-from governance_desktop.commands import _emit, _say, command
+from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.output import emit, say
 from governance_desktop.config import Settings
 from governance_desktop.data_dir import data_dir_access
 from governance_desktop.domain.errors import GovernanceError
@@ -22,8 +23,14 @@ from governance_desktop.store.integrity import full_check, storage_problem
 from governance_desktop.store.migrate import HEAD_REVISION
 from governance_desktop.store.outfile import output_file, output_path
 
+COMMANDS = Group()
 
-@command("check")
+
+@COMMANDS.command(
+    "check",
+    "open and migrate the data dir; check its integrity; report versions and paths",
+    json=True,
+)
 def check(ctx: AppContext, args: argparse.Namespace) -> int:
     mig = ctx.migration
     info: dict[str, object] = {
@@ -52,7 +59,7 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
         info["automatic_backups"] = sum(1 for b in backups if b.kind == "auto")
         info["latest_backup"] = str(latest.path) if latest else None
         info["future_dated_backups"] = future
-    _emit(args, info)
+    emit(args, info)
     for name in future:  # docs/dates-and-times.md: the clock was wrong when it was taken
         sys.stderr.write(
             f"warning: backup {name} is dated in the future (the clock was wrong when it was "
@@ -69,7 +76,16 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-@command("backup")
+@COMMANDS.command(
+    "backup",
+    "copy the database to FILE while the app runs",
+    arg("file", metavar="FILE"),
+    arg(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never a file in the data folder)",
+    ),
+)
 def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     target = output_path(args.file, "the backup file")
     if sqlite_path(ctx.db.url) is None:
@@ -89,8 +105,14 @@ def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+@COMMANDS.command(
+    "restore",
+    "replace the database with the backup FILE (stop the app and workers first); "
+    "the current file is kept in backups/",
+    arg("file", metavar="FILE"),
+    needs=Needs.SETTINGS,  # must not open the (possibly damaged) database it replaces
+)
 def restore(settings: Settings, args: argparse.Namespace) -> int:
-    """`restore FILE`: runs without opening the (possibly damaged) database first."""
     outcome = restore_data_dir(settings, Path(args.file))
     report, migration = outcome.restore, outcome.migration
     migrated = (
@@ -99,7 +121,7 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         else ""
     )
     kept = f"; the previous database is kept as {report.kept}" if report.kept else ""
-    _say(
+    say(
         f"restored {settings.data_dir / 'governance.db'} from {report.source}{migrated}{kept}; "
         "the queue was emptied: unfinished jobs are re-queued when the app or a worker starts"
     )

@@ -6,6 +6,7 @@ Stored text is never printed raw: control and bidi characters are shown escaped
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -78,3 +79,18 @@ def print_record(record: Any, out: TextIO | None = None) -> None:
         if isinstance(value, dict | list):
             value = json.dumps(value, ensure_ascii=False)
         out.write(f"{key.ljust(width)}  {_cell(value)}\n")
+
+
+def say(text: str) -> None:
+    """Print one line that may hold names or titles, control characters shown escaped."""
+    print(terminal_safe(text))
+
+
+def emit(args: argparse.Namespace, value: Any, columns: tuple[str, ...] = ()) -> None:
+    """`value` as JSON (``--json``), a table (a list) or a record."""
+    if getattr(args, "json", False):
+        print_json(value)
+    elif isinstance(value, list):
+        print_table(value, columns)
+    else:
+        print_record(value)
