@@ -281,7 +281,7 @@ JOB_COLUMNS = ("id", "kind", "state", "attempts", "workflow", "entity", "step_in
 
 @command("workflows run")
 def workflows_run(ctx: AppContext, args: argparse.Namespace) -> int:
-    job_id = ctx.engine.queue_workflow_execution(args.name, args.entity, args.actor)
+    job_id = ctx.starter.queue_workflow_execution(args.name, args.entity, args.actor)
     _say(f"queued: {args.name} on {args.entity} (job {job_id})")
     return 0
 

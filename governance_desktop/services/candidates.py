@@ -24,7 +24,7 @@ from governance_desktop.domain.workflow.condition_model import (
     Leaf,
 )
 from governance_desktop.domain.workflow.definition import WorkflowDefinition
-from governance_desktop.services.progress import version_definition
+from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.models import Workflow, WorkflowVersion
 
 Row = tuple[int, str, int]  # workflow id, name, current version id

@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from governance_desktop.domain.enums import ExecutionStatus, JobState
 from governance_desktop.domain.errors import ConflictError, GovernanceError, NotFoundError
+from governance_desktop.domain.job_states import CANCELLABLE, FINAL_EXECUTION
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import JobInfo
+from governance_desktop.services.job_rows import finish
 from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
-from governance_desktop.services.progress import FINAL_EXECUTION, finish
 from governance_desktop.services.queries import job_info, job_query
 from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.users import require_user
@@ -22,7 +23,6 @@ from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, Policy, Workflow, WorkflowExecution
 from governance_desktop.store.types import utcnow
 
-CANCELLABLE = (JobState.QUEUED, JobState.RETRYING)
 # Writers stamp updated_at before they commit; a row committed a moment after a poll can carry
 # an earlier stamp than rows that poll saw. Re-reading a short overlap catches it.
 WATERMARK_OVERLAP = timedelta(seconds=2)

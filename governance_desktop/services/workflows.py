@@ -1,12 +1,15 @@
-"""Workflow definitions: import (validate, then store a new immutable version), export, toggle."""
+"""Workflow definitions: import (validate, then store a new immutable version), export, toggle,
+and the parsed definition of a stored version."""
 
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
@@ -83,7 +86,31 @@ def current_definition(session: Session, row: Workflow) -> WorkflowVersion:
     return version
 
 
-class WorkflowDefinitionService:
+# Per engine (not per URL string: rendering the URL cost ~30 µs a call, once per trigger
+# candidate — docs/benchmarks.md, part 4), then per version id.
+_DEFINITIONS: WeakKeyDictionary[Engine, dict[int, WorkflowDefinition]] = WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def version_definition(session: Session, version_id: int) -> WorkflowDefinition:
+    """The parsed definition of a version, cached: versions are immutable once written."""
+    engine = session.get_bind().engine
+    cache = _DEFINITIONS.get(engine)
+    if cache is None:
+        with _LOCK:
+            cache = _DEFINITIONS.setdefault(engine, {})
+    cached = cache.get(version_id)
+    if cached is None:
+        version = session.get(WorkflowVersion, version_id)
+        assert version is not None, f"workflow version {version_id} is missing"
+        cached = parse_definition(version.definition)
+        if len(cache) > 2048:
+            cache.clear()
+        cache[version_id] = cached
+    return cached
+
+
+class WorkflowLibrary:
     def __init__(self, db: Database, audit: AuditService) -> None:
         self._db = db
         self._audit = audit

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.enums import JobState
+from governance_desktop.domain.job_states import CANCELLABLE, FINAL_JOB
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.dto import JobInfo
@@ -37,7 +39,6 @@ POLL_EXTERNAL_MS = 1000  # the worker is another process: the table is the only 
 POLL_EMBEDDED_MS = 5000  # events drive updates; this only catches other writers
 HISTORY_MS = 5000
 COUNTS_EVERY_S = 1.5
-FINAL = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class _Progress(QObject):
@@ -205,7 +206,7 @@ class JobMonitorPage(QWidget):
     # --- live updates -----------------------------------------------------------------------
 
     def _on_job_event(self, event: JobEvent) -> None:
-        if event.state in FINAL:
+        if event.state in FINAL_JOB:
             self.chart.add_finished(event.at)
         if self.isVisible():
             self.schedule_refresh()
@@ -324,9 +325,9 @@ class JobMonitorPage(QWidget):
 
     def _update_buttons(self) -> None:
         job = self.selected_job()
-        self.retry_button.setEnabled(job is not None and job.state == "failed")
-        self.cancel_button.setEnabled(job is not None and job.state in ("queued", "retrying"))
-        failed = self._counts.get("failed", 0)
+        self.retry_button.setEnabled(job is not None and job.state == JobState.FAILED)
+        self.cancel_button.setEnabled(job is not None and job.state in CANCELLABLE)
+        failed = self._counts.get(JobState.FAILED, 0)
         busy = not self.bulk_progress.isHidden()
         self.retry_all_button.setEnabled(failed > 0 and not busy)
         self.retry_all_button.setText(
@@ -373,7 +374,7 @@ class JobMonitorPage(QWidget):
 
     def retry_selected(self) -> None:
         job = self.selected_job()
-        if job is None or job.state != "failed":
+        if job is None or job.state != JobState.FAILED:
             return
         monitor, actor, job_id = self.ui.app.monitor, self.ui.actor, job.id
         self.ui.background.write(
@@ -384,7 +385,7 @@ class JobMonitorPage(QWidget):
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
-        if job is None or job.state not in ("queued", "retrying"):
+        if job is None or job.state not in CANCELLABLE:
             return
         service, actor, job_id = self.service, self.ui.actor, job.id
         self.ui.background.write(
