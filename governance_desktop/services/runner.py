@@ -109,17 +109,15 @@ class _Ran:
     outcomes: list[JobOutcome]
 
 
-def _outcome(
-    job: Job | JobRow, execution: WorkflowExecution | ExecRow | None, duplicate: bool = False
-) -> JobOutcome:
-    """The outcome of a job, from its ORM row or its Core row (the chained step path)."""
+def _outcome(job: Job | JobRow, status: str | None, duplicate: bool = False) -> JobOutcome:
+    """The outcome of a job, from its ORM row or its Core row, with its execution's status."""
     assert job.id is not None
     return JobOutcome(
         job_id=job.id,
         kind=job.kind,
         state=JobState(job.state),
         execution_id=job.execution_id,
-        execution_status=execution.status if execution else None,
+        execution_status=status,
         error=job.error,
         duplicate=duplicate,
     )
@@ -239,7 +237,8 @@ class JobRunner:
                 if row.policy_id is not None:  # the step needs it; no second query
                     execution.policy = joined_policy(row)
             if not self._claimable(job):
-                results.append([_outcome(job, execution, duplicate=True)])
+                status = execution.status if execution else None
+                results.append([_outcome(job, status, duplicate=True)])
                 continue
             assert execution is not None
             after = self._perform(session, conn, job, execution)
@@ -253,18 +252,8 @@ class JobRunner:
             if each.next_step is not None
         ]
         for each in ran:
-            each.outcomes.append(_outcome(each.job, each.execution))
-            each.outcomes.extend(
-                JobOutcome(
-                    job_id=done.job.id,
-                    kind=done.job.kind,
-                    state=JobState(done.job.state),
-                    execution_id=each.execution.id,
-                    execution_status=done.status,
-                )
-                for done in each.chained
-                if done.job.id is not None
-            )
+            each.outcomes.append(_outcome(each.job, each.execution.status))
+            each.outcomes.extend(_outcome(done.job, done.status) for done in each.chained)
         dispatch_after_commit(session, queued, self._dispatcher)
         return results
 
@@ -372,7 +361,7 @@ class JobRunner:
                 session, [QueuedJob(job.id, JobKind(job.kind), delay)], self._dispatcher
             )
             execution = session.get(WorkflowExecution, job.execution_id)
-            return _outcome(job, execution)
+            return _outcome(job, execution.status if execution else None)
 
     def _fail(self, job_id: int, error: str, trace: str | None = None) -> JobOutcome:
         with self._db.transaction() as session:
@@ -395,18 +384,10 @@ class JobRunner:
         if execution is not None and execution.status not in FINAL_EXECUTION:
             where = "start" if job.step_index is None else f"step {job.step_index + 1}"
             finish(execution, ExecutionStatus.FAILED, f"{where}: {job.message}")
-        return _outcome(job, execution)
+        return _outcome(job, execution.status if execution else None)
 
     @staticmethod
     def _noop(job_id: int, job: Job | None) -> JobOutcome:
         if job is None:
             return _unknown(job_id, unknown=False)
-        return JobOutcome(
-            job_id=job.id,
-            kind=job.kind,
-            state=JobState(job.state),
-            execution_id=job.execution_id,
-            execution_status=None,
-            error=job.error,
-            duplicate=True,
-        )
+        return _outcome(job, None, duplicate=True)
