@@ -1,7 +1,7 @@
-"""Job and execution rows, the one home of the job lifecycle: a queued job's row, `start`,
-`advance` and `finish` of an execution (on its ORM row or on the runner's snapshot of it),
-and the runner's snapshots, read with one query and written back with one Core statement
-per table (no ORM unit of work on the runner's path: docs/benchmarks.md, part 2)."""
+"""Job and execution rows, the one home of the job lifecycle: new execution and queued job
+rows; `start`, `advance` and `finish` of an execution (on its ORM row or on the runner's
+snapshot of it); and the runner's snapshots, read with one query and written back with one
+Core statement per table (no ORM unit of work on the runner's path: docs/benchmarks.md)."""
 
 from __future__ import annotations
 
