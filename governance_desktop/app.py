@@ -28,16 +28,16 @@ from governance_desktop.services.actions import ActionEffects, LocalNotifier, No
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dispatch import SwitchableDispatcher
-from governance_desktop.services.engine import WorkflowService
 from governance_desktop.services.inbox import InboxService
+from governance_desktop.services.job_tracker import JobTracker
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.policy_details import PolicyDetailsService
 from governance_desktop.services.read_models import MonitorService
 from governance_desktop.services.runner import JobRunner, RetryPolicy
 from governance_desktop.services.schedules import ScheduleService
-from governance_desktop.services.tracking import JobTracker
+from governance_desktop.services.starts import WorkflowStarter
 from governance_desktop.services.users import UserDirectory, os_username
-from governance_desktop.services.workflows import WorkflowDefinitionService
+from governance_desktop.services.workflows import WorkflowLibrary
 from governance_desktop.store.autobackup import BackupScheduler, latest_restorable
 from governance_desktop.store.db import Database, redact_text, sqlite_path
 from governance_desktop.store.integrity import (
@@ -72,9 +72,9 @@ class AppContext:
     audit: AuditService
     users: UserDirectory
     policies: PolicyService
-    workflows: WorkflowDefinitionService
+    workflows: WorkflowLibrary
     dispatcher: SwitchableDispatcher
-    engine: WorkflowService
+    starter: WorkflowStarter
     effects: ActionEffects
     runner: JobRunner
     approvals: ApprovalService
@@ -231,8 +231,8 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         raise
     dispatcher = SwitchableDispatcher()
     policies = PolicyService(db, audit)
-    engine = WorkflowService(db, dispatcher)
-    policies.sinks.append(engine.on_entity_event)
+    starter = WorkflowStarter(db, dispatcher)
+    policies.sinks.append(starter.on_entity_event)
     effects = ActionEffects(policies, audit, notifier or LocalNotifier())
     retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
     monitor = MonitorService(db)
@@ -243,15 +243,15 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         audit=audit,
         users=users,
         policies=policies,
-        workflows=WorkflowDefinitionService(db, audit),
+        workflows=WorkflowLibrary(db, audit),
         dispatcher=dispatcher,
-        engine=engine,
+        starter=starter,
         effects=effects,
         runner=JobRunner(db, dispatcher, effects, retry),
         approvals=ApprovalService(db, audit, dispatcher),
         monitor=monitor,
         tracker=JobTracker(db),
-        schedules=ScheduleService(db, engine, dispatcher),
+        schedules=ScheduleService(db, starter, dispatcher),
         inbox=InboxService(db, audit),
         policy_details=PolicyDetailsService(db, audit, monitor),
         lock=lock,

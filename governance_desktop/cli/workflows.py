@@ -94,6 +94,6 @@ def workflows_schema(ctx: AppContext, args: argparse.Namespace) -> int:
     needs=Needs.QUEUE,
 )
 def workflows_run(ctx: AppContext, args: argparse.Namespace) -> int:
-    job_id = ctx.engine.queue_workflow_execution(args.name, args.entity, args.actor)
+    job_id = ctx.starter.queue_workflow_execution(args.name, args.entity, args.actor)
     say(f"queued: {args.name} on {args.entity} (job {job_id})")
     return 0

@@ -1,4 +1,4 @@
-"""What the queue side needs from services, as Protocols (services.runner/tracking/schedules
+"""What the queue side needs from services, as Protocols (services.runner/job_tracker/schedules
 implement them; tests use small fakes)."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Runner(Protocol):
 
 
 class Tracker(Protocol):
-    """services.tracking.JobTracker: short transactions on Job rows for the queue side."""
+    """services.job_tracker.JobTracker: short transactions on Job rows for the queue side."""
 
     def mark_running(
         self,
@@ -62,9 +62,9 @@ class Schedules(Protocol):
 
 
 if TYPE_CHECKING:  # mypy proves the services conform to these Protocols
+    from governance_desktop.services.job_tracker import JobTracker
     from governance_desktop.services.runner import JobRunner
     from governance_desktop.services.schedules import ScheduleService
-    from governance_desktop.services.tracking import JobTracker
 
     def _conforms(runner: JobRunner, tracker: JobTracker, schedules: ScheduleService) -> None:
         _r: Runner = runner

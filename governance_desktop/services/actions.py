@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.clock import Clock, due_date, end_of_local_day, utc_now
@@ -22,7 +22,6 @@ from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.policy_rows import PolicyRow
-from governance_desktop.services.progress import insert_row
 from governance_desktop.services.users import known_user
 from governance_desktop.store.models import Notification, Task, WorkflowApproval
 from governance_desktop.store.types import utcnow
@@ -33,6 +32,13 @@ _notifications = cast(Table, Notification.__table__)
 _INSERT_TASK = insert(_tasks)
 _INSERT_NOTIFICATION = insert(_notifications)
 TASK_TITLE_MAX = 2000  # tasks.title and notifications.title are String(2000)
+
+
+def _insert_row(conn: Connection, statement: Insert, params: dict[str, Any]) -> int:
+    """Run a one-row Core INSERT; returns the new row's id."""
+    key = conn.execute(statement, params).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 class ExecutionRef(Protocol):
@@ -108,7 +114,7 @@ class ActionEffects:
             if assignee is not None:
                 known_user(session, self._cache, assignee)
             conn = session.connection()
-            task_id = insert_row(
+            task_id = _insert_row(
                 conn,
                 _INSERT_TASK,
                 {
@@ -136,7 +142,7 @@ class ActionEffects:
             conn = session.connection()
             for user in action.users:
                 known_user(session, self._cache, user)
-                note_id = insert_row(
+                note_id = _insert_row(
                     conn,
                     _INSERT_NOTIFICATION,
                     {

@@ -23,8 +23,9 @@ from governance_desktop.services.audit import AuditService
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.dto import ApprovalInfo
-from governance_desktop.services.progress import advance, finish, version_definition
+from governance_desktop.services.job_rows import advance, finish, insert_job
 from governance_desktop.services.users import require_user
+from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Policy,
@@ -174,7 +175,10 @@ class ApprovalService:
             **step_run.result,
             "approved_by": sorted(r.approver for r in rows if r.status == ApprovalStatus.APPROVED),
         }
-        dispatch_after_commit(session, advance(session, execution), self._dispatcher)
+        next_step = advance(execution)
+        if next_step is not None:
+            job = insert_job(session.connection(), execution.id, next_step)
+            dispatch_after_commit(session, [job], self._dispatcher)
 
     @staticmethod
     def _close_others(rows: list[WorkflowApproval], reason: str) -> None:

@@ -24,7 +24,7 @@ from governance_desktop.domain.workflow.condition_model import (
 )
 from governance_desktop.domain.workflow.definition import WorkflowDefinition
 from governance_desktop.services.cache import CandidateKey, DatabaseCache
-from governance_desktop.services.progress import version_definition
+from governance_desktop.services.workflows import version_definition
 from governance_desktop.store import generations
 from governance_desktop.store.models import Workflow, WorkflowVersion
 

@@ -13,7 +13,7 @@ from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.services.dto import ImportResult
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.users import UserDirectory
-from governance_desktop.services.workflows import DefinitionSource, WorkflowDefinitionService
+from governance_desktop.services.workflows import DefinitionSource, WorkflowLibrary
 
 S = PolicyStatus
 DEMO_USERS = (
@@ -59,7 +59,7 @@ def seed_demo(
     actor: str,
     users: UserDirectory,
     policies: PolicyService,
-    workflows: WorkflowDefinitionService,
+    workflows: WorkflowLibrary,
     examples: list[DefinitionSource],
 ) -> DemoReport:
     report = DemoReport()

@@ -16,8 +16,8 @@ from governance_desktop.services.audit import AuditService
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.services.policies import policy_facts
-from governance_desktop.services.progress import version_definition
 from governance_desktop.services.users import require_user
+from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Notification,

@@ -10,17 +10,16 @@ from sqlalchemy import select
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import ConflictError, GovernanceError, NotFoundError
+from governance_desktop.domain.job_states import CANCELLABLE, FINAL_EXECUTION
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import JobInfo
-from governance_desktop.services.progress import FINAL_EXECUTION, finish
+from governance_desktop.services.job_rows import finish
 from governance_desktop.services.read_models import job_info, job_query
 from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
-
-CANCELLABLE = (JobState.QUEUED, JobState.RETRYING)
 
 
 @dataclass(frozen=True)

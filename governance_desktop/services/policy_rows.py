@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.errors import NotFoundError
@@ -28,16 +28,25 @@ class PolicyRow:
 
 
 _COLUMNS = [POLICIES.c.id, *(POLICIES.c[f.name] for f in fields(PolicyInfo))]
-# The same columns labelled, for queries that join a policy to other rows.
+# The same columns labelled, for queries that join a policy to other rows (`joined_policy`).
 POLICY_COLUMNS = [column.label(f"policy_{column.name}") for column in _COLUMNS]
+_INFO_LABELS = [(f.name, f"policy_{f.name}") for f in fields(PolicyInfo)]
 _BY_ID = select(*_COLUMNS).where(POLICIES.c.id == bindparam("p_key"))
 _BY_CODE = select(*_COLUMNS).where(POLICIES.c.code == bindparam("p_key"))
 _UPDATE = update(POLICIES).where(POLICIES.c.id == bindparam("p_id"))
 
 
 def policy_row(values: Sequence[Any]) -> PolicyRow:
-    """A PolicyRow from the values of `_COLUMNS` (or `POLICY_COLUMNS`), in that order."""
+    """A PolicyRow from the values of `_COLUMNS`, in that order."""
     return PolicyRow(values[0], PolicyInfo(*values[1:]))
+
+
+def joined_policy(row: Row[*tuple[Any, ...]]) -> PolicyRow:
+    """The policy of a row that selected `POLICY_COLUMNS` beside other columns, by label."""
+    values = row._mapping
+    return PolicyRow(
+        values["policy_id"], PolicyInfo(**{name: values[label] for name, label in _INFO_LABELS})
+    )
 
 
 def load_policy(conn: Connection, policy_id: int) -> PolicyRow | None:

@@ -19,27 +19,25 @@ from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import GovernanceError, TransientError
+from governance_desktop.domain.job_states import FINAL_EXECUTION, FINAL_JOB
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
-from governance_desktop.services.policy_rows import load_policy, policy_row
-from governance_desktop.services.progress import (
-    FINAL_EXECUTION,
-    FINAL_JOB,
-    finish,
-    insert_job,
-    version_definition,
-)
-from governance_desktop.services.step_rows import (
-    EXEC_COLUMNS,
-    JOB_COLUMNS,
+from governance_desktop.services.job_rows import (
     LOAD,
     STEP_DONE,
     ExecRow,
     JobRow,
+    advance,
+    await_approval,
+    finish,
+    insert_job,
     save_executions,
     save_job,
+    start,
 )
+from governance_desktop.services.policy_rows import joined_policy, load_policy
+from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
@@ -64,8 +62,10 @@ class RetryPolicy:
         return float(raw * random.uniform(0.8, 1.2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class JobOutcome:
+    """What running a job did, for the queue side (events, the monitor)."""
+
     job_id: int
     kind: str
     state: JobState
@@ -90,19 +90,52 @@ class _BatchConflict(Exception):
     """Two jobs of a batch share an execution (or are one job): the batch runs one by one."""
 
 
-def _outcome(
-    job: Job | JobRow, execution: WorkflowExecution | ExecRow | None, duplicate: bool = False
-) -> JobOutcome:
-    """The outcome of a job, from its ORM row or its Core row (the chained step path)."""
+@dataclass(frozen=True)
+class _Chained:
+    """A step run in the transaction of the job before it, and its execution's status after."""
+
+    job: JobRow
+    status: str
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """A job that ran in a transaction: its execution, its chained steps, the step still to
+    queue, and its outcomes (filled once the chained jobs have their ids)."""
+
+    job: JobRow
+    execution: ExecRow
+    chained: list[_Chained]
+    next_step: int | None
+    outcomes: list[JobOutcome]
+
+
+def _outcome(job: Job | JobRow, status: str | None, duplicate: bool = False) -> JobOutcome:
+    """The outcome of a job, from its ORM row or its Core row, with its execution's status."""
     assert job.id is not None
     return JobOutcome(
-        job.id,
-        job.kind,
-        JobState(job.state),
-        job.execution_id,
-        execution.status if execution else None,
-        job.error,
-        duplicate,
+        job_id=job.id,
+        kind=job.kind,
+        state=JobState(job.state),
+        execution_id=job.execution_id,
+        execution_status=status,
+        error=job.error,
+        duplicate=duplicate,
+    )
+
+
+def _unknown(job_id: int, unknown: bool = True) -> JobOutcome:
+    """The outcome of a message naming a job with no row (the retry and fail paths, which
+    look again after a failure, leave `unknown` unset)."""
+    return JobOutcome(
+        job_id=job_id,
+        kind="",
+        state=JobState.FAILED,
+        execution_id=None,
+        execution_status=None,
+        error="unknown job",
+        duplicate=True,
+        unknown=unknown,
     )
 
 
@@ -180,11 +213,8 @@ class JobRunner:
         written with one statement per table at the end, their next jobs queued after the
         commit."""
         conn = session.connection()
-        rows = {row.id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
-        # Each job that ran, its chain, its next step and its outcomes (filled at the end,
-        # once the chained jobs have their ids).
-        ran: list[tuple[JobRow, ExecRow, list[tuple[JobRow, str]], int | None, list[JobOutcome]]]
-        ran = []
+        rows = {row.job_id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
+        ran: list[_Ran] = []
         results: list[list[JobOutcome]] = []
         seen_jobs: set[int | None] = set()
         seen_executions: set[int] = set()
@@ -192,11 +222,9 @@ class JobRunner:
             row = rows.get(job_id)
             if row is None:
                 log.warning("message for unknown job %s ignored", job_id)
-                results.append(
-                    [JobOutcome(job_id, "", JobState.FAILED, None, None, "unknown job", True, True)]
-                )
+                results.append([_unknown(job_id)])
                 continue
-            job = JobRow(*row[:JOB_COLUMNS])
+            job = JobRow.loaded(row)
             if job.id in seen_jobs or job.execution_id in seen_executions:
                 # Read once for the whole batch: a second job of the same execution (or the
                 # same job twice) must see the first's rows, so it runs on its own.
@@ -206,30 +234,27 @@ class JobRunner:
                 seen_executions.add(job.execution_id)
             execution = None
             if row.ex_id is not None:
-                execution = ExecRow(*row[JOB_COLUMNS : JOB_COLUMNS + EXEC_COLUMNS])
+                execution = ExecRow.loaded(row)
                 if row.policy_id is not None:  # the step needs it; no second query
-                    execution.policy = policy_row(row[JOB_COLUMNS + EXEC_COLUMNS :])
+                    execution.policy = joined_policy(row)
             if not self._claimable(job):
-                results.append([_outcome(job, execution, duplicate=True)])
+                status = execution.status if execution else None
+                results.append([_outcome(job, status, duplicate=True)])
                 continue
             assert execution is not None
             after = self._perform(session, conn, job, execution)
             chained, after = self._chain(session, conn, execution, after, limit)
             results.append([])
-            ran.append((job, execution, chained, after, results[-1]))
-        save_executions(conn, [execution for _, execution, _, _, _ in ran])
+            ran.append(_Ran(job, execution, chained, after, results[-1]))
+        save_executions(conn, [each.execution for each in ran])
         queued = [
-            insert_job(conn, JobKind.EXECUTE_WORKFLOW_ACTION, execution.id, after)
-            for _, execution, _, after, _ in ran
-            if after is not None
+            insert_job(conn, each.execution.id, each.next_step)
+            for each in ran
+            if each.next_step is not None
         ]
-        for job, execution, chained, _, outcomes in ran:
-            outcomes.append(_outcome(job, execution))
-            outcomes += [
-                JobOutcome(done.id, done.kind, JobState(done.state), execution.id, status)
-                for done, status in chained
-                if done.id is not None
-            ]
+        for each in ran:
+            each.outcomes.append(_outcome(each.job, each.execution.status))
+            each.outcomes.extend(_outcome(done.job, done.status) for done in each.chained)
         dispatch_after_commit(session, queued, self._dispatcher)
         return results
 
@@ -240,18 +265,18 @@ class JobRunner:
         execution: ExecRow,
         step: int | None,
         limit: int,
-    ) -> tuple[list[tuple[JobRow, str]], int | None]:
+    ) -> tuple[list[_Chained], int | None]:
         """Run the execution's next steps now; their rows wait in the snapshot for
         `save_executions`. Returns each step's job with the execution's status after it,
         and the step still to queue, if any."""
-        chained: list[tuple[JobRow, str]] = []
+        chained: list[_Chained] = []
         while len(chained) < limit and step is not None:
             job = JobRow.step(execution, step)
             try:
                 after = self._perform(session, conn, job, execution)
             except Exception as exc:  # the caller rolls back and chains only those before
                 raise _ChainBroken(len(chained), step, exc) from exc
-            chained.append((job, execution.status))
+            chained.append(_Chained(job, execution.status))
             step = after
         return chained, step
 
@@ -276,10 +301,7 @@ class JobRunner:
             job.state = JobState.CANCELLED
             job.message = f"execution already {execution.status}"
         elif job.kind == JobKind.EXECUTE_WORKFLOW:
-            execution.started_at = execution.started_at or now
-            execution.current_step = -1
-            execution.changes["started_at"] = execution.started_at
-            after = execution.advance()
+            after = start(execution)
             job.message = "started"
         else:
             after = self._step(session, conn, job, execution)
@@ -310,22 +332,12 @@ class JobRunner:
         if policy is None:
             raise GovernanceError(f"policy {execution.entity_id} no longer exists")
         waits, result = self._effects.apply(session, execution, step, action, policy)
-        execution.step_runs.append(
-            {
-                "execution_id": execution.id,
-                "step_index": step,
-                "action_type": action.type,
-                "status": "waiting" if waits else "completed",
-                "result": result,
-                "created_at": utcnow(),
-            }
-        )
+        execution.record_step(step, action.type, "waiting" if waits else "completed", result)
         job.message = f"step {step + 1} of {execution.step_count}: {action.type}"
         if waits:
-            execution.status = ExecutionStatus.AWAITING_APPROVAL
-            execution.changes.update(status=execution.status, updated_at=utcnow())
+            await_approval(execution)
             return None
-        return execution.advance()
+        return advance(execution)
 
     def _retry_or_fail(self, job_id: int, error: str) -> JobOutcome:
         with self._db.transaction() as session:
@@ -350,7 +362,7 @@ class JobRunner:
                 session, [QueuedJob(job.id, JobKind(job.kind), delay)], self._dispatcher
             )
             execution = session.get(WorkflowExecution, job.execution_id)
-            return _outcome(job, execution)
+            return _outcome(job, execution.status if execution else None)
 
     def _fail(self, job_id: int, error: str, trace: str | None = None) -> JobOutcome:
         with self._db.transaction() as session:
@@ -373,12 +385,10 @@ class JobRunner:
         if execution is not None and execution.status not in FINAL_EXECUTION:
             where = "start" if job.step_index is None else f"step {job.step_index + 1}"
             finish(execution, ExecutionStatus.FAILED, f"{where}: {job.message}")
-        return _outcome(job, execution)
+        return _outcome(job, execution.status if execution else None)
 
     @staticmethod
     def _noop(job_id: int, job: Job | None) -> JobOutcome:
         if job is None:
-            return JobOutcome(job_id, "", JobState.FAILED, None, None, "unknown job", True)
-        return JobOutcome(
-            job.id, job.kind, JobState(job.state), job.execution_id, None, job.error, duplicate=True
-        )
+            return _unknown(job_id, unknown=False)
+        return _outcome(job, None, duplicate=True)

@@ -24,9 +24,8 @@ from governance_desktop.domain.workflow.conditions import evaluate
 from governance_desktop.domain.workflow.definition import OnScheduleTrigger
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
-from governance_desktop.services.engine import WorkflowService, entity_facts
-from governance_desktop.services.progress import version_definition
-from governance_desktop.services.workflows import current_definition
+from governance_desktop.services.starts import WorkflowStarter, entity_facts
+from governance_desktop.services.workflows import current_definition, version_definition
 from governance_desktop.store.db import Database, sqlite_path
 from governance_desktop.store.models import Policy, Workflow
 
@@ -38,14 +37,14 @@ class ScheduleService:
     def __init__(
         self,
         db: Database,
-        workflows: WorkflowService,
+        starter: WorkflowStarter,
         dispatcher: JobDispatcher,
         clock: Clock = utc_now,
         host_skew: timedelta | None = None,
     ) -> None:
         self._db = db
         self._cache = DatabaseCache.of(db)
-        self._workflows = workflows
+        self._starter = starter
         self._dispatcher = dispatcher
         self._clock = clock
         #: How far another writer's clock may be ahead of ours: none but ours writes a local
@@ -117,7 +116,7 @@ class ScheduleService:
                 facts = entity_facts(policy, {"status": policy.status, **data})
                 if not evaluate(defn.conditions, facts):
                     continue
-                _execution, job = self._workflows.create_execution(
+                job = self._starter.create_execution(
                     session,
                     workflow,
                     version,
@@ -127,7 +126,7 @@ class ScheduleService:
                     {"status": policy.status, **data},
                     SCHEDULER_ACTOR,
                     None,
-                )
+                ).job
                 if job is not None:
                     jobs.append(job)
             log.info("schedule %s (tick %s) started %s executions", workflow.name, tick, len(jobs))

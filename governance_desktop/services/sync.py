@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.dispatch import QueuedJob
-from governance_desktop.services.engine import WorkflowService
 from governance_desktop.services.runner import JobRunner, RetryPolicy
+from governance_desktop.services.starts import WorkflowStarter
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job
 
@@ -29,7 +29,7 @@ def execute_workflow(
 ) -> int:
     """Run every step inline; returns the execution id. Failures end it, no retries."""
     collect = _Collect()
-    job_id = WorkflowService(db, collect).queue_workflow_execution(
+    job_id = WorkflowStarter(db, collect).queue_workflow_execution(
         workflow_name, entity_code, actor
     )
     runner = JobRunner(db, collect, effects, RetryPolicy(max_attempts=1))

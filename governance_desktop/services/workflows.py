@@ -1,4 +1,5 @@
-"""Workflow definitions: import (validate, then store a new immutable version), export, toggle.
+"""Workflow definitions: import (validate, then store a new immutable version), export, toggle,
+and the parsed definition of a stored version.
 
 Every write to a workflow row moves the workflows generation in its transaction (the trigger's
 kept candidates are read at one generation: ``services.candidates``)."""
@@ -24,6 +25,7 @@ from governance_desktop.domain.workflow.definition import (
     referenced_users,
 )
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
 from governance_desktop.services.users import require_user
 from governance_desktop.store import generations
@@ -89,7 +91,23 @@ def current_definition(session: Session, row: Workflow) -> WorkflowVersion:
     return version
 
 
-class WorkflowDefinitionService:
+def version_definition(
+    session: Session, cache: DatabaseCache, version_id: int
+) -> WorkflowDefinition:
+    """The parsed definition of a version, cached: versions are immutable once written."""
+    definitions = cache.definitions
+    cached = definitions.get(version_id)
+    if cached is None:
+        version = session.get(WorkflowVersion, version_id)
+        assert version is not None, f"workflow version {version_id} is missing"
+        cached = parse_definition(version.definition)
+        if len(definitions) > 2048:
+            definitions.clear()
+        definitions[version_id] = cached
+    return cached
+
+
+class WorkflowLibrary:
     def __init__(self, db: Database, audit: AuditService) -> None:
         self._db = db
         self._audit = audit

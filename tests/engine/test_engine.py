@@ -360,7 +360,7 @@ def test_schedule_runs_once_per_tick(eng: AppContext, install: Callable[..., Non
 def test_manual_run_and_sync_execute(eng: AppContext, install: Callable[..., None]) -> None:
     """`workflows run` queues a manual execution; execute_workflow runs one inline."""
     install(workflow("Manual", STEPS, trigger={"type": "manual"}))
-    job_id = eng.engine.queue_workflow_execution("Manual", "POL-001", ME)
+    job_id = eng.starter.queue_workflow_execution("Manual", "POL-001", ME)
     assert eng.monitor.jobs()[0].id == job_id
     execution_id = execute_workflow(eng.db, eng.effects, "Manual", "POL-001", ME)
     info, steps = eng.monitor.execution(execution_id)

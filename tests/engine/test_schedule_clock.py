@@ -53,7 +53,7 @@ def test_schedule_survives_clock_jumps_both_ways(
     with eng.db.transaction() as session:
         session.execute(update(WorkflowVersion).values(created_at=start - timedelta(days=3)))
     clock = [start]
-    service = ScheduleService(eng.db, eng.engine, eng.dispatcher, clock=lambda: clock[0])
+    service = ScheduleService(eng.db, eng.starter, eng.dispatcher, clock=lambda: clock[0])
 
     def at(moment: datetime) -> int:
         clock[0] = moment
@@ -86,7 +86,7 @@ def test_rebase_bound_is_one_day_on_a_server_database(
     host's clock: waited for. Two days ahead is a wrong clock: runs now and re-bases on now."""
     install(DAILY)
     now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-    service = ScheduleService(eng.db, eng.engine, eng.dispatcher, host_skew=MAX_HOST_SKEW)
+    service = ScheduleService(eng.db, eng.starter, eng.dispatcher, host_skew=MAX_HOST_SKEW)
     for ahead, runs in ((timedelta(hours=23), 0), (timedelta(days=2), 1)):
         with eng.db.transaction() as session:
             session.execute(update(Workflow).values(last_scheduled_at=now + ahead))

@@ -33,10 +33,10 @@ def _hosts(eng: AppContext, skew: timedelta) -> tuple[Callable[[datetime], int],
     time. Each returned function sets the real time and runs one check."""
     real = [REAL_START]
     ahead = ScheduleService(
-        eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0] + skew, host_skew=MAX_HOST_SKEW
+        eng.db, eng.starter, eng.dispatcher, clock=lambda: real[0] + skew, host_skew=MAX_HOST_SKEW
     )
     right = ScheduleService(
-        eng.db, eng.engine, eng.dispatcher, clock=lambda: real[0], host_skew=MAX_HOST_SKEW
+        eng.db, eng.starter, eng.dispatcher, clock=lambda: real[0], host_skew=MAX_HOST_SKEW
     )
 
     def check(service: ScheduleService) -> Callable[[datetime], int]:

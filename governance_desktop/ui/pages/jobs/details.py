@@ -7,6 +7,7 @@ import json
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
+from governance_desktop.domain.enums import JobState
 from governance_desktop.services.job_pages import JobDetail
 from governance_desktop.ui.pages.jobs.model import duration, kind_name, state_name, when
 from governance_desktop.ui.widgets import named
@@ -27,7 +28,7 @@ def describe(detail: JobDetail) -> str:
         f"Enqueued: {when(job.enqueued_at)}   Started: {when(job.started_at) or '—'}   "
         f"Finished: {when(job.finished_at) or '—'}   Duration: {duration(job) or '—'}",
     ]
-    if detail.next_attempt_at is not None and job.state == "retrying":
+    if detail.next_attempt_at is not None and job.state == JobState.RETRYING:
         lines.append(f"Next attempt: {when(detail.next_attempt_at)}")
     if detail.lease_owner:
         lines.append(f"Held by worker: {detail.lease_owner}")

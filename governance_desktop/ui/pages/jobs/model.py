@@ -9,30 +9,31 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 
+from governance_desktop.domain.enums import JobState
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_pages import JobFilter, JobPages
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.paged_model import PAGE_SIZE, PagedTableModel
 
 KIND_NAMES = {"EXECUTE_WORKFLOW": "Start workflow", "EXECUTE_WORKFLOW_ACTION": "Workflow step"}
-STATE_NAMES = {
-    "queued": "Queued",
-    "running": "Running",
-    "retrying": "Retrying",
-    "succeeded": "Succeeded",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-    "interrupted": "Interrupted",
+STATE_NAMES: dict[str, str] = {
+    JobState.QUEUED: "Queued",
+    JobState.RUNNING: "Running",
+    JobState.RETRYING: "Retrying",
+    JobState.SUCCEEDED: "Succeeded",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+    JobState.INTERRUPTED: "Interrupted",
 }
 # Small accents beside the state text; the row itself keeps the palette's colours.
-STATE_COLOURS = {
-    "queued": "#8a8f98",
-    "running": "#2f7bd8",
-    "retrying": "#d98c1f",
-    "succeeded": "#2e9d5b",
-    "failed": "#d0433b",
-    "cancelled": "#6b6f76",
-    "interrupted": "#a06cd5",
+STATE_COLOURS: dict[str, str] = {
+    JobState.QUEUED: "#8a8f98",
+    JobState.RUNNING: "#2f7bd8",
+    JobState.RETRYING: "#d98c1f",
+    JobState.SUCCEEDED: "#2e9d5b",
+    JobState.FAILED: "#d0433b",
+    JobState.CANCELLED: "#6b6f76",
+    JobState.INTERRUPTED: "#a06cd5",
 }
 ProgressRole = Qt.ItemDataRole.UserRole + 1
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from governance_desktop.domain.enums import JobState
+from governance_desktop.domain.job_states import CANCELLABLE, FINAL_JOB
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.services.changes import Changes
@@ -39,7 +41,6 @@ POLL_EXTERNAL_MS = 1000  # the worker is another process: the table is the only 
 POLL_EMBEDDED_MS = 5000  # events drive updates; this only catches other writers
 HISTORY_MS = 5000
 COUNTS_EVERY_S = 1.5
-FINAL = frozenset({"succeeded", "failed", "cancelled"})
 
 
 class _Progress(QObject):
@@ -187,7 +188,7 @@ class JobMonitorPage(Page):
         self._load_history()
 
     def on_job_event(self, event: JobEvent) -> None:
-        if event.state in FINAL:
+        if event.state in FINAL_JOB:
             self.chart.add_finished(event.at)
         super().on_job_event(event)
 
@@ -288,9 +289,9 @@ class JobMonitorPage(Page):
 
     def _update_buttons(self) -> None:
         job = self.selected_job()
-        self.retry_button.setEnabled(job is not None and job.state == "failed")
-        self.cancel_button.setEnabled(job is not None and job.state in ("queued", "retrying"))
-        failed = self._counts.get("failed", 0)
+        self.retry_button.setEnabled(job is not None and job.state == JobState.FAILED)
+        self.cancel_button.setEnabled(job is not None and job.state in CANCELLABLE)
+        failed = self._counts.get(JobState.FAILED, 0)
         busy = not self.bulk_progress.isHidden()
         self.retry_all_button.setEnabled(failed > 0 and not busy)
         self.retry_all_button.setText(
@@ -336,7 +337,7 @@ class JobMonitorPage(Page):
 
     def retry_selected(self) -> None:
         job = self.selected_job()
-        if job is None or job.state != "failed":
+        if job is None or job.state != JobState.FAILED:
             return
         commands, actor, job_id = self.commands, self.ui.actor, job.id
         self.calls.write(
@@ -348,7 +349,7 @@ class JobMonitorPage(Page):
 
     def cancel_selected(self) -> None:
         job = self.selected_job()
-        if job is None or job.state not in ("queued", "retrying"):
+        if job is None or job.state not in CANCELLABLE:
             return
         commands, actor, job_id = self.commands, self.ui.actor, job.id
         self.calls.write(

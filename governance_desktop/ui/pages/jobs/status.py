@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+from governance_desktop.domain.enums import JobState
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.ui.pages.jobs.model import STATE_COLOURS, STATE_NAMES
 
-ALWAYS_SHOWN = ("queued", "running", "failed")
+ALWAYS_SHOWN = (JobState.QUEUED, JobState.RUNNING, JobState.FAILED)
 
 
 def counts_html(counts: dict[str, int]) -> str:

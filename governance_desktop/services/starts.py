@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.enums import (
-    EntityType,
-    ExecutionStatus,
-    JobKind,
-    JobState,
-    TriggerType,
-)
+from governance_desktop.domain.enums import EntityType, JobKind, TriggerType
 from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.domain.workflow.conditions import evaluate
 from governance_desktop.domain.workflow.definition import (
@@ -32,19 +25,22 @@ from governance_desktop.services.candidates import find_candidates
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent
+from governance_desktop.services.job_rows import (
+    execution_row,
+    insert_executions,
+    insert_jobs,
+    job_row,
+)
 from governance_desktop.services.policies import policy_facts, require_policy
 from governance_desktop.services.policy_rows import load_policy
-from governance_desktop.services.progress import version_definition
 from governance_desktop.services.users import require_user
-from governance_desktop.services.workflows import current_definition, require_workflow
-from governance_desktop.store.db import Database
-from governance_desktop.store.models import (
-    Job,
-    Policy,
-    Workflow,
-    WorkflowExecution,
-    WorkflowVersion,
+from governance_desktop.services.workflows import (
+    current_definition,
+    require_workflow,
+    version_definition,
 )
+from governance_desktop.store.db import Database
+from governance_desktop.store.models import Policy, Workflow, WorkflowExecution, WorkflowVersion
 from governance_desktop.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -60,12 +56,6 @@ def _trigger_matches(defn: WorkflowDefinition, data: dict[str, Any]) -> bool:
     if isinstance(trigger, OnUpdateTrigger) and trigger.fields:
         return bool(set(trigger.fields) & set(data.get("fields", ())))
     return True
-
-
-_executions = cast(Table, WorkflowExecution.__table__)
-_INSERT_EXECUTIONS = insert(_executions).returning(_executions.c.id, sort_by_parameter_order=True)
-_jobs = cast(Table, Job.__table__)
-_INSERT_START_JOBS = insert(_jobs).returning(_jobs.c.id, sort_by_parameter_order=True)
 
 
 def entity_facts(policy: Policy | PolicyInfo, data: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +75,15 @@ class Start:
     defn: WorkflowDefinition
 
 
-class WorkflowService:
+@dataclass(frozen=True)
+class Created:
+    """An execution created, and its first job (None if it was failed at once: too deep)."""
+
+    execution_id: int
+    job: QueuedJob | None
+
+
+class WorkflowStarter:
     """Finds the workflows an event starts and creates their executions and first jobs."""
 
     def __init__(self, db: Database, dispatcher: JobDispatcher) -> None:
@@ -144,8 +142,9 @@ class WorkflowService:
             starts.append(Start(workflow_id, name, version_id, defn))
         entity = (policy.id, policy.info.code)
         created = self.create_executions(session, starts, entity, trigger, data, actor, parent)
-        dispatch_after_commit(session, [job for _, job in created if job], self._dispatcher)
-        return [execution_id for execution_id, _ in created]
+        jobs = [each.job for each in created if each.job is not None]
+        dispatch_after_commit(session, jobs, self._dispatcher)
+        return [each.execution_id for each in created]
 
     def create_execution(
         self,
@@ -158,7 +157,7 @@ class WorkflowService:
         data: dict[str, Any],
         actor: str,
         parent: WorkflowExecution | None,
-    ) -> tuple[int, QueuedJob | None]:
+    ) -> Created:
         start = Start(workflow.id, workflow.name, version.id, defn)
         entity = (policy.id, policy.code)
         [created] = self.create_executions(session, [start], entity, trigger, data, actor, parent)
@@ -173,11 +172,11 @@ class WorkflowService:
         data: dict[str, Any],
         actor: str,
         parent: WorkflowExecution | None,
-    ) -> list[tuple[int, QueuedJob | None]]:
+    ) -> list[Created]:
         """One execution (and its first job) per start: one Core INSERT for all executions,
         one for all jobs, ids from RETURNING in order (ORM rows for ten matches cost about
         half of a `change_status`: docs/benchmarks.md, part 4). `entity`: the policy's id and
-        code. Returns (execution id, job)."""
+        code."""
         if not starts:
             return []
         now = utcnow()
@@ -188,66 +187,41 @@ class WorkflowService:
             f"limit of {MAX_DEPTH} (a loop?); nothing was done"
         )
         conn = session.connection()
-        execution_ids = (
-            conn.execute(
-                _INSERT_EXECUTIONS,
-                [
-                    {
-                        "workflow_id": start.workflow_id,
-                        "workflow_version_id": start.version_id,
-                        "entity_type": EntityType.POLICY,
-                        "entity_id": entity[0],
-                        "trigger": trigger,
-                        "input_data": dict(data),
-                        "status": ExecutionStatus.FAILED if too_deep else ExecutionStatus.QUEUED,
-                        "current_step": 0,
-                        "step_count": len(start.defn.actions),
-                        "depth": depth,
-                        "parent_execution_id": parent.id if parent is not None else None,
-                        "started_by": actor,
-                        "created_at": now,
-                        "updated_at": now,
-                        "finished_at": now if too_deep else None,
-                        "error": error if too_deep else None,
-                    }
-                    for start in starts
-                ],
-            )
-            .scalars()
-            .all()
+        execution_ids = insert_executions(
+            conn,
+            [
+                execution_row(
+                    workflow_id=start.workflow_id,
+                    version_id=start.version_id,
+                    entity_id=entity[0],
+                    trigger=trigger,
+                    data=data,
+                    step_count=len(start.defn.actions),
+                    depth=depth,
+                    parent_id=parent.id if parent is not None else None,
+                    actor=actor,
+                    now=now,
+                    error=error if too_deep else None,
+                )
+                for start in starts
+            ],
         )
         if too_deep:
             for execution_id in execution_ids:
                 log.warning("execution %s: %s", execution_id, error)
-            return [(execution_id, None) for execution_id in execution_ids]
-        job_ids = (
-            conn.execute(
-                _INSERT_START_JOBS,
-                [
-                    {
-                        "kind": JobKind.EXECUTE_WORKFLOW,
-                        "execution_id": execution_id,
-                        "step_index": None,
-                        "state": JobState.QUEUED,
-                        "attempts": 0,
-                        "progress": 0.0,
-                        "payload": {
-                            "execution_id": execution_id,
-                            "step_index": None,
-                            "workflow": start.workflow_name,
-                            "entity": entity[1],
-                        },
-                        "enqueued_at": now,
-                        "updated_at": now,
-                    }
-                    for execution_id, start in zip(execution_ids, starts, strict=True)
-                ],
-            )
-            .scalars()
-            .all()
+            return [Created(execution_id, None) for execution_id in execution_ids]
+        kind = JobKind.EXECUTE_WORKFLOW
+        job_ids = insert_jobs(
+            conn,
+            [
+                job_row(
+                    kind, execution_id, None, now, workflow=start.workflow_name, entity=entity[1]
+                )
+                for execution_id, start in zip(execution_ids, starts, strict=True)
+            ],
         )
         return [
-            (execution_id, QueuedJob(job_id, JobKind.EXECUTE_WORKFLOW))
+            Created(execution_id, QueuedJob(job_id, kind))
             for execution_id, job_id in zip(execution_ids, job_ids, strict=True)
         ]
 
@@ -273,9 +247,9 @@ class WorkflowService:
                 raise ValidationError(
                     f"{entity_code} does not meet the conditions of '{workflow_name}'", "entity"
                 )
-            _execution, job = self.create_execution(
+            job = self.create_execution(
                 session, workflow, version, defn, policy, trigger, payload, actor, None
-            )
+            ).job
             assert job is not None
             dispatch_after_commit(session, [job], self._dispatcher)
             return job.job_id

@@ -1,4 +1,5 @@
-"""Job rows as the queue sees them: running marks, interruptions, and what needs re-enqueueing."""
+"""Job rows as the queue side sees them: running marks with their leases, interruptions, what
+needs re-enqueueing, and how much work waits."""
 
 from __future__ import annotations
 
@@ -9,14 +10,13 @@ from typing import cast
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 
 from governance_desktop.domain.enums import JobKind, JobState
+from governance_desktop.domain.job_states import CLAIMABLE, STARTED, UNFINISHED
 from governance_desktop.services.dispatch import QueuedJob
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.read_models import job_info, job_query
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job
 from governance_desktop.store.types import utcnow
-
-CLAIMABLE = (JobState.QUEUED, JobState.RETRYING, JobState.INTERRUPTED)
 
 _jobs = cast(Table, Job.__table__)
 # Runs once per job on the worker's hot path: built once, as a Core statement (no ORM
@@ -99,7 +99,7 @@ class JobTracker:
                     or_(
                         and_(Job.state == JobState.QUEUED, Job.updated_at <= cutoff),
                         and_(Job.state == JobState.RETRYING, Job.next_attempt_at <= cutoff),
-                        Job.state.in_((JobState.RUNNING, JobState.INTERRUPTED)),
+                        Job.state.in_(STARTED),
                     )
                 )
                 .order_by(Job.id)
@@ -111,7 +111,7 @@ class JobTracker:
                     expired = job.lease_expires_at is None or job.lease_expires_at <= now
                     if not expired and job.lease_owner and owner_alive(job.lease_owner):
                         continue
-                if job.state in (JobState.RUNNING, JobState.INTERRUPTED):
+                if job.state in STARTED:
                     job.state = JobState.QUEUED
                     job.lease_owner = None
                     job.message = "re-queued: its worker stopped"
@@ -128,9 +128,7 @@ class JobTracker:
                     select(Job.id)
                     .where(
                         or_(
-                            Job.state.in_(
-                                (JobState.QUEUED, JobState.RUNNING, JobState.INTERRUPTED)
-                            ),
+                            Job.state.in_((JobState.QUEUED, *STARTED)),
                             and_(Job.state == JobState.RETRYING, Job.next_attempt_at <= now),
                         )
                     )
@@ -144,18 +142,7 @@ class JobTracker:
         with self._db.reading() as session:
             return int(
                 session.scalar(
-                    select(func.count())
-                    .select_from(Job)
-                    .where(
-                        Job.state.in_(
-                            (
-                                JobState.QUEUED,
-                                JobState.RUNNING,
-                                JobState.RETRYING,
-                                JobState.INTERRUPTED,
-                            )
-                        )
-                    )
+                    select(func.count()).select_from(Job).where(Job.state.in_(UNFINISHED))
                 )
                 or 0
             )
