@@ -15,6 +15,9 @@ from governance_desktop.app import AppContext
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+#: Fixture modules shared by several suites.
+pytest_plugins = ["tests.helpers.fixtures"]
+
 #: A `slow` test (crash chaos, soaks, fuzzing) may run this long on a loaded machine; every
 #: other test gets pyproject's `timeout` (pytest-timeout).
 SLOW_TIMEOUT_S = 1800

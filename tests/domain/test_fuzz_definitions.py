@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import fuzz_mutations as fm
-import fuzz_strategies as fz
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -44,6 +42,8 @@ from governance_desktop.domain.workflow.placeholders import (
     check_template,
     render,
 )
+from tests.helpers import fuzz_mutations as fm
+from tests.helpers import fuzz_strategies as fz
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ = settings(

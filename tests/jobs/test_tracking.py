@@ -18,9 +18,8 @@ from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.jobs.tracking import connect_tracking
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner, FakeTracker
-from .helpers import wait_for
+from tests.helpers.waiting import wait_for
+from tests.jobs.fakes import FakeRunner, FakeTracker
 
 
 def test_successful_job_events(

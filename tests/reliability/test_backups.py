@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,6 @@ from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.autobackup import STAMP, list_backups, take_automatic_backup
 from governance_desktop.store.integrity import DamagedDatabaseError
@@ -36,8 +34,10 @@ from governance_desktop.store.models import (
     WorkflowExecution,
     WorkflowStepRun,
 )
+from tests.helpers.actors import ME
+from tests.helpers.processes import start_worker
+from tests.helpers.waiting import wait_for
 
-ME = os_username()
 GD = [sys.executable, "-m", "governance_desktop"]
 POLICIES = 40
 STEPS = [
@@ -63,19 +63,6 @@ def run_cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProce
         check=False,
         env={**os.environ, **env},
     )
-
-
-def start_worker(data_dir: Path, **env: str) -> subprocess.Popen[bytes]:
-    log = (data_dir / "logs" / "worker-stderr.log").open("ab")
-    try:
-        return subprocess.Popen(
-            [*GD, "--data-dir", str(data_dir), "--actor", ME, "worker", "--workers", "2"],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            env={**os.environ, **env},
-        )
-    finally:
-        log.close()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -153,7 +140,7 @@ def test_backup_is_online_while_a_worker_runs_and_writes_go_on(
             ctx.policies.change_status(ME, code, "draft" if status == "in_review" else "in_review")
             moves[0] += 1
 
-    worker = start_worker(data_dir, GOVERNANCE_BACKUP_INTERVAL_HOURS="0")
+    worker = start_worker(data_dir, env={"GOVERNANCE_BACKUP_INTERVAL_HOURS": "0"})
     driver = threading.Thread(target=drive)
     driver.start()
     copies = []
@@ -265,9 +252,9 @@ def test_restore_is_refused_while_a_worker_holds_the_data_dir(
     copy = tmp_path / "copy.db"
     assert cli("backup", str(copy)).code == 0
     live = digest(data_dir / "governance.db")
-    worker = start_worker(data_dir, GOVERNANCE_BACKUP_INTERVAL_HOURS="24")
+    worker = start_worker(data_dir, env={"GOVERNANCE_BACKUP_INTERVAL_HOURS": "24"})
     try:
-        wait_for(lambda: bool(autos(data_dir)), "the worker's first automatic backup")
+        assert wait_for(lambda: bool(autos(data_dir)), timeout=60), "no automatic backup"
         r = cli("restore", str(copy))
         assert r.code == 1 and "in use by the app or a worker" in r.err
         assert digest(data_dir / "governance.db") == live
@@ -477,14 +464,6 @@ def autos(data_dir: Path) -> list[Path]:
     return [b.path for b in list_backups(data_dir / "backups") if b.kind == "auto"]
 
 
-def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_automatic_backups_follow_interval_and_retention(ctx: AppContext) -> None:
     """Due only when the newest is older than the interval; only `keep` are kept; the
     pre-migration and before-restore copies are never deleted."""
@@ -542,7 +521,7 @@ def test_worker_backs_up_on_open_and_on_schedule(cli, data_dir: Path) -> None:  
     interval has passed, keeping the newest `keep`, while a second worker takes none twice."""
     assert cli("demo").code == 0
     env = {"GOVERNANCE_BACKUP_INTERVAL_HOURS": str(1.5 / 3600), "GOVERNANCE_BACKUP_KEEP": "2"}
-    first, second = start_worker(data_dir, **env), start_worker(data_dir, **env)
+    first, second = start_worker(data_dir, env=env), start_worker(data_dir, env=env)
     seen: set[Path] = set()
     try:
 
@@ -550,7 +529,7 @@ def test_worker_backs_up_on_open_and_on_schedule(cli, data_dir: Path) -> None:  
             seen.update(autos(data_dir))
             return len(seen) >= 4
 
-        wait_for(enough, "four automatic backups")
+        assert wait_for(enough, timeout=60), "not four automatic backups"
     finally:
         stop(first)
         stop(second)

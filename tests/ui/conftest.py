@@ -8,23 +8,12 @@ from pathlib import Path
 import pytest
 
 from governance_desktop.app import AppContext, attach_queue, open_app
-from governance_desktop.commands import example_sources
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import seed_demo
-from governance_desktop.services.users import os_username
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
 from governance_desktop.ui.context import UiContext
-
-ME = os_username()
-
-
-def seed(data_dir: Path) -> None:
-    ctx = open_app(load_settings(data_dir=data_dir))
-    try:
-        seed_demo(ME, ctx.users, ctx.policies, ctx.workflows, example_sources())
-    finally:
-        ctx.close()
+from tests.helpers.actors import ME
+from tests.helpers.demo import seed
 
 
 @pytest.fixture

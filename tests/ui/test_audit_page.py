@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import ME
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
@@ -14,6 +13,7 @@ from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.audit.model import AuditModel
 from governance_desktop.ui.pages.audit.page import AuditPage
+from tests.helpers.actors import ME
 
 CLICK = Qt.MouseButton.LeftButton
 

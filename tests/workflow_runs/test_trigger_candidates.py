@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine_helpers import ME, workflow
-
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
+from tests.helpers.actors import ME
+from tests.helpers.workflows import workflow
 
 NOTIFY = [{"type": "notify", "users": ["alice"], "title": "{policy.code}"}]
 
