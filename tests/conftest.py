@@ -5,6 +5,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -132,13 +133,19 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-
 def _gc_on_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that has a QApplication collects garbage on the GUI thread only, as the app
     does (ui/gc_guard.py): a collection in a worker thread that frees a Qt object can hang
-    the whole test run. Other tests keep Python's automatic collection."""
+    the whole test run. Other tests keep Python's automatic collection.
+
+    Such a test also fails if it leaves a thread, a busy thread pool or an active QTimer
+    behind (tests/helpers/leaks.py): checked after every other fixture's teardown."""
     if "qapp" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("qapp")
     from governance_desktop.ui.gc_guard import collect_on_gui_thread
+    from tests.helpers.leaks import assert_nothing_left
 
+    before = set(threading.enumerate())
     collector = collect_on_gui_thread()
     yield
     collector.stop()
+    assert_nothing_left(before)

@@ -49,21 +49,3 @@ def window(qtbot, demo_dir: Path):  # type: ignore[no-untyped-def]
     win.show()
     yield win
     win.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_threads() -> Iterator[None]:
-    """Fail a GUI test that leaves a Huey worker, scheduler or dispatch thread running."""
-    import threading
-
-    before = set(threading.enumerate())
-    yield
-    import time
-
-    deadline = time.monotonic() + 5
-    while True:
-        extra = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
