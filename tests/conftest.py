@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import faulthandler
+import importlib.util
 import os
 import sys
 import threading
@@ -25,6 +26,15 @@ SLOW_TIMEOUT_S = 1800
 #: The watchdog below fires this long after pytest-timeout should have.
 WATCHDOG_GRACE_S = 60
 _real_stderr: TextIO | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Without pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
+    declared here, so that --strict-config still holds for every other key."""
+    if importlib.util.find_spec("pytestqt") is None:
+        parser.addini("qt_api", "pytest-qt's binding (pytest-qt not installed)")
+        parser.addini("qt_log_level_fail", "pytest-qt's log level (pytest-qt not installed)")
+        parser.addini("qt_log_ignore", "pytest-qt's ignores (not installed)", type="linelist")
 
 
 def pytest_configure(config: pytest.Config) -> None:
