@@ -128,7 +128,7 @@ class Recording(dict[str, object]):
         super().__init__(data)
         self.asked: set[object] = set()
 
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+    def get(self, key: str, default: object = None) -> object:
         self.asked.add(key)
         return super().get(key, default)
 

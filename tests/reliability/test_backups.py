@@ -181,7 +181,7 @@ def test_backup_refuses_the_live_database(cli, data_dir: Path) -> None:  # type:
 
 
 def test_restore_round_trip_keeps_the_replaced_file(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -195,7 +195,7 @@ def test_restore_round_trip_keeps_the_replaced_file(
     r = cli("restore", str(copy))
     assert r.code == 0, r.err
     assert "restored" in r.out and "before-restore" in r.out
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"  # type: ignore[index]
+    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
     kept = [b for b in list_backups(data_dir / "backups") if b.kind == "restore"]
     assert len(kept) == 1 and stat.S_IMODE(kept[0].path.stat().st_mode) == 0o600
     with closing(sqlite3.connect(kept[0].path)) as conn:
@@ -204,11 +204,11 @@ def test_restore_round_trip_keeps_the_replaced_file(
     assert stat.S_IMODE((data_dir / "governance.db").stat().st_mode) == 0o600
     assert integrity(data_dir / "governance.db") == [("ok",)]
     assert cli("audit", "verify").code == 0
-    assert cli("jobs", "list", "--json").json() == []  # type: ignore[comparison-overlap]
+    assert cli("jobs", "list", "--json").json() == []
 
 
 def test_restore_refuses_bad_files_and_changes_nothing(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -243,7 +243,7 @@ def test_restore_refuses_bad_files_and_changes_nothing(
 
 
 def test_restore_is_refused_while_a_worker_holds_the_data_dir(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -302,7 +302,7 @@ def damaged(cli, data_dir: Path) -> Iterator[Path]:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("damage", ["header", "pages"])
 def test_damaged_database_gives_one_line_naming_the_backup(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     damaged: Path,
     damage: str,
@@ -327,13 +327,13 @@ def test_damaged_database_gives_one_line_naming_the_backup(
 
     r = cli("restore", str(damaged))  # the command the message names
     assert r.code == 0, r.err
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"  # type: ignore[index]
+    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
 
 
 def test_check_runs_the_full_integrity_check(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Damage the cheap open check cannot see (an index page) is found by `check`."""
     assert cli("demo").code == 0
-    assert cli("check", "--json").json()["integrity"] == "ok"  # type: ignore[index]
+    assert cli("check", "--json").json()["integrity"] == "ok"
     corrupt_table_root(data_dir / "governance.db", "ix_audit_events_entity")
     assert cli("policies", "list").code == 0  # opens: the tables themselves are fine
     r = cli("check")
@@ -341,7 +341,7 @@ def test_check_runs_the_full_integrity_check(cli, data_dir: Path) -> None:  # ty
 
 
 def test_window_offers_the_latest_backup_and_restores_it(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:
@@ -379,7 +379,7 @@ def test_window_offers_the_latest_backup_and_restores_it(
 
 
 def test_window_quit_leaves_the_damaged_file_alone(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:
@@ -410,7 +410,7 @@ def test_window_quit_leaves_the_damaged_file_alone(
 
 
 def test_window_restore_refused_while_a_worker_holds_the_data_dir(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:

@@ -72,7 +72,7 @@ def _count_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 def counts(app: AppContext) -> tuple[int, int, int]:
     """(workflows, workflow versions, audit events) in the database."""
     with app.db.engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("workflows", "workflow_versions", "audit_events")
         )
