@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import faulthandler
+import importlib.util
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -15,12 +17,24 @@ from governance_desktop.app import AppContext
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+#: Fixture modules shared by several suites.
+pytest_plugins = ["tests.helpers.fixtures"]
+
 #: A `slow` test (crash chaos, soaks, fuzzing) may run this long on a loaded machine; every
 #: other test gets pyproject's `timeout` (pytest-timeout).
 SLOW_TIMEOUT_S = 1800
 #: The watchdog below fires this long after pytest-timeout should have.
 WATCHDOG_GRACE_S = 60
 _real_stderr: TextIO | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Without pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
+    declared here, so that --strict-config still holds for every other key."""
+    if importlib.util.find_spec("pytestqt") is None:
+        parser.addini("qt_api", "pytest-qt's binding (pytest-qt not installed)")
+        parser.addini("qt_log_level_fail", "pytest-qt's log level (pytest-qt not installed)")
+        parser.addini("qt_log_ignore", "pytest-qt's ignores (not installed)", type="linelist")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,13 +143,19 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-
 def _gc_on_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that has a QApplication collects garbage on the GUI thread only, as the app
     does (ui/gc_guard.py): a collection in a worker thread that frees a Qt object can hang
-    the whole test run. Other tests keep Python's automatic collection."""
+    the whole test run. Other tests keep Python's automatic collection.
+
+    Such a test also fails if it leaves a thread, a busy thread pool or an active QTimer
+    behind (tests/helpers/leaks.py): checked after every other fixture's teardown."""
     if "qapp" not in request.fixturenames:
         yield
         return
     request.getfixturevalue("qapp")
     from governance_desktop.ui.gc_guard import collect_on_gui_thread
+    from tests.helpers.leaks import assert_nothing_left
 
+    before = set(threading.enumerate())
     collector = collect_on_gui_thread()
     yield
     collector.stop()
+    assert_nothing_left(before)

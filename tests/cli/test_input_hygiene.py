@@ -67,7 +67,7 @@ def test_control_sequences_in_titles_are_printed_escaped(cli) -> None:  # type: 
     assert _unsafe(listed.out) == []  # JSON escapes them too (\u009b, \u202e) …
     assert listed.json()[0]["title"] == EVIL.strip()  # … and keeps the data
     shown = cli("policies", "show", "POL-X", "--json").json()
-    assert shown["title"] == EVIL.strip() and shown["body"] == EVIL  # type: ignore[index]
+    assert shown["title"] == EVIL.strip() and shown["body"] == EVIL
 
 
 def test_workflow_export_to_stdout_escapes_c1_and_bidi(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -164,7 +164,7 @@ def test_existing_duplicates_keep_working(cli, data_dir: Path) -> None:  # type:
         )
     assert [u["username"] for u in cli("users", "list", "--json").json()].count("ALICE") == 1
     assert cli("policies", "add", "POL-1", "--title", "T", "--owner", "ALICE").code == 0
-    assert cli("policies", "show", "POL-1", "--json").json()["owner"] == "ALICE"  # type: ignore[index]
+    assert cli("policies", "show", "POL-1", "--json").json()["owner"] == "ALICE"
 
 
 # --- NUL and sizes --------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_nul_in_a_status_comment_is_refused(cli) -> None:  # type: ignore[no-unt
     assert cli("policies", "add", "POL-C", "--title", "T").code == 0
     err = _one_line_error(cli("policies", "set-status", "POL-C", "in_review", "--comment", "x\x00"))
     assert "comment: contains a NUL character" in err
-    assert cli("policies", "show", "POL-C", "--json").json()["status"] == "draft"  # type: ignore[index]
+    assert cli("policies", "show", "POL-C", "--json").json()["status"] == "draft"
 
 
 def test_nul_in_a_workflow_file_is_refused_at_its_path(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -305,7 +305,7 @@ def test_task_titles_from_placeholders_hold_no_nul_and_fit_their_column(  # type
     assert cli("worker", "--burst").code == 0
     tasks = cli("tasks", "list", "--json").json()
     assert len(tasks) == 2
-    long = tasks[0]["title"]  # type: ignore[index]
+    long = tasks[0]["title"]
     assert "\x00" not in long and long.startswith("a\ufffdb") and len(long) == 2000
 
 

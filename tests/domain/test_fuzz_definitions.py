@@ -25,8 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import fuzz_mutations as fm
-import fuzz_strategies as fz
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -44,6 +42,8 @@ from governance_desktop.domain.workflow.placeholders import (
     check_template,
     render,
 )
+from tests.helpers import fuzz_mutations as fm
+from tests.helpers import fuzz_strategies as fz
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ = settings(
@@ -128,7 +128,7 @@ class Recording(dict[str, object]):
         super().__init__(data)
         self.asked: set[object] = set()
 
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+    def get(self, key: str, default: object = None) -> object:
         self.asked.add(key)
         return super().get(key, default)
 

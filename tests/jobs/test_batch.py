@@ -19,10 +19,9 @@ from governance_desktop.jobs.lifecycle import JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner, FakeTracker
-from .helpers import wait_for
-from .test_tampered_queue import insert_raw
+from tests.helpers.waiting import wait_for
+from tests.jobs.fakes import FakeRunner, FakeTracker
+from tests.jobs.test_tampered_queue import insert_raw
 
 
 def _start(

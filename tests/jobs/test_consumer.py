@@ -18,8 +18,7 @@ from governance_desktop.jobs.lifecycle import JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner, FakeTracker
+from tests.jobs.fakes import FakeRunner, FakeTracker
 
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 

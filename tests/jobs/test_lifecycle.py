@@ -19,9 +19,8 @@ from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner, FakeTracker
-from .helpers import wait_for
+from tests.helpers.waiting import wait_for
+from tests.jobs.fakes import FakeRunner, FakeTracker
 
 
 def test_successful_job_events(

@@ -9,11 +9,9 @@ import pytest
 from governance_desktop.app import AppContext
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.jobs.runtime import QueueRuntime
-from governance_desktop.services.users import os_username
+from tests.helpers.actors import ME
+from tests.helpers.waiting import wait_for
 
-from .helpers import wait_for
-
-ME = os_username()
 WORKFLOW = {
     "schema_version": 1,
     "name": "Kickoff",

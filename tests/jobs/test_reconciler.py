@@ -18,8 +18,7 @@ from governance_desktop.jobs.reconciler import (
     retire_worker_id,
 )
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeTracker
+from tests.jobs.fakes import FakeTracker
 
 
 class RecordingDispatcher:

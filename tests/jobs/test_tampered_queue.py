@@ -20,9 +20,8 @@ from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.queue import QUEUE_NAME
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner
-from .helpers import wait_for
+from tests.helpers.waiting import wait_for
+from tests.jobs.fakes import FakeRunner
 
 
 class CreatesFile:

@@ -17,8 +17,7 @@ from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.reconciler import Reconciler
 from governance_desktop.jobs.tasks import register_tasks
 from governance_desktop.services.dispatch import QueuedJob
-
-from .conftest import FakeRunner, FakeTracker
+from tests.jobs.fakes import FakeRunner, FakeTracker
 
 
 def test_burst_reconciles_runs_everything_and_exits(

@@ -7,8 +7,6 @@ PID; the approver answers through ApprovalService as bob and carol.
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,7 +19,6 @@ from sqlalchemy import func, select
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import GovernanceError, PermissionDeniedError
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.models import (
     AuditEvent,
@@ -33,8 +30,9 @@ from governance_desktop.store.models import (
     WorkflowExecution,
     WorkflowStepRun,
 )
+from tests.helpers.actors import ME
+from tests.helpers.processes import start_worker
 
-ME = os_username()  # the first admin; starts every change, so never an approver
 APPROVERS = ("bob", "carol")
 NOTIFIED = ("alice", "bob")
 FINAL_JOB_STATES = ("succeeded", "failed", "cancelled")
@@ -164,28 +162,6 @@ class Approver(threading.Thread):
             raise self.errors[0]
 
 
-def worker(data_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
-    """`governance-desktop worker --workers 2` as its own process (stderr into logs/)."""
-    with (data_dir / "logs" / "worker-stderr.log").open("ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "governance_desktop",
-                "--data-dir",
-                str(data_dir),
-                "--actor",
-                ME,
-                "worker",
-                "--workers",
-                "2",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-
-
 def worker_log(data_dir: Path) -> str:
     return (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")[-3000:]
 
@@ -229,7 +205,7 @@ def wait_for_unfinished(ctx: AppContext, at_least: int = 3, timeout: float = 10.
 def finish_everything(ctx: AppContext, data_dir: Path, approver: Approver) -> int:
     """`worker --burst` until no job is due, answering approvals in between; returns runs."""
     for runs in range(1, 30):
-        proc = worker(data_dir, "--burst")
+        proc = start_worker(data_dir, "--burst")
         assert proc.wait(timeout=240) == 0, worker_log(data_dir)
         pending = count(ctx, WorkflowApproval, WorkflowApproval.status == "pending")
         if not pending and not unfinished_jobs(ctx):

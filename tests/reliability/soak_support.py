@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -26,10 +25,9 @@ from sqlalchemy import Engine, event
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
 from governance_desktop.services.job_pages import JobFilter
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
+from tests.helpers.actors import ME
 
-ME = os_username()
 PEOPLE = ("alice", "bob", "carol")
 MANUAL = 240  # POL-… policies: only the writer moves them
 AUTO = 60  # AUTO-… policies: a workflow moves them from in_review to awaiting_approval
@@ -373,20 +371,6 @@ class MonitorReader(threading.Thread):
         after = snap.first_page[-1].id
         top = snap.top_id
         self._read("page", lambda: self.pages.page(flt, top, len(snap.first_page), 500, after))
-
-
-def start_worker(data_dir: Path, *extra: str, probe: bool = False) -> subprocess.Popen[bytes]:
-    """`governance-desktop worker` in its own process, stderr appended to logs/worker-stderr.log.
-
-    With `probe`, the same command runs under a LockProbe (see `_probed_main`) that writes its
-    summary to logs/worker-locks.txt when the worker exits."""
-    entry = [__file__] if probe else ["-m", "governance_desktop"]
-    with (data_dir / "logs" / "worker-stderr.log").open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, *entry, "--data-dir", str(data_dir), "--actor", ME, "worker", *extra],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
 
 
 def _probed_main(argv: list[str]) -> int:

@@ -13,7 +13,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,6 @@ from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.autobackup import STAMP, list_backups, take_automatic_backup
 from governance_desktop.store.integrity import DamagedDatabaseError
@@ -36,8 +34,10 @@ from governance_desktop.store.models import (
     WorkflowExecution,
     WorkflowStepRun,
 )
+from tests.helpers.actors import ME
+from tests.helpers.processes import start_worker
+from tests.helpers.waiting import wait_for
 
-ME = os_username()
 GD = [sys.executable, "-m", "governance_desktop"]
 POLICIES = 40
 STEPS = [
@@ -63,19 +63,6 @@ def run_cli(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProce
         check=False,
         env={**os.environ, **env},
     )
-
-
-def start_worker(data_dir: Path, **env: str) -> subprocess.Popen[bytes]:
-    log = (data_dir / "logs" / "worker-stderr.log").open("ab")
-    try:
-        return subprocess.Popen(
-            [*GD, "--data-dir", str(data_dir), "--actor", ME, "worker", "--workers", "2"],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            env={**os.environ, **env},
-        )
-    finally:
-        log.close()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -153,7 +140,7 @@ def test_backup_is_online_while_a_worker_runs_and_writes_go_on(
             ctx.policies.change_status(ME, code, "draft" if status == "in_review" else "in_review")
             moves[0] += 1
 
-    worker = start_worker(data_dir, GOVERNANCE_BACKUP_INTERVAL_HOURS="0")
+    worker = start_worker(data_dir, env={"GOVERNANCE_BACKUP_INTERVAL_HOURS": "0"})
     driver = threading.Thread(target=drive)
     driver.start()
     copies = []
@@ -194,7 +181,7 @@ def test_backup_refuses_the_live_database(cli, data_dir: Path) -> None:  # type:
 
 
 def test_restore_round_trip_keeps_the_replaced_file(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -208,7 +195,7 @@ def test_restore_round_trip_keeps_the_replaced_file(
     r = cli("restore", str(copy))
     assert r.code == 0, r.err
     assert "restored" in r.out and "before-restore" in r.out
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"  # type: ignore[index]
+    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
     kept = [b for b in list_backups(data_dir / "backups") if b.kind == "restore"]
     assert len(kept) == 1 and stat.S_IMODE(kept[0].path.stat().st_mode) == 0o600
     with closing(sqlite3.connect(kept[0].path)) as conn:
@@ -217,11 +204,11 @@ def test_restore_round_trip_keeps_the_replaced_file(
     assert stat.S_IMODE((data_dir / "governance.db").stat().st_mode) == 0o600
     assert integrity(data_dir / "governance.db") == [("ok",)]
     assert cli("audit", "verify").code == 0
-    assert cli("jobs", "list", "--json").json() == []  # type: ignore[comparison-overlap]
+    assert cli("jobs", "list", "--json").json() == []
 
 
 def test_restore_refuses_bad_files_and_changes_nothing(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -256,7 +243,7 @@ def test_restore_refuses_bad_files_and_changes_nothing(
 
 
 def test_restore_is_refused_while_a_worker_holds_the_data_dir(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     tmp_path: Path,
 ) -> None:
@@ -265,9 +252,9 @@ def test_restore_is_refused_while_a_worker_holds_the_data_dir(
     copy = tmp_path / "copy.db"
     assert cli("backup", str(copy)).code == 0
     live = digest(data_dir / "governance.db")
-    worker = start_worker(data_dir, GOVERNANCE_BACKUP_INTERVAL_HOURS="24")
+    worker = start_worker(data_dir, env={"GOVERNANCE_BACKUP_INTERVAL_HOURS": "24"})
     try:
-        wait_for(lambda: bool(autos(data_dir)), "the worker's first automatic backup")
+        assert wait_for(lambda: bool(autos(data_dir)), timeout=60), "no automatic backup"
         r = cli("restore", str(copy))
         assert r.code == 1 and "in use by the app or a worker" in r.err
         assert digest(data_dir / "governance.db") == live
@@ -315,7 +302,7 @@ def damaged(cli, data_dir: Path) -> Iterator[Path]:  # type: ignore[no-untyped-d
 
 @pytest.mark.parametrize("damage", ["header", "pages"])
 def test_damaged_database_gives_one_line_naming_the_backup(
-    cli,  # type: ignore[no-untyped-def]
+    cli,
     data_dir: Path,
     damaged: Path,
     damage: str,
@@ -340,13 +327,13 @@ def test_damaged_database_gives_one_line_naming_the_backup(
 
     r = cli("restore", str(damaged))  # the command the message names
     assert r.code == 0, r.err
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"  # type: ignore[index]
+    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
 
 
 def test_check_runs_the_full_integrity_check(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Damage the cheap open check cannot see (an index page) is found by `check`."""
     assert cli("demo").code == 0
-    assert cli("check", "--json").json()["integrity"] == "ok"  # type: ignore[index]
+    assert cli("check", "--json").json()["integrity"] == "ok"
     corrupt_table_root(data_dir / "governance.db", "ix_audit_events_entity")
     assert cli("policies", "list").code == 0  # opens: the tables themselves are fine
     r = cli("check")
@@ -354,7 +341,7 @@ def test_check_runs_the_full_integrity_check(cli, data_dir: Path) -> None:  # ty
 
 
 def test_window_offers_the_latest_backup_and_restores_it(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:
@@ -392,7 +379,7 @@ def test_window_offers_the_latest_backup_and_restores_it(
 
 
 def test_window_quit_leaves_the_damaged_file_alone(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:
@@ -423,7 +410,7 @@ def test_window_quit_leaves_the_damaged_file_alone(
 
 
 def test_window_restore_refused_while_a_worker_holds_the_data_dir(
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     data_dir: Path,
     damaged: Path,
 ) -> None:
@@ -475,14 +462,6 @@ def qtbot_left() -> Any:
 
 def autos(data_dir: Path) -> list[Path]:
     return [b.path for b in list_backups(data_dir / "backups") if b.kind == "auto"]
-
-
-def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_automatic_backups_follow_interval_and_retention(ctx: AppContext) -> None:
@@ -542,7 +521,7 @@ def test_worker_backs_up_on_open_and_on_schedule(cli, data_dir: Path) -> None:  
     interval has passed, keeping the newest `keep`, while a second worker takes none twice."""
     assert cli("demo").code == 0
     env = {"GOVERNANCE_BACKUP_INTERVAL_HOURS": str(1.5 / 3600), "GOVERNANCE_BACKUP_KEEP": "2"}
-    first, second = start_worker(data_dir, **env), start_worker(data_dir, **env)
+    first, second = start_worker(data_dir, env=env), start_worker(data_dir, env=env)
     seen: set[Path] = set()
     try:
 
@@ -550,7 +529,7 @@ def test_worker_backs_up_on_open_and_on_schedule(cli, data_dir: Path) -> None:  
             seen.update(autos(data_dir))
             return len(seen) >= 4
 
-        wait_for(enough, "four automatic backups")
+        assert wait_for(enough, timeout=60), "not four automatic backups"
     finally:
         stop(first)
         stop(second)

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chaos_support import (
+from sqlalchemy import select
+
+from governance_desktop.app import AppContext, attach_queue
+from governance_desktop.services.workflows import DefinitionSource
+from governance_desktop.store.models import AuditEvent, Job, Policy, Workflow, WorkflowExecution
+from tests.helpers.processes import start_worker
+from tests.reliability.chaos_support import (
     ME,
     Approver,
     check_every_effect_once,
@@ -34,14 +40,8 @@ from chaos_support import (
     wait_for_jobs,
     wait_for_unfinished,
     wait_until_started,
-    worker,
     worker_log,
 )
-from sqlalchemy import select
-
-from governance_desktop.app import AppContext, attach_queue
-from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.models import AuditEvent, Job, Policy, Workflow, WorkflowExecution
 
 # --- status changes killed mid-way -------------------------------------------------------
 
@@ -286,7 +286,7 @@ def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
         proc.wait(timeout=30)
 
     run = _stop_at_random_moments(
-        ctx, data_dir, policies, kills, kill, lambda: worker(data_dir), random.Random(9)
+        ctx, data_dir, policies, kills, kill, lambda: start_worker(data_dir), random.Random(9)
     )
     _assert_nothing_lost_or_doubled(ctx, policies, "kill -9 chaos", run)
     assert any(run["running_at_stop"]), "no kill landed while a job was running"
@@ -308,7 +308,7 @@ def test_sigterm_chaos(ctx: AppContext, data_dir: Path) -> None:
         policies,
         stops,
         terminate,
-        lambda: worker(data_dir),
+        lambda: start_worker(data_dir),
         random.Random(15),
         graceful=True,
         pace=0.15,  # changes keep coming across all the restarts, so stops meet queued work
@@ -371,7 +371,7 @@ def test_killed_status_changer(ctx: AppContext, data_dir: Path) -> None:
         mid_change += inside
     runtime = attach_queue(ctx)
     try:
-        proc = worker(data_dir, "--burst")  # the executions run; lost messages are rebuilt
+        proc = start_worker(data_dir, "--burst")  # the executions run; lost messages are rebuilt
         assert proc.wait(timeout=240) == 0, worker_log(data_dir)
     finally:
         runtime.close()

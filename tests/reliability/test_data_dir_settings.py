@@ -21,10 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from governance_desktop.services.users import os_username
+from tests.helpers.actors import ME
 
 GD = [sys.executable, "-m", "governance_desktop"]
-ME = os_username()
 SECRET = "s3cretPW"
 
 

@@ -21,19 +21,19 @@ import time
 from pathlib import Path
 
 import pytest
-from soak_support import (
+from sqlalchemy import func, select
+
+from governance_desktop.app import AppContext, attach_queue
+from governance_desktop.store.models import Job
+from tests.helpers.processes import start_worker
+from tests.reliability.soak_support import (
     LockProbe,
     MonitorReader,
     Timings,
     Writer,
     build_data,
     percentile,
-    start_worker,
 )
-from sqlalchemy import func, select
-
-from governance_desktop.app import AppContext, attach_queue
-from governance_desktop.store.models import Job
 
 SECONDS = float(os.environ.get("GOVERNANCE_SOAK_SECONDS", "150"))
 PAUSE = float(os.environ.get("GOVERNANCE_SOAK_PAUSE", "0.05"))  # between the writer's calls
@@ -132,7 +132,7 @@ def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
 ) -> None:
     manual, auto = build_data(ctx)
     runtime = attach_queue(ctx, background_dispatch=True)  # as the window does
-    worker = start_worker(data_dir, "--workers", "4", probe=True)
+    worker = start_worker(data_dir, workers=4, module="tests.reliability.soak_support")
     timings, stop = Timings(LockProbe(ctx.db.engine)), threading.Event()
     writer = Writer(ctx, manual, auto, timings, stop, PAUSE)
     reader = MonitorReader(ctx, timings, stop)
@@ -155,7 +155,7 @@ def test_gui_writer_reader_and_two_consumers_never_see_a_locked_database(
     assert stopped, "the embedded consumer did not stop within 30 s"
     assert worker_code == 0, worker_stderr(data_dir)
 
-    drain = start_worker(data_dir, "--workers", "4", "--burst")  # what is left, then exit
+    drain = start_worker(data_dir, "--burst", workers=4)  # what is left, then exit
     assert end_process(drain, timeout=240) == 0, worker_stderr(data_dir)
 
     states, retried, extra_attempts = job_figures(ctx)

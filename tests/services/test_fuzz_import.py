@@ -19,8 +19,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import fuzz_mutations as fm
-import fuzz_strategies as fz
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -31,8 +29,10 @@ from governance_desktop.domain.errors import ValidationError
 from governance_desktop.domain.workflow.definition import parse_definition
 from governance_desktop.services.definition_check import check_definition
 from governance_desktop.services.dto import ImportResult
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource, SourceError
+from tests.helpers import fuzz_mutations as fm
+from tests.helpers import fuzz_strategies as fz
+from tests.helpers.actors import ME
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ = settings(
@@ -52,7 +52,6 @@ TARGETS = {
     "test_batch_with_one_broken_file_changes_nothing": 200,
     "test_check_definition_agrees_with_import": 700,
 }
-ME = os_username()
 _names = itertools.count(1)
 
 
@@ -73,7 +72,7 @@ def _count_cases(request: pytest.FixtureRequest) -> Iterator[None]:
 def counts(app: AppContext) -> tuple[int, int, int]:
     """(workflows, workflow versions, audit events) in the database."""
     with app.db.engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in ("workflows", "workflow_versions", "audit_events")
         )

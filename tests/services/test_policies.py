@@ -14,9 +14,7 @@ from governance_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from governance_desktop.services.users import os_username
-
-ME = os_username()
+from tests.helpers.actors import ME
 
 
 @pytest.fixture

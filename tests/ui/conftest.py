@@ -9,21 +9,11 @@ import pytest
 
 from governance_desktop.app import AppContext, attach_queue, open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import example_sources, seed_demo
-from governance_desktop.services.users import os_username
 from governance_desktop.ui.background import Background
 from governance_desktop.ui.bridge import JobEventBridge
 from governance_desktop.ui.context import UiContext
-
-ME = os_username()
-
-
-def seed(data_dir: Path) -> None:
-    ctx = open_app(load_settings(data_dir=data_dir))
-    try:
-        seed_demo(ME, ctx.users, ctx.policies, ctx.workflows, example_sources())
-    finally:
-        ctx.close()
+from tests.helpers.actors import ME
+from tests.helpers.demo import seed
 
 
 @pytest.fixture
@@ -59,21 +49,3 @@ def window(qtbot, demo_dir: Path):  # type: ignore[no-untyped-def]
     win.show()
     yield win
     win.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_threads() -> Iterator[None]:
-    """Fail a GUI test that leaves a Huey worker, scheduler or dispatch thread running."""
-    import threading
-
-    before = set(threading.enumerate())
-    yield
-    import time
-
-    deadline = time.monotonic() + 5
-    while True:
-        extra = [t for t in set(threading.enumerate()) - before if t.is_alive() and not t.daemon]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"

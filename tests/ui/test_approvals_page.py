@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
+from tests.helpers.pages import make_page
 
 CLICK = Qt.MouseButton.LeftButton
 
@@ -24,14 +25,6 @@ def kickoff_status(ui: UiContext) -> str | None:
     return next((e.status for e in runs if e.workflow == "Review kickoff"), None)
 
 
-def make_page(qtbot, ui: UiContext) -> ApprovalsPage:  # type: ignore[no-untyped-def]
-    page = ApprovalsPage(ui)
-    qtbot.addWidget(page)
-    page.resize(1100, 700)
-    page.show()
-    return page
-
-
 def wait_for_request(qtbot, page: ApprovalsPage) -> None:  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: page.pending_count() > 0, timeout=5000)
     assert page.select(page.pending.row(0).id)
@@ -40,7 +33,7 @@ def wait_for_request(qtbot, page: ApprovalsPage) -> None:  # type: ignore[no-unt
 def test_bob_approves_and_the_workflow_finishes(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """bob sees the request with its context, approves it, and the execution completes."""
     bob = replace(ui_ctx, actor="bob")
-    page = make_page(qtbot, bob)
+    page = make_page(qtbot, ApprovalsPage(bob))
     counts: list[int] = []
     page.count_changed.connect(counts.append)
     review_pol_003(ui_ctx)
@@ -78,7 +71,7 @@ def test_bob_approves_and_the_workflow_finishes(qtbot, qtmodeltester, ui_ctx) ->
 def test_reject_without_a_comment_is_refused(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """Reject with an empty comment shows the reason next to the box and changes nothing."""
     bob = replace(ui_ctx, actor="bob")
-    page = make_page(qtbot, bob)
+    page = make_page(qtbot, ApprovalsPage(bob))
     review_pol_003(ui_ctx)
     wait_for_request(qtbot, page)
     qtbot.mouseClick(page.findChild(QPushButton, "rejectButton"), CLICK)
@@ -95,7 +88,7 @@ def test_reject_without_a_comment_is_refused(qtbot, ui_ctx) -> None:  # type: ig
 
 def test_admin_sees_everyones_pending_approvals(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """An admin's inbox lists bob's and carol's requests and says so."""
-    page = make_page(qtbot, ui_ctx)
+    page = make_page(qtbot, ApprovalsPage(ui_ctx))
     review_pol_003(ui_ctx)
     qtbot.waitUntil(lambda: page.pending_count() == 2, timeout=5000)
     assert {a.approver for a in page.pending.rows()} == {"bob", "carol"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from conftest import ME
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
@@ -14,15 +13,14 @@ from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.audit.model import AuditModel
 from governance_desktop.ui.pages.audit.page import AuditPage
+from tests.helpers.actors import ME
+from tests.helpers.pages import make_page
 
 CLICK = Qt.MouseButton.LeftButton
 
 
 def _page(ui_ctx: UiContext, qtbot) -> AuditPage:  # type: ignore[no-untyped-def]
-    page = AuditPage(ui_ctx)
-    qtbot.addWidget(page)
-    page.resize(1000, 600)
-    page.show()
+    page = make_page(qtbot, AuditPage(ui_ctx), 1000, 600)
     qtbot.waitUntil(lambda: not page.model.loading and page.model.rowCount() > 0, timeout=5000)
     return page
 

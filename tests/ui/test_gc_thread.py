@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ME, seed
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
+from tests.helpers.actors import ME
+from tests.helpers.demo import seed
 
 CHILD = Path(__file__).with_name("gc_child.py")
 

@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import seed
 from sqlalchemy import create_engine, text
+
+from tests.helpers.demo import seed
 
 
 def test_gui_runs_work_and_quits_cleanly_on_sigterm(data_dir: Path) -> None:

@@ -6,7 +6,6 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import ME
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QTableView
 
@@ -17,6 +16,7 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.paged_model import PAGE_SIZE
 from governance_desktop.ui.pages.jobs.model import C_STATE, COLUMNS, JobsModel
 from governance_desktop.ui.pages.jobs.page import JobMonitorPage
+from tests.helpers.actors import ME
 
 CLICK = Qt.MouseButton.LeftButton
 

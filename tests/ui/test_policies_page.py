@@ -10,15 +10,13 @@ from governance_desktop.domain.lifecycle import allowed_moves
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.editor import move_button_name
 from governance_desktop.ui.pages.policies.page import PoliciesPage
+from tests.helpers.pages import make_page
 
 CLICK = Qt.MouseButton.LeftButton
 
 
-def make_page(qtbot, ui: UiContext) -> PoliciesPage:  # type: ignore[no-untyped-def]
-    page = PoliciesPage(ui)
-    qtbot.addWidget(page)
-    page.resize(1100, 700)
-    page.show()
+def open_page(qtbot, ui: UiContext) -> PoliciesPage:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, PoliciesPage(ui))
     qtbot.waitUntil(lambda: page.model.rowCount() == 12, timeout=5000)
     return page
 
@@ -30,7 +28,7 @@ def select(qtbot, page: PoliciesPage, code: str) -> None:  # type: ignore[no-unt
 
 def test_models_pass_modeltester(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """The register model, its filter proxy and the three detail models are valid Qt models."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     select(qtbot, page, "POL-001")
     qtbot.waitUntil(lambda: page.details.events.rowCount() > 0, timeout=5000)
     for model in (page.model, page.proxy, page.details.executions, page.details.tasks,
@@ -41,7 +39,7 @@ def test_models_pass_modeltester(qtbot, qtmodeltester, ui_ctx) -> None:  # type:
 
 def test_filter_as_you_type_narrows_the_table(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """Typing filters code/title/owner at once; the status filter narrows further."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     box = page.findChild(QLineEdit, "policiesFilter")
     qtbot.keyClicks(box, "reten")
     assert page.proxy.rowCount() == 1
@@ -60,7 +58,7 @@ def test_filter_as_you_type_narrows_the_table(qtbot, ui_ctx) -> None:  # type: i
 
 def test_status_moves_offered_equal_the_lifecycle(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """For a policy in each status, the move buttons are exactly the lifecycle's moves."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     for code in ("POL-003", "POL-004", "POL-005", "POL-006", "POL-007", "POL-008"):
         select(qtbot, page, code)
         status = PolicyStatus(page.editor.policy.status)  # type: ignore[union-attr]
@@ -72,7 +70,7 @@ def test_status_moves_offered_equal_the_lifecycle(qtbot, ui_ctx) -> None:  # typ
 
 def test_move_through_the_ui_and_a_refused_move(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """A move button changes the policy (with its comment); a stale move shows the refusal."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     policies = ui_ctx.app.policies
     select(qtbot, page, "POL-009")
     page.findChild(QLineEdit, "statusComment").setText("ready for review")
@@ -97,7 +95,7 @@ def test_move_through_the_ui_and_a_refused_move(qtbot, ui_ctx) -> None:  # type:
 
 def test_editing_saves_and_shows_refusals(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """Save writes the changed fields; an invalid title is refused inline."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     select(qtbot, page, "POL-009")
     qtbot.waitUntil(lambda: page.editor.owner.count() >= 4, timeout=5000)
     page.editor.title.setText("Remote and Hybrid Working Policy")
@@ -121,7 +119,7 @@ def test_editing_saves_and_shows_refusals(qtbot, ui_ctx) -> None:  # type: ignor
 
 def test_add_policy_selects_it(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """Add policy (code + title) creates a draft and selects it; a bad code is refused."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     qtbot.mouseClick(page.findChild(QPushButton, "addPolicyButton"), CLICK)
     page.findChild(QLineEdit, "newPolicyCode").setText("bad code")
     page.findChild(QLineEdit, "newPolicyTitle").setText("Mobile Device Policy")

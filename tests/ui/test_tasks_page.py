@@ -11,16 +11,14 @@ from PySide6.QtWidgets import QCheckBox, QPushButton, QTableView
 from governance_desktop.domain.errors import PermissionDeniedError
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.tasks.page import TasksPage
+from tests.helpers.pages import make_page
 
 CLICK = Qt.MouseButton.LeftButton
 SELECT = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
 
 
-def make_page(qtbot, ui: UiContext) -> TasksPage:  # type: ignore[no-untyped-def]
-    page = TasksPage(ui)
-    qtbot.addWidget(page)
-    page.resize(1100, 700)
-    page.show()
+def open_page(qtbot, ui: UiContext) -> TasksPage:  # type: ignore[no-untyped-def]
+    page = make_page(qtbot, TasksPage(ui))
     with qtbot.waitSignal(page.loaded, timeout=5000):
         pass
     return page
@@ -39,7 +37,7 @@ def select_first(page: TasksPage, name: str) -> None:
 
 def test_mark_task_done(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """bob marks his review task done; it is stored done and the audit trail says so."""
-    page = make_page(qtbot, replace(ui_ctx, actor="bob"))
+    page = open_page(qtbot, replace(ui_ctx, actor="bob"))
     review_pol_009(qtbot, page)
     qtmodeltester.check(page.tasks)
     task = page.tasks.row(0)
@@ -62,7 +60,7 @@ def test_mark_task_done(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[n
 
 def test_mark_notification_read_and_desktop_notice(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """A new notification reaches the tray notifier; Mark read stores read_at."""
-    page = make_page(qtbot, replace(ui_ctx, actor="bob"))
+    page = open_page(qtbot, replace(ui_ctx, actor="bob"))
     review_pol_009(qtbot, page)
     qtmodeltester.check(page.notes)
     note = page.notes.row(0)
@@ -77,7 +75,7 @@ def test_mark_notification_read_and_desktop_notice(qtbot, qtmodeltester, ui_ctx)
 
 def test_show_everyones(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """The admin's own list is empty; the toggle shows bob's and carol's items."""
-    page = make_page(qtbot, ui_ctx)
+    page = open_page(qtbot, ui_ctx)
     ui_ctx.app.policies.change_status("alice", "POL-009", "in_review")
     qtbot.waitUntil(lambda: len(ui_ctx.app.monitor.notifications()) == 2, timeout=5000)
     page.findChild(QCheckBox, "showAllUsers").setChecked(True)

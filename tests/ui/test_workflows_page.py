@@ -18,14 +18,12 @@ from governance_desktop.ui.pages.workflows.models import (
     WorkflowVersionsModel,
 )
 from governance_desktop.ui.pages.workflows.page import WorkflowsPage
+from tests.helpers.pages import make_page
 
 
 @pytest.fixture
 def page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-untyped-def]
-    widget = WorkflowsPage(ui_ctx)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 700)
-    widget.show()
+    widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
     qtbot.waitUntil(
         lambda: (
             widget.model.rowCount() == 4

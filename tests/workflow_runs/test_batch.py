@@ -7,13 +7,14 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import pytest
-from engine_helpers import ME, drain, workflow
 from sqlalchemy import event, select
-from test_chain import STEPS
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import TransientError
 from governance_desktop.store.models import Job
+from tests.helpers.actors import ME
+from tests.helpers.workflows import drain, workflow
+from tests.workflow_runs.test_chain import STEPS
 
 CODES = ["POL-001", "POL-002", "POL-003"]
 

@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from engine_helpers import ME, workflow
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
 from governance_desktop.jobs.lifecycle import RunningMarks
 from governance_desktop.store.models import Job
+from tests.helpers.actors import ME
+from tests.helpers.workflows import workflow
 
 
 def _start_job(eng: AppContext, install: Callable[..., None]) -> int:

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from engine_helpers import workflow
 from sqlalchemy import select, update
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.clock import MAX_HOST_SKEW
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.store.models import Workflow, WorkflowVersion
+from tests.helpers.workflows import workflow
 
 DAILY = workflow(
     "Daily",

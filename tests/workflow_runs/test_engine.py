@@ -1,4 +1,5 @@
-"""The engine without the queue: triggers, actions, approvals, retries, loops, schedules."""
+"""The engine without the queue: triggers, actions, retries, loops, schedules (approvals:
+tests/services/test_approvals.py)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from engine_helpers import ME, drain, workflow
 from sqlalchemy import select, text, update
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import (
     ConflictError,
-    PermissionDeniedError,
     TransientError,
-    ValidationError,
 )
 from governance_desktop.services.sync import execute_workflow
 from governance_desktop.store.models import Job, Workflow, WorkflowVersion
+from tests.helpers.actors import ME
+from tests.helpers.workflows import drain, only_execution, workflow
 
 STEPS = [
     {"type": "assign", "user": "alice"},
     {"type": "create_task", "title": "Review {policy.code}", "due_in_days": 7},
     {"type": "notify", "users": ["bob", "carol"], "title": "{policy.code} is in review"},
 ]
-
-
-def _only_execution(ctx: AppContext):  # type: ignore[no-untyped-def]
-    rows = ctx.monitor.executions()
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 def test_status_change_creates_execution_and_job_together(
@@ -42,7 +36,7 @@ def test_status_change_creates_execution_and_job_together(
         workflow("Off", STEPS, enabled=False),
     )
     eng.policies.change_status(ME, "POL-001", "in_review")
-    execution = _only_execution(eng)
+    execution = only_execution(eng)
     assert (execution.workflow, execution.status, execution.input_data) == (
         "Kickoff",
         "queued",
@@ -66,7 +60,7 @@ def test_actions_run_once_each(eng: AppContext, install: Callable[..., None]) ->
     assert drain(eng) == 4
     for job in eng.monitor.jobs():  # every message delivered a second time
         assert eng.runner.run(job.id).duplicate
-    execution = _only_execution(eng)
+    execution = only_execution(eng)
     assert (execution.status, execution.current_step) == ("completed", 3)
     assert [(t.title, t.assignee) for t in eng.monitor.tasks()] == [("Review POL-001", "alice")]
     assert sorted(n.user for n in eng.monitor.notifications()) == ["bob", "carol"]
@@ -92,7 +86,7 @@ def test_illegal_set_status_fails_execution(eng: AppContext, install: Callable[.
     install(workflow("Bad", [{"type": "set_status", "status": "published"}]))
     eng.policies.change_status(ME, "POL-001", "in_review")
     drain(eng)
-    execution = _only_execution(eng)
+    execution = only_execution(eng)
     assert execution.status == "failed"
     assert "POL-001: cannot move from in_review to published" in (execution.error or "")
     failed = eng.monitor.jobs(state="failed")  # type: ignore[arg-type]
@@ -118,7 +112,7 @@ def test_retry_failed_job_from_where_it_stopped(
         eng.policies.change_status(ME, "POL-001", status)
     eng.jobs.retry(failed.id, ME)
     drain(eng)
-    assert _only_execution(eng).status == "completed"
+    assert only_execution(eng).status == "completed"
     assert len(eng.monitor.tasks()) == 1
     assert eng.policies.get("POL-001").status == "published"
 
@@ -148,7 +142,7 @@ def test_cancel_a_queued_job_cancels_its_execution(
     eng.policies.change_status(ME, "POL-001", "in_review")
     (job,) = eng.monitor.jobs()
     assert eng.jobs.cancel(job.id, ME).state == "cancelled"
-    assert _only_execution(eng).status == "cancelled"
+    assert only_execution(eng).status == "cancelled"
     with pytest.raises(ConflictError, match="only queued or retrying"):
         eng.jobs.cancel(job.id, ME)
     assert drain(eng) == 0
@@ -178,9 +172,9 @@ def test_transient_failures_retry_then_succeed_or_give_up(
     for _ in range(20):
         drain(eng)
         seen |= {j.state for j in eng.monitor.jobs()}
-        if _only_execution(eng).status in ("completed", "failed"):
+        if only_execution(eng).status in ("completed", "failed"):
             break
-    execution = _only_execution(eng)
+    execution = only_execution(eng)
     assert execution.status == final
     action_job = next(j for j in eng.monitor.jobs() if j.kind == "EXECUTE_WORKFLOW_ACTION")
     if final == "completed":
@@ -188,108 +182,6 @@ def test_transient_failures_retry_then_succeed_or_give_up(
     else:
         assert action_job.attempts == 3 and "gave up after 3 attempts" in (execution.error or "")
         assert eng.monitor.notifications() == []
-
-
-def _approval_flow(
-    eng: AppContext,
-    install: Callable[..., None],
-    rule: object,
-    approvers: list[str],
-    **extra: object,
-) -> None:
-    install(
-        workflow(
-            "Approve",
-            [
-                {"type": "approval", "approvers": approvers, "rule": rule},
-                {"type": "create_task", "title": "after approval"},
-            ],
-            **extra,
-        )
-    )
-    eng.policies.change_status(ME, "POL-001", "in_review")
-    drain(eng)
-    assert _only_execution(eng).status == "awaiting_approval"
-
-
-@pytest.mark.parametrize(
-    ("rule", "answers", "done"),
-    [
-        ("all", ["bob"], False),
-        ("all", ["bob", "carol"], True),
-        ("any", ["carol"], True),
-        ({"at_least": 2}, ["bob"], False),
-        ({"at_least": 2}, ["bob", "alice"], True),
-    ],
-)
-def test_approval_rules(
-    eng: AppContext, install: Callable[..., None], rule: object, answers: list[str], done: bool
-) -> None:
-    """The execution moves on exactly when the rule is met."""
-    _approval_flow(
-        eng,
-        install,
-        rule,
-        ["bob", "carol", "alice"] if isinstance(rule, dict) else ["bob", "carol"],
-    )
-    for approver in answers:
-        pending = [a for a in eng.approvals.list(approver=approver) if a.status == "pending"]
-        eng.approvals.approve(pending[0].id, approver, "ok")
-    drain(eng)
-    assert (_only_execution(eng).status == "completed") is done
-    assert len(eng.monitor.tasks()) == (1 if done else 0)
-    if done:
-        assert not [a for a in eng.approvals.list() if a.status == "pending"]
-
-
-def test_rejection_ends_execution_with_comment(
-    eng: AppContext, install: Callable[..., None]
-) -> None:
-    """A rejection needs a reason and ends the execution as rejected."""
-    _approval_flow(eng, install, "all", ["bob", "carol"])
-    approval = eng.approvals.list(approver="bob")[0]
-    with pytest.raises(ValidationError, match="needs a reason"):
-        eng.approvals.reject(approval.id, "bob", "  ")
-    eng.approvals.reject(approval.id, "bob", "section 4 is wrong")
-    execution = _only_execution(eng)
-    assert execution.status == "rejected" and "section 4 is wrong" in (execution.error or "")
-    with pytest.raises(ConflictError):
-        eng.approvals.approve(eng.approvals.list(approver="carol")[0].id, "carol")
-
-
-def test_segregation_of_duties(eng: AppContext, install: Callable[..., None]) -> None:
-    """The person whose change started it cannot approve; others only their own requests."""
-    eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
-    install(
-        workflow("Approve", [{"type": "approval", "approvers": ["alice", "bob"], "rule": "any"}])
-    )
-    eng.policies.change_status("alice", "POL-001", "in_review")
-    drain(eng)
-    mine = eng.approvals.list(approver="alice")[0]
-    with pytest.raises(PermissionDeniedError, match="segregation of duties"):
-        eng.approvals.approve(mine.id, "alice")
-    with pytest.raises(PermissionDeniedError, match="is for 'alice'"):
-        eng.approvals.approve(mine.id, "dave")
-    eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
-    assert _only_execution(eng).status == "completed"
-
-
-def test_self_approval_when_workflow_allows(eng: AppContext, install: Callable[..., None]) -> None:
-    """allow_self_approval lifts segregation of duties for that workflow."""
-    _approval_flow(eng, install, "any", [ME], allow_self_approval=True)
-    eng.approvals.approve(eng.approvals.list(approver=ME)[0].id, ME)
-    drain(eng)
-    assert _only_execution(eng).status == "completed"
-
-
-def test_approval_does_not_carry_over_to_new_text(
-    eng: AppContext, install: Callable[..., None]
-) -> None:
-    """An approval requested for one version cannot approve an edited policy."""
-    _approval_flow(eng, install, "any", ["bob"])
-    eng.policies.update(ME, "POL-001", body="a different text")
-    with pytest.raises(ConflictError, match="version 1 → 2"):
-        eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
 
 
 def test_loop_protection(eng: AppContext, install: Callable[..., None]) -> None:

@@ -1,4 +1,4 @@
-"""Small helpers for the queue tests."""
+"""Polling for a condition another thread or process makes true (no sleeps of a guessed length)."""
 
 from __future__ import annotations
 

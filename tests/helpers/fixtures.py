@@ -1,4 +1,5 @@
-"""Engine fixtures: demo users, a workflow importer, and a deterministic drain of job rows."""
+"""Workflow-run fixtures (loaded for every suite by tests/conftest.py): demo users, POL-001, a
+fast retry policy and a workflow importer."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from engine_helpers import ME
 
 from governance_desktop.app import AppContext
 from governance_desktop.services.runner import RetryPolicy
 from governance_desktop.services.workflows import DefinitionSource
+from tests.helpers.actors import ME
 
 
 @pytest.fixture

@@ -1,20 +1,19 @@
-"""Helpers for engine tests: workflow builder and a deterministic drain of job rows."""
+"""Workflow definitions for tests, and running their job rows without a queue."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from governance_desktop.services.queries import ExecutionInfo
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import JobState
-from governance_desktop.services.users import os_username
 from governance_desktop.store.models import Job
-
-ME = os_username()
 
 
 def workflow(name: str, actions: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A definition run when a policy moves to in_review; `extra` adds or replaces keys."""
     return {
         "schema_version": 1,
         "name": name,
@@ -40,3 +39,10 @@ def drain(ctx: AppContext, limit: int = 1000) -> int:
         ctx.runner.run(job_id, "test")
         ran += 1
     raise AssertionError("jobs did not drain")
+
+
+def only_execution(ctx: AppContext) -> ExecutionInfo:
+    """The one workflow execution in the register (fails if there is not exactly one)."""
+    rows = ctx.monitor.executions()
+    assert len(rows) == 1, rows
+    return rows[0]

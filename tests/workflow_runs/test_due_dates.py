@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime
 from datetime import time as clock_time
 
 import pytest
-from engine_helpers import ME, drain, workflow
 
 from governance_desktop.app import AppContext
+from tests.helpers.actors import ME
+from tests.helpers.workflows import drain, workflow
 
 DUE = workflow(
     "Due",

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fuzz_strategies import (
+from hypothesis import strategies as st
+
+from tests.helpers.fuzz_strategies import (
     CONDITION_FIELDS,
     KNOWN_KEYS,
     MAX_DEPTH,
@@ -30,7 +32,6 @@ from fuzz_strategies import (
     long_text,
     scalars,
 )
-from hypothesis import strategies as st
 
 Segment = str | int
 Path = tuple[Segment, ...]

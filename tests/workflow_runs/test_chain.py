@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine_helpers import ME, drain, workflow
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import TransientError
 from governance_desktop.store.models import Job, WorkflowStepRun
+from tests.helpers.actors import ME
+from tests.helpers.workflows import drain, workflow
 
 STEPS = [
     {"type": "assign", "user": "alice"},

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from engine_helpers import ME, workflow
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
@@ -18,6 +17,8 @@ from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store import generations
 from governance_desktop.store.models import Workflow, WorkflowVersion
 from governance_desktop.store.types import utcnow
+from tests.helpers.actors import ME
+from tests.helpers.workflows import workflow
 
 NOTIFY = [{"type": "notify", "users": ["alice"], "title": "{policy.code}"}]
 

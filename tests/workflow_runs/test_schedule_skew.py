@@ -10,13 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from engine_helpers import workflow
 from sqlalchemy import select, update
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.clock import MAX_HOST_SKEW
 from governance_desktop.services.schedules import ScheduleService
 from governance_desktop.store.models import Workflow, WorkflowVersion
+from tests.helpers.workflows import workflow
 
 HOURLY = workflow(
     "Hourly",

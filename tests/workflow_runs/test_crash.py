@@ -8,14 +8,11 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import ME, workflow
 from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, attach_queue
@@ -27,6 +24,9 @@ from governance_desktop.store.models import (
     WorkflowExecution,
     WorkflowStepRun,
 )
+from tests.helpers.actors import ME
+from tests.helpers.processes import start_worker
+from tests.helpers.workflows import workflow
 
 POLICIES = 300
 KILLS = 6
@@ -36,27 +36,6 @@ STEPS = [
     {"type": "assign", "user": "carol"},
     {"type": "create_task", "title": "Sign off {policy.code}", "assignee": "bob"},
 ]
-
-
-def _worker(data_dir: Path, *extra: str) -> subprocess.Popen[bytes]:
-    with (data_dir / "logs" / "worker-stderr.log").open("ab") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "governance_desktop",
-                "--data-dir",
-                str(data_dir),
-                "--actor",
-                ME,
-                "worker",
-                "--workers",
-                "2",
-                *extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
 
 
 def _wait_for_progress(ctx: AppContext, jobs: int) -> None:
@@ -135,7 +114,7 @@ def test_kill_9_worker_repeatedly_loses_and_duplicates_nothing(
     rng = random.Random(7)
 
     driver = threading.Thread(target=_drive, args=(ctx,))
-    proc = _worker(data_dir)
+    proc = start_worker(data_dir)
     driver.start()
     kills = 0
     in_flight: list[int] = []
@@ -148,7 +127,7 @@ def test_kill_9_worker_repeatedly_loses_and_duplicates_nothing(
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
             kills += 1
-            proc = _worker(data_dir)
+            proc = start_worker(data_dir)
         driver.join(timeout=120)
         assert not driver.is_alive()
         _wait_for_progress(ctx, rng.randint(20, 120))
@@ -157,7 +136,7 @@ def test_kill_9_worker_repeatedly_loses_and_duplicates_nothing(
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         kills += 1
-        proc = _worker(data_dir, "--burst")
+        proc = start_worker(data_dir, "--burst")
         proc.wait(timeout=240)
         stderr = (data_dir / "logs" / "worker-stderr.log").read_text(errors="replace")
         assert proc.returncode == 0, stderr[-2000:]
@@ -179,7 +158,7 @@ def test_two_worker_processes_never_run_a_step_twice(ctx: AppContext, data_dir: 
     """Two worker processes on the same files, each reconciling: every effect exactly once."""
     _setup(ctx)
     runtime = attach_queue(ctx)
-    first, second = _worker(data_dir), _worker(data_dir)
+    first, second = start_worker(data_dir), start_worker(data_dir)
     try:
         _drive(ctx)
         _wait_for_progress(ctx, 10**6)  # until nothing is left

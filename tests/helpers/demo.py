@@ -1,0 +1,19 @@
+"""A data folder filled as `governance-desktop demo` fills it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance_desktop.app import open_app
+from governance_desktop.config import load_settings
+from governance_desktop.services.demo import example_sources, seed_demo
+from tests.helpers.actors import ME
+
+
+def seed(data_dir: Path) -> None:
+    """The demo users, policies and example workflows in `data_dir`, acted by ME."""
+    ctx = open_app(load_settings(data_dir=data_dir))
+    try:
+        seed_demo(ME, ctx.users, ctx.policies, ctx.workflows, example_sources())
+    finally:
+        ctx.close()
