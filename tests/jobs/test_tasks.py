@@ -13,8 +13,8 @@ from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.names import EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.tasks import register_tasks
+from tests.jobs.fakes import FakeRunner
 
-from .conftest import FakeRunner
 from .test_tampered_queue import insert_raw
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from governance_desktop.app import AppContext
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.db import Database
+from tests.helpers.actors import ME
 
-ME = os_username()
 REVIEW = {
     "schema_version": 1,
     "name": "Review",

@@ -8,14 +8,12 @@ from typing import Any
 from sqlalchemy import delete, event
 
 from governance_desktop.app import AppContext
-from governance_desktop.services.users import os_username
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.generations import WORKFLOWS
 from governance_desktop.store.models import Generation
-
-ME = os_username()
+from tests.helpers.actors import ME
 
 
 def _generation(db: Database) -> int | None:
