@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import ConflictError, GovernanceError, NotFoundError
@@ -28,6 +29,15 @@ class BulkRetryResult:
     skipped: list[str] = field(default_factory=list)
 
 
+def _locked_job(session: Session, job_id: int, actor: str) -> Job:
+    """The job a known actor asks to change, locked for this transaction."""
+    require_user(session, actor, "actor")
+    job = session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        raise NotFoundError(f"unknown job {job_id}")
+    return job
+
+
 class JobService:
     """Retry, cancel and retry-all, each in its own transaction with its audit event."""
 
@@ -39,10 +49,7 @@ class JobService:
     def retry(self, job_id: int, actor: str) -> JobInfo:
         """Re-run a failed job from the step where it stopped."""
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"unknown job {job_id}")
+            job = _locked_job(session, job_id, actor)
             if job.state != JobState.FAILED:
                 raise ConflictError(f"job {job_id} is {job.state}; only failed jobs can be retried")
             execution = session.get(WorkflowExecution, job.execution_id)
@@ -79,10 +86,7 @@ class JobService:
     def cancel(self, job_id: int, actor: str) -> JobInfo:
         """Cancel a job that has not started (queued or retrying), and its execution with it."""
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None:
-                raise NotFoundError(f"unknown job {job_id}")
+            job = _locked_job(session, job_id, actor)
             if job.state not in CANCELLABLE:
                 raise ConflictError(
                     f"job {job_id} is {job.state}; only queued or retrying jobs can be cancelled"
