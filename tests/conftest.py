@@ -37,18 +37,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini("qt_log_ignore", "pytest-qt's ignores (not installed)", type="linelist")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Keep a handle on the terminal's stderr (pytest captures fd 2 during tests) for the
-    hang watchdog's stack dump."""
+def _terminal_stderr(config: pytest.Config) -> TextIO | None:
+    """The terminal's stderr (pytest captures fd 2 during tests), opened once, for the hang
+    watchdog's stack dump. Taken inside a test with capture disabled: taking it while pytest
+    configures itself broke pytest's own report of a collection error."""
     global _real_stderr
-    capman = config.pluginmanager.getplugin("capturemanager")
-    if capman is not None:
-        capman.suspend_global_capture(in_=True)
-    try:
-        _real_stderr = open(os.dup(sys.stderr.fileno()), "w")  # noqa: SIM115 (process-long)
-    finally:
-        if capman is not None:
-            capman.resume_global_capture()
+    if _real_stderr is None:
+        capman = config.pluginmanager.getplugin("capturemanager")
+        if capman is None:
+            return None
+        with capman.global_and_fixture_disabled():
+            _real_stderr = open(os.dup(sys.stderr.fileno()), "w")  # noqa: SIM115 (process-long)
+    return _real_stderr
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -68,10 +68,11 @@ def _hang_watchdog(request: pytest.FixtureRequest) -> Iterator[None]:
         if marker and marker.args
         else float(request.config.getini("timeout") or 0)
     )
-    if limit <= 0 or _real_stderr is None:
+    stderr = _terminal_stderr(request.config) if limit > 0 else None
+    if stderr is None:
         yield
         return
-    faulthandler.dump_traceback_later(limit + WATCHDOG_GRACE_S, exit=True, file=_real_stderr)
+    faulthandler.dump_traceback_later(limit + WATCHDOG_GRACE_S, exit=True, file=stderr)
     yield
     faulthandler.cancel_dump_traceback_later()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance_desktop.services.queries import ExecutionInfo
+from governance_desktop.services.read_models import ExecutionInfo
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
