@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import huey
 from huey.consumer import Consumer, Worker
@@ -43,10 +43,21 @@ from huey.storage import EmptyData, SqliteStorage
 from governance_desktop.jobs.rejections import RejectedMessage
 
 if TYPE_CHECKING:
-    from governance_desktop.jobs.batch import BatchExecutor
     from governance_desktop.jobs.lifecycle import JobLifecycle
 
 logger = logging.getLogger("governance_desktop.jobs")
+
+
+class Batches(Protocol):
+    """What a worker needs of `jobs.batch.BatchExecutor` (a Protocol: batch.py imports this
+    module, so this module does not import it)."""
+
+    lifecycle: JobLifecycle
+
+    def take(self) -> list[Any]: ...
+
+    def execute(self, tasks: Sequence[Any], now: datetime | None = None) -> None: ...
+
 
 #: Each Huey member this module relies on → its signature in the tested Huey (None: an
 #: attribute, checked on a live instance).
@@ -182,7 +193,7 @@ class WakeableWorker(Worker):  # type: ignore[misc]
         *,
         wake_event: threading.Event,
         paused: threading.Event,
-        batch: BatchExecutor | None = None,
+        batch: Batches | None = None,
     ) -> None:
         super().__init__(huey, stop_flag, default_delay, max_delay, backoff)
         self.wake_event = wake_event
@@ -253,7 +264,7 @@ class EmbeddedConsumer(QuietConsumer):
         periodic: bool = True,
         initial_delay: float = 0.02,
         max_delay: float = 0.1,
-        batch: BatchExecutor | None = None,
+        batch: Batches | None = None,
         lifecycle: JobLifecycle | None = None,
     ) -> None:
         self.wake_events: list[threading.Event] = []

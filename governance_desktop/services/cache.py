@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from governance_desktop.domain.workflow.definition import WorkflowDefinition
 from governance_desktop.store.db import Database
-
-if TYPE_CHECKING:
-    from governance_desktop.services.candidates import Candidates, Matcher
 
 CandidateKey = tuple[str, str, str | None]  # entity type, trigger, new status (status changes)
 
@@ -30,8 +26,10 @@ class DatabaseCache:
     each entry is replaced whole or grows by one key at a time (atomic under the GIL)."""
 
     definitions: dict[int, WorkflowDefinition] = field(default_factory=dict)
-    matchers: dict[int, Matcher] = field(default_factory=dict)
-    kept: tuple[int, dict[CandidateKey, Candidates]] = (-1, {})
+    # services.candidates' Matcher and Candidates; typed there, so this module imports nothing
+    # of the services that use it.
+    matchers: dict[int, object] = field(default_factory=dict)
+    kept: tuple[int, dict[CandidateKey, object]] = (-1, {})
     users: set[str] = field(default_factory=set)
 
     @staticmethod

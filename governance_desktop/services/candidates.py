@@ -66,7 +66,7 @@ class Matcher:
 def matcher_for(session: Session, cache: DatabaseCache, version_id: int) -> Matcher:
     """The version's matcher, kept by version id (versions are immutable)."""
     matchers = cache.matchers
-    found = matchers.get(version_id)
+    found = cast("Matcher | None", matchers.get(version_id))
     if found is None:
         defn = version_definition(session, cache, version_id)
         found = Matcher(defn, _required_eq(defn.conditions))
@@ -130,7 +130,7 @@ def find_candidates(
     if generation is not None and kept[0] != generation:
         kept = cache.kept = (generation, {})
     key: CandidateKey = (entity_type, str(trigger), data.get("status") if by_status else None)
-    found = kept[1].get(key) if generation is not None else None
+    found = cast("Candidates | None", kept[1].get(key)) if generation is not None else None
     if found is None:
         statement = _CANDIDATES_BY_STATUS if by_status else _CANDIDATES
         params = {"p_entity": entity_type, "p_trigger": trigger, "p_status": key[2]}
