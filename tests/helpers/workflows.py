@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance_desktop.services.read_models import ExecutionInfo
 from sqlalchemy import select
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import JobState
+from governance_desktop.services.read_models import ExecutionInfo
 from governance_desktop.store.models import Job
 
 
