@@ -51,6 +51,21 @@ def _wait_for_progress(ctx: AppContext, jobs: int) -> None:
     raise AssertionError("the worker made no progress for 60 s")
 
 
+def _wait_until_all_finished(ctx: AppContext, executions: int) -> None:
+    """Return once `executions` executions are finished and no job is left. (Waiting for jobs
+    to appear first, as `_wait_for_progress` does, waits forever when fast workers finished
+    the last ones before the first look.)"""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        finished = _count(
+            ctx, WorkflowExecution, WorkflowExecution.status.in_(("completed", "failed"))
+        )
+        if finished >= executions and not _in_flight(ctx):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{executions} executions not finished within 120 s")
+
+
 def _in_flight(ctx: AppContext) -> int:
     return _count(ctx, Job, Job.state.not_in(("succeeded", "failed", "cancelled")))
 
@@ -161,7 +176,7 @@ def test_two_worker_processes_never_run_a_step_twice(ctx: AppContext, data_dir: 
     first, second = start_worker(data_dir), start_worker(data_dir)
     try:
         _drive(ctx)
-        _wait_for_progress(ctx, 10**6)  # until nothing is left
+        _wait_until_all_finished(ctx, POLICIES)
     finally:
         for proc in (first, second):
             proc.send_signal(signal.SIGTERM)
