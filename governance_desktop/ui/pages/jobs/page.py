@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -336,25 +337,22 @@ class JobMonitorPage(Page):
         return done
 
     def retry_selected(self) -> None:
-        job = self.selected_job()
-        if job is None or job.state != JobState.FAILED:
-            return
-        commands, actor, job_id = self.commands, self.ui.actor, job.id
-        self.calls.write(
-            lambda: commands.retry(job_id, actor),
-            self._done(f"Job {job_id} retried"),
-            self.show_error,
-            Changes.JOBS,
-        )
+        self._on_selected((JobState.FAILED,), self.commands.retry, "retried")
 
     def cancel_selected(self) -> None:
+        self._on_selected(CANCELLABLE, self.commands.cancel, "cancelled")
+
+    def _on_selected(
+        self, states: Collection[str], command: Callable[[int, str], object], done: str
+    ) -> None:
+        """Run `command(job_id, actor)` on the writer for the selected job if its state allows."""
         job = self.selected_job()
-        if job is None or job.state not in CANCELLABLE:
+        if job is None or job.state not in states:
             return
-        commands, actor, job_id = self.commands, self.ui.actor, job.id
+        actor, job_id = self.ui.actor, job.id
         self.calls.write(
-            lambda: commands.cancel(job_id, actor),
-            self._done(f"Job {job_id} cancelled"),
+            lambda: command(job_id, actor),
+            self._done(f"Job {job_id} {done}"),
             self.show_error,
             Changes.JOBS,
         )
