@@ -16,6 +16,7 @@ class Role(StrEnum):
     OFFICER = "officer"
     APPROVER = "approver"
     ADMIN = "admin"
+    AUDITOR = "auditor"
 
 
 class EntityType(StrEnum):
@@ -73,3 +74,4 @@ class ApprovalStatus(StrEnum):
 class TaskStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+    CANCELLED = "cancelled"

@@ -1,8 +1,8 @@
 """What the services remember of one database between transactions, in one object per Database.
 
-Each entry is safe to keep because of what it holds: workflow versions are immutable, users are
-never deleted or renamed, and the kept candidate lists carry the workflows generation they were
-read at (``store.generations``). `clear()` forgets everything, for a test that wants a cold
+Each entry is safe to keep because of what it holds: workflow versions are immutable, and the
+kept candidate lists and active users carry the generation they were read at
+(``store.generations``). `clear()` forgets everything, for a test that wants a cold
 cache or after the file was replaced behind the Database's back.
 """
 
@@ -30,7 +30,8 @@ class DatabaseCache:
     # of the services that use it.
     matchers: dict[int, object] = field(default_factory=dict)
     kept: tuple[int, dict[CandidateKey, object]] = (-1, {})
-    users: set[str] = field(default_factory=set)
+    # Active usernames seen, at one users generation (a deactivation or role change bumps it).
+    users: tuple[int, set[str]] = (-1, set())
 
     @staticmethod
     def of(db: Database) -> DatabaseCache:
@@ -48,4 +49,4 @@ class DatabaseCache:
         self.definitions = {}
         self.matchers = {}
         self.kept = (-1, {})
-        self.users = set()
+        self.users = (-1, set())

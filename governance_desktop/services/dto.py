@@ -26,6 +26,7 @@ class UserInfo:
     display_name: str
     role: str
     created_at: datetime
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class PolicyInfo:
     created_at: datetime
     updated_by: str
     updated_at: datetime
+    # The published version in force; `version` is the working revision when greater.
+    effective_version: int | None = None
 
 
 @dataclass(frozen=True)

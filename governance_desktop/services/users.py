@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import Role
 from governance_desktop.domain.errors import (
     ConflictError,
@@ -18,14 +19,16 @@ from governance_desktop.domain.errors import (
 )
 from governance_desktop.domain.text import check_name, check_text, check_unique_name
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import UserInfo
+from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User
 from governance_desktop.store.types import utcnow
 
 _users = cast(Table, User.__table__)
-_USER = select(_users.c.id).where(_users.c.username == bindparam("p_name"))
+_ACTIVE_USER = select(_users.c.active).where(_users.c.username == bindparam("p_name"))
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 
 
@@ -40,7 +43,7 @@ def os_username() -> str:
 
 
 def _info(row: User) -> UserInfo:
-    return UserInfo(row.username, row.display_name, row.role, row.created_at)
+    return UserInfo(row.username, row.display_name, row.role, row.created_at, row.active)
 
 
 def require_user(session: Session, username: str, what: str = "user") -> User:
@@ -51,21 +54,27 @@ def require_user(session: Session, username: str, what: str = "user") -> User:
 
 
 def known_user(session: Session, cache: DatabaseCache, username: str, what: str = "user") -> None:
-    """`require_user` without loading the row, remembered per database: the app never
-    deletes or renames a user, so one seen once stays (every status change and step names
-    its users again: docs/benchmarks.md, parts 2 and 4)."""
-    seen = cache.users
+    """Raise unless ``username`` is an active user, without loading the row: the answer is
+    remembered per database at the users generation, which every deactivation moves (every
+    status change and step names its users again: docs/benchmarks.md, parts 2 and 4)."""
+    generation = generations.read(session, generations.USERS)
+    kept, seen = cache.users
+    if kept != generation or generation is None:
+        seen = set()
+        if generation is not None:
+            cache.users = (generation, seen)
     if username not in seen:
-        if session.connection().execute(_USER, {"p_name": username}).first() is None:
+        active = session.connection().execute(_ACTIVE_USER, {"p_name": username}).scalar()
+        if active is None:
             raise NotFoundError(f"unknown {what} '{username}'")
+        if not active:
+            raise PermissionDeniedError(f"{what} '{username}' is deactivated (rule: active users)")
         seen.add(username)
 
 
-def require_admin(session: Session, actor: str) -> User:
-    row = require_user(session, actor, "actor")
-    if row.role != Role.ADMIN:
-        raise PermissionDeniedError(f"'{actor}' is {row.role}; only an admin can do this")
-    return row
+def require_admin(session: Session, actor: str) -> None:
+    """Refuse unless ``actor`` is an active admin (the acts of docs/authority.md's last rows)."""
+    require_permission(session, actor, Permission.MANAGE_USERS)
 
 
 class UserDirectory:

@@ -1,7 +1,9 @@
 """Generation counters: a number every write of a kind moves by one in its own transaction, so a
 cache of what those writes change is checked with one primary-key read.
 
-``WORKFLOWS`` counts writes to the workflows table (import, new version, enable, disable).
+``WORKFLOWS`` counts writes to the workflows table (import, new version, enable, disable);
+``USERS`` counts role changes and deactivations (a new user needs no bump: nothing kept
+says a name is unknown).
 Any code that writes a workflow row calls `bump` in the same transaction; a whole-file change
 (restore) starts every process over with new caches instead.
 """
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session
 from governance_desktop.store.models import Generation
 
 WORKFLOWS = "workflows"
+#: Counts changes to who may act: a role changed, a user deactivated.
+USERS = "users"
 
 _generations = cast(Table, Generation.__table__)
 _READ = select(_generations.c.value).where(_generations.c.name == bindparam("p_name"))

@@ -46,6 +46,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(STATE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A deactivated user cannot act, be named in a new workflow version or be assigned.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Policy(Base):
@@ -65,6 +68,52 @@ class Policy(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str] = mapped_column(USERNAME)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The published version in force (None until the first publication, and once retired);
+    # `version` is the newest saved version, the working revision when it is greater.
+    effective_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class PolicyVersion(Base):
+    """One saved text of a policy: immutable once written, identified by its content hash.
+
+    ``approved_at`` / ``approved_execution_id`` are set once, when an approval rule is met for
+    exactly this content while the policy awaits approval; ``published_at`` when it takes
+    effect."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str | None] = mapped_column(USERNAME)
+    review_interval_days: Mapped[int] = mapped_column(Integer)
+    attachments: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_execution_id: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Delegation(Base):
+    """``delegator`` lets ``delegate`` answer their approvals from ``starts_on`` to ``ends_on``
+    (both included, the delegator's calendar dates)."""
+
+    __tablename__ = "delegations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delegator: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    delegate: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Workflow(Base):
@@ -171,6 +220,14 @@ class WorkflowApproval(Base):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     responded_by: Mapped[str | None] = mapped_column(USERNAME)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The content hash of the policy version this request is for; an answer to other text
+    # is refused, and meeting the rule approves exactly this content.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    # Set when an admin answered for the approver (the reason is required), or a delegate did.
+    on_behalf_reason: Mapped[str | None] = mapped_column(Text)
+    delegated_from: Mapped[str | None] = mapped_column(USERNAME)
+    overdue_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Task(Base):

@@ -45,8 +45,8 @@ def test_clear_makes_it_cold_and_the_next_change_fills_it_again(ctx: AppContext)
         return len(ctx.monitor.executions())
 
     assert started() == 1
-    assert cache.definitions and cache.matchers and cache.kept[1] and ME in cache.users
+    assert cache.definitions and cache.matchers and cache.kept[1] and ME in cache.users[1]
     cache.clear()
-    assert not (cache.definitions or cache.matchers or cache.kept[1] or cache.users)
+    assert not (cache.definitions or cache.matchers or cache.kept[1] or cache.users[1])
     assert started() == 2
-    assert cache.definitions and cache.matchers and cache.kept[1] and ME in cache.users
+    assert cache.definitions and cache.matchers and cache.kept[1] and ME in cache.users[1]

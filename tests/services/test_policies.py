@@ -97,7 +97,7 @@ def test_bad_policy_input(
 
 def test_only_admins_add_users(with_policy: AppContext) -> None:
     """An officer cannot add users."""
-    with pytest.raises(PermissionDeniedError, match="only an admin"):
+    with pytest.raises(PermissionDeniedError, match="only admin may add users"):
         with_policy.users.add("alice", "bob")
 
 

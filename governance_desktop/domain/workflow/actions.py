@@ -118,6 +118,10 @@ class ApprovalAction(_Model):
     rule: Rule = "all"
     due_in_days: DueInDays | None = None
     title: Text = ""
+    # Past the due date the approver is reminded; this many days later the request
+    # escalates to ``escalate_to`` (the admins if None). None: no escalation.
+    escalate_after_days: DueInDays | None = None
+    escalate_to: Username | None = None
 
     @field_validator("approvers")
     @classmethod

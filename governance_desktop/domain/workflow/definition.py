@@ -59,6 +59,7 @@ from governance_desktop.domain.workflow.triggers import (
     OnScheduleTrigger,
     OnStatusChangeTrigger,
     OnUpdateTrigger,
+    StatusValue,
     Trigger,
 )
 
@@ -148,6 +149,8 @@ class WorkflowDefinition(BaseModel):
     actions: list[Action] = Field(min_length=1, max_length=50)
     allow_triggered_by_workflows: StrictBool = False
     allow_self_approval: StrictBool = False
+    # Where a rejection sends the policy (the lifecycle still applies); None: back to draft.
+    on_reject: StatusValue | None = None
 
 
 def _check_depth(data: object) -> None:
