@@ -103,11 +103,11 @@ def diff_heading(diff: VersionDiff) -> str:
 
 VERSION_COLUMNS: list[Column] = [
     ("Version", lambda v: f"v{v.number}"),
+    ("In force", version_marks),
     ("Author", lambda v: v.created_by),
     ("Saved", lambda v: v.created_at),
     ("Approved", lambda v: v.approved_at),
     ("Published", lambda v: v.published_at),
-    ("", version_marks),
 ]
 
 
@@ -133,6 +133,7 @@ class VersionsTab(QWidget):
         self.from_box = named(QComboBox(), "versionsFrom")
         self.to_box = named(QComboBox(), "versionsTo")
         for box in (self.from_box, self.to_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             box.activated.connect(self._pair_chosen)
         self.heading = named(QLabel(), "versionsDiffHeading")
         self.heading.setWordWrap(True)
