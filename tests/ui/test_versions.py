@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QTabWidget, QTextBrowser
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
+from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from governance_desktop.ui.pages.policies.page import PoliciesPage
@@ -36,8 +37,6 @@ def demo_dir(data_dir: Path) -> Path:
         publish(ctx, "POL-1")
         ctx.policies.update("alice", "POL-1", body=V2)
         definition = workflow("Approve", [{"type": "approval", "approvers": ["bob"]}])
-        from governance_desktop.services.workflows import DefinitionSource
-
         ctx.workflows.import_definitions(ME, [DefinitionSource("a.json", data=definition)])
         ctx.policies.change_status("alice", "POL-1", "in_review")
         drain(ctx)
