@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
+    from governance_desktop.services.policy_versions import PolicyVersions
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,12 @@ class AppContext:
         from governance_desktop.services.audit_pages import AuditPages
 
         return AuditPages(self.db)
+
+    @cached_property
+    def policy_versions(self) -> PolicyVersions:
+        from governance_desktop.services.policy_versions import PolicyVersions
+
+        return PolicyVersions(self.db)
 
     @cached_property
     def dry_run(self) -> DryRunService:

@@ -21,6 +21,7 @@ from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.inbox import ApprovalItem
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
+from governance_desktop.ui.pages.approvals.pinned import PinnedText
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import Column, RecordTableModel, show
 from governance_desktop.ui.widgets import named
@@ -104,17 +105,20 @@ class ApprovalsPage(Page):
         self.reject_button = named(QPushButton("Reject…"), "rejectButton")
         self.reject_button.setToolTip("Reject with the comment as the reason (Ctrl+Shift+Return)")
         self.reject_button.clicked.connect(self.reject)
-        buttons = QVBoxLayout()
+        buttons = QHBoxLayout()
         buttons.addWidget(self.approve_button)
         buttons.addWidget(self.reject_button)
         buttons.addStretch(1)
-        answer_row = QHBoxLayout()
-        answer_row.addWidget(self.comment, 1)
-        answer_row.addLayout(buttons)
-        answer = QVBoxLayout()
-        answer.addWidget(self.context)
-        answer.addLayout(answer_row)
-        answer.addWidget(self.error)
+        self.pinned = PinnedText(ui)
+        decide = QVBoxLayout()
+        decide.addWidget(self.context)
+        decide.addWidget(self.comment)
+        decide.addLayout(buttons)
+        decide.addWidget(self.error)
+        decide.addStretch(1)
+        answer = QHBoxLayout()  # the text under approval right beside the buttons
+        answer.addWidget(self.pinned, 3)
+        answer.addLayout(decide, 2)
         answer_box = QWidget()
         answer_box.setLayout(answer)
 
@@ -134,7 +138,7 @@ class ApprovalsPage(Page):
         splitter.addWidget(self.table)
         splitter.addWidget(answer_box)
         splitter.addWidget(lower)
-        splitter.setSizes([260, 180, 220])
+        splitter.setSizes([200, 320, 160])
         layout = QVBoxLayout(self)
         layout.addWidget(self.scope)
         layout.addWidget(self.message)
@@ -224,6 +228,7 @@ class ApprovalsPage(Page):
         self.approve_button.setEnabled(enabled)
         self.reject_button.setEnabled(enabled)
         self.comment.setEnabled(item is not None)
+        self.pinned.show_approval(item.id if item is not None else None)
         if item is None:
             if self.pending.rowCount():
                 self.context.setText("Select a request to see what it is about.")

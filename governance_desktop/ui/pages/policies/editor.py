@@ -27,6 +27,7 @@ from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.models import show, status_label
+from governance_desktop.ui.pages.policies.versions import document_status
 from governance_desktop.ui.widgets import named
 
 NO_ASSIGNEE = "(nobody)"
@@ -140,7 +141,7 @@ class PolicyEditor(QWidget):
             return
         self.heading.setText(f"{policy.code} — {policy.title}")
         self.meta.setText(
-            f"{status_label(policy.status)} · version {policy.version} · "
+            f"{document_status(policy)} · "
             f"next review {show(policy.next_review_date) or '—'} · "
             f"updated {show(policy.updated_at)} by {policy.updated_by}"
         )

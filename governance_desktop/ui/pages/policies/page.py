@@ -33,6 +33,7 @@ from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import PolicyDetailsTabs, fit_columns
 from governance_desktop.ui.pages.policies.editor import PolicyEditor
 from governance_desktop.ui.pages.policies.models import PoliciesFilter, PoliciesModel, status_label
+from governance_desktop.ui.pages.policies.versions import VersionsTab
 from governance_desktop.ui.widgets import named
 
 SHOWN = Changes.POLICIES | Changes.AUDIT | Changes.TASKS | Changes.APPROVALS
@@ -90,6 +91,8 @@ class PoliciesPage(Page):
         self.editor = named(PolicyEditor(ui), "policyEditor")
         self.editor.changed.connect(self._edited)
         self.details = PolicyDetailsTabs()
+        self.versions = VersionsTab(ui)
+        self.details.addTab(self.versions, "Versions")
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.table)
@@ -204,6 +207,7 @@ class PoliciesPage(Page):
             self.select_code(keep)
         current = self.selected_policy()
         self.editor.show_policy(current)
+        self.versions.show_policy(current)
         if details is not None and current is not None and details.code == current.code:
             self.details.show_details(details)
         self._update_count()
@@ -258,6 +262,7 @@ class PoliciesPage(Page):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         policy = self.selected_policy() if current.isValid() else None
         self.editor.show_policy(policy)
+        self.versions.show_policy(policy)
         if policy is None:
             self.details.show_details(None)
         elif self.details.code != policy.code:
