@@ -11,7 +11,7 @@ import pytest
 
 from governance_desktop.app import AppContext
 from tests.helpers.actors import ME
-from tests.helpers.version_setup import publish
+from tests.helpers.authority import publish
 
 TEXT_V1 = "Every officer shall review access rights.\nLogs are kept.\n"
 TEXT_V2 = "Every officer must review access rights yearly.\nLogs are kept.\n"

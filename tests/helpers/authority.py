@@ -41,3 +41,8 @@ def walk_to(ctx: AppContext, code: str, status: PolicyStatus | str, actor: str =
         if step == target:
             return
     raise AssertionError(f"{target} is not on the way to published")
+
+
+def publish(ctx: AppContext, code: str) -> None:
+    """Walk a draft ``code`` to published, its current version approved on the way."""
+    walk_to(ctx, code, PolicyStatus.PUBLISHED)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from governance_desktop.app import AppContext
 from governance_desktop.domain.diff import Op, Segment
 from tests.helpers.actors import ME
-from tests.helpers.version_setup import publish
+from tests.helpers.authority import publish
 from tests.helpers.workflows import drain, workflow
 
 V1 = "Access is reviewed.\n"
