@@ -16,8 +16,8 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from governance_desktop.ui.pages.policies.page import PoliciesPage
 from tests.helpers.actors import ME
-from tests.helpers.pages import make_page
 from tests.helpers.authority import publish
+from tests.helpers.pages import make_page
 from tests.helpers.workflows import drain, workflow
 
 V1 = "Every officer shall review access rights.\nLogs are kept.\n"
