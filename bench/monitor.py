@@ -99,7 +99,14 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
 
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
-        seed_demo(os_username(), ctx.users, ctx.policies, ctx.workflows, example_sources())
+        seed_demo(
+            os_username(),
+            ctx.users,
+            ctx.policies,
+            ctx.workflows,
+            example_sources(),
+            approvals=ctx.approvals,
+        )
     finally:
         ctx.close()
     now = datetime.now(UTC)

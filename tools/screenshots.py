@@ -51,7 +51,9 @@ def main() -> None:
         data = Path(tmp) / "data"
         me = os_username()
         ctx = open_app(load_settings(data_dir=data))
-        seed_demo(me, ctx.users, ctx.policies, ctx.workflows, example_sources())
+        seed_demo(
+            me, ctx.users, ctx.policies, ctx.workflows, example_sources(), approvals=ctx.approvals
+        )
         ctx.close()
         window = create_main_window(data, embedded_worker=True, actor="bob")
         window.resize(1200, 760)

@@ -57,7 +57,14 @@ def worker(ctx: AppContext, args: argparse.Namespace) -> int:
     needs=Needs.QUEUE,  # a demo policy may start a workflow imported earlier
 )
 def demo(ctx: AppContext, args: argparse.Namespace) -> int:
-    report = seed_demo(args.actor, ctx.users, ctx.policies, ctx.workflows, example_sources())
+    report = seed_demo(
+        args.actor,
+        ctx.users,
+        ctx.policies,
+        ctx.workflows,
+        example_sources(),
+        approvals=ctx.approvals,
+    )
     changed = [w.name for w in report.workflows if w.changed]
     print(
         f"demo data in {ctx.settings.data_dir}: "

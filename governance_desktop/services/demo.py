@@ -1,5 +1,8 @@
-"""Demo data: three users, a dozen policies across the lifecycle, the example workflows.
+"""Demo data: users of every role, a dozen policies across the lifecycle, the example workflows.
 
+Every policy gets where it is the way a real one would: its text approved by an approver
+through the Standard approval (docs/authority.md) before it is approved or published. POL-001
+is published with a working revision in review, so the Versions tab and the inbox show a diff.
 Idempotent: what exists already is left as it is, so running it twice changes nothing.
 """
 
@@ -8,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 
-from governance_desktop.domain.enums import PolicyStatus, Role
+from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus, Role
 from governance_desktop.domain.errors import NotFoundError
+from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.dto import ImportResult
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.users import UserDirectory
@@ -20,6 +24,15 @@ DEMO_USERS = (
     ("alice", "Alice Martin", Role.OFFICER),
     ("bob", "Bob Chen", Role.APPROVER),
     ("carol", "Carol Diaz", Role.APPROVER),
+    ("dave", "Dave Okafor", Role.APPROVER),
+    ("erin", "Erin Walsh", Role.AUDITOR),
+)
+#: Who approves the demo's texts (any one approver meets the Standard approval).
+DEMO_APPROVER = "bob"
+REVISED = "POL-001"
+REVISION_TEXT = (
+    "\n\nEvery system that stores personal data is reviewed twice a year, and its access "
+    "list is signed off by the data owner."
 )
 _TO_PUBLISHED = (S.IN_REVIEW, S.AWAITING_APPROVAL, S.APPROVED, S.PUBLISHED)
 DEMO_POLICIES: tuple[tuple[str, str, str, tuple[PolicyStatus, ...]], ...] = (
@@ -61,6 +74,8 @@ def seed_demo(
     policies: PolicyService,
     workflows: WorkflowLibrary,
     examples: list[DefinitionSource],
+    *,
+    approvals: ApprovalService,
 ) -> DemoReport:
     report = DemoReport()
     existing = {user.username for user in users.list()}
@@ -76,9 +91,39 @@ def seed_demo(
             pass
         body = f"{title}.\n\nScope, roles and rules of the organisation's {title.lower()}."
         policies.add(actor, code, title, body=body, owner=owner)
-        for status in path:
-            policies.change_status(actor, code, status, comment="demo data")
+        _walk(actor, policies, approvals, code, path)
+        if code == REVISED:
+            # A published policy with its next revision in review: the diff the inbox shows.
+            policies.update(actor, code, body=body + REVISION_TEXT)
+            _walk(actor, policies, approvals, code, (S.IN_REVIEW,))
         report.policies_added.append(code)
     # Workflows last, so the demo's own history does not start any of them.
     report.workflows = workflows.import_definitions(actor, examples)
     return report
+
+
+def _walk(
+    actor: str,
+    policies: PolicyService,
+    approvals: ApprovalService,
+    code: str,
+    path: tuple[PolicyStatus, ...],
+) -> None:
+    """Move ``code`` along ``path``; awaiting approval → approved by the demo approver's
+    answer to the Standard approval the move asked for."""
+    for status in path:
+        if status is S.APPROVED:
+            _approve(approvals, code)
+            if policies.get(code).status == S.APPROVED:
+                continue
+        policies.change_status(actor, code, status, comment="demo data")
+
+
+def _approve(approvals: ApprovalService, code: str) -> None:
+    pending = [
+        row
+        for row in approvals.list(approver=DEMO_APPROVER, status=ApprovalStatus.PENDING)
+        if row.policy == code
+    ]
+    for row in pending:
+        approvals.approve(row.id, DEMO_APPROVER, "demo data: text reviewed")

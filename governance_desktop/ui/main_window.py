@@ -203,7 +203,12 @@ class MainWindow(QMainWindow):
 
         def run() -> object:
             return seed_demo(
-                self.ui.actor, app.users, app.policies, app.workflows, example_sources()
+                self.ui.actor,
+                app.users,
+                app.policies,
+                app.workflows,
+                example_sources(),
+                approvals=app.approvals,
             )
 
         def done(_report: object) -> None:

@@ -14,6 +14,8 @@ def seed(data_dir: Path) -> None:
     """The demo users, policies and example workflows in `data_dir`, acted by ME."""
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
-        seed_demo(ME, ctx.users, ctx.policies, ctx.workflows, example_sources())
+        seed_demo(
+            ME, ctx.users, ctx.policies, ctx.workflows, example_sources(), approvals=ctx.approvals
+        )
     finally:
         ctx.close()

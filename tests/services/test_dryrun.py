@@ -95,7 +95,14 @@ def test_dry_run_service_reads_only(ctx: AppContext) -> None:
     """The service runs against a stored policy and writes no audit event."""
     from governance_desktop.services.dryrun import DryRunService
 
-    seed_demo(os_username(), ctx.users, ctx.policies, ctx.workflows, example_sources())
+    seed_demo(
+        os_username(),
+        ctx.users,
+        ctx.policies,
+        ctx.workflows,
+        example_sources(),
+        approvals=ctx.approvals,
+    )
     before = len(ctx.audit.events(limit=100_000))
     defn = parse_definition(_example("board-approval.json"))
     report = DryRunService(ctx.policies, ctx.users).run(defn, "POL-001")
