@@ -1,4 +1,5 @@
-"""Demo data: three users, a dozen policies across the lifecycle, the example workflows.
+"""Demo data: five users (an officer, three approvers, an auditor), a dozen policies across the
+lifecycle, the example workflows. Loading it needs an admin (Permission.SETTINGS).
 
 Idempotent: what exists already is left as it is, so running it twice changes nothing.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import PolicyStatus, Role
 from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.services.dto import ImportResult
@@ -20,6 +22,8 @@ DEMO_USERS = (
     ("alice", "Alice Martin", Role.OFFICER),
     ("bob", "Bob Chen", Role.APPROVER),
     ("carol", "Carol Diaz", Role.APPROVER),
+    ("dave", "Dave Okafor", Role.APPROVER),
+    ("erin", "Erin Walsh", Role.AUDITOR),
 )
 _TO_PUBLISHED = (S.IN_REVIEW, S.AWAITING_APPROVAL, S.APPROVED, S.PUBLISHED)
 DEMO_POLICIES: tuple[tuple[str, str, str, tuple[PolicyStatus, ...]], ...] = (
@@ -62,6 +66,7 @@ def seed_demo(
     workflows: WorkflowLibrary,
     examples: list[DefinitionSource],
 ) -> DemoReport:
+    users.require(actor, Permission.SETTINGS)
     report = DemoReport()
     existing = {user.username for user in users.list()}
     for username, name, role in DEMO_USERS:
