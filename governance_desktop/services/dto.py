@@ -70,6 +70,7 @@ class WorkflowInfo:
     trigger_type: str
     description: str
     updated_at: datetime
+    allow_self_approval: bool = False  # shown in red wherever it applies
 
 
 @dataclass(frozen=True)

@@ -89,15 +89,16 @@ def _directory(session: Session, names: set[str]) -> Directory:
     )
 
 
-def _info(row: Workflow, description: str) -> WorkflowInfo:
+def _info(row: Workflow, definition: dict[str, Any]) -> WorkflowInfo:
     return WorkflowInfo(
         row.name,
         row.current_version,
         row.enabled,
         row.entity_type,
         row.trigger_type,
-        description,
+        str(definition.get("description", "")),
         row.updated_at,
+        bool(definition.get("allow_self_approval", False)),
     )
 
 
@@ -275,9 +276,7 @@ class WorkflowLibrary:
                         "after_hash": definition_hash(definition, enabled),
                     },
                 )
-            return _info(
-                row, str(current_definition(session, row).definition.get("description", ""))
-            )
+            return _info(row, current_definition(session, row).definition)
 
     def versions(self, name: str) -> list[WorkflowVersionInfo]:
         with self._db.reading() as session:
@@ -307,4 +306,4 @@ class WorkflowLibrary:
                 )
                 .order_by(Workflow.name)
             )
-            return [_info(wf, str(defn.get("description", ""))) for wf, defn in rows]
+            return [_info(wf, defn) for wf, defn in rows]

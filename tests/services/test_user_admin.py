@@ -42,7 +42,7 @@ def test_deactivate_moves_approvals_tasks_and_policies(
     _waiting_on(eng, install, ["bob", "carol"])
     report = eng.users.deactivate(ME, "bob", "dave")
     moved = (report.approvals_moved, report.approvals_expired)
-    assert moved + (report.tasks_moved, report.policies_moved) == (1, 0, 1, 1)
+    assert (*moved, report.tasks_moved, report.policies_moved) == (1, 0, 1, 1)
     assert eng.policies.get("POL-001").assignee == "dave"
     assert _pending(eng, "bob") == [] and len(_pending(eng, "dave")) == 1
     assert [t.title for t in eng.inbox.tasks("dave")] == ["Check POL-001"]
