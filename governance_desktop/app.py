@@ -313,11 +313,14 @@ def attach_queue(
 class RestoreOutcome:
     restore: RestoreReport
     migration: MigrationReport
+    restored_head: str | None = None
 
 
-def restore_data_dir(settings: Settings, source: Path) -> RestoreOutcome:
-    """Restore `source` as the data dir's database, then open it once (migrating an older
-    schema, with a pre-migration backup). No app or worker may hold the data dir."""
+def restore_data_dir(settings: Settings, source: Path, actor: str) -> RestoreOutcome:
+    """Restore `source` as the data dir's database if `actor` is an admin of the one it
+    replaces, then open it once (migrating an older schema, with a pre-migration backup) and
+    record "data.restored" in it. No app or worker may hold the data dir."""
+    from governance_desktop.services.restore_record import record_restore
     from governance_desktop.store.migrate import known_revisions
 
     path = sqlite_path(settings.effective_database_url)
@@ -330,9 +333,12 @@ def restore_data_dir(settings: Settings, source: Path) -> RestoreOutcome:
     check_source(source.expanduser().absolute())
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
-    report = restore_database(source, path, settings.data_dir / "backups", known_revisions())
+    report = restore_database(source, path, settings.data_dir / "backups", known_revisions(), actor)
     ctx = open_app(settings)
     try:
-        return RestoreOutcome(report, ctx.migration)
+        restored = record_restore(
+            ctx.db, ctx.audit, actor, report.source, report.replaced_head, report.kept
+        )
+        return RestoreOutcome(report, ctx.migration, restored)
     finally:
         ctx.close()

@@ -53,7 +53,7 @@ def worker(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @COMMANDS.command(
     "demo",
-    "load demo users, policies and workflows (idempotent)",
+    "load demo users, policies and workflows (admins only; idempotent)",
     needs=Needs.QUEUE,  # a demo policy may start a workflow imported earlier
 )
 def demo(ctx: AppContext, args: argparse.Namespace) -> int:

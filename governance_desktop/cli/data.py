@@ -14,6 +14,7 @@ from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, say
 from governance_desktop.config import Settings
 from governance_desktop.data_dir import data_dir_access
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
@@ -78,7 +79,7 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
 
 @COMMANDS.command(
     "backup",
-    "copy the database to FILE while the app runs",
+    "copy the database to FILE while the app runs (admins only)",
     arg("file", metavar="FILE"),
     arg(
         "--force",
@@ -88,6 +89,7 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
 )
 def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     target = output_path(args.file, "the backup file")
+    ctx.users.require(args.actor, Permission.SETTINGS)
     if sqlite_path(ctx.db.url) is None:
         raise GovernanceError(
             "backup copies the local SQLite database; for a server "
@@ -105,15 +107,20 @@ def backup(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+def short(head: str | None) -> str:
+    """A head hash as people compare it: its first 12 digits."""
+    return head[:12] if head else "(none)"
+
+
 @COMMANDS.command(
     "restore",
-    "replace the database with the backup FILE (stop the app and workers first); "
-    "the current file is kept in backups/",
+    "replace the database with the backup FILE (admins only; stop the app and workers "
+    "first); the current file is kept in backups/",
     arg("file", metavar="FILE"),
     needs=Needs.SETTINGS,  # must not open the (possibly damaged) database it replaces
 )
 def restore(settings: Settings, args: argparse.Namespace) -> int:
-    outcome = restore_data_dir(settings, Path(args.file))
+    outcome = restore_data_dir(settings, Path(args.file), args.actor)
     report, migration = outcome.restore, outcome.migration
     migrated = (
         f"; migrated from schema revision {migration.from_revision} to {migration.to_revision}"
@@ -123,6 +130,8 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
     kept = f"; the previous database is kept as {report.kept}" if report.kept else ""
     say(
         f"restored {settings.data_dir / 'governance.db'} from {report.source}{migrated}{kept}; "
-        "the queue was emptied: unfinished jobs are re-queued when the app or a worker starts"
+        "the queue was emptied: unfinished jobs are re-queued when the app or a worker starts; "
+        f"audit trail head {short(report.replaced_head)} replaced by "
+        f"{short(outcome.restored_head)} (recorded as data.restored)"
     )
     return 0

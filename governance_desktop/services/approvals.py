@@ -169,7 +169,10 @@ class ApprovalService:
         action = defn.actions[step]
         assert isinstance(action, ApprovalAction)
         approved = sum(r.status == ApprovalStatus.APPROVED for r in rows)
-        if approved < required_approvals(action.rule, len(rows)):
+        # A row expired before the rule was met (its approver was deactivated and the user
+        # who took over already answers this step) no longer counts towards "all".
+        asked = sum(r.status != ApprovalStatus.EXPIRED for r in rows)
+        if approved < required_approvals(action.rule, asked):
             return
         self._close_others(rows, "not needed: the approval rule was met")
         self._approve_version(session, execution, rows)

@@ -15,4 +15,5 @@ class Changes(enum.Flag):
     NOTIFICATIONS = enum.auto()
     JOBS = enum.auto()
     AUDIT = enum.auto()
-    ALL = POLICIES | WORKFLOWS | APPROVALS | TASKS | NOTIFICATIONS | JOBS | AUDIT
+    USERS = enum.auto()
+    ALL = POLICIES | WORKFLOWS | APPROVALS | TASKS | NOTIFICATIONS | JOBS | AUDIT | USERS

@@ -3,14 +3,19 @@
 ``parse_definition`` stops at the first problem. An editor wants one message per field, so
 each part (top level, trigger, each condition leaf, each action) is validated on its own
 inside a known-good skeleton, and the paths are mapped back to the full definition.
+
+The users a definition names are checked against the directory (``Directory``): each must be
+an active user, and the approvers (and escalation user) of an approval step must hold a role
+that may answer approvals (docs/authority.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from governance_desktop.domain.authority import Permission, allows, roles_allowed
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.domain.workflow.definition import parse_definition
 
@@ -78,25 +83,71 @@ def _leaves(node: Any, path: str) -> Iterable[tuple[str, Any]]:
     yield path, node
 
 
-def unknown_users(actions: Any, known: set[str]) -> list[FieldError]:
-    """An error for every username an action names that is not in ``known``."""
-    found: list[FieldError] = []
-    if not isinstance(actions, list):
-        return found
+@dataclass(frozen=True)
+class Directory:
+    """Who a definition may name: active users with their roles, and the deactivated ones."""
+
+    roles: Mapping[str, str]  # active username → role
+    inactive: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, users: Iterable[Any]) -> Directory:
+        """From ``UserInfo``-like rows (username, role, active)."""
+        rows = list(users)
+        return cls(
+            {u.username: u.role for u in rows if u.active},
+            frozenset(u.username for u in rows if not u.active),
+        )
+
+
+def _named(actions: list[Any]) -> Iterator[tuple[str, str, bool]]:
+    """(path, username, answers approvals) for every user the raw actions name."""
     for i, action in enumerate(actions):
         if not isinstance(action, dict) or action.get("type") not in _USER_KEYS:
             continue
-        key, many = _USER_KEYS[str(action["type"])]
+        kind = str(action["type"])
+        key, many = _USER_KEYS[kind]
         value = action.get(key)
         names = value if many and isinstance(value, list) else [value]
         for j, name in enumerate(names):
-            if isinstance(name, str) and name and name not in known:
-                path = f"actions[{i}].{key}" + (f"[{j}]" if many else "")
-                found.append(FieldError(path, f"unknown user '{name}'"))
+            if isinstance(name, str) and name:
+                yield f"actions[{i}].{key}" + (f"[{j}]" if many else ""), name, kind == "approval"
+        escalate = action.get("escalate_to") if kind == "approval" else None
+        if isinstance(escalate, str) and escalate:
+            yield f"actions[{i}].escalate_to", escalate, True
+
+
+def _user_problem(name: str, approves: bool, directory: Directory) -> str | None:
+    role = directory.roles.get(name)
+    if role is None:
+        if name in directory.inactive:
+            return f"user '{name}' is deactivated and cannot be named (rule: active users)"
+        return f"unknown user '{name}'"
+    if approves and not allows(role, Permission.ANSWER_APPROVALS):
+        allowed = " or ".join(roles_allowed(Permission.ANSWER_APPROVALS))
+        return f"'{name}' is {role}; only {allowed} may answer approvals (rule: role)"
+    return None
+
+
+def user_problems(actions: Any, directory: Directory | set[str]) -> list[FieldError]:
+    """An error for every user an action names who is unknown, deactivated, or (for an
+    approval step) holds a role that may not answer approvals. A plain set of names counts
+    them all as active approvers."""
+    if isinstance(directory, set):
+        directory = Directory(dict.fromkeys(directory, "admin"))
+    found: list[FieldError] = []
+    if not isinstance(actions, list):
+        return found
+    for path, name, approves in _named(actions):
+        problem = _user_problem(name, approves, directory)
+        if problem is not None:
+            found.append(FieldError(path, problem))
     return found
 
 
-def check_definition(data: dict[str, Any], known_users: set[str] | None) -> list[FieldError]:
+def check_definition(
+    data: dict[str, Any], known_users: Directory | set[str] | None
+) -> list[FieldError]:
     """Every problem found in ``data``; empty when it would import (users checked if given)."""
     out: list[FieldError] = []
     seen: set[str] = set()
@@ -123,7 +174,7 @@ def check_definition(data: dict[str, Any], known_users: set[str] | None) -> list
             probe = {**_SKELETON, "actions": [action]}
             _check_part(probe, "actions[0]", f"actions[{i}]", out, seen)
         if known_users is not None:
-            out.extend(e for e in unknown_users(actions, known_users) if e.path not in seen)
+            out.extend(e for e in user_problems(actions, known_users) if e.path not in seen)
     if not out:
         _check_part(data, "", "", out, seen)  # anything only the whole file shows
     return out

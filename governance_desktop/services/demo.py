@@ -1,4 +1,5 @@
-"""Demo data: users of every role, a dozen policies across the lifecycle, the example workflows.
+"""Demo data: five users (an officer, three approvers, an auditor), a dozen policies across the
+lifecycle, the example workflows. Loading it needs an admin (Permission.SETTINGS).
 
 Every policy gets where it is the way a real one would: its text approved by an approver
 through the Standard approval (docs/authority.md) before it is approved or published. POL-001
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib import resources
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus, Role
 from governance_desktop.domain.errors import NotFoundError
 from governance_desktop.services.approvals import ApprovalService
@@ -77,6 +79,7 @@ def seed_demo(
     *,
     approvals: ApprovalService,
 ) -> DemoReport:
+    users.require(actor, Permission.SETTINGS)
     report = DemoReport()
     existing = {user.username for user in users.list()}
     for username, name, role in DEMO_USERS:

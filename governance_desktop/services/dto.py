@@ -27,6 +27,19 @@ class UserInfo:
     role: str
     created_at: datetime
     active: bool = True
+    deactivated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeactivationReport:
+    """What `users deactivate` moved to the user named to take over."""
+
+    username: str
+    reassigned_to: str
+    approvals_moved: int
+    approvals_expired: int
+    tasks_moved: int
+    policies_moved: int
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class WorkflowInfo:
     trigger_type: str
     description: str
     updated_at: datetime
+    allow_self_approval: bool = False  # shown in red wherever it applies
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""The user directory. A new install makes the OS user its first admin."""
+"""The user directory. A new install makes the OS user its first admin.
+
+Admins add users, change their roles and deactivate them (docs/authority.md): the last active
+admin can be neither deactivated nor demoted, and a deactivated user's pending approvals, open
+tasks and assigned policies move to a named active user in the same transaction."""
 
 from __future__ import annotations
 
@@ -6,11 +10,11 @@ import getpass
 import re
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.authority import Permission
-from governance_desktop.domain.enums import Role
+from governance_desktop.domain.authority import Permission, allows, roles_allowed
+from governance_desktop.domain.enums import ApprovalStatus, Role, TaskStatus
 from governance_desktop.domain.errors import (
     ConflictError,
     NotFoundError,
@@ -21,10 +25,10 @@ from governance_desktop.domain.text import check_name, check_text, check_unique_
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.services.dto import UserInfo
+from governance_desktop.services.dto import DeactivationReport, UserInfo
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import User
+from governance_desktop.store.models import Policy, Task, User, WorkflowApproval
 from governance_desktop.store.types import utcnow
 
 _users = cast(Table, User.__table__)
@@ -43,13 +47,34 @@ def os_username() -> str:
 
 
 def _info(row: User) -> UserInfo:
-    return UserInfo(row.username, row.display_name, row.role, row.created_at, row.active)
+    return UserInfo(
+        row.username, row.display_name, row.role, row.created_at, row.active, row.deactivated_at
+    )
+
+
+def _check_not_last_admin(session: Session, row: User, what: str) -> None:
+    """Refuse to take the admin role from the last active admin (rule: last admin)."""
+    if row.role != Role.ADMIN or not row.active:
+        return
+    admins = session.scalar(
+        select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active)
+    )
+    if (admins or 0) <= 1:
+        raise PermissionDeniedError(
+            f"'{row.username}' is the last active admin and cannot be {what}; "
+            "make another user admin first (rule: last admin)"
+        )
 
 
 def require_user(session: Session, username: str, what: str = "user") -> User:
+    """The user ``username``; as the ``actor`` of an act, only while active."""
     row = session.scalar(select(User).where(User.username == username))
     if row is None:
         raise NotFoundError(f"unknown {what} '{username}'")
+    if what == "actor" and not row.active:
+        raise PermissionDeniedError(
+            f"'{username}' is deactivated and cannot act (rule: active users)"
+        )
     return row
 
 
@@ -81,6 +106,12 @@ class UserDirectory:
     def __init__(self, db: Database, audit: AuditService) -> None:
         self._db = db
         self._audit = audit
+
+    def require(self, actor: str, permission: Permission) -> None:
+        """Refuse unless ``actor`` is active and their role allows ``permission`` (for acts
+        with no service of their own, e.g. a backup)."""
+        with self._db.reading() as session:
+            require_permission(session, actor, permission)
 
     def ensure_first_admin(self, username: str) -> bool:
         """On an empty directory, create `username` as admin. Returns True if it did."""
@@ -131,6 +162,130 @@ class UserDirectory:
                 {"role": Role(role).value, "display_name": row.display_name},
             )
             return _info(row)
+
+    def set_role(self, actor: str, username: str, role: Role | str) -> UserInfo:
+        """Give ``username`` another role (admins only; never the last admin's)."""
+        try:
+            new = Role(role)
+        except ValueError:
+            choices = ", ".join(r.value for r in Role)
+            problem = f"unknown role {str(role)[:40]!r} (use {choices})"
+            raise ValidationError(problem, "role") from None
+        with self._db.transaction() as session:
+            require_permission(session, actor, Permission.MANAGE_USERS)
+            row = require_user(session, username)
+            if not row.active:
+                raise PermissionDeniedError(
+                    f"user '{username}' is deactivated; its role cannot change (rule: active users)"
+                )
+            old = row.role
+            if old == new:
+                return _info(row)
+            if new != Role.ADMIN:
+                _check_not_last_admin(session, row, f"made {new.value}")
+            row.role = new
+            generations.bump(session, generations.USERS)
+            self._audit.record(
+                session,
+                actor,
+                "user.role_changed",
+                "user",
+                username,
+                {"old": old, "new": new.value},
+            )
+            return _info(row)
+
+    def deactivate(self, actor: str, username: str, reassign_to: str) -> DeactivationReport:
+        """Deactivate ``username``; their pending approvals, open tasks and assigned policies
+        move to ``reassign_to`` (a row the other user already has in the same approval step is
+        not duplicated: the deactivated user's row expires, a person counts once)."""
+        if username == reassign_to:
+            raise ValidationError(
+                f"cannot reassign the work of '{username}' to '{username}' themselves",
+                "--reassign-to",
+            )
+        with self._db.transaction() as session:
+            require_permission(session, actor, Permission.MANAGE_USERS)
+            row = require_user(session, username)
+            if not row.active:
+                raise ConflictError(f"user '{username}' is already deactivated")
+            other = require_user(session, reassign_to, "user to reassign to")
+            if not other.active:
+                raise PermissionDeniedError(
+                    f"user '{reassign_to}' is deactivated and cannot take over work "
+                    "(rule: active users)"
+                )
+            _check_not_last_admin(session, row, "deactivated")
+            report = self._reassign(session, username, other)
+            row.active = False
+            row.deactivated_at = utcnow()
+            generations.bump(session, generations.USERS)
+            self._audit.record(
+                session,
+                actor,
+                "user.deactivated",
+                "user",
+                username,
+                {
+                    "reassigned_to": reassign_to,
+                    "approvals_moved": report.approvals_moved,
+                    "approvals_expired": report.approvals_expired,
+                    "tasks_moved": report.tasks_moved,
+                    "policies_moved": report.policies_moved,
+                },
+            )
+            return report
+
+    @staticmethod
+    def _reassign(session: Session, username: str, other: User) -> DeactivationReport:
+        pending = list(
+            session.scalars(
+                select(WorkflowApproval)
+                .where(
+                    WorkflowApproval.approver == username,
+                    WorkflowApproval.status == ApprovalStatus.PENDING,
+                )
+                .order_by(WorkflowApproval.id)
+            )
+        )
+        if pending and not allows(other.role, Permission.ANSWER_APPROVALS):
+            allowed = " or ".join(r for r in roles_allowed(Permission.ANSWER_APPROVALS))
+            raise PermissionDeniedError(
+                f"'{username}' has {len(pending)} pending approval(s) and '{other.username}' is "
+                f"{other.role}; only {allowed} may answer approvals (rule: role)"
+            )
+        taken = {
+            (execution, step)
+            for execution, step in session.execute(
+                select(WorkflowApproval.execution_id, WorkflowApproval.step_index).where(
+                    WorkflowApproval.approver == other.username
+                )
+            )
+        }
+        moved = expired = 0
+        now = utcnow()
+        for approval in pending:
+            if (approval.execution_id, approval.step_index) in taken:
+                approval.status = ApprovalStatus.EXPIRED
+                approval.comment = (
+                    f"'{username}' was deactivated; '{other.username}' already answers this step"
+                )
+                approval.responded_at = now
+                expired += 1
+            else:
+                approval.approver = other.username
+                moved += 1
+        session.flush()
+        conn = session.connection()
+        tasks = conn.execute(
+            update(Task)
+            .where(Task.assignee == username, Task.status == TaskStatus.OPEN)
+            .values(assignee=other.username)
+        ).rowcount
+        policies = conn.execute(
+            update(Policy).where(Policy.assignee == username).values(assignee=other.username)
+        ).rowcount
+        return DeactivationReport(username, other.username, moved, expired, tasks, policies)
 
     def list(self) -> list[UserInfo]:
         with self._db.reading() as session:

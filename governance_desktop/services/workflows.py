@@ -1,12 +1,19 @@
 """Workflow definitions: import (validate, then store a new immutable version), export, toggle,
 and the parsed definition of a stored version.
 
+Workflows are rules: importing, replacing, enabling and disabling one needs an admin
+(Permission.MANAGE_WORKFLOWS), and every change is audited with the definition hash in force
+before and after it (``definition_hash``). A new version may name only active users, and its
+approvers must hold a role that may answer approvals (``services.definition_check``).
+
 Every write to a workflow row moves the workflows generation in its transaction (the trigger's
 kept candidates are read at one generation: ``services.candidates``)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
 from governance_desktop.domain.text import check_unique_name
 from governance_desktop.domain.workflow.definition import (
@@ -22,12 +30,12 @@ from governance_desktop.domain.workflow.definition import (
     definition_to_json,
     parse_definition,
     parse_definition_json,
-    referenced_users,
 )
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.definition_check import Directory, user_problems
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
-from governance_desktop.services.users import require_user
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User, Workflow, WorkflowVersion
@@ -61,16 +69,47 @@ def _stored(defn: WorkflowDefinition) -> dict[str, Any]:
     return data
 
 
-def _info(row: Workflow, description: str) -> WorkflowInfo:
+def definition_hash(definition: dict[str, Any], enabled: bool | None = None) -> str:
+    """sha256 of the definition as canonical JSON (sorted keys); ``enabled`` (the workflow's
+    state, when given) replaces the file's own flag: the hash of the rule in force."""
+    data = dict(definition)
+    if enabled is not None:
+        data["enabled"] = enabled
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _directory(session: Session, names: set[str]) -> Directory:
+    rows = session.execute(
+        select(User.username, User.role, User.active).where(User.username.in_(names))
+    ).all()
+    return Directory(
+        {name: role for name, role, active in rows if active},
+        frozenset(name for name, _role, active in rows if not active),
+    )
+
+
+def _info(row: Workflow, definition: dict[str, Any]) -> WorkflowInfo:
     return WorkflowInfo(
         row.name,
         row.current_version,
         row.enabled,
         row.entity_type,
         row.trigger_type,
-        description,
+        str(definition.get("description", "")),
         row.updated_at,
+        bool(definition.get("allow_self_approval", False)),
     )
+
+
+def _mentioned(actions: list[Any]) -> Iterator[Any]:
+    """Every value an action gives in a user field (checked against the directory)."""
+    for action in actions:
+        for key in ("user", "assignee", "escalate_to"):
+            if action.get(key) is not None:
+                yield action[key]
+        yield from action.get("users") or ()
+        yield from action.get("approvers") or ()
 
 
 def require_workflow(session: Session, name: str) -> Workflow:
@@ -119,12 +158,13 @@ class WorkflowLibrary:
                 defn = parse_definition_json(source.text)
             else:
                 defn = parse_definition(source.data)
-            names = {user for _path, user in referenced_users(defn)}
+            actions = _stored(defn)["actions"]
+            names = {str(name) for name in _mentioned(actions)}
             with self._db.reading() as session:
-                known = set(session.scalars(select(User.username).where(User.username.in_(names))))
-            for path, user in referenced_users(defn):
-                if user not in known:
-                    raise ValidationError(f"unknown user '{user}'", path)
+                directory = _directory(session, names)
+            problems = user_problems(actions, directory)
+            if problems:
+                raise ValidationError(problems[0].message, problems[0].path)
         except ValidationError as exc:
             raise SourceError(source.origin, exc) from None
         return defn
@@ -143,7 +183,7 @@ class WorkflowLibrary:
                 )
             seen[defn.name] = source.origin
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
+            require_permission(session, actor, Permission.MANAGE_WORKFLOWS)
             names = list(session.scalars(select(Workflow.name)))
             for source, defn in definitions:
                 if defn.name not in names:  # a new workflow: its name must not pass for another
@@ -161,11 +201,15 @@ class WorkflowLibrary:
         now = utcnow()
         row = session.scalar(select(Workflow).where(Workflow.name == defn.name))
         created = row is None
+        before: str | None = None
         if row is None:
             row = Workflow(name=defn.name, current_version=0, created_at=now)
             session.add(row)
-        elif current_definition(session, row).definition == data:
-            return ImportResult(row.name, row.current_version, created=False, changed=False)
+        else:
+            current = current_definition(session, row).definition
+            if current == data:
+                return ImportResult(row.name, row.current_version, created=False, changed=False)
+            before = definition_hash(current, row.enabled)
         row.entity_type = defn.entity_type.value
         row.trigger_type = defn.trigger.type
         row.trigger_to_status = getattr(defn.trigger, "to_status", None)
@@ -189,7 +233,12 @@ class WorkflowLibrary:
             "workflow.version_published",
             "workflow",
             row.name,
-            {"version": row.current_version, "enabled": row.enabled},
+            {
+                "version": row.current_version,
+                "enabled": row.enabled,
+                "before_hash": before,
+                "after_hash": definition_hash(data, row.enabled),
+            },
         )
         return ImportResult(row.name, row.current_version, created=created, changed=True)
 
@@ -207,9 +256,11 @@ class WorkflowLibrary:
 
     def set_enabled(self, actor: str, name: str, enabled: bool) -> WorkflowInfo:
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
+            require_permission(session, actor, Permission.MANAGE_WORKFLOWS)
             row = require_workflow(session, name)
             if row.enabled != enabled:
+                definition = current_definition(session, row).definition
+                before = definition_hash(definition, row.enabled)
                 row.enabled = enabled
                 row.updated_at = utcnow()
                 generations.bump(session, generations.WORKFLOWS)
@@ -219,11 +270,13 @@ class WorkflowLibrary:
                     "workflow.enabled" if enabled else "workflow.disabled",
                     "workflow",
                     name,
-                    {"version": row.current_version},
+                    {
+                        "version": row.current_version,
+                        "before_hash": before,
+                        "after_hash": definition_hash(definition, enabled),
+                    },
                 )
-            return _info(
-                row, str(current_definition(session, row).definition.get("description", ""))
-            )
+            return _info(row, current_definition(session, row).definition)
 
     def versions(self, name: str) -> list[WorkflowVersionInfo]:
         with self._db.reading() as session:
@@ -253,4 +306,4 @@ class WorkflowLibrary:
                 )
                 .order_by(Workflow.name)
             )
-            return [_info(wf, str(defn.get("description", ""))) for wf, defn in rows]
+            return [_info(wf, defn) for wf, defn in rows]

@@ -2,11 +2,14 @@
 
 Steps: check the backup (a SQLite file that passes ``integrity_check``, holds a governance
 schema no newer than this app); take the data dir exclusively (no app or worker may have it
-open); keep the current file as ``backups/governance-before-restore-<time>.db``; copy the
-backup into place atomically (the old WAL is removed first, so it can never be replayed onto
-the restored file); empty the queue (transport only: the reconciler re-enqueues unfinished
-jobs from the restored job rows); the caller then opens the data dir, which migrates an
-older schema after a pre-migration backup.
+open); check that the acting user is an active admin of the database about to be replaced
+(``authorize_restore``) and note its audit head hash; keep the current file as
+``backups/governance-before-restore-<time>.db``; copy the backup into place atomically (the
+old WAL is removed first, so it can never be replayed onto the restored file); empty the
+queue (transport only: the reconciler re-enqueues unfinished jobs from the restored job
+rows); the caller then opens the data dir, which migrates an
+older schema after a pre-migration backup, and appends the "data.restored" audit event naming
+the head hash replaced and the head hash restored.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.domain.authority import Permission, allows, refusal
+from governance_desktop.domain.errors import GovernanceError, PermissionDeniedError
 from governance_desktop.store.autobackup import stamp
 from governance_desktop.store.backup import copy_sqlite, fsync_dir
 from governance_desktop.store.integrity import full_check, header_problem, is_damage
@@ -41,6 +45,8 @@ class RestoreReport:
     revision: str
     kept: Path | None  # the replaced file, now in backups/
     queue_cleared: bool
+    actor: str = ""
+    replaced_head: str | None = None  # the audit head hash of the replaced file, if readable
 
 
 def check_source(source: Path) -> None:
@@ -107,6 +113,74 @@ def backup_revision(source: Path, known_revisions: set[str]) -> str:
     return revision
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _standing(path: Path, username: str) -> tuple[str, bool] | None:
+    """``(role, active)`` of ``username`` in the database file ``path``; None if unknown.
+    A file from before users could be deactivated counts every user as active."""
+    conn = _read_only(path)
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+        active = "active" if "active" in columns else "1"
+        found = conn.execute(
+            f"SELECT role, {active} FROM users WHERE username = ?",
+            (username,),
+        ).fetchone()
+    finally:
+        conn.close()
+    return None if found is None else (str(found[0]), bool(found[1]))
+
+
+def audit_head(path: Path) -> str | None:
+    """The hash of the last audit event in the database file ``path`` (None: no events)."""
+    conn = _read_only(path)
+    try:
+        row = conn.execute("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def _usable(path: Path) -> bool:
+    """True if ``path`` is a database whose users can be read (not missing, empty or damaged)."""
+    if not path.exists() or path.stat().st_size == 0 or header_problem(path) is not None:
+        return False
+    try:
+        conn = _read_only(path)
+        try:
+            conn.execute("SELECT 1 FROM users LIMIT 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+def authorize_restore(db_path: Path, source: Path, actor: str) -> Path:
+    """Refuse unless ``actor`` may restore: an active admin of the current database, or, when
+    there is none or it cannot be read (the reason to restore), of the backup itself.
+    Returns the file the actor was checked against."""
+    where = db_path if _usable(db_path) else source
+    standing = _standing(where, actor)
+    if standing is None:
+        raise PermissionDeniedError(
+            f"unknown actor '{actor}' in {where}; only an admin may restore a backup "
+            "(rule: role). Nothing was changed."
+        )
+    role, active = standing
+    if not active:
+        raise PermissionDeniedError(
+            f"'{actor}' is deactivated and cannot act (rule: active users). Nothing was changed."
+        )
+    if not allows(role, Permission.RESTORE):
+        raise PermissionDeniedError(
+            f"{refusal(actor, role, Permission.RESTORE)}. Nothing was changed."
+        )
+    return where
+
+
 def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
@@ -138,9 +212,10 @@ def _keep_current(db_path: Path, backups_dir: Path) -> Path | None:
 
 
 def restore_database(
-    source: Path, db_path: Path, backups_dir: Path, known_revisions: set[str]
+    source: Path, db_path: Path, backups_dir: Path, known_revisions: set[str], actor: str
 ) -> RestoreReport:
-    """Replace `db_path` with the backup `source` (see the module doc for the steps)."""
+    """Replace `db_path` with the backup `source` (see the module doc for the steps), if
+    `actor` may (``authorize_restore``, checked while no one else has the data dir)."""
     source = source.expanduser().absolute()
     if source.exists() and db_path.exists() and source.samefile(db_path):
         raise RestoreError(f"{source} is the live database itself; choose a backup file")
@@ -149,6 +224,8 @@ def restore_database(
     lock = DataDirLock(data_dir)
     lock.acquire_exclusive()
     try:
+        checked = authorize_restore(db_path, source, actor)
+        replaced_head = audit_head(db_path) if checked == db_path else None
         kept = _keep_current(db_path, backups_dir)
         staged = db_path.with_name(db_path.name + ".restoring")
         conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
@@ -176,4 +253,4 @@ def restore_database(
         datetime.now(UTC).isoformat(timespec="seconds"),
         kept,
     )
-    return RestoreReport(source, revision, kept, cleared)
+    return RestoreReport(source, revision, kept, cleared, actor, replaced_head)

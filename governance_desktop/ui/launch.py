@@ -122,7 +122,8 @@ def open_for_gui(settings: Settings) -> AppContext:
             raise
         log.warning("restoring %s from %s at the user's request", error.path, error.backup)
         try:
-            restore_data_dir(settings, error.backup)
+            # The window acts as the OS user: the first admin of a new register.
+            restore_data_dir(settings, error.backup, os_username())
         except Exception as exc:  # e.g. a worker still holds the data dir: say so, then exit
             QMessageBox.critical(None, "Governance Desktop", f"Could not restore: {exc}")
             raise

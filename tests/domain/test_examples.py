@@ -37,10 +37,13 @@ def test_example_is_embedded_in_docs(path: Path) -> None:
 
 
 def test_examples_use_demo_users_only() -> None:
-    """The examples name only the demo users alice, bob and carol."""
+    """The examples name only demo users, and only approvers (or admins) as approvers."""
+    from governance_desktop.services.demo import DEMO_USERS
+
+    approvers = {name for name, _full, role in DEMO_USERS if role in ("approver", "admin")}
     for path in EXAMPLES:
         text = json.dumps(json.loads(path.read_text(encoding="utf-8")))
         defn = parse_definition_json(text)
         for action in defn.actions:
             if isinstance(action, ApprovalAction):
-                assert set(action.approvers) <= {"alice", "bob", "carol"}
+                assert set(action.approvers) <= approvers

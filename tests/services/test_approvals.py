@@ -42,18 +42,19 @@ def _approval_flow(
         ("all", ["bob", "carol"], True),
         ("any", ["carol"], True),
         ({"at_least": 2}, ["bob"], False),
-        ({"at_least": 2}, ["bob", "alice"], True),
+        ({"at_least": 2}, ["bob", "dave"], True),
     ],
 )
 def test_approval_rules(
     eng: AppContext, install: Callable[..., None], rule: object, answers: list[str], done: bool
 ) -> None:
     """The execution moves on exactly when the rule is met."""
+    eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
     _approval_flow(
         eng,
         install,
         rule,
-        ["bob", "carol", "alice"] if isinstance(rule, dict) else ["bob", "carol"],
+        ["bob", "carol", "dave"] if isinstance(rule, dict) else ["bob", "carol"],
     )
     for approver in answers:
         pending = [a for a in eng.approvals.list(approver=approver) if a.status == "pending"]
@@ -83,6 +84,9 @@ def test_rejection_ends_execution_with_comment(
 def test_segregation_of_duties(eng: AppContext, install: Callable[..., None]) -> None:
     """The person whose change started it cannot approve; others only their own requests."""
     eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
+    # An approver must hold a role that may answer approvals: alice, who makes the change, is
+    # made an admin so that she may be named (and is still refused her own change).
+    eng.users.set_role(ME, "alice", "admin")
     install(
         workflow("Approve", [{"type": "approval", "approvers": ["alice", "bob"], "rule": "any"}])
     )

@@ -106,5 +106,5 @@ def test_dry_run_service_reads_only(ctx: AppContext) -> None:
     before = len(ctx.audit.events(limit=100_000))
     defn = parse_definition(_example("board-approval.json"))
     report = DryRunService(ctx.policies, ctx.users).run(defn, "POL-001")
-    assert report.policy == "POL-001" and report.actions[0].recipients == ("alice", "bob", "carol")
+    assert report.policy == "POL-001" and report.actions[0].recipients == ("bob", "carol", "dave")
     assert len(ctx.audit.events(limit=100_000)) == before

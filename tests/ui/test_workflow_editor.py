@@ -12,7 +12,7 @@ from governance_desktop.domain.workflow.definition import definition_to_json, pa
 from governance_desktop.ui.pages.workflows.editor import WorkflowEditor
 
 EXAMPLES = Path(__file__).parents[2] / "governance_desktop" / "resources" / "examples"
-USERS = {"alice", "bob", "carol", "me"}
+USERS = {"alice", "bob", "carol", "dave", "me"}
 
 
 def _example(name: str) -> dict:  # type: ignore[type-arg]
@@ -128,3 +128,18 @@ def test_changing_a_step_type_shows_that_form(editor: WorkflowEditor) -> None:
     assert editor.to_dict()["actions"][0] == {"type": "set_status", "status": "draft"}
     assert card.current_form().isVisibleTo(card)
     assert not card.forms["assign"].isVisibleTo(card)
+
+
+def test_self_approval_is_red_and_for_admins_only(editor: WorkflowEditor) -> None:
+    """Switched on, the option is red; for an officer the form is read-only with a note and
+    cannot be saved."""
+    editor.load(_example("board-approval.json"), version=1)
+    assert "c0392b" not in editor.allow_self.styleSheet()
+    editor.allow_self.setChecked(True)
+    assert "c0392b" in editor.allow_self.styleSheet()
+    assert editor.save.isEnabled()
+    editor.set_actor_role("officer", admin=False)
+    assert not editor.allow_self.isEnabled() and not editor.form.isEnabled()
+    assert not editor.save.isEnabled()
+    assert editor.read_only_note.isVisibleTo(editor)
+    assert "only an admin may change workflows" in editor.read_only_note.text()

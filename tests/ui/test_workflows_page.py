@@ -182,3 +182,31 @@ def test_export_refuses_the_data_folder(page: WorkflowsPage, qtbot, ui_ctx: UiCo
     page.export_to("Board approval", db_file)
     qtbot.waitUntil(lambda: "inside the data folder" in page.message.text(), timeout=5000)
     assert db_file.read_bytes()[:100] == before and len(ui_ctx.app.workflows.list()) == 4
+
+
+def test_self_approval_workflow_row_is_red(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A workflow that allows self-approval is drawn in red in the list, with a tooltip."""
+    from PySide6.QtCore import Qt as _Qt
+
+    from governance_desktop.services.workflows import DefinitionSource
+    from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
+    from tests.helpers.actors import ME
+
+    data = json.loads(page.service.export("Board approval"))
+    data["allow_self_approval"] = True
+    page.service.import_definitions(ME, [DefinitionSource("x.json", data=data)])
+    page.refresh()
+    qtbot.waitUntil(lambda: _info(page, "Board approval").allow_self_approval, timeout=5000)
+    index = page.model.index(page.model.row_of("Board approval"), 0)
+    assert page.model.data(index, _Qt.ItemDataRole.ForegroundRole) == SELF_APPROVAL_COLOUR
+    assert "approve their own change" in page.model.data(index, _Qt.ItemDataRole.ToolTipRole)
+
+
+def test_officer_sees_workflows_read_only(qtbot, ui_ctx: UiContext) -> None:  # type: ignore[no-untyped-def]
+    """For an officer, import, new and toggle are disabled and the editor says why."""
+    ui_ctx.actor = "alice"
+    widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
+    qtbot.waitUntil(lambda: not widget.admin and widget.model.rowCount() == 4, timeout=5000)
+    assert not widget.import_button.isEnabled() and not widget.new_button.isEnabled()
+    assert not widget.toggle_button.isEnabled()
+    assert "you are officer" in widget.editor.read_only_note.text()

@@ -56,6 +56,12 @@ def _audit(ui: UiContext) -> QWidget:
     return AuditPage(ui)
 
 
+def _users(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.users.page import UsersPage
+
+    return UsersPage(ui)
+
+
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("policiesPage", "Policies", "Ctrl+1", _policies),
     PageEntry("workflowsPage", "Workflows", "Ctrl+2", _workflows),
@@ -63,4 +69,5 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("tasksPage", "Tasks", "Ctrl+4", _tasks),
     PageEntry("jobMonitorPage", "Job monitor", "Ctrl+5", _jobs),
     PageEntry("auditPage", "Audit", "Ctrl+6", _audit),
+    PageEntry("usersPage", "Users", "Ctrl+7", _users),
 )

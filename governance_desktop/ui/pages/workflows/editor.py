@@ -1,7 +1,10 @@
 """Form editor of one workflow definition; it checks the definition on every change.
 
 Each change rebuilds the JSON object from the form, runs the domain's checks (and the user
-directory check against the known usernames) and shows every problem under its field.
+directory check against the known users) and shows every problem under its field.
+
+Workflows are rules an admin publishes: for anyone else the form is read-only with a note
+saying why, and only an admin may switch on self-approval, which is shown in red.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.workflow.definition import WorkflowDefinition, parse_definition
-from governance_desktop.services.definition_check import FieldError, check_definition
+from governance_desktop.services.definition_check import Directory, FieldError, check_definition
 from governance_desktop.ui.pages.workflows.actions import ActionList
 from governance_desktop.ui.pages.workflows.conditions import ConditionGroup, error_label
 from governance_desktop.ui.pages.workflows.trigger import TriggerForm
@@ -88,7 +91,8 @@ class WorkflowEditor(QWidget):
         super().__init__()
         named(self, "workflowEditor")
         self.user = user
-        self.known_users: set[str] | None = None
+        self.known_users: Directory | set[str] | None = None
+        self.admin = True  # until told the actor's role (the service refuses anyway)
         self.errors: list[FieldError] = []
         self.valid = False
         self.busy = False
@@ -109,6 +113,13 @@ class WorkflowEditor(QWidget):
         self.allow_self = named(
             QCheckBox("Allow people to approve their own change"), "allowSelfApproval"
         )
+        self.allow_self.setToolTip(
+            "Only an admin may switch this on; it turns off segregation of duties"
+        )
+        self.read_only_note = named(QLabel(), "workflowReadOnlyNote")
+        self.read_only_note.setWordWrap(True)
+        self.read_only_note.setStyleSheet("color: #c0392b;")
+        self.read_only_note.hide()
         self.general_errors = {
             "name": error_label("nameError"),
             "description": error_label("descriptionError"),
@@ -132,7 +143,7 @@ class WorkflowEditor(QWidget):
         actions_box = QGroupBox("Steps (run in order)")
         QVBoxLayout(actions_box).addWidget(self.steps)
 
-        content = QWidget()
+        content = self.form = QWidget()
         column = QVBoxLayout(content)
         for box in (general, trigger_box, conditions_box, actions_box):
             column.addWidget(box)
@@ -156,6 +167,7 @@ class WorkflowEditor(QWidget):
         bottom.addWidget(self.save)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.read_only_note)
         outer.addWidget(scroll, 1)
         outer.addLayout(bottom)
 
@@ -228,9 +240,23 @@ class WorkflowEditor(QWidget):
     def is_dirty(self) -> bool:
         return self._baseline is None or self.to_dict() != self._baseline
 
-    def set_known_users(self, users: set[str]) -> None:
+    def set_known_users(self, users: Directory | set[str]) -> None:
         self.known_users = users
         self.revalidate()
+
+    def set_actor_role(self, role: str, admin: bool) -> None:
+        """Who is editing: anyone but an admin sees the form read-only, with the reason."""
+        self.admin = admin
+        self.form.setEnabled(admin)
+        self.read_only_note.setText(
+            ""
+            if admin
+            else f"Read-only: you are {role}; only an admin may change workflows, "
+            "which are the rules every policy follows."
+        )
+        self.read_only_note.setVisible(not admin)
+        self._show_self_approval()
+        self._update_save()
 
     def set_busy(self, busy: bool) -> None:
         """While a save runs, Save stays disabled."""
@@ -262,6 +288,7 @@ class WorkflowEditor(QWidget):
                 target.setText(f"{target.text()}\n{text}" if target.text() else text)
                 target.show()
         self._show_summary()
+        self._show_self_approval()
         was_valid, self.valid = self.valid, not self.errors
         self._update_save()
         if was_valid != self.valid:
@@ -279,9 +306,15 @@ class WorkflowEditor(QWidget):
         head = f"{n} problem{'s' if n != 1 else ''} to fix before saving:"
         self.summary.setText("\n".join([head, *lines]))
 
+    def _show_self_approval(self) -> None:
+        """Red while on; switching it on is for an admin alone."""
+        on = self.allow_self.isChecked()
+        self.allow_self.setStyleSheet("color: #c0392b; font-weight: bold;" if on else "")
+        self.allow_self.setEnabled(self.admin)
+
     def _update_save(self) -> None:
         dirty = self.is_dirty()
-        self.save.setEnabled(self.valid and dirty and not self.busy)
+        self.save.setEnabled(self.admin and self.valid and dirty and not self.busy)
         if self._version is not None and self.name.text().strip() == self._baseline_name():
             self.target.setText(
                 f"Publishes version {self._version + 1}" if dirty else "No unsaved changes"

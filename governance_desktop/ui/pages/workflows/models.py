@@ -30,6 +30,9 @@ TRIGGER_NAMES = {
 }
 PASS_COLOUR = QColor(46, 139, 87)
 FAIL_COLOUR = QColor(200, 60, 50)
+#: A workflow that lets people approve their own change is shown in this colour everywhere.
+SELF_APPROVAL_COLOUR = QColor(192, 57, 43)
+SELF_APPROVAL_NOTE = "Allows people to approve their own change (segregation of duties is off)"
 
 
 class RowsModel(ColumnsModel[T]):
@@ -78,7 +81,15 @@ class WorkflowListModel(RowsModel[WorkflowInfo]):
     def row_of(self, name: str) -> int:
         return next((i for i, w in enumerate(self._rows) if w.name == name), -1)
 
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        item = self.row_at(index.row()) if index.isValid() else None
+        if role == Qt.ItemDataRole.ToolTipRole and item is not None and item.allow_self_approval:
+            return f"{super().data(index, role)}\n{SELF_APPROVAL_NOTE}"
+        return super().data(index, role)
+
     def foreground(self, item: WorkflowInfo, column: int) -> Any:
+        if item.allow_self_approval:
+            return SELF_APPROVAL_COLOUR
         if not item.enabled:
             return QApplication.palette().color(
                 QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text

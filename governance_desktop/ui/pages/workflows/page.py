@@ -22,8 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.enums import Role
 from governance_desktop.services.changes import Changes
-from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
+from governance_desktop.services.definition_check import Directory
+from governance_desktop.services.dto import (
+    ImportResult,
+    UserInfo,
+    WorkflowInfo,
+    WorkflowVersionInfo,
+)
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
@@ -63,6 +70,7 @@ class WorkflowsPage(Page):
         self._wanted: str | None = None  # select this name after the next list load
         self._saved: str | None = None  # just saved or imported: reload it into the editor
         self._selecting = False
+        self.admin = True  # until the actor's role is read (the service refuses anyway)
 
         self.table = _table("workflowsTable")
         self.table.setModel(self.model)
@@ -135,11 +143,17 @@ class WorkflowsPage(Page):
 
         self._update_buttons()
         self.refresh()
-        self.calls.read(
-            lambda: {u.username for u in ui.app.users.list()},
-            self.editor.set_known_users,
-            self.show_error,
-        )
+        self.calls.read(ui.app.users.list, self._users_loaded, self.show_error)
+
+    def _users_loaded(self, users: list[UserInfo]) -> None:
+        """The directory for the editor's checks, and the actor's role: only an admin may
+        change workflows, so for anyone else the page is read-only and says why."""
+        self.editor.set_known_users(Directory.of(users))
+        me = next((u for u in users if u.username == self.ui.actor), None)
+        role = me.role if me is not None and me.active else "not an active user"
+        self.admin = role == Role.ADMIN
+        self.editor.set_actor_role(role, self.admin)
+        self._update_buttons()
 
     # --- messages and refresh -------------------------------------------------------------
 
@@ -190,7 +204,9 @@ class WorkflowsPage(Page):
     def _update_buttons(self) -> None:
         info = self.selected()
         self.export_button.setEnabled(info is not None)
-        self.toggle_button.setEnabled(info is not None)
+        self.toggle_button.setEnabled(info is not None and self.admin)
+        self.import_button.setEnabled(self.admin)
+        self.new_button.setEnabled(self.admin)
         self.toggle_button.setText("Enable" if info is not None and not info.enabled else "Disable")
 
     # --- selection and editor -------------------------------------------------------------
