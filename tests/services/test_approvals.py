@@ -42,18 +42,19 @@ def _approval_flow(
         ("all", ["bob", "carol"], True),
         ("any", ["carol"], True),
         ({"at_least": 2}, ["bob"], False),
-        ({"at_least": 2}, ["bob", "alice"], True),
+        ({"at_least": 2}, ["bob", "dave"], True),
     ],
 )
 def test_approval_rules(
     eng: AppContext, install: Callable[..., None], rule: object, answers: list[str], done: bool
 ) -> None:
     """The execution moves on exactly when the rule is met."""
+    eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
     _approval_flow(
         eng,
         install,
         rule,
-        ["bob", "carol", "alice"] if isinstance(rule, dict) else ["bob", "carol"],
+        ["bob", "carol", "dave"] if isinstance(rule, dict) else ["bob", "carol"],
     )
     for approver in answers:
         pending = [a for a in eng.approvals.list(approver=approver) if a.status == "pending"]
@@ -83,15 +84,13 @@ def test_rejection_ends_execution_with_comment(
 def test_segregation_of_duties(eng: AppContext, install: Callable[..., None]) -> None:
     """The person whose change started it cannot approve; others only their own requests."""
     eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
-    install(
-        workflow("Approve", [{"type": "approval", "approvers": ["alice", "bob"], "rule": "any"}])
-    )
-    eng.policies.change_status("alice", "POL-001", "in_review")
+    install(workflow("Approve", [{"type": "approval", "approvers": [ME, "bob"], "rule": "any"}]))
+    eng.policies.change_status(ME, "POL-001", "in_review")
     drain(eng)
-    mine = eng.approvals.list(approver="alice")[0]
+    mine = eng.approvals.list(approver=ME)[0]
     with pytest.raises(PermissionDeniedError, match="segregation of duties"):
-        eng.approvals.approve(mine.id, "alice")
-    with pytest.raises(PermissionDeniedError, match="is for 'alice'"):
+        eng.approvals.approve(mine.id, ME)
+    with pytest.raises(PermissionDeniedError, match=f"is for '{ME}'"):
         eng.approvals.approve(mine.id, "dave")
     eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
     assert only_execution(eng).status == "completed"
