@@ -106,7 +106,7 @@ def _depth(path: str) -> int:
 
 def rule_text(action: ApprovalAction) -> str:
     """``all 2 must approve`` / ``any one of 2`` / ``at least 2 of 3``."""
-    n = len(action.approvers)
+    n: int | str = "the eligible approvers" if action.any_approver else len(action.approvers)
     if isinstance(action.rule, AtLeastRule):
         return f"at least {action.rule.at_least} of {n} must approve"
     if action.rule == "any":
@@ -223,7 +223,8 @@ def _preview(
     assert isinstance(action, ApprovalAction)
     title = render(action.title, values) if action.title else f"Approval of {facts['code']}"
     due = f"; due in {action.due_in_days} days" if action.due_in_days is not None else ""
-    summary = f"Ask {_who(action.approvers)} to approve “{title}”: {rule_text(action)}{due}"
+    who = "every eligible approver" if action.any_approver else _who(action.approvers)
+    summary = f"Ask {who} to approve “{title}”: {rule_text(action)}{due}"
     problem = _unknown(action.approvers, known)
     detail = "the workflow waits here until the rule is met; a rejection ends it"
     return ActionPreview(
