@@ -55,7 +55,7 @@ def _broken(result: AuditVerification) -> str:
 )
 def audit_export(ctx: AppContext, args: argparse.Namespace) -> int:
     target = output_path(args.file, "the CSV file")
-    result = ctx.audit.export_csv(target, ctx.protected, force=args.force)
+    result = ctx.audit.export_csv(target, ctx.protected, actor=args.actor, force=args.force)
     print(
         terminal_safe(
             f"exported {result.events} events to {target}; head hash {result.head_hash} "

@@ -15,9 +15,11 @@ from typing import Any, TextIO, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.clock import Clock, utc_now
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.services import audit_csv
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import AuditEvent
@@ -198,14 +200,17 @@ class AuditService:
         return AuditVerification(True, count, prev, warnings=backwards.warnings()), anchored
 
     def export_csv(
-        self, path: Path, protected: Protected, *, force: bool = False
+        self, path: Path, protected: Protected, *, actor: str, force: bool = False
     ) -> AuditVerification:
-        """Write every event to CSV and its head hash to ``FILE.chain.txt`` (see audit_csv).
+        """Write every event to CSV and its head hash to ``FILE.chain.txt`` (see audit_csv),
+        if ``actor``'s role may export (Permission.EXPORT).
 
         One query both writes the rows and checks the chain, so the CSV, its head and the
         verdict describe the same events even while others append. Both files go through
         `output_file`: refused in the data folder or over a file without `force`.
         """
+        with self._db.reading() as session:
+            require_permission(session, actor, Permission.EXPORT)
         check_output(path, protected, force=force)  # first: '/' or '.' has no name to extend
         chain_file = audit_csv.chain_path(path)
         check_output(chain_file, protected, force=force)

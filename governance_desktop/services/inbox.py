@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
 from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from governance_desktop.domain.workflow.definition import ApprovalAction
 from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.services.policies import policy_facts
@@ -160,16 +162,16 @@ class InboxService:
     def complete_task(self, task_id: int, actor: str) -> TaskInfo:
         """Mark a task done; only its assignee or an admin may, and the audit trail says who."""
         with self._db.transaction() as session:
-            user = require_user(session, actor, "actor")
+            user = require_permission(session, actor, Permission.ANSWER_OWN_TASKS)
             task = session.get(Task, task_id, with_for_update=True)
             if task is None:
                 raise NotFoundError(f"unknown task {task_id}")
-            if actor != task.assignee and user.role != Role.ADMIN:
+            if actor != task.assignee and not user.is_admin:
                 raise PermissionDeniedError(
-                    f"task {task_id} is assigned to '{task.assignee}', not '{actor}'"
+                    f"task {task_id} is assigned to '{task.assignee}', not '{actor}' (rule: role)"
                 )
-            if task.status == TaskStatus.DONE:
-                raise ConflictError(f"task {task_id} is already done")
+            if task.status != TaskStatus.OPEN:
+                raise ConflictError(f"task {task_id} is already {task.status}")
             task.status = TaskStatus.DONE
             task.completed_at = utcnow()
             code = None
@@ -202,13 +204,13 @@ class InboxService:
         """Mark notifications read (only the recipient or an admin); returns how many changed."""
         changed = 0
         with self._db.transaction() as session:
-            user = require_user(session, actor, "actor")
+            user = require_permission(session, actor, Permission.READ)
             now = utcnow()
             for note_id in notification_ids:
                 note = session.get(Notification, note_id)
                 if note is None:
                     raise NotFoundError(f"unknown notification {note_id}")
-                if actor != note.user and user.role != Role.ADMIN:
+                if actor != note.user and not user.is_admin:
                     raise PermissionDeniedError(
                         f"notification {note_id} is for '{note.user}', not '{actor}'"
                     )

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import ExecutionStatus, JobKind, JobState
 from governance_desktop.domain.errors import ConflictError, GovernanceError, NotFoundError
 from governance_desktop.domain.job_states import CANCELLABLE, FINAL_EXECUTION
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_rows import finish
 from governance_desktop.services.read_models import job_info, job_query
-from governance_desktop.services.users import require_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
@@ -30,8 +31,8 @@ class BulkRetryResult:
 
 
 def _locked_job(session: Session, job_id: int, actor: str) -> Job:
-    """The job a known actor asks to change, locked for this transaction."""
-    require_user(session, actor, "actor")
+    """The job an actor whose role controls jobs asks to change, locked for this transaction."""
+    require_permission(session, actor, Permission.CONTROL_JOBS)
     job = session.get(Job, job_id, with_for_update=True)
     if job is None:
         raise NotFoundError(f"unknown job {job_id}")

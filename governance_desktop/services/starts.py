@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import EntityType, JobKind, TriggerType
 from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.domain.workflow.conditions import evaluate
@@ -21,6 +22,7 @@ from governance_desktop.domain.workflow.definition import (
     OnUpdateTrigger,
     WorkflowDefinition,
 )
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.candidates import find_candidates
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
@@ -34,7 +36,6 @@ from governance_desktop.services.job_rows import (
 )
 from governance_desktop.services.policies import policy_facts, require_policy
 from governance_desktop.services.policy_rows import load_policy
-from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import (
     current_definition,
     require_workflow,
@@ -240,7 +241,7 @@ class WorkflowStarter:
     ) -> int:
         """Start one workflow on one policy now (e.g. `workflows run`); returns the job id."""
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
+            require_permission(session, actor, Permission.RUN_WORKFLOWS)
             workflow = require_workflow(session, workflow_name)
             if not workflow.enabled:
                 raise GovernanceError(f"workflow '{workflow_name}' is disabled")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from governance_desktop.app import AppContext
 from governance_desktop.services.users import os_username
+from tests.helpers.actors import ME
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("http://x","click")'
@@ -42,7 +43,7 @@ def _export(ctx: AppContext, path: Path):  # type: ignore[no-untyped-def]
     protected = getattr(ctx, "protected", None)
     if protected is None:
         return ctx.audit.export_csv(path)  # type: ignore[call-arg]
-    return ctx.audit.export_csv(path, protected)
+    return ctx.audit.export_csv(path, protected, actor=ME)
 
 
 def _no_live_formula(rows: list[list[str]]) -> None:

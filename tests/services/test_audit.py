@@ -12,6 +12,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.services.audit import GENESIS, event_hash
 from governance_desktop.services.users import os_username
 from governance_desktop.store.models import AuditEvent
+from tests.helpers.actors import ME
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_reordered_events_are_found(chained: AppContext) -> None:
 def test_export_writes_csv_and_head(chained: AppContext, tmp_path: Path) -> None:
     """The CSV holds every event in order; the head hash sits beside it."""
     target = tmp_path / "audit.csv"
-    result = chained.audit.export_csv(target, chained.protected)
+    result = chained.audit.export_csv(target, chained.protected, actor=ME)
     with target.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["id"]) for r in rows] == list(range(1, 8))

@@ -224,8 +224,10 @@ class AuditPage(Page):
 
         # The save dialog has already asked before replacing a file, hence force; the data
         # folder, folders and devices are still refused (store/outfile.py).
-        protected = self.ui.app.protected
-        self.calls.read(lambda: audit.export_csv(path, protected, force=True), done, failed)
+        protected, actor = self.ui.app.protected, self.ui.actor
+        self.calls.read(
+            lambda: audit.export_csv(path, protected, actor=actor, force=True), done, failed
+        )
 
     def show_error(self, message: str) -> None:
         self.message.setText(f"⚠ {message}")
