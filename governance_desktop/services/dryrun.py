@@ -106,11 +106,14 @@ def _depth(path: str) -> int:
 
 def rule_text(action: ApprovalAction) -> str:
     """``all 2 must approve`` / ``any one of 2`` / ``at least 2 of 3``."""
-    n: int | str = "the eligible approvers" if action.any_approver else len(action.approvers)
+    n = len(action.approvers)
+    of = "the eligible approvers" if action.any_approver else str(n)
     if isinstance(action.rule, AtLeastRule):
-        return f"at least {action.rule.at_least} of {n} must approve"
+        return f"at least {action.rule.at_least} of {of} must approve"
     if action.rule == "any":
-        return f"any one of {n} may approve"
+        return f"any one of {of} may approve"
+    if action.any_approver:
+        return f"all of {of} must approve"
     return f"all {n} must approve" if n > 1 else "must approve"
 
 
