@@ -8,8 +8,9 @@ import pytest
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import LifecycleError
-from governance_desktop.services.standard_approval import STANDARD_APPROVAL
 from tests.helpers.actors import ME
+
+STANDARD_APPROVAL = "Standard approval"  # the reserved workflow (services/standard_approval.py)
 
 
 @pytest.fixture
