@@ -35,6 +35,7 @@ from governance_desktop.services.policy_details import PolicyDetailsService
 from governance_desktop.services.read_models import MonitorService
 from governance_desktop.services.runner import JobRunner, RetryPolicy
 from governance_desktop.services.schedules import ScheduleService
+from governance_desktop.services.standard_approval import StandardApproval
 from governance_desktop.services.starts import WorkflowStarter
 from governance_desktop.services.users import UserDirectory, os_username
 from governance_desktop.services.workflows import WorkflowLibrary
@@ -240,6 +241,7 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
     policies = PolicyService(db, audit)
     starter = WorkflowStarter(db, dispatcher)
     policies.sinks.append(starter.on_entity_event)
+    starter.after_start.append(StandardApproval(db, audit).after_start)
     effects = ActionEffects(policies, audit, notifier or LocalNotifier())
     retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
     monitor = MonitorService(db)
@@ -255,7 +257,7 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         starter=starter,
         effects=effects,
         runner=JobRunner(db, dispatcher, effects, retry),
-        approvals=ApprovalService(db, audit, dispatcher),
+        approvals=ApprovalService(db, audit, dispatcher, policies),
         monitor=monitor,
         tracker=JobTracker(db),
         schedules=ScheduleService(db, starter, dispatcher),

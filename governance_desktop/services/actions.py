@@ -8,7 +8,8 @@ from sqlalchemy import Connection, Insert, Table, insert
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.clock import Clock, due_date, end_of_local_day, utc_now
-from governance_desktop.domain.enums import ApprovalStatus, EntityType, TaskStatus
+from governance_desktop.domain.enums import EntityType, TaskStatus
+from governance_desktop.domain.errors import ConflictError
 from governance_desktop.domain.text import storable
 from governance_desktop.domain.workflow.definition import (
     Action,
@@ -19,12 +20,12 @@ from governance_desktop.domain.workflow.definition import (
     SetStatusAction,
 )
 from governance_desktop.domain.workflow.placeholders import render
+from governance_desktop.services.approval_requests import add_requests, eligible_approvers
 from governance_desktop.services.audit import AuditService
-from governance_desktop.services.document import version_state
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.policy_rows import PolicyRow
 from governance_desktop.services.users import known_user
-from governance_desktop.store.models import Notification, Task, WorkflowApproval
+from governance_desktop.store.models import Notification, Task
 from governance_desktop.store.types import utcnow
 
 _tasks = cast(Table, Task.__table__)
@@ -179,22 +180,22 @@ class ActionEffects:
             if action.due_in_days is not None
             else None
         )
-        # The request is for exactly this text: answers to any other are refused.
-        digest = version_state(session, policy.id, policy.info.version).content_hash
-        for approver in action.approvers:
-            known_user(session, self._cache, approver)
-            session.add(
-                WorkflowApproval(
-                    execution_id=execution.id,
-                    step_index=step,
-                    approver=approver,
-                    status=ApprovalStatus.PENDING,
-                    policy_version=policy.info.version,
-                    content_hash=digest,
-                    requested_at=now,
-                    due_at=due,
+        if action.any_approver:
+            # Every active approver segregation of duties allows (services/approval_requests).
+            approvers = eligible_approvers(session, policy.id, execution.started_by)
+            if not approvers:
+                raise ConflictError(
+                    f"{policy.info.code}: no active approver may approve this text "
+                    "(rule: segregation of duties)"
                 )
-            )
+        else:
+            approvers = list(action.approvers)
+            for approver in approvers:
+                known_user(session, self._cache, approver)
+        # The request is for exactly this text: answers to any other are refused.
+        digest = add_requests(
+            session, execution.id, step, approvers, policy.id, policy.info.version, now, due
+        )
         self._audit.record(
             session,
             execution.started_by,
@@ -204,9 +205,9 @@ class ActionEffects:
             {
                 "execution_id": execution.id,
                 "step": step,
-                "approvers": list(action.approvers),
+                "approvers": approvers,
                 "version": policy.info.version,
                 "content_hash": digest,
             },
         )
-        return {"approvers": list(action.approvers)}
+        return {"approvers": approvers}

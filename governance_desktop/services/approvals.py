@@ -1,16 +1,19 @@
-"""Answering approval requests. When an approval step's rule is met, the workflow moves on."""
+"""Answering approval requests: who may answer which request (docs/authority.md), and what a
+met rule or a rejection does. When an approval step's rule is met, the workflow moves on."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission, allows, refusal
 from governance_desktop.domain.enums import (
     ApprovalStatus,
     EntityType,
     ExecutionStatus,
     PolicyStatus,
-    Role,
 )
 from governance_desktop.domain.errors import (
     ConflictError,
@@ -19,14 +22,25 @@ from governance_desktop.domain.errors import (
     ValidationError,
 )
 from governance_desktop.domain.text import COMMENT_MAX, check_text
-from governance_desktop.domain.workflow.definition import ApprovalAction, required_approvals
+from governance_desktop.domain.workflow.definition import (
+    ApprovalAction,
+    WorkflowDefinition,
+    required_approvals,
+)
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import Actor, acting_user
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
-from governance_desktop.services.document import mark_approved
+from governance_desktop.services.document import (
+    editors_since_approved,
+    mark_approved,
+    version_state,
+)
 from governance_desktop.services.dto import ApprovalInfo
-from governance_desktop.services.job_rows import advance, finish, insert_job
-from governance_desktop.services.users import require_user
+from governance_desktop.services.job_rows import advance, insert_job
+from governance_desktop.services.policies import PolicyService
+from governance_desktop.services.policy_rows import PolicyRow, load_policy
+from governance_desktop.services.rejection import return_rejected
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -37,6 +51,9 @@ from governance_desktop.store.models import (
     WorkflowStepRun,
 )
 from governance_desktop.store.types import utcnow
+
+#: How an admin's answer for another approver is recorded in the audit trail.
+ON_BEHALF = "admin for approver"
 
 
 def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> ApprovalInfo:
@@ -54,69 +71,106 @@ def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> Approval
         responded_at=row.responded_at,
         responded_by=row.responded_by,
         due_at=row.due_at,
+        content_hash=row.content_hash,
+        on_behalf_reason=row.on_behalf_reason,
     )
 
 
+def approval_steps(defn: WorkflowDefinition) -> list[int]:
+    """The indexes of ``defn``'s approval steps, in order."""
+    return [i for i, action in enumerate(defn.actions) if isinstance(action, ApprovalAction)]
+
+
 class ApprovalService:
-    def __init__(self, db: Database, audit: AuditService, dispatcher: JobDispatcher) -> None:
+    """Approve and reject requests; checks the answering person in the service."""
+
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditService,
+        dispatcher: JobDispatcher,
+        policies: PolicyService,
+    ) -> None:
         self._db = db
         self._cache = DatabaseCache.of(db)
         self._audit = audit
         self._dispatcher = dispatcher
+        self._policies = policies  # a met rule moves the policy; a rejection returns it
 
-    def approve(self, approval_id: int, actor: str, comment: str | None = None) -> ApprovalInfo:
-        return self._answer(approval_id, actor, ApprovalStatus.APPROVED, comment)
+    def approve(
+        self,
+        approval_id: int,
+        actor: str,
+        comment: str | None = None,
+        reason: str | None = None,
+    ) -> ApprovalInfo:
+        """Approve; ``reason`` is required when an admin answers another approver's request."""
+        return self._answer(approval_id, actor, ApprovalStatus.APPROVED, comment, reason)
 
-    def reject(self, approval_id: int, actor: str, comment: str | None) -> ApprovalInfo:
+    def reject(
+        self, approval_id: int, actor: str, comment: str | None, reason: str | None = None
+    ) -> ApprovalInfo:
         if not comment or not comment.strip():
             raise ValidationError("a rejection needs a reason", "comment")
-        return self._answer(approval_id, actor, ApprovalStatus.REJECTED, comment.strip())
+        return self._answer(approval_id, actor, ApprovalStatus.REJECTED, comment.strip(), reason)
 
     def _answer(
-        self, approval_id: int, actor: str, answer: ApprovalStatus, comment: str | None
+        self,
+        approval_id: int,
+        actor: str,
+        answer: ApprovalStatus,
+        comment: str | None,
+        reason: str | None,
     ) -> ApprovalInfo:
         if comment:
             check_text(comment, "comment", COMMENT_MAX)
+        if reason is not None:
+            reason = check_text(reason, "reason", COMMENT_MAX).strip() or None
         with self._db.transaction() as session:
-            user = require_user(session, actor, "actor")
+            user = acting_user(session, actor)  # unknown or deactivated: refused
             row = session.get(WorkflowApproval, approval_id, with_for_update=True)
             if row is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
             execution = session.get(WorkflowExecution, row.execution_id, with_for_update=True)
             assert execution is not None
-            policy = session.get(Policy, execution.entity_id)
+            policy = load_policy(session.connection(), execution.entity_id)
             workflow = session.get(Workflow, execution.workflow_id)
             assert policy is not None and workflow is not None
-            self._check(session, row, execution, policy, user.username, user.role)
-            now = utcnow()
+            defn = version_definition(session, self._cache, execution.workflow_version_id)
+            on_behalf = self._check(session, row, execution, policy, user, reason, defn)
             row.status, row.comment = answer, comment
-            row.responded_at, row.responded_by = now, actor
-            self._audit.record(
-                session,
-                actor,
-                f"approval.{answer.value}",
-                EntityType.POLICY,
-                policy.code,
-                {
-                    "approval_id": row.id,
-                    "execution_id": execution.id,
-                    "workflow": workflow.name,
-                    "version": policy.version,
-                    "comment": comment,
-                },
-            )
-            self._settle(session, execution, row.step_index, answer, actor, comment)
-            return approval_info(row, workflow.name, policy.code)
+            row.responded_at, row.responded_by = utcnow(), actor
+            row.on_behalf_reason = on_behalf
+            details: dict[str, Any] = {
+                "approval_id": row.id,
+                "execution_id": execution.id,
+                "workflow": workflow.name,
+                "version": row.policy_version,
+                "content_hash": row.content_hash,
+                "comment": comment,
+            }
+            if on_behalf is not None:
+                details.update(answered_as=ON_BEHALF, on_behalf_of=row.approver, reason=on_behalf)
+            code = policy.info.code
+            action = f"approval.{answer.value}"
+            self._audit.record(session, actor, action, EntityType.POLICY, code, details)
+            session.flush()
+            self._settle(session, execution, row.step_index, answer, policy, actor, comment, defn)
+            return approval_info(row, workflow.name, policy.info.code)
+
+    # --- who may answer -------------------------------------------------------------------
 
     def _check(
         self,
         session: Session,
         row: WorkflowApproval,
         execution: WorkflowExecution,
-        policy: Policy,
-        actor: str,
-        role: str,
-    ) -> None:
+        policy: PolicyRow,
+        user: Actor,
+        reason: str | None,
+        defn: WorkflowDefinition,
+    ) -> str | None:
+        """Refuse an answer the rules do not allow; returns the on-behalf reason, if any."""
         if row.status != ApprovalStatus.PENDING:
             raise ConflictError(f"approval {row.id} is already {row.status}")
         if execution.status != ExecutionStatus.AWAITING_APPROVAL:
@@ -124,18 +178,92 @@ class ApprovalService:
                 f"approval {row.id} is no longer open "
                 f"(execution {execution.id} is {execution.status})"
             )
-        if actor != row.approver and role != Role.ADMIN:
-            raise PermissionDeniedError(f"approval {row.id} is for '{row.approver}', not '{actor}'")
-        defn = version_definition(session, self._cache, execution.workflow_version_id)
-        if actor == execution.started_by and not defn.allow_self_approval:
+        on_behalf = self._answering_for(row, user, reason)
+        if not defn.allow_self_approval:
+            self._check_segregation(session, row, execution, policy, user.username)
+        self._check_one_vote(session, row, user.username)
+        self._check_text(session, row, policy)
+        return on_behalf
+
+    @staticmethod
+    def _answering_for(row: WorkflowApproval, user: Actor, reason: str | None) -> str | None:
+        """A person answers the requests addressed to them; an admin may answer another
+        approver's with a reason (recorded as "admin for approver"). Returns that reason."""
+        actor = user.username
+        if row.approver == actor:
+            if not allows(user.role, Permission.ANSWER_APPROVALS):
+                raise PermissionDeniedError(refusal(actor, user.role, Permission.ANSWER_APPROVALS))
+            return None
+        # Delegation: a delegate of `row.approver` answers here (services/delegations.py),
+        # before the admin path below.
+        if not allows(user.role, Permission.ANSWER_ON_BEHALF):
             raise PermissionDeniedError(
-                f"'{actor}' started this change and cannot approve it (segregation of duties)"
+                f"approval {row.id} is for '{row.approver}', not '{actor}' (rule: role)"
             )
-        if row.policy_version is not None and policy.version != row.policy_version:
+        if not reason:
+            raise ValidationError(
+                f"answering approval {row.id} for '{row.approver}' needs a reason "
+                "(admin for approver)",
+                "reason",
+            )
+        return reason
+
+    @staticmethod
+    def _check_segregation(
+        session: Session,
+        row: WorkflowApproval,
+        execution: WorkflowExecution,
+        policy: PolicyRow,
+        actor: str,
+    ) -> None:
+        """The requester, the author of the version under approval and anyone who edited the
+        text since the last approved version may not answer (on behalf of others neither)."""
+        number = row.policy_version if row.policy_version is not None else policy.info.version
+        why = None
+        if actor == execution.started_by:
+            why = "asked for this approval"
+        elif actor == version_state(session, policy.id, number).author:
+            why = f"wrote version {number}, the text under approval"
+        elif actor in editors_since_approved(session, policy.id):
+            why = "edited the text since its last approved version"
+        if why is not None:
+            raise PermissionDeniedError(
+                f"'{actor}' {why} and cannot answer approval {row.id} (rule: segregation of duties)"
+            )
+
+    @staticmethod
+    def _check_one_vote(session: Session, row: WorkflowApproval, actor: str) -> None:
+        """Within one approval step a person counts once, whoever's request they answer."""
+        earlier = session.scalar(
+            select(WorkflowApproval.id).where(
+                WorkflowApproval.execution_id == row.execution_id,
+                WorkflowApproval.step_index == row.step_index,
+                WorkflowApproval.responded_by == actor,
+                WorkflowApproval.status.in_((ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)),
+                WorkflowApproval.id != row.id,
+            )
+        )
+        if earlier is not None:
+            raise PermissionDeniedError(
+                f"'{actor}' already answered approval {earlier} of this step; a person counts "
+                "once per step (rule: one person, one vote)"
+            )
+
+    @staticmethod
+    def _check_text(session: Session, row: WorkflowApproval, policy: PolicyRow) -> None:
+        """The answer is for the text the request pinned (its content hash), nothing else."""
+        code, now = policy.info.code, policy.info.version
+        if row.content_hash is not None:
+            same = version_state(session, policy.id, now).content_hash == row.content_hash
+        else:  # a request made before content hashes were pinned
+            same = row.policy_version is None or row.policy_version == now
+        if not same:
             raise ConflictError(
-                f"{policy.code} changed since approval {row.id} was requested "
-                f"(version {row.policy_version} → {policy.version}); it cannot carry over"
+                f"{code} changed since approval {row.id} was requested "
+                f"(version {row.policy_version} → {now}); it cannot carry over"
             )
+
+    # --- what an answer does --------------------------------------------------------------
 
     def _settle(
         self,
@@ -143,8 +271,10 @@ class ApprovalService:
         execution: WorkflowExecution,
         step: int,
         answer: ApprovalStatus,
+        policy: PolicyRow,
         actor: str,
         comment: str | None,
+        defn: WorkflowDefinition,
     ) -> None:
         rows = list(
             session.scalars(
@@ -163,42 +293,58 @@ class ApprovalService:
         if answer == ApprovalStatus.REJECTED:
             self._close_others(rows, "rejected by another approver")
             step_run.status = "rejected"
-            finish(execution, ExecutionStatus.REJECTED, f"rejected by {actor}: {comment}")
+            return_rejected(
+                session, self._policies, self._audit, execution, policy, actor, comment or "", defn
+            )
             return
-        defn = version_definition(session, self._cache, execution.workflow_version_id)
         action = defn.actions[step]
         assert isinstance(action, ApprovalAction)
-        approved = sum(r.status == ApprovalStatus.APPROVED for r in rows)
+        approved = [r for r in rows if r.status == ApprovalStatus.APPROVED and r.responded_by]
+        people = {r.responded_by for r in approved}  # one person, one vote
         # A row expired before the rule was met (its approver was deactivated and the user
         # who took over already answers this step) no longer counts towards "all".
         asked = sum(r.status != ApprovalStatus.EXPIRED for r in rows)
-        if approved < required_approvals(action.rule, asked):
+        if len(people) < required_approvals(action.rule, asked):
             return
         self._close_others(rows, "not needed: the approval rule was met")
-        self._approve_version(session, execution, rows)
         step_run.status = "completed"
         step_run.result = {
             **step_run.result,
-            "approved_by": sorted(r.approver for r in rows if r.status == ApprovalStatus.APPROVED),
+            "approved_by": sorted(str(person) for person in people),
+            "answered_for": {
+                r.approver: r.responded_by for r in approved if r.responded_by != r.approver
+            },
         }
+        if step == approval_steps(defn)[-1]:
+            self._approve_policy(session, execution, policy, rows, actor)
         next_step = advance(execution)
         if next_step is not None:
             job = insert_job(session.connection(), execution.id, next_step)
             dispatch_after_commit(session, [job], self._dispatcher)
 
-    @staticmethod
-    def _approve_version(
-        session: Session, execution: WorkflowExecution, rows: list[WorkflowApproval]
+    def _approve_policy(
+        self,
+        session: Session,
+        execution: WorkflowExecution,
+        policy: PolicyRow,
+        rows: list[WorkflowApproval],
+        actor: str,
     ) -> None:
-        """A rule met while the policy awaits approval approves the version it was asked
-        about (its pinned content hash), and nothing else: docs/authority.md."""
-        policy = session.get(Policy, execution.entity_id)
-        asked = {(r.policy_version, r.content_hash) for r in rows}
-        if policy is None or policy.status != PolicyStatus.AWAITING_APPROVAL or len(asked) != 1:
+        """The last approval step's rule, met while the policy awaits approval, approves the
+        text it was asked about (its pinned content hash) and moves the policy to approved,
+        in this transaction: docs/authority.md."""
+        asked = {r.content_hash for r in rows}
+        if policy.info.status != PolicyStatus.AWAITING_APPROVAL or len(asked) != 1:
             return
-        number, digest = asked.pop()
-        if number is not None and digest is not None:
-            mark_approved(session, policy.id, number, digest, execution.id)
+        digest = asked.pop()
+        if digest is None:
+            return
+        # The current version, if its text is the one asked about (a request pins content).
+        if not mark_approved(session, policy.id, policy.info.version, digest, execution.id):
+            return
+        self._policies.apply_status(
+            session, policy, PolicyStatus.APPROVED, actor, parent_execution_id=execution.id
+        )
 
     @staticmethod
     def _close_others(rows: list[WorkflowApproval], reason: str) -> None:
@@ -209,19 +355,30 @@ class ApprovalService:
                 other.comment = reason
                 other.responded_at = now
 
+    # --- reading --------------------------------------------------------------------------
+
+    _LISTED = (
+        select(WorkflowApproval, Workflow.name, Policy.code)
+        .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
+        .join(Workflow, Workflow.id == WorkflowExecution.workflow_id)
+        .join(Policy, Policy.id == WorkflowExecution.entity_id)
+        .order_by(WorkflowApproval.id)
+    )
+
     def list(
         self, approver: str | None = None, status: ApprovalStatus | None = None
     ) -> list[ApprovalInfo]:
-        query = (
-            select(WorkflowApproval, Workflow.name, Policy.code)
-            .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
-            .join(Workflow, Workflow.id == WorkflowExecution.workflow_id)
-            .join(Policy, Policy.id == WorkflowExecution.entity_id)
-            .order_by(WorkflowApproval.id)
-        )
+        query = self._LISTED
         if approver is not None:
             query = query.where(WorkflowApproval.approver == approver)
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
             return [approval_info(*row) for row in session.execute(query)]
+
+    def get(self, approval_id: int) -> ApprovalInfo:
+        with self._db.reading() as session:
+            found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
+            if found is None:
+                raise NotFoundError(f"unknown approval {approval_id}")
+            return approval_info(*found)

@@ -107,10 +107,13 @@ def _depth(path: str) -> int:
 def rule_text(action: ApprovalAction) -> str:
     """``all 2 must approve`` / ``any one of 2`` / ``at least 2 of 3``."""
     n = len(action.approvers)
+    of = "the eligible approvers" if action.any_approver else str(n)
     if isinstance(action.rule, AtLeastRule):
-        return f"at least {action.rule.at_least} of {n} must approve"
+        return f"at least {action.rule.at_least} of {of} must approve"
     if action.rule == "any":
-        return f"any one of {n} may approve"
+        return f"any one of {of} may approve"
+    if action.any_approver:
+        return f"all of {of} must approve"
     return f"all {n} must approve" if n > 1 else "must approve"
 
 
@@ -223,7 +226,8 @@ def _preview(
     assert isinstance(action, ApprovalAction)
     title = render(action.title, values) if action.title else f"Approval of {facts['code']}"
     due = f"; due in {action.due_in_days} days" if action.due_in_days is not None else ""
-    summary = f"Ask {_who(action.approvers)} to approve “{title}”: {rule_text(action)}{due}"
+    who = "every eligible approver" if action.any_approver else _who(action.approvers)
+    summary = f"Ask {who} to approve “{title}”: {rule_text(action)}{due}"
     problem = _unknown(action.approvers, known)
     detail = "the workflow waits here until the rule is met; a rejection ends it"
     return ActionPreview(

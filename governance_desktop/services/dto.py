@@ -129,6 +129,8 @@ class ApprovalInfo:
     responded_at: datetime | None
     responded_by: str | None
     due_at: datetime | None
+    content_hash: str | None = None  # the text this request is for (docs/authority.md)
+    on_behalf_reason: str | None = None  # set when an admin answered for the approver
 
 
 @dataclass(frozen=True)

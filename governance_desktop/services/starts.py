@@ -7,6 +7,7 @@ the work it starts commit together; the queue hears about the jobs only after th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,10 +92,12 @@ class WorkflowStarter:
         self._db = db
         self._cache = DatabaseCache.of(db)
         self._dispatcher = dispatcher
+        self.after_start: list[Callable[[Session, EntityEvent, list[int]], None]] = []
 
     def on_entity_event(self, session: Session, event: EntityEvent) -> None:
-        """The EventSink PolicyService calls inside its transaction."""
-        self.check_and_trigger_workflows(
+        """The EventSink PolicyService calls inside its transaction; then the hooks that
+        look at what it started (the built-in approval: services/standard_approval.py)."""
+        started = self.check_and_trigger_workflows(
             session,
             event.entity_type,
             event.entity_id,
@@ -103,6 +106,8 @@ class WorkflowStarter:
             actor=event.actor,
             parent_execution_id=event.parent_execution_id,
         )
+        for hook in self.after_start:
+            hook(session, event, started)
 
     def check_and_trigger_workflows(
         self,

@@ -10,6 +10,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -111,10 +112,16 @@ class CreateTaskAction(_Model):
 
 
 class ApprovalAction(_Model):
-    """Ask ``approvers`` to approve; the execution waits until ``rule`` is met or one rejects."""
+    """Ask ``approvers`` to approve; the execution waits until ``rule`` is met or one rejects.
+
+    ``any_approver: true`` asks every active user with the role approver instead (those whom
+    segregation of duties keeps out are left out); ``approvers`` may then be empty."""
 
     type: Literal[ActionType.APPROVAL] = ActionType.APPROVAL
-    approvers: list[Username] = Field(min_length=1, max_length=50)
+    # Declared before ``approvers`` so that its check sees it; None (the default) is left out
+    # of stored definitions, so existing workflows keep their stored form.
+    any_approver: StrictBool | None = None
+    approvers: list[Username] = Field(default_factory=list, max_length=50, validate_default=True)
     rule: Rule = "all"
     due_in_days: DueInDays | None = None
     title: Text = ""
@@ -125,7 +132,9 @@ class ApprovalAction(_Model):
 
     @field_validator("approvers")
     @classmethod
-    def _unique(cls, approvers: list[str]) -> list[str]:
+    def _unique(cls, approvers: list[str], info: ValidationInfo) -> list[str]:
+        if not approvers and not info.data.get("any_approver"):
+            raise fail("needs at least 1 item (an approver), or any_approver: true")
         seen: set[str] = set()
         for name in approvers:
             if name in seen:
@@ -137,6 +146,8 @@ class ApprovalAction(_Model):
     @classmethod
     def _reachable(cls, rule: Rule, info: ValidationInfo) -> Rule:
         approvers = info.data.get("approvers")
+        if info.data.get("any_approver"):
+            return rule  # how many approvers there are is known when the request is made
         if (
             isinstance(rule, AtLeastRule)
             and isinstance(approvers, list)

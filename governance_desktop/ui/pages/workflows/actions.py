@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -154,6 +155,11 @@ class ActionForm(QWidget):
 
     def _build_approval(self) -> None:
         self._users("approvers", "Approvers")
+        anyone = QCheckBox("every active approver segregation of duties allows")
+        self._add("any_approver", "Or ask", anyone)
+        anyone.toggled.connect(self.changed)
+        self.getters["any_approver"] = lambda: True if anyone.isChecked() else None
+        self.setters["any_approver"] = lambda v: anyone.setChecked(bool(v))
         rule = QComboBox()
         rule.addItem("all must approve", "all")
         rule.addItem("any one may approve", "any")

@@ -74,7 +74,9 @@ def action_lines(action: dict[str, Any]) -> tuple[str, list[str]]:
         who = action.get("assignee") or "the policy's owner"
         return title, [action.get("title", ""), f"for {who}", *due_text]
     if kind == "approval":
-        approvers = ", ".join(action.get("approvers") or []) or "nobody"
+        approvers = ", ".join(action.get("approvers") or []) or (
+            "every eligible approver" if action.get("any_approver") else "nobody"
+        )
         lines = [f"Approvers: {approvers}", f"Rule: {_rule(action)}", *due_text]
         return "◆ " + title, ([action["title"]] if action.get("title") else []) + lines
     return title, []
