@@ -160,7 +160,7 @@ def test_cancel_by_starter_other_officer_and_admin(
     refused (rule: role); an admin may cancel anyone's; a reason is required."""
     eng.users.add(ME, "dave", "Dave", "officer")
     first = awaiting(eng, install)
-    with pytest.raises(ValidationError, match="^reason: "):
+    with pytest.raises(ValidationError, match=r"^reason: "):
         eng.executions.cancel(first, "alice", "  ")
     for other in ("dave", "bob"):
         with pytest.raises(PermissionDeniedError, match=r"\(rule: role\)$"):
@@ -235,7 +235,7 @@ def test_skip_step_refusals(eng: AppContext, install: Callable[..., None]) -> No
     with pytest.raises(PermissionDeniedError, match=r"^'alice' is officer.*\(rule: role\)$"):
         eng.executions.skip_step(execution_id, "alice", "please")
     assert eng.executions.options(execution_id, "alice").skip_step is False
-    with pytest.raises(ValidationError, match="^reason: "):
+    with pytest.raises(ValidationError, match=r"^reason: "):
         eng.executions.skip_step(execution_id, ME, "")
     eng.executions.skip_step(execution_id, ME, "ok")
     with pytest.raises(ConflictError, match="only a failed step can be skipped"):
