@@ -59,6 +59,7 @@ from governance_desktop.store.restore import (
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.dryrun import DryRunService
+    from governance_desktop.services.executions import ExecutionControl
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_versions import PolicyVersions
@@ -96,6 +97,12 @@ class AppContext:
         from governance_desktop.services.job_control import JobService
 
         return JobService(self.db, self.audit, self.dispatcher)
+
+    @cached_property
+    def executions(self) -> ExecutionControl:
+        from governance_desktop.services.executions import ExecutionControl
+
+        return ExecutionControl(self.db, self.audit, self.dispatcher)
 
     @cached_property
     def job_pages(self) -> JobPages:

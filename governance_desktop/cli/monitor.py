@@ -56,6 +56,40 @@ def executions_show(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+REASON = arg("--reason", metavar="TEXT", help="why (required; recorded and audited)")
+
+
+@EXECUTIONS.command(
+    "cancel",
+    "cancel an open execution: its approvals expire, its tasks and queued jobs are cancelled "
+    "(admin, or the person who started it)",
+    arg("id", metavar="ID", type=int),
+    REASON,
+)
+def executions_cancel(ctx: AppContext, args: argparse.Namespace) -> int:
+    ended = ctx.executions.cancel(args.id, args.actor, args.reason)
+    say(f"cancelled execution {args.id}: {ended.summary()}")
+    return 0
+
+
+@EXECUTIONS.command(
+    "skip-step",
+    "skip the failed step of an execution and go on with the next (admin)",
+    arg("id", metavar="ID", type=int),
+    REASON,
+    needs=Needs.QUEUE,
+)
+def executions_skip_step(ctx: AppContext, args: argparse.Namespace) -> int:
+    skipped = ctx.executions.skip_step(args.id, args.actor, args.reason)
+    then = (
+        "the execution completed"
+        if skipped.next_step is None
+        else f"step {skipped.next_step + 1} queued"
+    )
+    say(f"skipped step {skipped.step_index + 1} of execution {args.id}; {then}")
+    return 0
+
+
 @JOBS.command("list", "list jobs", arg("--state", choices=[s.value for s in JobState]), json=True)
 def jobs_list(ctx: AppContext, args: argparse.Namespace) -> int:
     state = JobState(args.state) if args.state else None

@@ -93,6 +93,8 @@ class ActionEffects:
         values = policy_facts(policy.info)
         if isinstance(action, SetStatusAction):
             old = policy.info.status
+            if old == action.status:  # another workflow (or a person) moved it there first
+                return False, {"from": old, "to": old, "already_there": True}
             self._policies.apply_status(
                 session,
                 policy,

@@ -17,7 +17,7 @@ from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
 from governance_desktop.services.dto import JobInfo
-from governance_desktop.services.job_rows import finish
+from governance_desktop.services.job_rows import cancelled_job, finish
 from governance_desktop.services.read_models import job_info, job_query
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
@@ -92,12 +92,8 @@ class JobService:
                 raise ConflictError(
                     f"job {job_id} is {job.state}; only queued or retrying jobs can be cancelled"
                 )
-            now = utcnow()
-            job.state = JobState.CANCELLED
-            job.message = f"cancelled by {actor}"
-            job.finished_at = job.updated_at = now
-            job.lease_owner = None
-            job.next_attempt_at = None
+            for name, value in cancelled_job(f"cancelled by {actor}", utcnow()).items():
+                setattr(job, name, value)
             execution = (
                 session.get(WorkflowExecution, job.execution_id)
                 if job.execution_id is not None

@@ -142,6 +142,19 @@ def finish(
     _write(execution, status=status, error=error, finished_at=now, updated_at=now)
 
 
+def cancelled_job(message: str, now: datetime) -> dict[str, Any]:
+    """The values that end a job before it ran: cancelled, leased by no worker, no retry due
+    (a late message finds it final and changes nothing)."""
+    return {
+        "state": JobState.CANCELLED,
+        "message": message,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "next_attempt_at": None,
+    }
+
+
 # --- the runner's snapshots -----------------------------------------------------------------
 
 # Jobs, each with its execution and the execution's policy, in one query; every column is

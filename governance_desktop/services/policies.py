@@ -33,6 +33,7 @@ from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.document import mark_published, record_version, version_state
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.ending import end_open_work
 from governance_desktop.services.events import EntityEvent, EventSink
 from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
 from governance_desktop.services.search import contains, search_text
@@ -43,6 +44,8 @@ from governance_desktop.store.types import utcnow
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 EDITABLE = ("title", "body", "owner", "assignee", "review_interval_days")
+#: Moves that end the policy's open executions (services/ending.py), and how a reason says so.
+_ENDS_WORK = {PolicyStatus.RETIRED: "retired", PolicyStatus.DRAFT: "returned to draft"}
 
 
 def policy_info(row: Policy) -> PolicyInfo:
@@ -364,6 +367,9 @@ class PolicyService:
         self._audit.record(
             session, actor, "policy.status_changed", EntityType.POLICY, row.info.code, details
         )
+        if new in _ENDS_WORK:  # before _emit: executions this move starts stay open
+            reason = f"{row.info.code} was {_ENDS_WORK[new]} by {actor}"
+            end_open_work(session, self._audit, row.id, reason, actor, parent_execution_id)
         self._emit(
             session,
             row,

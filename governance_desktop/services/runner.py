@@ -23,6 +23,7 @@ from governance_desktop.domain.job_states import FINAL_EXECUTION, FINAL_JOB
 from governance_desktop.services.actions import ActionEffects
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispatch_after_commit
+from governance_desktop.services.ending import ENDED_EXECUTIONS
 from governance_desktop.services.job_rows import (
     LOAD,
     STEP_DONE,
@@ -246,6 +247,10 @@ class JobRunner:
             chained, after = self._chain(session, conn, execution, after, limit)
             results.append([])
             ran.append(_Ran(job, execution, chained, after, results[-1]))
+        ended = session.info.get(ENDED_EXECUTIONS)
+        if ended and any(each.execution.id in ended for each in ran):
+            # A step ended (cancelled) another execution of this batch after it was read.
+            raise _BatchConflict("a step of the batch ended another execution of it")
         save_executions(conn, [each.execution for each in ran])
         queued = [
             insert_job(conn, each.execution.id, each.next_step)

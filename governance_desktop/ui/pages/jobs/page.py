@@ -33,6 +33,7 @@ from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.jobs.chart import JobsChart
 from governance_desktop.ui.pages.jobs.details import JobDetailsView
 from governance_desktop.ui.pages.jobs.model import STATE_NAMES, JobsModel
+from governance_desktop.ui.pages.jobs.run_controls import RunControls
 from governance_desktop.ui.pages.jobs.status import counts_html, rejections_text
 from governance_desktop.ui.pages.jobs.table import make_jobs_table
 from governance_desktop.ui.widgets import named
@@ -124,7 +125,8 @@ class JobMonitorPage(Page):
         for button in (self.retry_button, self.cancel_button, self.retry_all_button):
             actions.addWidget(button)
         actions.addWidget(self.bulk_progress)
-        actions.addStretch(1)
+        self.run_controls = RunControls(self.ui, self.calls, self._after_run_act)
+        actions.addWidget(self.run_controls, 1)
         actions.addWidget(self.pause_button)
 
         self.table = make_jobs_table(self.model)
@@ -272,6 +274,7 @@ class JobMonitorPage(Page):
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         job = self.model.row_item(current.row()) if current.isValid() else None
         self._update_buttons()
+        self.run_controls.show_job(job)
         if job is None:
             self.details.show_detail(None)
         else:
@@ -287,6 +290,7 @@ class JobMonitorPage(Page):
         selected = self.selected_job()
         if selected is not None and selected.id == detail.job.id:
             self.details.show_detail(detail)
+            self.run_controls.show_job(detail.job)  # its state may have moved on
 
     def _update_buttons(self) -> None:
         job = self.selected_job()
@@ -335,6 +339,10 @@ class JobMonitorPage(Page):
             self.schedule_refresh()
 
         return done
+
+    def _after_run_act(self) -> None:
+        self.schedule_refresh()
+        self._load_detail(self.details.job_id)
 
     def retry_selected(self) -> None:
         self._on_selected((JobState.FAILED,), self.commands.retry, "retried")
