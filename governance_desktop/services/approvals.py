@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.clock import local_date
 from governance_desktop.domain.enums import (
     ApprovalStatus,
     EntityType,
@@ -21,8 +22,10 @@ from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.domain.workflow.definition import ApprovalAction, required_approvals
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.delegations import active_delegate
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.dto import ApprovalInfo
+from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.job_rows import advance, finish, insert_job
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import version_definition
@@ -52,6 +55,8 @@ def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> Approval
         responded_at=row.responded_at,
         responded_by=row.responded_by,
         due_at=row.due_at,
+        delegated_from=row.delegated_from,
+        overdue_days=overdue_days(row.due_at, utcnow()) if row.status == "pending" else None,
     )
 
 
@@ -101,6 +106,7 @@ class ApprovalService:
                     "workflow": workflow.name,
                     "version": policy.version,
                     "comment": comment,
+                    "delegated_from": row.delegated_from,
                 },
             )
             self._settle(session, execution, row.step_index, answer, actor, comment)
@@ -122,7 +128,12 @@ class ApprovalService:
                 f"approval {row.id} is no longer open "
                 f"(execution {execution.id} is {execution.status})"
             )
-        if actor != row.approver and role != Role.ADMIN:
+        # A delegate in force today answers in the approver's place (services/delegations.py).
+        delegate = actor != row.approver and (
+            active_delegate(session, row.approver, local_date(utcnow())) == actor
+        )
+        row.delegated_from = row.approver if delegate else None
+        if actor != row.approver and not delegate and role != Role.ADMIN:
             raise PermissionDeniedError(f"approval {row.id} is for '{row.approver}', not '{actor}'")
         defn = version_definition(session, self._cache, execution.workflow_version_id)
         if actor == execution.started_by and not defn.allow_self_approval:

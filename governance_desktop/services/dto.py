@@ -115,6 +115,8 @@ class ApprovalInfo:
     responded_at: datetime | None
     responded_by: str | None
     due_at: datetime | None
+    delegated_from: str | None = None  # the approver a delegate answered for
+    overdue_days: int | None = None  # pending and past due_at: whole days since
 
 
 @dataclass(frozen=True)
