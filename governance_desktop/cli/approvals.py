@@ -10,6 +10,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import ApprovalStatus
+from governance_desktop.domain.errors import ValidationError
 
 COMMANDS = Group("approvals", "approval requests")
 
@@ -55,26 +56,27 @@ def approvals_reject(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _date(text: str) -> date:
-    """A calendar date as YYYY-MM-DD (argparse turns the ValueError into a usage error)."""
-    return date.fromisoformat(text)
-
-
-_date.__name__ = "date (YYYY-MM-DD)"
+def _date(text: str, option: str) -> date:
+    """A calendar date typed as YYYY-MM-DD; anything else is one line naming the value."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"invalid date {text[:40]!r} (use YYYY-MM-DD)", option) from None
 
 
 @COMMANDS.command(
     "delegate",
     "let another approver answer your approvals for a date range",
     arg("--to", required=True, metavar="USER", help="the delegate (an active approver or admin)"),
-    arg("--from", dest="starts_on", required=True, metavar="DATE", type=_date),
-    arg("--until", dest="ends_on", required=True, metavar="DATE", type=_date, help="included"),
+    arg("--from", dest="starts_on", required=True, metavar="DATE", help="first day, YYYY-MM-DD"),
+    arg("--until", dest="ends_on", required=True, metavar="DATE", help="last day (included)"),
     arg("--reason"),
     arg("--for", dest="for_user", metavar="USER", help="the approver who delegates (admins)"),
 )
 def approvals_delegate(ctx: AppContext, args: argparse.Namespace) -> int:
+    starts_on, ends_on = _date(args.starts_on, "from"), _date(args.ends_on, "until")
     row = ctx.delegations.delegate(
-        args.actor, args.to, args.starts_on, args.ends_on, args.reason, args.for_user
+        args.actor, args.to, starts_on, ends_on, args.reason, args.for_user
     )
     say(
         f"delegation {row.id}: {row.delegate} answers {row.delegator}'s approvals "

@@ -161,7 +161,7 @@ class EscalationService:
             .order_by(WorkflowApproval.id)
         )
         due: list[int] = []
-        for approval_id, due_at, notified, version_id, step in rows.tuples():
+        for approval_id, due_at, notified, version_id, step in rows:
             if notified is None:
                 due.append(approval_id)
                 continue
