@@ -20,6 +20,7 @@ from governance_desktop.domain.workflow.definition import (
 )
 from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.document import version_state
 from governance_desktop.services.policies import PolicyService, policy_facts
 from governance_desktop.services.policy_rows import PolicyRow
 from governance_desktop.services.users import known_user
@@ -178,6 +179,8 @@ class ActionEffects:
             if action.due_in_days is not None
             else None
         )
+        # The request is for exactly this text: answers to any other are refused.
+        digest = version_state(session, policy.id, policy.info.version).content_hash
         for approver in action.approvers:
             known_user(session, self._cache, approver)
             session.add(
@@ -187,6 +190,7 @@ class ActionEffects:
                     approver=approver,
                     status=ApprovalStatus.PENDING,
                     policy_version=policy.info.version,
+                    content_hash=digest,
                     requested_at=now,
                     due_at=due,
                 )
@@ -202,6 +206,7 @@ class ActionEffects:
                 "step": step,
                 "approvers": list(action.approvers),
                 "version": policy.info.version,
+                "content_hash": digest,
             },
         )
         return {"approvers": list(action.approvers)}

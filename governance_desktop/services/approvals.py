@@ -10,6 +10,7 @@ from governance_desktop.domain.enums import (
     ApprovalStatus,
     EntityType,
     ExecutionStatus,
+    PolicyStatus,
     Role,
 )
 from governance_desktop.domain.errors import (
@@ -24,6 +25,7 @@ from governance_desktop.services.audit import AuditService
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegate
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
+from governance_desktop.services.document import mark_approved
 from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.job_rows import advance, finish, insert_job
@@ -181,6 +183,7 @@ class ApprovalService:
         if approved < required_approvals(action.rule, len(rows)):
             return
         self._close_others(rows, "not needed: the approval rule was met")
+        self._approve_version(session, execution, rows)
         step_run.status = "completed"
         step_run.result = {
             **step_run.result,
@@ -190,6 +193,20 @@ class ApprovalService:
         if next_step is not None:
             job = insert_job(session.connection(), execution.id, next_step)
             dispatch_after_commit(session, [job], self._dispatcher)
+
+    @staticmethod
+    def _approve_version(
+        session: Session, execution: WorkflowExecution, rows: list[WorkflowApproval]
+    ) -> None:
+        """A rule met while the policy awaits approval approves the version it was asked
+        about (its pinned content hash), and nothing else: docs/authority.md."""
+        policy = session.get(Policy, execution.entity_id)
+        asked = {(r.policy_version, r.content_hash) for r in rows}
+        if policy is None or policy.status != PolicyStatus.AWAITING_APPROVAL or len(asked) != 1:
+            return
+        number, digest = asked.pop()
+        if number is not None and digest is not None:
+            mark_approved(session, policy.id, number, digest, execution.id)
 
     @staticmethod
     def _close_others(rows: list[WorkflowApproval], reason: str) -> None:

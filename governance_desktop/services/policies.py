@@ -9,9 +9,16 @@ from typing import Any
 from sqlalchemy import null, or_, select
 from sqlalchemy.orm import Session
 
+from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.clock import due_date
+from governance_desktop.domain.document import VERSIONED_FIELDS
 from governance_desktop.domain.enums import EntityType, PolicyStatus, TriggerType
-from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
+from governance_desktop.domain.errors import (
+    ConflictError,
+    LifecycleError,
+    NotFoundError,
+    ValidationError,
+)
 from governance_desktop.domain.lifecycle import check_move
 from governance_desktop.domain.text import (
     BODY_MAX,
@@ -22,12 +29,14 @@ from governance_desktop.domain.text import (
     check_unique_name,
 )
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.document import mark_published, record_version, version_state
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.events import EntityEvent, EventSink
 from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
 from governance_desktop.services.search import contains, search_text
-from governance_desktop.services.users import known_user, require_user
+from governance_desktop.services.users import known_user
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy
 from governance_desktop.store.types import utcnow
@@ -51,6 +60,7 @@ def policy_info(row: Policy) -> PolicyInfo:
         created_at=row.created_at,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
+        effective_version=row.effective_version,
     )
 
 
@@ -85,6 +95,7 @@ _LISTED = (
     Policy.created_at,
     Policy.updated_by,
     Policy.updated_at,
+    Policy.effective_version,
 )
 
 
@@ -162,9 +173,9 @@ class PolicyService:
         _check_user_field(owner, "owner")
         _check_interval(review_interval_days)
         with self._db.transaction() as session:
-            require_user(session, actor, "actor")
+            require_permission(session, actor, Permission.AUTHOR_POLICIES)
             owner = owner or actor
-            require_user(session, owner, "owner")
+            known_user(session, self.cache, owner, "owner")
             if session.scalar(select(Policy.id).where(Policy.code == code)):
                 raise ConflictError(f"policy '{code}' already exists")
             check_unique_name("policy code", code, list(session.scalars(select(Policy.code))))
@@ -185,21 +196,24 @@ class PolicyService:
                 updated_at=now,
             )
             session.add(row)
+            session.flush()
+            digest = record_version(session, row.id, policy_info(row), actor)
             self._audit.record(
                 session,
                 actor,
                 "policy.created",
                 EntityType.POLICY,
                 code,
-                {"title": title, "owner": owner},
+                {"title": title, "owner": owner, "version": 1, "content_hash": digest},
             )
             self._emit(session, row, TriggerType.ON_CREATE, actor, {"status": row.status})
             return policy_info(row)
 
     def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
-        """Edit fields; a new title or body makes a new policy version."""
+        """Edit fields; new content (title, body, owner, review interval) saves a new version,
+        and on an approved or published policy opens a draft revision (docs/authority.md)."""
         with self._db.transaction() as session:
-            known_user(session, self.cache, actor, "actor")
+            require_permission(session, actor, Permission.AUTHOR_POLICIES)
             row = require_policy_row(session, code)
             return self.apply_update(session, row, changes, actor)
 
@@ -232,17 +246,38 @@ class PolicyService:
         }
         if not diff:
             return row.info
+        status = PolicyStatus(row.info.status)
+        code = row.info.code
+        if status is PolicyStatus.RETIRED:
+            raise LifecycleError(f"{code} is retired and read-only (rule: document control)")
+        new_content = any(key in VERSIONED_FIELDS for key in diff)
+        if new_content and status is PolicyStatus.AWAITING_APPROVAL:
+            raise LifecycleError(
+                f"{code} is awaiting approval of version {row.info.version}; its text cannot "
+                "change under the approvers: return it to draft first (rule: document control)"
+            )
         values = {key: item["new"] for key, item in diff.items()}
-        if "title" in diff or "body" in diff:
+        revision = new_content and status in (PolicyStatus.APPROVED, PolicyStatus.PUBLISHED)
+        if new_content:
             values["version"] = row.info.version + 1
         values.update(updated_by=actor, updated_at=utcnow())
         write_policy(session, row, values)
         details: dict[str, Any] = {"changes": diff, "version": row.info.version}
+        if new_content:
+            details["content_hash"] = record_version(session, row.id, row.info, actor)
         if parent_execution_id is not None:
             details["execution_id"] = parent_execution_id
-        self._audit.record(
-            session, actor, "policy.updated", EntityType.POLICY, row.info.code, details
-        )
+        self._audit.record(session, actor, "policy.updated", EntityType.POLICY, code, details)
+        if revision:
+            # The effective text stays in force; the new text walks the lifecycle from draft.
+            self._move(
+                session,
+                row,
+                PolicyStatus.DRAFT,
+                actor,
+                f"revision v{row.info.version} opened",
+                parent_execution_id,
+            )
         self._emit(
             session,
             row,
@@ -257,7 +292,7 @@ class PolicyService:
         self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
     ) -> PolicyInfo:
         with self._db.transaction() as session:
-            known_user(session, self.cache, actor, "actor")
+            require_permission(session, actor, Permission.MOVE_POLICIES)
             row = require_policy_row(session, code)
             return self.apply_status(session, row, status, actor, comment)
 
@@ -282,11 +317,43 @@ class PolicyService:
             ) from None
         old = PolicyStatus(row.info.status)
         check_move(row.info.code, old, new)
+        self._check_guard(session, row, new)
+        return self._move(session, row, new, actor, comment, parent_execution_id)
+
+    @staticmethod
+    def _check_guard(session: Session, row: PolicyRow, new: PolicyStatus) -> None:
+        """Approved and published need the current version approved (rule: guarded transition)."""
+        if new not in (PolicyStatus.APPROVED, PolicyStatus.PUBLISHED):
+            return
+        version = version_state(session, row.id, row.info.version)
+        if version.approved:
+            return
+        code = row.info.code
+        raise LifecycleError(
+            f"{code}: version {version.number} has not been approved, so it cannot become {new}; "
+            "a version is approved only when an approval rule is met for its text "
+            "(rule: guarded transition)"
+        )
+
+    def _move(
+        self,
+        session: Session,
+        row: PolicyRow,
+        new: PolicyStatus,
+        actor: str,
+        comment: str | None,
+        parent_execution_id: int | None,
+    ) -> PolicyInfo:
+        """Write a checked move, audit it and fire its triggers."""
+        old = PolicyStatus(row.info.status)
         values: dict[str, Any] = {"status": new.value}
         if new is PolicyStatus.PUBLISHED:
             values["next_review_date"] = due_date(row.info.review_interval_days, utcnow())
+            values["effective_version"] = row.info.version
+            mark_published(session, row.id, row.info.version)
         elif new is PolicyStatus.RETIRED:
             values["next_review_date"] = None
+            values["effective_version"] = None
         values.update(updated_by=actor, updated_at=utcnow())
         write_policy(session, row, values)
         details: dict[str, Any] = {"from": old.value, "to": new.value, "version": row.info.version}
