@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.authority import Permission, allows, refusal
@@ -29,12 +29,12 @@ from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.document import editors_since_approved
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Delegation,
     Policy,
-    PolicyVersion,
     User,
     WorkflowApproval,
     WorkflowExecution,
@@ -128,18 +128,7 @@ def barred_from_approving(
     if defn.allow_self_approval:
         return {}
     barred = {execution.started_by: "requested it"}
-    last_approved = session.scalar(
-        select(func.max(PolicyVersion.number)).where(
-            PolicyVersion.policy_id == execution.entity_id, PolicyVersion.approved_at.is_not(None)
-        )
-    )
-    editors = select(PolicyVersion.created_by).where(
-        PolicyVersion.policy_id == execution.entity_id,
-        PolicyVersion.number > (last_approved or 0),
-    )
-    if approval.policy_version is not None:
-        editors = editors.where(PolicyVersion.number <= approval.policy_version)
-    for editor in session.scalars(editors):
+    for editor in sorted(editors_since_approved(session, execution.entity_id)):
         barred.setdefault(editor, "wrote or edited the text under approval")
     return barred
 

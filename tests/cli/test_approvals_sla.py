@@ -34,10 +34,11 @@ NOTHING = "overdue approvals: 0 approver(s) reminded, 0 escalated"
 
 
 def _bob_asked(cli, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
-    """Demo data with only WORKFLOW enabled; alice puts POL-003 in review; bob's request."""
-    assert cli("demo").code == 0
-    for name in ("Review kickoff", "Board approval"):
-        assert cli("workflows", "disable", name).code == 0
+    """alice (officer), bob and carol (approvers), POL-003 and WORKFLOW; alice puts POL-003
+    in review; bob's request."""
+    for name, role in (("alice", "officer"), ("bob", "approver"), ("carol", "approver")):
+        assert cli("users", "add", name, "--role", role).code == 0
+    assert cli("policies", "add", "POL-003", "--title", "Data Retention Policy").code == 0
     path = tmp_path / "wf.json"
     path.write_text(json.dumps(WORKFLOW), encoding="utf-8")
     assert cli("workflows", "import", str(path)).code == 0

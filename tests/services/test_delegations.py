@@ -138,3 +138,12 @@ def test_overlapping_delegation_refused(eng: AppContext) -> None:
     eng.delegations.delegate("bob", "carol", _today(), _today() + timedelta(days=3))
     with pytest.raises(ConflictError, match=r"already delegates to 'carol'.*revoke it first"):
         eng.delegations.delegate("bob", ME, _today() + timedelta(days=2), _today() + timedelta(4))
+
+
+def test_delegation_to_the_author_refused(eng: AppContext, install: Callable[..., None]) -> None:
+    """Nor to the one who wrote the text under approval (segregation of duties)."""
+    _bob_asked(eng, install)  # alice asks; the admin wrote POL-001's only version
+    with pytest.raises(PermissionDeniedError) as refused:
+        eng.delegations.delegate("bob", ME, _today(), _today())
+    assert "wrote or edited the text under approval" in str(refused.value)
+    assert "(rule: segregation of duties)" in str(refused.value)
