@@ -27,7 +27,9 @@ from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.delegations import DelegationService
 from governance_desktop.services.dispatch import SwitchableDispatcher
+from governance_desktop.services.escalation import EscalationService, PeriodicWork
 from governance_desktop.services.inbox import InboxService
 from governance_desktop.services.job_tracker import JobTracker
 from governance_desktop.services.policies import PolicyService
@@ -86,6 +88,8 @@ class AppContext:
     schedules: ScheduleService
     inbox: InboxService
     policy_details: PolicyDetailsService
+    delegations: DelegationService
+    escalation: EscalationService
     queue: QueueRuntime | None = None
     lock: DataDirLock | None = None
     auto_backups: BackupScheduler | None = None
@@ -249,7 +253,8 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
     starter = WorkflowStarter(db, dispatcher)
     policies.sinks.append(starter.on_entity_event)
     starter.after_start.append(StandardApproval(db, audit).after_start)
-    effects = ActionEffects(policies, audit, notifier or LocalNotifier())
+    notifier = notifier or LocalNotifier()
+    effects = ActionEffects(policies, audit, notifier)
     retry = RetryPolicy(settings.max_attempts, settings.retry_delay, settings.retry_max_delay)
     monitor = MonitorService(db)
     return AppContext(
@@ -270,6 +275,8 @@ def open_app(settings: Settings, notifier: Notifier | None = None) -> AppContext
         schedules=ScheduleService(db, starter, dispatcher),
         inbox=InboxService(db, audit),
         policy_details=PolicyDetailsService(db, audit, monitor),
+        delegations=DelegationService(db, audit),
+        escalation=EscalationService(db, audit, notifier),
         lock=lock,
     )
 
@@ -311,7 +318,8 @@ def attach_queue(
     runtime.attach(
         runner=ctx.runner,
         tracker=ctx.tracker,
-        schedules=ctx.schedules,
+        # every minute: due schedules, then the approval sweep (services/escalation.py)
+        schedules=PeriodicWork(ctx.schedules, ctx.escalation),
         mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
     )
     ctx.dispatcher.target = runtime.dispatcher

@@ -1,13 +1,16 @@
-"""Approval requests: `approvals list | show | approve | reject`."""
+"""Approval requests: `approvals list | show | approve | reject`; delegation (`delegate`,
+`delegations`, `revoke-delegation`) and the overdue sweep (`escalate`)."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import ApprovalStatus
+from governance_desktop.domain.errors import ValidationError
 
 COMMANDS = Group("approvals", "approval requests")
 
@@ -22,11 +25,8 @@ COMMANDS = Group("approvals", "approval requests")
 def approvals_list(ctx: AppContext, args: argparse.Namespace) -> int:
     status = ApprovalStatus(args.status) if args.status else None
     rows = ctx.approvals.list(approver=args.actor if args.mine else None, status=status)
-    emit(
-        args,
-        rows,
-        ("id", "policy", "policy_version", "workflow", "approver", "status", "responded_by"),
-    )
+    columns = ("id", "policy", "policy_version", "workflow", "approver", "status")
+    emit(args, rows, (*columns, "responded_by", "overdue_days"))
     return 0
 
 
@@ -64,4 +64,69 @@ def approvals_approve(ctx: AppContext, args: argparse.Namespace) -> int:
 def approvals_reject(ctx: AppContext, args: argparse.Namespace) -> int:
     row = ctx.approvals.reject(args.id, args.actor, args.comment, args.reason)
     say(f"rejected: approval {row.id} for {row.policy} ({row.workflow})")
+    return 0
+
+
+def _date(text: str, option: str) -> date:
+    """A calendar date typed as YYYY-MM-DD; anything else is one line naming the value."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"invalid date {text[:40]!r} (use YYYY-MM-DD)", option) from None
+
+
+@COMMANDS.command(
+    "delegate",
+    "let another approver answer your approvals for a date range",
+    arg("--to", required=True, metavar="USER", help="the delegate (an active approver or admin)"),
+    arg("--from", dest="starts_on", required=True, metavar="DATE", help="first day, YYYY-MM-DD"),
+    arg("--until", dest="ends_on", required=True, metavar="DATE", help="last day (included)"),
+    arg("--reason"),
+    arg("--for", dest="for_user", metavar="USER", help="the approver who delegates (admins)"),
+)
+def approvals_delegate(ctx: AppContext, args: argparse.Namespace) -> int:
+    starts_on, ends_on = _date(args.starts_on, "from"), _date(args.ends_on, "until")
+    row = ctx.delegations.delegate(
+        args.actor, args.to, starts_on, ends_on, args.reason, args.for_user
+    )
+    say(
+        f"delegation {row.id}: {row.delegate} answers {row.delegator}'s approvals "
+        f"from {row.starts_on} to {row.ends_on}"
+    )
+    return 0
+
+
+@COMMANDS.command(
+    "delegations",
+    "list delegations",
+    arg("--mine", action="store_true", help="only those given or received by the actor"),
+    json=True,
+)
+def approvals_delegations(ctx: AppContext, args: argparse.Namespace) -> int:
+    rows = ctx.delegations.list(args.actor if args.mine else None)
+    emit(args, rows, ("id", "delegator", "delegate", "starts_on", "ends_on", "state", "reason"))
+    return 0
+
+
+@COMMANDS.command(
+    "revoke-delegation",
+    "end a delegation now",
+    arg("id", metavar="ID", type=int),
+)
+def approvals_revoke_delegation(ctx: AppContext, args: argparse.Namespace) -> int:
+    row = ctx.delegations.revoke(args.actor, args.id)
+    say(f"revoked: delegation {row.id} ({row.delegator} to {row.delegate})")
+    return 0
+
+
+@COMMANDS.command(
+    "escalate",
+    "remind approvers of overdue approvals and escalate those left waiting (admins)",
+)
+def approvals_escalate(ctx: AppContext, args: argparse.Namespace) -> int:
+    report = ctx.escalation.escalate(args.actor)
+    say(
+        f"overdue approvals: {len(report.notified)} approver(s) reminded, "
+        f"{len(report.escalated)} escalated"
+    )
     return 0

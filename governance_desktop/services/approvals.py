@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.authority import Permission, allows, refusal
+from governance_desktop.domain.clock import local_date
 from governance_desktop.domain.enums import (
     ApprovalStatus,
     EntityType,
@@ -30,6 +31,7 @@ from governance_desktop.domain.workflow.definition import (
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import Actor, acting_user
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.delegations import active_delegate
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.document import (
     editors_since_approved,
@@ -37,6 +39,7 @@ from governance_desktop.services.document import (
     version_state,
 )
 from governance_desktop.services.dto import ApprovalInfo
+from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.job_rows import advance, insert_job
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
@@ -73,6 +76,8 @@ def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> Approval
         due_at=row.due_at,
         content_hash=row.content_hash,
         on_behalf_reason=row.on_behalf_reason,
+        delegated_from=row.delegated_from,
+        overdue_days=overdue_days(row.due_at, utcnow()) if row.status == "pending" else None,
     )
 
 
@@ -148,6 +153,7 @@ class ApprovalService:
                 "version": row.policy_version,
                 "content_hash": row.content_hash,
                 "comment": comment,
+                "delegated_from": row.delegated_from,
             }
             if on_behalf is not None:
                 details.update(answered_as=ON_BEHALF, on_behalf_of=row.approver, reason=on_behalf)
@@ -178,7 +184,7 @@ class ApprovalService:
                 f"approval {row.id} is no longer open "
                 f"(execution {execution.id} is {execution.status})"
             )
-        on_behalf = self._answering_for(row, user, reason)
+        on_behalf = self._answering_for(session, row, user, reason)
         if not defn.allow_self_approval:
             self._check_segregation(session, row, execution, policy, user.username)
         self._check_one_vote(session, row, user.username)
@@ -186,7 +192,9 @@ class ApprovalService:
         return on_behalf
 
     @staticmethod
-    def _answering_for(row: WorkflowApproval, user: Actor, reason: str | None) -> str | None:
+    def _answering_for(
+        session: Session, row: WorkflowApproval, user: Actor, reason: str | None
+    ) -> str | None:
         """A person answers the requests addressed to them; an admin may answer another
         approver's with a reason (recorded as "admin for approver"). Returns that reason."""
         actor = user.username
@@ -194,8 +202,12 @@ class ApprovalService:
             if not allows(user.role, Permission.ANSWER_APPROVALS):
                 raise PermissionDeniedError(refusal(actor, user.role, Permission.ANSWER_APPROVALS))
             return None
-        # Delegation: a delegate of `row.approver` answers here (services/delegations.py),
-        # before the admin path below.
+        # A delegate in force today answers in the approver's place (services/delegations.py).
+        if active_delegate(session, row.approver, local_date(utcnow())) == actor:
+            if not allows(user.role, Permission.ANSWER_APPROVALS):
+                raise PermissionDeniedError(refusal(actor, user.role, Permission.ANSWER_APPROVALS))
+            row.delegated_from = row.approver
+            return None
         if not allows(user.role, Permission.ANSWER_ON_BEHALF):
             raise PermissionDeniedError(
                 f"approval {row.id} is for '{row.approver}', not '{actor}' (rule: role)"

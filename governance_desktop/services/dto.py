@@ -131,6 +131,8 @@ class ApprovalInfo:
     due_at: datetime | None
     content_hash: str | None = None  # the text this request is for (docs/authority.md)
     on_behalf_reason: str | None = None  # set when an admin answered for the approver
+    delegated_from: str | None = None  # the approver a delegate answered for
+    overdue_days: int | None = None  # pending and past due_at: whole days since
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from governance_desktop.domain.authority import Permission
+from governance_desktop.domain.clock import Clock, local_date, utc_now
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
 from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from governance_desktop.domain.workflow.definition import ApprovalAction
@@ -16,7 +17,9 @@ from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.services.delegations import active_delegations
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
+from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.policies import policy_facts
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import version_definition
@@ -58,6 +61,9 @@ class ApprovalItem:
     asked_by: str
     change: str
     execution_status: str
+    delegated_from: str | None = None
+    #: What the SLA says of it: "delegated by carol until 12 Dec · overdue 3 days · escalated"
+    note: str = ""
 
 
 def describe_change(trigger: str, data: dict[str, Any]) -> str:
@@ -75,13 +81,45 @@ def _rule_text(rule: object) -> str:
     return f"at least {getattr(rule, 'at_least', '?')}"
 
 
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def sla_note(
+    row: WorkflowApproval,
+    viewer: str | None,
+    delegations: dict[str, tuple[str, date]],
+    now: datetime,
+) -> str:
+    """The short SLA note of one approval for ``viewer`` (None: an admin's view of all)."""
+    parts: list[str] = []
+    if row.status != ApprovalStatus.PENDING:
+        if row.delegated_from:
+            parts.append(f"answered for {row.delegated_from}")
+        return " · ".join(parts)
+    delegation = delegations.get(row.approver)
+    if delegation is not None:
+        delegate, until = delegation
+        if viewer == delegate:
+            parts.append(f"delegated by {row.approver} until {_day(until)}")
+        else:
+            parts.append(f"delegated to {delegate} until {_day(until)}")
+    days = overdue_days(row.due_at, now)
+    if days is not None:
+        parts.append(f"overdue {days} day{'s' if days != 1 else ''}")
+    if row.escalated_at is not None:
+        parts.append("escalated")
+    return " · ".join(parts)
+
+
 class InboxService:
     """Reads the acting user's work and records what they did with it."""
 
-    def __init__(self, db: Database, audit: AuditService) -> None:
+    def __init__(self, db: Database, audit: AuditService, clock: Clock = utc_now) -> None:
         self._db = db
         self._cache = DatabaseCache.of(db)
         self._audit = audit
+        self._clock = clock
 
     def is_admin(self, actor: str) -> bool:
         with self._db.reading() as session:
@@ -92,7 +130,8 @@ class InboxService:
     def approvals(
         self, approver: str | None, *, pending: bool, limit: int = 500
     ) -> list[ApprovalItem]:
-        """Pending (oldest first) or answered (newest first) approvals; None = everyone's."""
+        """Pending (oldest first) or answered (newest first) approvals; None = everyone's.
+        A person's pending approvals include those delegated to them today."""
         query = (
             select(WorkflowApproval, WorkflowExecution, Workflow.name, Policy)
             .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
@@ -107,10 +146,21 @@ class InboxService:
             query = query.where(WorkflowApproval.status != ApprovalStatus.PENDING).order_by(
                 WorkflowApproval.id.desc()
             )
-        if approver is not None:
-            query = query.where(WorkflowApproval.approver == approver)
+        now = self._clock()
         items: list[ApprovalItem] = []
         with self._db.reading() as session:
+            delegations = active_delegations(session, local_date(now))
+            if approver is not None:
+                if pending:
+                    names = [approver, *(d for d, (to, _) in delegations.items() if to == approver)]
+                    query = query.where(WorkflowApproval.approver.in_(names))
+                else:
+                    query = query.where(
+                        or_(
+                            WorkflowApproval.approver == approver,
+                            WorkflowApproval.responded_by == approver,
+                        )
+                    )
             for row, execution, workflow, policy in session.execute(query.limit(limit)):
                 defn = version_definition(session, self._cache, execution.workflow_version_id)
                 action = (
@@ -144,6 +194,8 @@ class InboxService:
                         asked_by=execution.started_by,
                         change=describe_change(execution.trigger, dict(execution.input_data)),
                         execution_status=execution.status,
+                        delegated_from=row.delegated_from,
+                        note=sla_note(row, approver, delegations, now),
                     )
                 )
         return items

@@ -47,6 +47,7 @@ PENDING_COLUMNS: list[Column] = [
     ("Step", lambda a: f"{a.step_title} ({a.step_index + 1} of {a.step_count})"),
     ("Requested", lambda a: a.requested_at),
     ("Due", lambda a: a.due_at),
+    ("Note", lambda a: a.note),  # delegated, overdue, escalated (services/inbox.sla_note)
 ]
 ANSWERED_COLUMNS: list[Column] = [
     ("Policy", lambda a: f"{a.policy} — {a.policy_title}"),
@@ -57,6 +58,7 @@ ANSWERED_COLUMNS: list[Column] = [
     ("Approver", lambda a: a.approver),
     ("Workflow", lambda a: f"{a.workflow}: {a.step_title}"),
     ("Version", _version),
+    ("Note", lambda a: a.note),
 ]
 
 
