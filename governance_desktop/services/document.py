@@ -20,7 +20,7 @@ from governance_desktop.store.types import utcnow
 
 VERSIONS = cast(Table, PolicyVersion.__table__)
 _V = VERSIONS.c
-_ONE = select(_V.content_hash, _V.approved_at, _V.created_by).where(
+_ONE = select(_V.content_hash, _V.approved_at, _V.created_by, _V.approved_execution_id).where(
     _V.policy_id == bindparam("p_policy"), _V.number == bindparam("p_number")
 )
 
@@ -33,6 +33,7 @@ class VersionState:
     content_hash: str
     approved: bool
     author: str
+    approved_by_execution: int | None = None  # the execution whose rule approved it last
 
 
 def record_version(session: Session, policy_id: int, info: PolicyInfo, actor: str) -> str:
@@ -60,22 +61,22 @@ def version_state(session: Session, policy_id: int, number: int) -> VersionState
     found = session.connection().execute(_ONE, {"p_policy": policy_id, "p_number": number}).first()
     if found is None:  # every save writes its row; a missing one means a damaged register
         raise LookupError(f"policy {policy_id} has no saved version {number}")
-    digest, approved_at, author = found
-    return VersionState(number, digest, approved_at is not None, author)
+    digest, approved_at, author, execution_id = found
+    return VersionState(number, digest, approved_at is not None, author, execution_id)
 
 
 def mark_approved(
     session: Session, policy_id: int, number: int, digest: str, execution_id: int
 ) -> bool:
     """Approve version ``number`` if its content hash is ``digest`` (the text the approvers
-    were asked about). Returns False when the text is not that one."""
+    were asked about), recording ``execution_id`` as the round that approved it (a text
+    approved again in a later round records the later one). False when the text differs."""
     result = session.connection().execute(
         update(VERSIONS)
         .where(
             _V.policy_id == policy_id,
             _V.number == number,
             _V.content_hash == digest,
-            _V.approved_at.is_(None),
         )
         .values(approved_at=utcnow(), approved_execution_id=execution_id)
     )

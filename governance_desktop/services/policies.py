@@ -320,18 +320,28 @@ class PolicyService:
             ) from None
         old = PolicyStatus(row.info.status)
         check_move(row.info.code, old, new)
-        self._check_guard(session, row, new)
+        self._check_guard(session, row, new, parent_execution_id)
         return self._move(session, row, new, actor, comment, parent_execution_id)
 
     @staticmethod
-    def _check_guard(session: Session, row: PolicyRow, new: PolicyStatus) -> None:
-        """Approved and published need the current version approved (rule: guarded transition)."""
+    def _check_guard(
+        session: Session, row: PolicyRow, new: PolicyStatus, execution_id: int | None
+    ) -> None:
+        """Approved only by the execution whose approval rule was just met for this text;
+        published only for an approved text (rule: guarded transition)."""
         if new not in (PolicyStatus.APPROVED, PolicyStatus.PUBLISHED):
             return
         version = version_state(session, row.id, row.info.version)
+        code = row.info.code
+        if new is PolicyStatus.APPROVED and version.approved:
+            if execution_id is not None and version.approved_by_execution == execution_id:
+                return
+            raise LifecycleError(
+                f"{code}: a policy becomes approved only when an approval rule is met for its "
+                "text, never by a direct move (rule: guarded transition)"
+            )
         if version.approved:
             return
-        code = row.info.code
         raise LifecycleError(
             f"{code}: version {version.number} has not been approved, so it cannot become {new}; "
             "a version is approved only when an approval rule is met for its text "

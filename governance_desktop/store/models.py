@@ -76,9 +76,9 @@ class Policy(Base):
 class PolicyVersion(Base):
     """One saved text of a policy: immutable once written, identified by its content hash.
 
-    ``approved_at`` / ``approved_execution_id`` are set once, when an approval rule is met for
-    exactly this content while the policy awaits approval; ``published_at`` when it takes
-    effect."""
+    ``approved_at`` / ``approved_execution_id`` are set when an approval rule is met for
+    exactly this content while the policy awaits approval (the latest such round);
+    ``published_at`` when it takes effect."""
 
     __tablename__ = "policy_versions"
     __table_args__ = (UniqueConstraint("policy_id", "number"),)
