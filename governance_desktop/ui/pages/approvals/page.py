@@ -287,7 +287,7 @@ class ApprovalsPage(Page):
         self.reason.setVisible(other is not None)
         if other is not None:
             self.reason_label.setText(f"Reason (you answer for {other})")
-            self.reason.setPlaceholderText(f"Why you answer in {other}'s place (recorded)")
+            self.reason.setPlaceholderText(f"Why you answer in {other}'s place")
         self.pinned.show_approval(item.id if item is not None else None)
         if item is None:
             if self.pending.rowCount():
