@@ -3,7 +3,9 @@
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshots.py [OUT_DIR]
 
 Seeds a temporary data dir with the demo, starts some work so the monitor has rows, opens
-the real window (embedded worker) at 1200x760 and saves one PNG per page.
+the real window (embedded worker) at 1200x760 as bob (an approver) and saves one PNG per page,
+then the Versions tab of POL-001 (published, with a revision) and bob's inbox showing that
+revision's text and its diff against the version in force.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QTabWidget, QWidget
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
@@ -30,6 +32,7 @@ FILES = {
     "tasksPage": "tasks",
     "jobMonitorPage": "jobs",
     "auditPage": "audit",
+    "usersPage": "users",
 }
 
 
@@ -38,6 +41,11 @@ def pump(seconds: float) -> None:
     while time.monotonic() < end:
         QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         time.sleep(0.02)
+
+
+def save(window: QWidget, target: Path) -> None:
+    window.grab().save(str(target))
+    print(f"saved {target}")
 
 
 def main() -> None:
@@ -58,14 +66,35 @@ def main() -> None:
         services = window.ui.app
         services.policies.change_status("alice", "POL-003", "in_review", "annual review")
         services.policies.change_status("alice", "POL-009", "in_review", "new remote rules")
+        # POL-001's revision goes for approval: "Board approval" asks bob, carol and dave.
+        services.policies.change_status("alice", "POL-001", "awaiting_approval", "revised")
         pump(4.0)
         for index, entry in enumerate(PAGES):
             name = entry.name
             window.nav.setCurrentRow(index)
             pump(1.5)
             target = out / f"{FILES[name]}.png"
-            window.grab().save(str(target))
-            print(f"saved {target}")
+            save(window, target)
+        window.nav.setCurrentRow(0)
+        pump(1.0)
+        policies = window.page("policiesPage")
+        policies.select_code("POL-001")  # type: ignore[attr-defined]
+        tabs = policies.findChild(QTabWidget, "policyDetailsTabs")
+        tabs.setCurrentIndex(tabs.count() - 1)
+        policies.splitter.setSizes([330, 400])  # type: ignore[attr-defined]
+        pump(2.0)
+        save(window, out / "versions.png")
+        approvals = window.page("approvalsPage")
+        window.nav.setCurrentRow(2)
+        pump(1.5)
+        revision = next(
+            row.id
+            for row in approvals.pending.rows()  # type: ignore[attr-defined]
+            if row.policy == "POL-001"
+        )
+        approvals.select(revision)  # type: ignore[attr-defined]
+        pump(2.0)
+        save(window, out / "approvals-diff.png")
         window.shutdown()
     del app
 

@@ -34,6 +34,15 @@ def allowed_moves(status: PolicyStatus) -> list[PolicyStatus]:
     return [s for s in PolicyStatus if s in targets]
 
 
+#: Reached only when an approval rule is met (docs/authority.md), never by a person's move.
+RULE_ONLY: frozenset[PolicyStatus] = frozenset({_S.APPROVED})
+
+
+def person_moves(status: PolicyStatus) -> list[PolicyStatus]:
+    """The moves a person may ask for from ``status``: the allowed ones but approved."""
+    return [s for s in allowed_moves(status) if s not in RULE_ONLY]
+
+
 def is_allowed(old: PolicyStatus, new: PolicyStatus) -> bool:
     """True if a policy may move from ``old`` to ``new``."""
     return new in ALLOWED_MOVES[old]

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from governance_desktop.domain.enums import PolicyStatus as S
 from governance_desktop.domain.errors import LifecycleError
-from governance_desktop.domain.lifecycle import ALLOWED_MOVES, allowed_moves, check_move
+from governance_desktop.domain.lifecycle import (
+    ALLOWED_MOVES,
+    allowed_moves,
+    check_move,
+    person_moves,
+)
 
 # Written out from DESIGN.md "Policy lifecycle", independently of the implementation.
 EXPECTED: set[tuple[S, S]] = {
@@ -102,3 +107,10 @@ def test_check_move_raises_iff_not_allowed(old: S, new: S) -> None:
     except LifecycleError:
         raised = True
     assert raised is ((old, new) not in EXPECTED)
+
+
+def test_a_person_is_never_offered_approved() -> None:
+    """person_moves is the lifecycle less "approved" (reached only by a met approval rule)."""
+    for status in S:
+        assert person_moves(status) == [t for t in allowed_moves(status) if t is not S.APPROVED]
+    assert person_moves(S.AWAITING_APPROVAL) == [S.DRAFT, S.RETIRED]

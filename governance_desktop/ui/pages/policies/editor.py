@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.enums import PolicyStatus
-from governance_desktop.domain.lifecycle import allowed_moves
+from governance_desktop.domain.lifecycle import person_moves
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.ui.context import UiContext
@@ -174,7 +174,7 @@ class PolicyEditor(QWidget):
             if (widget := item.widget()) is not None:
                 widget.setParent(None)  # findChild must miss it now
                 widget.deleteLater()
-        targets = allowed_moves(status) if status is not None else []
+        targets = person_moves(status) if status is not None else []
         self.move_buttons: dict[str, QPushButton] = {}
         for number, target in enumerate(targets):
             text = "Retire" if target is PolicyStatus.RETIRED else status_label(target)
