@@ -316,7 +316,7 @@ def _assert_nothing_lost_or_doubled(
 
 @pytest.mark.slow
 def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
-    """500 five-step executions with approvals; the worker SIGKILLed 20 times at random."""
+    """500 six-step executions with approvals; the worker SIGKILLed 20 times at random."""
     policies, kills = 500, 20
     seed(ctx, policies)
 
