@@ -94,19 +94,11 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
         return data_dir
     from governance_desktop.app import open_app
     from governance_desktop.config import load_settings
-    from governance_desktop.services.demo import example_sources, seed_demo
     from governance_desktop.services.users import os_username
 
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
-        seed_demo(
-            os_username(),
-            ctx.users,
-            ctx.policies,
-            ctx.workflows,
-            example_sources(),
-            approvals=ctx.approvals,
-        )
+        ctx.load_demo(os_username())
     finally:
         ctx.close()
     now = datetime.now(UTC)

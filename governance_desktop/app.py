@@ -28,6 +28,7 @@ from governance_desktop.services.actions import ActionEffects, LocalNotifier, No
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.delegations import DelegationService
+from governance_desktop.services.demo import DemoReport, example_sources, seed_demo
 from governance_desktop.services.dispatch import SwitchableDispatcher
 from governance_desktop.services.escalation import EscalationService, PeriodicWork
 from governance_desktop.services.inbox import InboxService
@@ -139,6 +140,17 @@ class AppContext:
     @property
     def protected(self) -> Protected:
         return protected_paths(self.settings)
+
+    def load_demo(self, actor: str) -> DemoReport:
+        """The demo data (services/demo.py) through this app's services, as ``actor``."""
+        return seed_demo(
+            actor,
+            self.users,
+            self.policies,
+            self.workflows,
+            example_sources(),
+            approvals=self.approvals,
+        )
 
     def close(self) -> None:
         if self.auto_backups is not None:

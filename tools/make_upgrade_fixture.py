@@ -46,8 +46,9 @@ def _fill(data_dir: Path) -> None:
     for code in ("POL-003", "POL-009"):
         _cli(data_dir, "policies", "set-status", code, "in_review")
     _cli(data_dir, "worker", "--burst")
-    pending = json.loads(_cli(data_dir, "approvals", "list", "--json"))
-    first = next(a for a in pending if a["status"] == "pending")
+    rows = json.loads(_cli(data_dir, "approvals", "list", "--json"))
+    pending = [a for a in rows if a["status"] == "pending"]
+    first = pending[0]
     second = next(a for a in pending if a["execution_id"] != first["execution_id"])
     answer = ("--actor", first["approver"], "approvals", "approve", str(first["id"]))
     _cli(data_dir, *answer, "--comment", "Reviewed, fine")

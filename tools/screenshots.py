@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QApplication
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import example_sources, seed_demo
 from governance_desktop.services.users import os_username
 from governance_desktop.ui.launch import create_main_window
 from governance_desktop.ui.pages import PAGES
@@ -51,9 +50,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         me = os_username()
         ctx = open_app(load_settings(data_dir=data))
-        seed_demo(
-            me, ctx.users, ctx.policies, ctx.workflows, example_sources(), approvals=ctx.approvals
-        )
+        ctx.load_demo(me)
         ctx.close()
         window = create_main_window(data, embedded_worker=True, actor="bob")
         window.resize(1200, 760)

@@ -8,7 +8,6 @@ from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.services.demo import example_sources, seed_demo
 
 COMMANDS = Group()
 
@@ -57,14 +56,7 @@ def worker(ctx: AppContext, args: argparse.Namespace) -> int:
     needs=Needs.QUEUE,  # a demo policy may start a workflow imported earlier
 )
 def demo(ctx: AppContext, args: argparse.Namespace) -> int:
-    report = seed_demo(
-        args.actor,
-        ctx.users,
-        ctx.policies,
-        ctx.workflows,
-        example_sources(),
-        approvals=ctx.approvals,
-    )
+    report = ctx.load_demo(args.actor)
     changed = [w.name for w in report.workflows if w.changed]
     print(
         f"demo data in {ctx.settings.data_dir}: "

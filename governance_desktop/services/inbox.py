@@ -64,6 +64,8 @@ class ApprovalItem:
     delegated_from: str | None = None
     #: What the SLA says of it: "delegated by carol until 12 Dec · overdue 3 days · escalated"
     note: str = ""
+    #: The workflow version that asked lets people approve their own change (shown in red).
+    self_approval_allowed: bool = False
 
 
 def describe_change(trigger: str, data: dict[str, Any]) -> str:
@@ -196,6 +198,7 @@ class InboxService:
                         execution_status=execution.status,
                         delegated_from=row.delegated_from,
                         note=sla_note(row, approver, delegations, now),
+                        self_approval_allowed=defn.allow_self_approval,
                     )
                 )
         return items

@@ -197,19 +197,11 @@ class MainWindow(QMainWindow):
         self.calls.read(lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible)
 
     def load_demo(self) -> None:
-        from governance_desktop.services.demo import example_sources, seed_demo
 
         app = self.ui.app
 
         def run() -> object:
-            return seed_demo(
-                self.ui.actor,
-                app.users,
-                app.policies,
-                app.workflows,
-                example_sources(),
-                approvals=app.approvals,
-            )
+            return app.load_demo(self.ui.actor)
 
         def done(_report: object) -> None:
             self.banner.hide()

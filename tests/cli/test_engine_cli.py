@@ -29,7 +29,8 @@ def test_cli_alone_runs_a_workflow_with_an_approval(cli, tmp_path: Path) -> None
     assert cli("policies", "set-status", "POL-003", "in_review", actor="alice").code == 0
     assert cli("worker", "--burst").code == 0
 
-    [execution] = cli("executions", "list", "--json").json()
+    runs = cli("executions", "list", "--json").json()
+    [execution] = [e for e in runs if e["workflow"] == WORKFLOW["name"]]
     assert execution["status"] == "awaiting_approval"
     assert {
         "id",
@@ -45,9 +46,12 @@ def test_cli_alone_runs_a_workflow_with_an_approval(cli, tmp_path: Path) -> None
     [note] = cli("notifications", "list", "--json").json()
     assert (note["user"], note["execution_id"]) == ("carol", execution["id"])
 
-    pending = cli("approvals", "list", "--mine", "--json", actor="bob").json()
+    asked = cli("approvals", "list", "--mine", "--json", actor="bob").json()
+    pending = [a for a in asked if a["execution_id"] == execution["id"]]
     assert [(a["approver"], a["status"]) for a in pending] == [("bob", "pending")]
     refused = cli("approvals", "approve", str(pending[0]["id"]), actor="alice")
+    assert refused.code == 1 and "(rule: role)" in refused.err  # alice is an officer
+    refused = cli("approvals", "approve", str(pending[0]["id"]), actor="dave")
     assert refused.code == 1 and "is for 'bob'" in refused.err
     assert cli("approvals", "reject", str(pending[0]["id"]), actor="bob").code == 2
     ok = cli("approvals", "approve", str(pending[0]["id"]), "--comment", "fine", actor="bob")
@@ -77,15 +81,21 @@ def test_failed_job_retried_from_cli(cli, tmp_path: Path) -> None:  # type: igno
     assert cli("workflows", "import", str(path)).code == 0
     assert cli("policies", "set-status", "POL-003", "in_review").code == 0
     assert cli("worker", "--burst").code == 0
-    [execution] = cli("executions", "list", "--json").json()
+    runs = cli("executions", "list", "--json").json()
+    [execution] = [e for e in runs if e["workflow"] == "Publish too early"]
     assert execution["status"] == "failed"
     assert "cannot move from in_review to published" in execution["error"]
     [failed] = cli("jobs", "list", "--state", "failed", "--json").json()
-    for status in ("awaiting_approval", "approved"):
-        assert cli("policies", "set-status", "POL-003", status).code == 0
+    # The fix: the text approved the real way (the Standard approval, answered by bob).
+    assert cli("policies", "set-status", "POL-003", "awaiting_approval").code == 0
+    asked = cli("approvals", "list", "--mine", "--json", actor="bob").json()
+    [request] = [a for a in asked if a["policy"] == "POL-003" and a["status"] == "pending"]
+    assert cli("approvals", "approve", str(request["id"]), actor="bob").code == 0
+    assert cli("policies", "show", "POL-003", "--json").json()["status"] == "approved"
     assert cli("jobs", "retry", str(failed["id"])).code == 0
     assert cli("worker", "--burst").code == 0
-    assert cli("executions", "list", "--json").json()[-1]["status"] == "completed"
+    runs = cli("executions", "list", "--json").json()
+    assert [e["status"] for e in runs if e["id"] == execution["id"]] == ["completed"]
     assert cli("policies", "show", "POL-003", "--json").json()["status"] == "published"
     again = cli("jobs", "retry", str(failed["id"]))
     assert again.code == 1 and "only failed jobs" in again.err

@@ -38,10 +38,12 @@ def approve_pending(ctx: AppContext, code: str) -> None:
 
 
 def walk_to(ctx: AppContext, code: str, status: PolicyStatus | str, actor: str = ME) -> None:
-    """Move a draft policy along the lifecycle to ``status`` (its text approved on the way)."""
+    """Move a policy from where it is along the lifecycle to ``status`` (its text approved on
+    the way)."""
     target = PolicyStatus(status)
     assert target in PATH, f"{target} is not on the way to published"
-    for step in PATH:
+    now = ctx.policies.get(code).status
+    for step in PATH[PATH.index(now) + 1 :] if now in PATH else PATH:
         if step == "awaiting_approval":
             ensure_approver(ctx)
         if step == "approved":

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
-from governance_desktop.services.demo import example_sources, seed_demo
 from tests.helpers.actors import ME
 
 
@@ -14,8 +13,6 @@ def seed(data_dir: Path) -> None:
     """The demo users, policies and example workflows in `data_dir`, acted by ME."""
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
-        seed_demo(
-            ME, ctx.users, ctx.policies, ctx.workflows, example_sources(), approvals=ctx.approvals
-        )
+        ctx.load_demo(ME)
     finally:
         ctx.close()

@@ -111,10 +111,12 @@ def test_on_behalf_needs_a_reason_and_records_it(reg: AppContext) -> None:
 
 
 def test_answering_needs_the_approver_role(reg: AppContext) -> None:
-    """An officer named as approver cannot answer: answering approvals is the approver's act."""
-    _to_review(reg, [{"type": "approval", "approvers": ["oscar"], "rule": "any"}])
+    """An approver made an officer after being asked cannot answer: answering approvals is the
+    approver's act (a workflow naming an officer is refused at import already)."""
+    _to_review(reg, [{"type": "approval", "approvers": ["dave"], "rule": "any"}])
+    reg.users.set_role(ME, "dave", "officer")
     with pytest.raises(PermissionDeniedError, match=r"\(rule: role\)"):
-        reg.approvals.approve(_pending(reg, "oscar"), "oscar")
+        reg.approvals.approve(_pending(reg, "dave"), "dave")
 
 
 _REVIEW = [

@@ -40,6 +40,7 @@ def test_clear_makes_it_cold_and_the_next_change_fills_it_again(ctx: AppContext)
     cache = DatabaseCache.of(ctx.db)
 
     def started() -> int:
+        ctx.policies.update(ME, "POL-001", assignee=ME)  # names a user: checked through the cache
         ctx.policies.change_status(ME, "POL-001", "in_review")
         ctx.policies.change_status(ME, "POL-001", "draft")
         return len(ctx.monitor.executions())

@@ -10,7 +10,6 @@ from pathlib import Path
 from governance_desktop.app import AppContext
 from governance_desktop.domain.workflow.definition import parse_definition
 from governance_desktop.services.definition_check import check_definition
-from governance_desktop.services.demo import example_sources, seed_demo
 from governance_desktop.services.dryrun import dry_run
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.users import os_username
@@ -95,14 +94,7 @@ def test_dry_run_service_reads_only(ctx: AppContext) -> None:
     """The service runs against a stored policy and writes no audit event."""
     from governance_desktop.services.dryrun import DryRunService
 
-    seed_demo(
-        os_username(),
-        ctx.users,
-        ctx.policies,
-        ctx.workflows,
-        example_sources(),
-        approvals=ctx.approvals,
-    )
+    ctx.load_demo(os_username())
     before = len(ctx.audit.events(limit=100_000))
     defn = parse_definition(_example("board-approval.json"))
     report = DryRunService(ctx.policies, ctx.users).run(defn, "POL-001")

@@ -15,6 +15,7 @@ from governance_desktop.domain.errors import (
     ValidationError,
 )
 from tests.helpers.actors import ME
+from tests.helpers.authority import publish
 
 
 @pytest.fixture
@@ -32,8 +33,7 @@ def test_add_starts_as_draft_owned(with_policy: AppContext) -> None:
 
 def test_change_status_audits_and_schedules_review(with_policy: AppContext) -> None:
     """Publishing sets the next review date; each move is one audit event."""
-    for status in ("in_review", "awaiting_approval", "approved", "published"):
-        with_policy.policies.change_status(ME, "POL-001", status)
+    publish(with_policy, "POL-001")
     p = with_policy.policies.get("POL-001")
     assert p.status == "published"
     assert p.next_review_date == date.today() + timedelta(days=365)

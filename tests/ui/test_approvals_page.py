@@ -25,9 +25,15 @@ def kickoff_status(ui: UiContext) -> str | None:
     return next((e.status for e in runs if e.workflow == "Review kickoff"), None)
 
 
+def pol_003_requests(page: ApprovalsPage) -> list[int]:
+    """The ids of the pending requests about POL-003 on the page (the demo's POL-005 waits too)."""
+    return [a.id for a in page.pending.rows() if a.policy == "POL-003"]
+
+
 def wait_for_request(qtbot, page: ApprovalsPage) -> None:  # type: ignore[no-untyped-def]
-    qtbot.waitUntil(lambda: page.pending_count() > 0, timeout=5000)
-    assert page.select(page.pending.row(0).id)
+    """Wait until POL-003's request is listed, then select it."""
+    qtbot.waitUntil(lambda: bool(pol_003_requests(page)), timeout=5000)
+    assert page.select(pol_003_requests(page)[0])
 
 
 def test_bob_approves_and_the_workflow_finishes(qtbot, qtmodeltester, ui_ctx) -> None:  # type: ignore[no-untyped-def]
@@ -36,9 +42,12 @@ def test_bob_approves_and_the_workflow_finishes(qtbot, qtmodeltester, ui_ctx) ->
     page = make_page(qtbot, ApprovalsPage(bob))
     counts: list[int] = []
     page.count_changed.connect(counts.append)
+    qtbot.waitUntil(lambda: bool(counts), timeout=5000)
+    before = counts[-1]  # the demo's POL-005 awaits bob's Standard approval
+    assert [a.policy for a in page.pending.rows()] == ["POL-005"] * before
     review_pol_003(ui_ctx)
     wait_for_request(qtbot, page)
-    assert counts[-1] == page.pending_count() == 1
+    assert counts[-1] == page.pending_count() == before + 1
     item = page.selected()
     assert item is not None
     assert (item.policy, item.policy_title, item.asked_by, item.approver) == (
@@ -78,18 +87,28 @@ def test_reject_without_a_comment_is_refused(qtbot, ui_ctx) -> None:  # type: ig
     error = page.findChild(QLabel, "approvalError")
     qtbot.waitUntil(lambda: error.text() != "", timeout=5000)
     assert error.text() == "Not rejected: comment: a rejection needs a reason"
-    assert ui_ctx.app.approvals.list(approver="bob")[0].status == "pending"
+    request = pol_003_requests(page)[0]
+    assert ui_ctx.app.approvals.get(request).status == "pending"
 
     page.findChild(QPlainTextEdit, "approvalComment").setPlainText("Retention periods missing")
     qtbot.mouseClick(page.findChild(QPushButton, "rejectButton"), CLICK)
     qtbot.waitUntil(lambda: kickoff_status(ui_ctx) == "rejected", timeout=5000)
-    qtbot.waitUntil(lambda: page.pending_count() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: not pol_003_requests(page), timeout=5000)
+    assert ui_ctx.app.approvals.get(request).status == "rejected"
 
 
 def test_admin_sees_everyones_pending_approvals(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
-    """An admin's inbox lists bob's and carol's requests and says so."""
+    """An admin's inbox lists bob's and carol's requests (and the demo's POL-005 ones for bob,
+    carol and dave) and says so."""
     page = make_page(qtbot, ApprovalsPage(ui_ctx))
     review_pol_003(ui_ctx)
-    qtbot.waitUntil(lambda: page.pending_count() == 2, timeout=5000)
-    assert {a.approver for a in page.pending.rows()} == {"bob", "carol"}
+    qtbot.waitUntil(lambda: len(pol_003_requests(page)) == 2, timeout=5000)
+    by_policy = {(a.policy, a.approver) for a in page.pending.rows()}
+    assert by_policy == {
+        ("POL-003", "bob"),
+        ("POL-003", "carol"),
+        ("POL-005", "bob"),
+        ("POL-005", "carol"),
+        ("POL-005", "dave"),
+    }
     assert "you are an admin" in page.findChild(QLabel, "approvalsScope").text()

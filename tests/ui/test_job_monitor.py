@@ -21,12 +21,13 @@ from tests.helpers.actors import ME
 CLICK = Qt.MouseButton.LeftButton
 
 
-def _bad_workflow(status: str = "approved") -> DefinitionSource:
-    """A workflow whose set_status is illegal right after the policy goes into review."""
+def _bad_workflow(status: str = "approved", on: str = "in_review") -> DefinitionSource:
+    """A workflow whose set_status to `status` is illegal right after the policy moves to
+    `on` (by default: approved straight from review)."""
     data = {
         "schema_version": 1,
         "name": "Bad move",
-        "trigger": {"type": "on_status_change", "to_status": "in_review"},
+        "trigger": {"type": "on_status_change", "to_status": on},
         "actions": [{"type": "set_status", "status": status}],
     }
     return DefinitionSource("bad.json", data=data)
@@ -35,6 +36,7 @@ def _bad_workflow(status: str = "approved") -> DefinitionSource:
 def _open_monitor(window: Any, qtbot: Any) -> JobMonitorPage:
     page = window.page("jobMonitorPage")
     assert isinstance(page, JobMonitorPage)
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # the shortcut needs it active
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is page
     qtbot.waitUntil(lambda: not page.model.loading, timeout=5000)
@@ -124,20 +126,24 @@ def test_status_change_runs_jobs_live(window, qtbot) -> None:  # type: ignore[no
 
 
 def test_retry_failed_job_from_the_window(window, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """A failed job shows its error; after fixing the cause, Retry runs it to success."""
+    """A failed job shows its error; after fixing the cause, Retry runs it to success.
+
+    The step asks for awaiting_approval when a policy returns to draft (illegal: draft goes
+    to review first); putting the policy back into review fixes it. (A step moving to
+    approved can no longer be fixed by a move: only an approval rule approves a text.)"""
     app = window.ui.app
-    app.workflows.import_definitions(ME, [_bad_workflow("approved")])
+    app.workflows.import_definitions(ME, [_bad_workflow("awaiting_approval", on="draft")])
     page = _open_monitor(window, qtbot)
-    app.policies.change_status(ME, "POL-009", "in_review")
+    app.policies.change_status(ME, "POL-004", "draft")  # the demo has it in review
     qtbot.waitUntil(lambda: any(r and r.state == "failed" for r in _rows(page)), timeout=15000)
     failed = next(r for r in _rows(page) if r and r.state == "failed")
     _select(page, qtbot, failed.id)
     details = page.findChild(object, "jobDetails")
-    qtbot.waitUntil(lambda: "cannot move from in_review" in details.toPlainText(), timeout=5000)
+    qtbot.waitUntil(lambda: "cannot move from draft" in details.toPlainText(), timeout=5000)
     assert '"execution_id"' in details.toPlainText()
     retry = page.findChild(QPushButton, "retryJobButton")
     assert retry.isEnabled()
-    app.policies.change_status(ME, "POL-009", "awaiting_approval")  # now "approved" is legal
+    app.policies.change_status(ME, "POL-004", "in_review")  # now "awaiting_approval" is legal
     qtbot.mouseClick(retry, CLICK)
 
     def succeeded() -> bool:
@@ -145,7 +151,7 @@ def test_retry_failed_job_from_the_window(window, qtbot) -> None:  # type: ignor
         return row is not None and row.state == "succeeded"
 
     qtbot.waitUntil(succeeded, timeout=15000)
-    assert app.policies.get("POL-009").status == "approved"
+    assert app.policies.get("POL-004").status == "awaiting_approval"
     assert any(e.action == "job.retried" for e in app.audit.events(entity_type="job"))
 
 

@@ -20,13 +20,17 @@ from governance_desktop.ui.pages.workflows.models import (
 from governance_desktop.ui.pages.workflows.page import WorkflowsPage
 from tests.helpers.pages import make_page
 
+#: The demo's workflows: the four examples and the built-in "Standard approval" its policies'
+#: moves to awaiting approval asked through (an admin sees it as a workflow).
+DEMO_WORKFLOWS = 5
+
 
 @pytest.fixture
 def page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-untyped-def]
     widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
     qtbot.waitUntil(
         lambda: (
-            widget.model.rowCount() == 4
+            widget.model.rowCount() == DEMO_WORKFLOWS
             and widget.versions_model.rowCount() == 1
             and widget.editor.known_users is not None
             and widget.editor.name.text() == widget.selected_name()
@@ -107,13 +111,13 @@ def test_invalid_edit_cannot_be_saved(page: WorkflowsPage, qtbot) -> None:  # ty
 
 
 def test_new_workflow_is_created(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """New → fill in a name → Save creates a fifth workflow at version 1."""
+    """New → fill in a name → Save creates one more workflow, at version 1."""
     qtbot.mouseClick(page.findChild(QPushButton, "newWorkflowButton"), Qt.MouseButton.LeftButton)
     assert page.editor.name.text() == "" and not page.editor.valid
     page.editor.name.setText("Tell me about reviews")
     assert page.editor.save.isEnabled()
     page.editor.save.click()
-    qtbot.waitUntil(lambda: page.model.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: page.model.rowCount() == DEMO_WORKFLOWS + 1, timeout=5000)
     assert _info(page, "Tell me about reviews").version == 1
 
 
@@ -166,13 +170,13 @@ def test_export_and_import_round_trip(page: WorkflowsPage, qtbot, tmp_path: Path
     copy = tmp_path / "copy.json"
     copy.write_text(json.dumps(data))
     page.import_files([copy])
-    qtbot.waitUntil(lambda: page.model.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: page.model.rowCount() == DEMO_WORKFLOWS + 1, timeout=5000)
     assert "Board approval (copy) v1 (new)" in page.message.text()
     broken = tmp_path / "broken.json"
     broken.write_text('{"schema_version": 1}')
     page.import_files([broken])
     qtbot.waitUntil(lambda: page.message.text().startswith("Error:"), timeout=5000)
-    assert "broken.json" in page.message.text() and page.model.rowCount() == 5
+    assert "broken.json" in page.message.text() and page.model.rowCount() == DEMO_WORKFLOWS + 1
 
 
 def test_export_refuses_the_data_folder(page: WorkflowsPage, qtbot, ui_ctx: UiContext) -> None:  # type: ignore[no-untyped-def]
@@ -181,7 +185,9 @@ def test_export_refuses_the_data_folder(page: WorkflowsPage, qtbot, ui_ctx: UiCo
     before = db_file.read_bytes()[:100]
     page.export_to("Board approval", db_file)
     qtbot.waitUntil(lambda: "inside the data folder" in page.message.text(), timeout=5000)
-    assert db_file.read_bytes()[:100] == before and len(ui_ctx.app.workflows.list()) == 4
+    assert (
+        db_file.read_bytes()[:100] == before and len(ui_ctx.app.workflows.list()) == DEMO_WORKFLOWS
+    )
 
 
 def test_self_approval_workflow_row_is_red(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -206,7 +212,9 @@ def test_officer_sees_workflows_read_only(qtbot, ui_ctx: UiContext) -> None:  # 
     """For an officer, import, new and toggle are disabled and the editor says why."""
     ui_ctx.actor = "alice"
     widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
-    qtbot.waitUntil(lambda: not widget.admin and widget.model.rowCount() == 4, timeout=5000)
+    qtbot.waitUntil(
+        lambda: not widget.admin and widget.model.rowCount() == DEMO_WORKFLOWS, timeout=5000
+    )
     assert not widget.import_button.isEnabled() and not widget.new_button.isEnabled()
     assert not widget.toggle_button.isEnabled()
     assert "you are officer" in widget.editor.read_only_note.text()

@@ -17,6 +17,7 @@ from governance_desktop.domain.errors import (
 from governance_desktop.services.sync import execute_workflow
 from governance_desktop.store.models import Job, Workflow, WorkflowVersion
 from tests.helpers.actors import ME
+from tests.helpers.authority import walk_to
 from tests.helpers.workflows import drain, only_execution, workflow
 
 STEPS = [
@@ -108,11 +109,11 @@ def test_retry_failed_job_from_where_it_stopped(
     failed = eng.monitor.jobs(state="failed")[0]  # type: ignore[arg-type]
     with pytest.raises(ConflictError):
         eng.jobs.retry(eng.monitor.jobs(state="succeeded")[0].id, ME)  # type: ignore[arg-type]
-    for status in ("awaiting_approval", "approved"):
-        eng.policies.change_status(ME, "POL-001", status)
+    walk_to(eng, "POL-001", "approved")  # the fix: its text approved (Standard approval)
     eng.jobs.retry(failed.id, ME)
     drain(eng)
-    assert only_execution(eng).status == "completed"
+    [run] = [e for e in eng.monitor.executions() if e.workflow == "Two"]
+    assert run.status == "completed"
     assert len(eng.monitor.tasks()) == 1
     assert eng.policies.get("POL-001").status == "published"
 

@@ -1,14 +1,20 @@
-"""The approvals inbox: what waits for the current user, with the context to decide on it."""
+"""The approvals inbox: what waits for the current user, with the context to decide on it.
+
+An admin answering a request addressed to someone else gives a reason (docs/authority.md,
+"Admin on behalf"); a request from a workflow that allows self-approval is marked in red.
+"""
 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -23,11 +29,20 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.approvals.pinned import PinnedText
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
-from governance_desktop.ui.pages.policies.models import Column, RecordTableModel, show
+from governance_desktop.ui.pages.policies.models import Column, Index, RecordTableModel, show
+from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
 from governance_desktop.ui.widgets import named
 
 SHOWN = Changes.APPROVALS | Changes.POLICIES
 Loaded = tuple[bool, list[ApprovalItem], list[ApprovalItem]]
+#: Shown, in red, with a request whose workflow version lets people approve their own change.
+SELF_APPROVAL = "self-approval allowed by this workflow"
+
+
+def _note(a: ApprovalItem) -> str:
+    """The SLA note, and the self-approval warning where it applies."""
+    warning = SELF_APPROVAL if a.self_approval_allowed else ""
+    return " · ".join(part for part in (a.note, warning) if part)
 
 
 def _version(a: ApprovalItem) -> str:
@@ -47,7 +62,7 @@ PENDING_COLUMNS: list[Column] = [
     ("Step", lambda a: f"{a.step_title} ({a.step_index + 1} of {a.step_count})"),
     ("Requested", lambda a: a.requested_at),
     ("Due", lambda a: a.due_at),
-    ("Note", lambda a: a.note),  # delegated, overdue, escalated (services/inbox.sla_note)
+    ("Note", _note),  # delegated, overdue, escalated (services/inbox.sla_note), self-approval
 ]
 ANSWERED_COLUMNS: list[Column] = [
     ("Policy", lambda a: f"{a.policy} — {a.policy_title}"),
@@ -58,8 +73,21 @@ ANSWERED_COLUMNS: list[Column] = [
     ("Approver", lambda a: a.approver),
     ("Workflow", lambda a: f"{a.workflow}: {a.step_title}"),
     ("Version", _version),
-    ("Note", lambda a: a.note),
+    ("Note", _note),
 ]
+
+
+class ApprovalsModel(RecordTableModel[ApprovalItem]):
+    """Approval rows; those from a workflow that allows self-approval are drawn in red."""
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        red = (
+            role == Qt.ItemDataRole.ForegroundRole
+            and index.isValid()
+            and 0 <= index.row() < self.rowCount()
+            and self.row(index.row()).self_approval_allowed
+        )
+        return SELF_APPROVAL_COLOUR if red else super().data(index, role)
 
 
 class ApprovalsPage(Page):
@@ -83,7 +111,7 @@ class ApprovalsPage(Page):
         self.message = named(QLabel(), "approvalsMessage")
         self.message.setWordWrap(True)
 
-        self.pending: RecordTableModel[ApprovalItem] = RecordTableModel(
+        self.pending = ApprovalsModel(
             PENDING_COLUMNS, lambda a: a.id, self, bold=lambda a: a.approver == ui.actor
         )
         self.table = record_table(self.pending, "approvalsTable")
@@ -93,12 +121,27 @@ class ApprovalsPage(Page):
         self.context.setTextFormat(Qt.TextFormat.RichText)
         self.context.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.context.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.self_approval = named(QLabel(f"⚠ {SELF_APPROVAL}"), "selfApprovalNote")
+        self.self_approval.setStyleSheet(f"color: {SELF_APPROVAL_COLOUR.name()}; font-weight: bold")
+        self.self_approval.setToolTip(
+            "The workflow that asked sets allow_self_approval: the requester and the text's "
+            "authors may answer it (segregation of duties is off)."
+        )
 
         self.comment = named(QPlainTextEdit(), "approvalComment")
         self.comment.setPlaceholderText("Comment (required to reject)")
         self.comment.setTabChangesFocus(True)
         self.comment.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
         self.comment.textChanged.connect(self.error_clear)
+        # An admin answering someone else's request says why (ApprovalService: reason).
+        self.reason_label = named(QLabel(), "approvalReasonLabel")
+        self.reason = named(QLineEdit(), "approvalReason")
+        self.reason.setPlaceholderText("Why you answer in the approver's place (recorded)")
+        self.reason.textChanged.connect(self.error_clear)
+        self.reason_label.setBuddy(self.reason)
+        reason_row = QHBoxLayout()
+        reason_row.addWidget(self.reason_label)
+        reason_row.addWidget(self.reason, 1)
         self.error = named(QLabel(), "approvalError")
         self.error.setWordWrap(True)
         self.approve_button = named(QPushButton("Approve"), "approveButton")
@@ -114,7 +157,9 @@ class ApprovalsPage(Page):
         self.pinned = PinnedText(ui)
         decide = QVBoxLayout()
         decide.addWidget(self.context)
+        decide.addWidget(self.self_approval)
         decide.addWidget(self.comment)
+        decide.addLayout(reason_row)
         decide.addLayout(buttons)
         decide.addWidget(self.error)
         decide.addStretch(1)
@@ -124,9 +169,7 @@ class ApprovalsPage(Page):
         answer_box = QWidget()
         answer_box.setLayout(answer)
 
-        self.answered: RecordTableModel[ApprovalItem] = RecordTableModel(
-            ANSWERED_COLUMNS, lambda a: a.id, self, status_column=1
-        )
+        self.answered = ApprovalsModel(ANSWERED_COLUMNS, lambda a: a.id, self, status_column=1)
         self.answered_table = record_table(self.answered, "answeredApprovalsTable")
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
@@ -224,12 +267,27 @@ class ApprovalsPage(Page):
         self.error_clear()
         self._show_selected()
 
+    def answering_for(self) -> str | None:
+        """The approver the selected request is addressed to, when an admin answers it in
+        their place (a reason is then needed); else None."""
+        item = self.selected()
+        if item is None or not self.is_admin or item.approver == self.ui.actor:
+            return None
+        return item.approver
+
     def _show_selected(self) -> None:
         item = self.selected()
         enabled = item is not None and not self._busy
         self.approve_button.setEnabled(enabled)
         self.reject_button.setEnabled(enabled)
         self.comment.setEnabled(item is not None)
+        self.self_approval.setVisible(item is not None and item.self_approval_allowed)
+        other = self.answering_for()
+        self.reason_label.setVisible(other is not None)
+        self.reason.setVisible(other is not None)
+        if other is not None:
+            self.reason_label.setText(f"Reason (you answer for {other})")
+            self.reason.setPlaceholderText(f"Why you answer in {other}'s place")
         self.pinned.show_approval(item.id if item is not None else None)
         if item is None:
             if self.pending.rowCount():
@@ -268,16 +326,19 @@ class ApprovalsPage(Page):
         if item is None or self._busy:
             return
         comment = self.comment.toPlainText().strip() or None
+        # Only when answering for someone else: the service refuses that without a reason.
+        reason = (self.reason.text().strip() or None) if self.answering_for() else None
         ui, approvals = self.ui, self.ui.app.approvals
 
         def run() -> ApprovalInfo:
             if approve:
-                return approvals.approve(item.id, ui.actor, comment)
-            return approvals.reject(item.id, ui.actor, comment)
+                return approvals.approve(item.id, ui.actor, comment, reason)
+            return approvals.reject(item.id, ui.actor, comment, reason)
 
         def done(info: ApprovalInfo) -> None:
             self._set_busy(False)
             self.comment.clear()
+            self.reason.clear()
             self.message.setText(f"{info.status.capitalize()}: {item.policy} ({item.step_title}).")
             self.refresh()
 
