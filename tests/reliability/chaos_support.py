@@ -2,6 +2,11 @@
 
 Used by test_chaos.py. Everything is real: worker processes on the test's data dir, killed by
 PID; the approver answers through ApprovalService as bob and carol.
+
+The workflow follows the authority rules (docs/authority.md): it moves the policy to
+awaiting_approval and then asks bob and carol; the rule met approves the policy (in the
+answer's transaction) and the answer queues the last step; a rejection returns the policy to
+draft and tells the requester and the owner.
 """
 
 from __future__ import annotations
@@ -44,17 +49,22 @@ def _actions(rule: str) -> list[dict[str, Any]]:
         {"type": "create_task", "title": "Review {policy.code}"},
         {"type": "notify", "users": list(NOTIFIED), "title": "{policy.code} is in review"},
         {"type": "assign", "user": "carol"},
-        {"type": "approval", "approvers": list(APPROVERS), "rule": rule, "due_in_days": 3},
         {"type": "set_status", "status": "awaiting_approval"},
+        {"type": "approval", "approvers": list(APPROVERS), "rule": rule, "due_in_days": 3},
+        {"type": "notify", "users": [OWNER], "title": "{policy.code} was approved"},
     ]
 
 
+OWNER = "alice"
 STEP_COUNT = len(_actions("all"))
-APPROVAL_STEP = 3
+APPROVAL_STEP = 4
+APPROVED_STEP = 5  # queued by the answer that met the rule
+#: Who a rejection tells (services/rejection.py): the requester (the driver) and the owner.
+TOLD_OF_REJECTION = (ME, OWNER)
 
 
 def chaos_workflows() -> list[dict[str, Any]]:
-    """Two five-step workflows on draft → in_review: rule `all` for titles with [all],
+    """Two six-step workflows on draft → in_review: rule `all` for titles with [all],
     rule `any` for titles with [any]. Each policy matches exactly one of them."""
     return [
         {
@@ -79,7 +89,7 @@ def seed(ctx: AppContext, policies: int) -> None:
         ctx.users.add(ME, name, name.title(), "approver")
     for n in range(policies):
         rule = "all" if n % 2 == 0 else "any"
-        ctx.policies.add(ME, policy_code(n), f"Policy {n} [{rule}]", owner="alice")
+        ctx.policies.add(ME, policy_code(n), f"Policy {n} [{rule}]", owner=OWNER)
     ctx.workflows.import_definitions(
         ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in chaos_workflows()]
     )
@@ -145,9 +155,10 @@ class Approver(threading.Thread):
         return done
 
     def _starter_refused(self, approval_id: int) -> bool:
-        """Segregation of duties: the starter (an admin) may not answer its own change."""
+        """Segregation of duties: the starter (an admin, so allowed to answer for a named
+        approver with a reason) may not answer the approval of its own change."""
         try:
-            self._ctx.approvals.approve(approval_id, ME)
+            self._ctx.approvals.approve(approval_id, ME, reason="the starter tries to approve")
         except PermissionDeniedError as exc:
             return "segregation of duties" in str(exc)
         except GovernanceError:
@@ -258,7 +269,12 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
         audit = session.execute(
             select(AuditEvent.action, AuditEvent.details).where(
                 AuditEvent.action.in_(
-                    ("policy.updated", "policy.status_changed", "approval.requested")
+                    (
+                        "policy.updated",
+                        "policy.status_changed",
+                        "approval.requested",
+                        "execution.rejected",
+                    )
                 )
             )
         ).all()
@@ -271,6 +287,7 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
     if len(executions) != expected:
         problems.append(f"{len(executions)} executions, expected {expected}")
     duplicated = 0
+    notifying: dict[int, set[int]] = {}
     for ex in executions.values():
         rejected = rejects(ex.id)
         want_status = "rejected" if rejected else "completed"
@@ -279,10 +296,13 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
         elif rejected and "chaos says no" not in (ex.error or ""):
             problems.append(f"execution {ex.id} rejected without the comment: {ex.error}")
         ran = STEP_COUNT - 1 if rejected else STEP_COUNT
+        last_notes = (APPROVAL_STEP, len(TOLD_OF_REJECTION)) if rejected else (APPROVED_STEP, 1)
+        notifying[ex.id] = {1, last_notes[0]}
         want = {
             "step rows": (steps, [(ex.id, s) for s in range(ran)], 1),
             "tasks": (tasks, [(ex.id, 0)], 1),
             "notifications": (notes, [(ex.id, 1)], len(NOTIFIED)),
+            "last notifications": (notes, [(ex.id, last_notes[0])], last_notes[1]),
             "approval rows": (approvals, [(ex.id, APPROVAL_STEP)], len(APPROVERS)),
             "jobs": (jobs, [(ex.id, None)] + [(ex.id, s) for s in range(ran)], 1),
         }
@@ -295,7 +315,9 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
         effects = {
             "policy.updated": 1,  # the assignment
             "approval.requested": 1,
-            "policy.status_changed": 0 if rejected else 1,  # the workflow's status move
+            # to awaiting_approval, then to approved by the rule met (or back to draft)
+            "policy.status_changed": 2,
+            "execution.rejected": 1 if rejected else 0,
         }
         for action, each in effects.items():
             got = by_workflow[(action, ex.id)]
@@ -304,6 +326,10 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
                 duplicated += got > each
                 figures.lost += got < each
     figures.duplicated = duplicated
+    # each execution's notifications come from the steps counted above, and no other
+    strays = [key for key in notes if key[0] in notifying and key[1] not in notifying[key[0]]]
+    if strays:
+        problems.append(f"notifications of steps that notify nobody: {strays[:5]}")
     # effects that belong to no known step (e.g. a task of a step that never ran)
     for label, counter in (("tasks", tasks), ("notifications", notes), ("step rows", steps)):
         strays = [key for key in counter if key[0] not in executions]
@@ -317,7 +343,8 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
 
 
 def check_policies(ctx: AppContext, policies: int) -> list[str]:
-    """Each policy is assigned to carol and ends where its one execution left it."""
+    """Each policy is assigned to carol and ends where its one execution left it: approved
+    by the rule met, or back in draft after a rejection."""
     problems = []
     with ctx.db.reading() as session:
         rows = session.execute(
@@ -328,7 +355,7 @@ def check_policies(ctx: AppContext, policies: int) -> list[str]:
     if len(rows) != policies:
         problems.append(f"{len(rows)} policies with an execution, expected {policies}")
     for code, status, assignee, execution_id in rows:
-        want = "in_review" if rejects(execution_id) else "awaiting_approval"
+        want = "draft" if rejects(execution_id) else "approved"
         if (status, assignee) != (want, "carol"):
             problems.append(f"{code}: {status}/{assignee}, expected {want}/carol")
     return problems

@@ -4,6 +4,10 @@
 write, a small pool for reads. Here the same services are called the same way without Qt:
 one writer thread (status moves, edits, approvals) and one reader polling the job monitor's
 reads. Every call is timed; those times are the waits a person would see.
+
+The writer follows the authority rules (docs/authority.md): a policy becomes approved only by
+bob's answer to the workflow's approval step, text awaiting approval is never edited, and an
+edit of an approved or published policy opens a draft revision.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import Engine, event
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
+from governance_desktop.domain.errors import LifecycleError
 from governance_desktop.services.job_pages import JobFilter
 from governance_desktop.services.workflows import DefinitionSource
 from tests.helpers.actors import ME
@@ -33,11 +38,14 @@ MANUAL = 240  # POL-… policies: only the writer moves them
 AUTO = 60  # AUTO-… policies: a workflow moves them from in_review to awaiting_approval
 
 S = PolicyStatus
+#: The refusal a text edit of an AUTO-… policy may meet when the "Auto submit" workflow moved
+#: it to awaiting approval between the writer's read and its write (a person would see it too).
+RACED_EDIT = "(rule: document control)"
 # Moves the writer makes for POL-… policies (never retired: the soak must keep going).
+# awaiting_approval → approved is no move: bob's answer approves it (see Writer._manual).
 NEXT: dict[PolicyStatus, list[PolicyStatus]] = {
     S.DRAFT: [S.IN_REVIEW],
     S.IN_REVIEW: [S.AWAITING_APPROVAL, S.AWAITING_APPROVAL, S.DRAFT],
-    S.AWAITING_APPROVAL: [S.APPROVED],  # after bob approved; see Writer._manual
     S.APPROVED: [S.PUBLISHED, S.PUBLISHED, S.DRAFT],
     S.PUBLISHED: [S.IN_REVIEW],
 }
@@ -199,17 +207,25 @@ class LockProbe:
 
 @dataclass
 class Timings:
-    """Every GUI-side call and every error one raised."""
+    """Every GUI-side call, every error one raised, and the refusals a race may cause."""
 
     probe: LockProbe
     calls: list[Call] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
-    def call(self, kind: str, name: str, fn: Callable[[], Any]) -> Any:
+    def call(self, kind: str, name: str, fn: Callable[[], Any], refusable: str = "") -> Any:
+        """`fn()` timed; a LifecycleError naming `refusable` is a refusal, not an error."""
         self.probe.reset()
         started = time.perf_counter()
         try:
             return fn()
+        except LifecycleError as exc:
+            if not refusable or refusable not in str(exc):
+                self.errors.append(f"{kind} {name}: {type(exc).__name__}: {exc}"[:500])
+            else:
+                self.refusals.append(f"{kind} {name}: {exc}"[:500])
+            return None
         except Exception as exc:  # counted and asserted on; the soak goes on
             self.errors.append(f"{kind} {name}: {type(exc).__name__}: {exc}"[:500])
             return None
@@ -267,8 +283,8 @@ class Writer(threading.Thread):
                 self._manual(self.rng.choice(self.manual))
             self.stop.wait(self.rng.uniform(0.5, 1.5) * self.pause)
 
-    def _write(self, name: str, fn: Callable[[], Any]) -> Any:
-        return self.timings.call("write", name, fn)
+    def _write(self, name: str, fn: Callable[[], Any], refusable: str = "") -> Any:
+        return self.timings.call("write", name, fn, refusable)
 
     def _read(self, name: str, fn: Callable[[], Any]) -> Any:
         return self.timings.call("read", name, fn)
@@ -278,26 +294,34 @@ class Writer(threading.Thread):
             "change_status", lambda: self.ctx.policies.change_status(ME, code, target)
         )
 
-    def _edit(self, code: str, allow_text: bool = True) -> Any:
-        fields = ["title", "body", "owner"] if allow_text else ["owner"]
+    def _edit(self, code: str, allow_text: bool = True, refusable: str = "") -> Any:
+        """Edit the text (title, body, owner: a new version) or, if not `allow_text`, only
+        the assignee (document control: text awaiting approval does not change)."""
+        fields = ["title", "body", "owner"] if allow_text else ["assignee"]
         name = self.rng.choice(fields)
         self.edits += 1
         value: str = {
             "title": f"Policy {code} rev {self.edits}",
             "body": f"Text revision {self.edits}.",
             "owner": self.rng.choice(PEOPLE),
+            "assignee": self.rng.choice(PEOPLE),
         }[name]
-        return self._write("update", lambda: self.ctx.policies.update(ME, code, **{name: value}))
+        return self._write(
+            "update", lambda: self.ctx.policies.update(ME, code, **{name: value}), refusable
+        )
 
     def _manual(self, code: str) -> None:
         status = self.status[code]
         if self.rng.random() < 0.3:  # an edit (never of the text while approval is pending)
             info = self._edit(code, allow_text=status is not S.AWAITING_APPROVAL)
-            if info is not None:
+            if info is not None:  # an approved or published text edited: a draft revision
                 self.version[code] = info.version
+                self.status[code] = PolicyStatus(info.status)
             return
-        if status is S.AWAITING_APPROVAL and not self._approve(code):
-            return  # the approval step has not run yet: come back later, like a person
+        if status is S.AWAITING_APPROVAL:
+            if self._approve(code):  # bob's answer meets the rule: the policy is approved
+                self.status[code] = S.APPROVED
+            return  # or the approval step has not run yet: come back later, like a person
         info = self._move(code, self.rng.choice(NEXT[status]))
         if info is not None:
             self.status[code] = PolicyStatus(info.status)
@@ -324,8 +348,8 @@ class Writer(threading.Thread):
             self._move(code, S.IN_REVIEW)
         elif info.status == S.AWAITING_APPROVAL:
             self._move(code, S.DRAFT)  # sent back; the next round starts from draft
-        else:  # in_review: the workflow moves it; the person edits meanwhile
-            self._edit(code)
+        else:  # in_review: the workflow moves it; the person edits meanwhile (and may be
+            self._edit(code, refusable=RACED_EDIT)  # refused if the workflow moved it first)
 
 
 class MonitorReader(threading.Thread):

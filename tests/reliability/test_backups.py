@@ -189,17 +189,17 @@ def test_restore_round_trip_keeps_the_replaced_file(
     assert cli("demo").code == 0
     copy = tmp_path / "before.db"
     assert cli("backup", str(copy)).code == 0
-    assert cli("policies", "set-status", "POL-001", "in_review").code == 0
+    assert cli("policies", "set-status", "POL-002", "in_review").code == 0
     assert (data_dir / "queue.db").exists()
 
     r = cli("restore", str(copy))
     assert r.code == 0, r.err
     assert "restored" in r.out and "before-restore" in r.out
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
+    assert cli("policies", "show", "POL-002", "--json").json()["status"] == "published"
     kept = [b for b in list_backups(data_dir / "backups") if b.kind == "restore"]
     assert len(kept) == 1 and stat.S_IMODE(kept[0].path.stat().st_mode) == 0o600
     with closing(sqlite3.connect(kept[0].path)) as conn:
-        row = conn.execute("SELECT status FROM policies WHERE code = 'POL-001'").fetchone()
+        row = conn.execute("SELECT status FROM policies WHERE code = 'POL-002'").fetchone()
     assert row == ("in_review",)  # the replaced state is not lost
     assert stat.S_IMODE((data_dir / "governance.db").stat().st_mode) == 0o600
     assert integrity(data_dir / "governance.db") == [("ok",)]
@@ -296,7 +296,7 @@ def damaged(cli, data_dir: Path) -> Iterator[Path]:  # type: ignore[no-untyped-d
     finally:
         ctx.close()
     assert made is not None
-    assert cli("policies", "set-status", "POL-001", "in_review").code == 0
+    assert cli("policies", "set-status", "POL-002", "in_review").code == 0
     yield made
 
 
@@ -327,7 +327,7 @@ def test_damaged_database_gives_one_line_naming_the_backup(
 
     r = cli("restore", str(damaged))  # the command the message names
     assert r.code == 0, r.err
-    assert cli("policies", "show", "POL-001", "--json").json()["status"] == "published"
+    assert cli("policies", "show", "POL-002", "--json").json()["status"] == "published"
 
 
 def test_check_runs_the_full_integrity_check(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -368,7 +368,7 @@ def test_window_offers_the_latest_backup_and_restores_it(
     QTimer.singleShot(0, answer)
     ctx = open_for_gui(load_settings(data_dir=data_dir))
     try:
-        assert ctx.policies.get("POL-001").status == "published"
+        assert ctx.policies.get("POL-002").status == "published"
         assert ctx.audit.verify().ok
     finally:
         ctx.close()

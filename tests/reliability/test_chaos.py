@@ -45,14 +45,18 @@ from tests.reliability.chaos_support import (
 
 # --- status changes killed mid-way -------------------------------------------------------
 
+# A move to awaiting_approval asks the Standard approval (no workflow here asks for approval);
+# "approved" is no move a person makes: the approver's answer meets the rule and approves the
+# text, in the answer's transaction (docs/authority.md). Both are changes the kill may cut.
 CHANGER = """
 import random, sys
 from pathlib import Path
 from governance_desktop.app import attach_queue, open_app
 from governance_desktop.config import load_settings
-from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
 from governance_desktop.domain.lifecycle import allowed_moves
-data_dir, actor, seed, codes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+data_dir, actor, approver, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+codes = sys.argv[5:]
 ctx = open_app(load_settings(data_dir=Path(data_dir)))
 runtime = attach_queue(ctx)  # like the CLI: enqueue after each commit
 rng = random.Random(seed)
@@ -63,9 +67,18 @@ while True:
              if s is not PolicyStatus.RETIRED]
     target = rng.choice(moves)
     print("begin", code, target.value, flush=True)
-    ctx.policies.change_status(actor, code, target)
+    if target is PolicyStatus.APPROVED:
+        pending = [a for a in ctx.approvals.list(approver=approver, status=ApprovalStatus.PENDING)
+                   if a.policy == code]
+        assert len(pending) == 1, (code, pending)
+        ctx.approvals.approve(pending[0].id, approver, "chaos: approved")
+    else:
+        ctx.policies.change_status(actor, code, target)
     print("done", flush=True)
 """
+#: Who answers the Standard approvals the changer's moves ask for.
+STATUS_APPROVER = "bob"
+STANDARD = "Standard approval"
 
 STATUS_WORKFLOWS: list[dict[str, Any]] = [
     {
@@ -93,6 +106,7 @@ STATUS_WORKFLOWS: list[dict[str, Any]] = [
 def seed_status_chaos(ctx: AppContext, policies: int) -> list[str]:
     """Users, `policies` drafts (every other one a Security policy), the three workflows."""
     ctx.users.add(ME, "alice", "Alice", "officer")
+    ctx.users.add(ME, STATUS_APPROVER, "Bob", "approver")
     codes = [policy_code(n) for n in range(policies)]
     for n, code in enumerate(codes):
         kind = "Security" if n % 2 else "Privacy"
@@ -107,7 +121,7 @@ def run_changer(data_dir: Path, codes: list[str], seed: int, kill_after: float) 
     """Run the changer, SIGKILL it `kill_after` s into its loop; returns (changes it saw
     committed, whether it was killed between its `begin` and `done` lines)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHANGER, str(data_dir), ME, str(seed), *codes],
+        [sys.executable, "-c", CHANGER, str(data_dir), ME, STATUS_APPROVER, str(seed), *codes],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -137,18 +151,39 @@ class StatusReport:
         return f"status_changes={self.changes} executions={self.executions}"
 
 
-def _expected_workflows(title: str, old: str, new: str) -> list[str]:
+def _expected_workflows(title: str, move: dict[str, Any]) -> list[str]:
+    old, new = move["from"], move["to"]
+    if "execution_id" in move:  # the approval's move: none of these workflows starts from one
+        return []
     names = ["Every move"]
     if new == "in_review":
         names.append("Review started")
     if new == "published" and "Security" in title:
         names.append("Security published")
-    return [f"{name}:{old}>{new}" for name in names]
+    started = [f"{name}:{old}>{new}" for name in names]
+    if new == "awaiting_approval":  # the move's own request, after the workflows it started
+        started.append(f"{STANDARD}:None>{new}")
+    return started
+
+
+def _expected_outcome(moves: list[dict[str, Any]], name: str, execution_id: int) -> str:
+    """What became of `execution_id`, started by the move `moves[0]`. Nothing runs while
+    the changer runs, so a later return to draft cancels it (docs/authority.md, "Ending work
+    that no longer applies"); the burst completes the others. A Standard approval is
+    completed by the answer that approved the policy, or still waits."""
+    later = moves[1:]
+    if name == STANDARD and later and later[0].get("execution_id") == execution_id:
+        return "completed" if later[0]["to"] == "approved" else f"unexpected move {later[0]}"
+    if any(m["to"] == "draft" for m in later):
+        return "cancelled"
+    return "awaiting_approval" if name == STANDARD else "completed"
 
 
 def check_status_changes(ctx: AppContext, codes: list[str]) -> StatusReport:
     """Per policy: status = the last status-change event; the executions are exactly those
-    the events call for, in order, each with one start job; every execution completed."""
+    the events call for, in order, each with one start job (a Standard approval, made by the
+    move itself, none); each ended as the moves after it call for: cancelled by a later
+    return to draft, else completed (a Standard approval: by the answer that approved)."""
     report = StatusReport()
     with ctx.db.reading() as session:
         events = session.execute(
@@ -170,22 +205,26 @@ def check_status_changes(ctx: AppContext, codes: list[str]) -> StatusReport:
     for code in codes:
         policy = policies[code]
         mine = [d for c, d in events if c == code]
-        want = [w for d in mine for w in _expected_workflows(policy.title, d["from"], d["to"])]
+        want = [(w, i) for i, d in enumerate(mine) for w in _expected_workflows(policy.title, d)]
+        ran = [(name, ex) for c, name, ex in executions if c == code]
         got = [
             f"{name}:{ex.input_data.get('old_status')}>{ex.input_data.get('status')}"
-            for c, name, ex in executions
-            if c == code
+            for name, ex in ran
         ]
-        if got != want:
+        if got != [w for w, _ in want]:
             report.problems.append(f"{code}: executions {got} but changes call for {want}")
+            continue
         last = mine[-1]["to"] if mine else "draft"
         if policy.status != last:
             report.problems.append(f"{code} is {policy.status}, last change says {last}")
-    for _code, name, ex in executions:
-        if start_jobs[ex.id] != 1 or ex.status != "completed":
-            report.problems.append(
-                f"execution {ex.id} ({name}): {start_jobs[ex.id]} start jobs, {ex.status}"
-            )
+        for (name, ex), (_, at) in zip(ran, want, strict=True):
+            jobs = 0 if name == STANDARD else 1
+            outcome = _expected_outcome(mine[at:], name, ex.id)
+            if (start_jobs[ex.id], ex.status) != (jobs, outcome):
+                report.problems.append(
+                    f"execution {ex.id} ({name}): {start_jobs[ex.id]} start jobs, {ex.status}; "
+                    f"expected {jobs}, {outcome}"
+                )
     return report
 
 
@@ -277,7 +316,7 @@ def _assert_nothing_lost_or_doubled(
 
 @pytest.mark.slow
 def test_kill_9_chaos(ctx: AppContext, data_dir: Path) -> None:
-    """500 five-step executions with approvals; the worker SIGKILLed 20 times at random."""
+    """500 six-step executions with approvals; the worker SIGKILLed 20 times at random."""
     policies, kills = 500, 20
     seed(ctx, policies)
 
