@@ -14,6 +14,8 @@ from sqlalchemy import Table, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.document import content_hash
+from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.errors import LifecycleError
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.store.models import PolicyVersion
 from governance_desktop.store.types import utcnow
@@ -89,6 +91,32 @@ def mark_published(session: Session, policy_id: int, number: int) -> None:
         .where(_V.policy_id == policy_id, _V.number == number)
         .values(published_at=utcnow())
     )
+
+
+def check_guard(
+    session: Session,
+    policy_id: int,
+    code: str,
+    number: int,
+    new: PolicyStatus,
+    execution_id: int | None,
+) -> None:
+    """The guarded transitions: approved only by the execution whose approval rule was just
+    met for version ``number`` (never a person's move); published only for an approved
+    text. Refused in one line naming the rule."""
+    if new is PolicyStatus.APPROVED:
+        version = version_state(session, policy_id, number)
+        if execution_id is None or version.approved_by_execution != execution_id:
+            raise LifecycleError(
+                f"{code}: a policy becomes approved only when an approval rule is met for its "
+                "text, never by a direct move (rule: guarded transition)"
+            )
+    elif new is PolicyStatus.PUBLISHED and not version_state(session, policy_id, number).approved:
+        raise LifecycleError(
+            f"{code}: version {number} has not been approved, so it cannot be published; a "
+            "version is approved only when an approval rule is met for its text "
+            "(rule: guarded transition)"
+        )
 
 
 def editors_since_approved(session: Session, policy_id: int) -> set[str]:

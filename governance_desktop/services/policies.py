@@ -31,7 +31,7 @@ from governance_desktop.domain.text import (
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.services.document import mark_published, record_version, version_state
+from governance_desktop.services.document import check_guard, mark_published, record_version
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.ending import end_open_work
 from governance_desktop.services.events import EntityEvent, EventSink
@@ -320,33 +320,8 @@ class PolicyService:
             ) from None
         old = PolicyStatus(row.info.status)
         check_move(row.info.code, old, new)
-        self._check_guard(session, row, new, parent_execution_id)
+        check_guard(session, row.id, row.info.code, row.info.version, new, parent_execution_id)
         return self._move(session, row, new, actor, comment, parent_execution_id)
-
-    @staticmethod
-    def _check_guard(
-        session: Session, row: PolicyRow, new: PolicyStatus, execution_id: int | None
-    ) -> None:
-        """Approved only by the execution whose approval rule was just met for this text;
-        published only for an approved text (rule: guarded transition)."""
-        if new not in (PolicyStatus.APPROVED, PolicyStatus.PUBLISHED):
-            return
-        version = version_state(session, row.id, row.info.version)
-        code = row.info.code
-        if new is PolicyStatus.APPROVED and version.approved:
-            if execution_id is not None and version.approved_by_execution == execution_id:
-                return
-            raise LifecycleError(
-                f"{code}: a policy becomes approved only when an approval rule is met for its "
-                "text, never by a direct move (rule: guarded transition)"
-            )
-        if version.approved:
-            return
-        raise LifecycleError(
-            f"{code}: version {version.number} has not been approved, so it cannot become {new}; "
-            "a version is approved only when an approval rule is met for its text "
-            "(rule: guarded transition)"
-        )
 
     def _move(
         self,
