@@ -10,7 +10,7 @@ import getpass
 import re
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.authority import Permission, allows, roles_allowed
@@ -28,7 +28,7 @@ from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.dto import DeactivationReport, UserInfo
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Policy, Task, User, WorkflowApproval
+from governance_desktop.store.models import Delegation, Policy, Task, User, WorkflowApproval
 from governance_desktop.store.types import utcnow
 
 _users = cast(Table, User.__table__)
@@ -219,6 +219,19 @@ class UserDirectory:
             report = self._reassign(session, username, other)
             row.active = False
             row.deactivated_at = utcnow()
+            # Their delegations, given or received, end with them.
+            revoked = (
+                session.connection()
+                .execute(
+                    update(Delegation)
+                    .where(
+                        or_(Delegation.delegator == username, Delegation.delegate == username),
+                        Delegation.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=row.deactivated_at)
+                )
+                .rowcount
+            )
             generations.bump(session, generations.USERS)
             self._audit.record(
                 session,
@@ -232,6 +245,7 @@ class UserDirectory:
                     "approvals_expired": report.approvals_expired,
                     "tasks_moved": report.tasks_moved,
                     "policies_moved": report.policies_moved,
+                    "delegations_revoked": revoked,
                 },
             )
             return report

@@ -111,3 +111,18 @@ def test_set_role_is_audited_and_admin_only(eng: AppContext) -> None:
     assert (event.action, event.details) == ("user.role_changed", changed)
     with pytest.raises(PermissionDeniedError, match=r"rule: role"):
         eng.users.deactivate("alice", "bob", "carol")
+
+
+def test_deactivation_ends_the_users_delegations(eng: AppContext) -> None:
+    """Delegations given or received by a deactivated user are revoked with them, audited."""
+    from datetime import date, timedelta
+
+    eng.users.add(ME, "dave", "Dave", "approver")  # type: ignore[arg-type]
+    today = date.today()
+    given = eng.delegations.delegate("bob", "carol", today, today + timedelta(days=5))
+    received = eng.delegations.delegate("dave", "bob", today, today + timedelta(days=5))
+    eng.users.deactivate(ME, "bob", "carol")
+    revoked = {d.id: d.revoked_at for d in eng.delegations.list()}
+    assert revoked[given.id] is not None and revoked[received.id] is not None
+    [event] = [e for e in eng.audit.events("user", "bob") if e.action == "user.deactivated"]
+    assert event.details["delegations_revoked"] == 2
