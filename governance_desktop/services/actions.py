@@ -184,7 +184,9 @@ class ActionEffects:
         )
         if action.any_approver:
             # Every active approver segregation of duties allows (services/approval_requests).
-            approvers = eligible_approvers(session, policy.id, execution.started_by)
+            approvers = eligible_approvers(
+                session, policy.id, policy.info.version, execution.started_by
+            )
             if not approvers:
                 raise ConflictError(
                     f"{policy.info.code}: no active approver may approve this text "

@@ -12,18 +12,17 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.enums import ApprovalStatus, Role
-from governance_desktop.services.document import editors_since_approved, version_state
+from governance_desktop.services.document import barred, version_state
 from governance_desktop.store.models import User, WorkflowApproval
 
 _approvals = cast(Table, WorkflowApproval.__table__)
 _users = cast(Table, User.__table__)
 
 
-def eligible_approvers(session: Session, policy_id: int, requester: str) -> list[str]:
-    """Every active user with the role approver whom segregation of duties lets approve the
-    policy's current text: not the requester, nor anyone who saved a version since the last
-    approved one (that includes the author of the text under approval)."""
-    excluded = editors_since_approved(session, policy_id) | {requester}
+def eligible_approvers(session: Session, policy_id: int, version: int, requester: str) -> list[str]:
+    """Every active user with the role approver whom segregation of duties lets approve
+    version ``version`` of the policy (`document.barred`)."""
+    excluded = barred(session, policy_id, version, requester)
     names = session.connection().execute(
         select(_users.c.username)
         .where(_users.c.role == Role.APPROVER, _users.c.active.is_(True))

@@ -33,11 +33,7 @@ from governance_desktop.services.authority import Actor, acting_user
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegate
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
-from governance_desktop.services.document import (
-    editors_since_approved,
-    mark_approved,
-    version_state,
-)
+from governance_desktop.services.document import barred, mark_approved, version_state
 from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.job_rows import advance, insert_job
@@ -231,13 +227,7 @@ class ApprovalService:
         """The requester, the author of the version under approval and anyone who edited the
         text since the last approved version may not answer (on behalf of others neither)."""
         number = row.policy_version if row.policy_version is not None else policy.info.version
-        why = None
-        if actor == execution.started_by:
-            why = "asked for this approval"
-        elif actor == version_state(session, policy.id, number).author:
-            why = f"wrote version {number}, the text under approval"
-        elif actor in editors_since_approved(session, policy.id):
-            why = "edited the text since its last approved version"
+        why = barred(session, policy.id, number, execution.started_by).get(actor)
         if why is not None:
             raise PermissionDeniedError(
                 f"'{actor}' {why} and cannot answer approval {row.id} (rule: segregation of duties)"

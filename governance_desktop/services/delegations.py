@@ -29,7 +29,7 @@ from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.services.document import editors_since_approved
+from governance_desktop.services.document import barred
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -127,10 +127,10 @@ def barred_from_approving(
     defn = version_definition(session, cache, execution.workflow_version_id)
     if defn.allow_self_approval:
         return {}
-    barred = {execution.started_by: "requested it"}
-    for editor in sorted(editors_since_approved(session, execution.entity_id)):
-        barred.setdefault(editor, "wrote or edited the text under approval")
-    return barred
+    number = approval.policy_version
+    if number is None:  # a request older than document control: the policy's newest text
+        number = session.scalar(select(Policy.version).where(Policy.id == execution.entity_id))
+    return barred(session, execution.entity_id, number or 1, execution.started_by)
 
 
 class DelegationService:

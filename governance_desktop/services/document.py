@@ -119,6 +119,18 @@ def check_guard(
         )
 
 
+def barred(session: Session, policy_id: int, number: int, requester: str) -> dict[str, str]:
+    """Segregation of duties: who may not approve version ``number``, and why — the
+    requester, the author of that version and everyone who saved a version since the last
+    approved one. One list for asking (who is asked), answering and delegating."""
+    why = {requester: "asked for this approval"}
+    author = version_state(session, policy_id, number).author
+    why.setdefault(author, f"wrote version {number}, the text under approval")
+    for editor in sorted(editors_since_approved(session, policy_id)):
+        why.setdefault(editor, "edited the text since its last approved version")
+    return why
+
+
 def editors_since_approved(session: Session, policy_id: int) -> set[str]:
     """Who saved a version since the last approved one (everyone, if none was approved):
     the authors segregation of duties keeps from approving the text."""

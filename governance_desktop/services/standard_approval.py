@@ -138,14 +138,9 @@ class StandardApproval:
                 f"{code}: the workflow '{STANDARD_APPROVAL}' must be one approval step "
                 "(rule: guarded transition)"
             )
+        eligible = eligible_approvers(session, policy.id, policy.info.version, requester)
         approvers = (
-            eligible_approvers(session, policy.id, requester)
-            if action.any_approver
-            else [
-                name
-                for name in action.approvers
-                if name in eligible_approvers(session, policy.id, requester)
-            ]
+            eligible if action.any_approver else [n for n in action.approvers if n in eligible]
         )
         if not approvers:
             raise LifecycleError(

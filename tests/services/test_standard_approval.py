@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from governance_desktop.app import AppContext
+from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import LifecycleError
 from tests.helpers.actors import ME
 
@@ -84,3 +85,16 @@ def test_cli_refuses_direct_approved_and_shows_pinned_fields(ctx: AppContext, cl
     shown = cli("approvals", "show", str(row["id"]), "--json").json()
     assert shown["responded_by"] == ME and shown["on_behalf_reason"] == "bob is away"
     assert ctx.policies.get("POL-2").status == "approved"
+
+
+def test_the_author_is_not_asked_again_in_a_later_round(reg: AppContext) -> None:
+    """A text approved once and sent for approval again unchanged: its author, since made an
+    approver, is neither asked nor allowed to answer (one list of who is barred)."""
+    reg.policies.change_status("alice", "POL-2", "awaiting_approval")
+    bob = next(a.id for a in reg.approvals.list() if a.approver == "bob")
+    reg.approvals.approve(bob, "bob")
+    reg.users.set_role(ME, "alice", "approver")
+    for status in ("draft", "in_review", "awaiting_approval"):
+        reg.policies.change_status(ME, "POL-2", status)
+    asked = [a.approver for a in reg.approvals.list(status=ApprovalStatus.PENDING)]
+    assert asked == ["bob", "carol"]
