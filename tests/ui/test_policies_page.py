@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton
 
@@ -132,3 +135,23 @@ def test_add_policy_selects_it(qtbot, ui_ctx) -> None:  # type: ignore[no-untype
     qtbot.waitUntil(lambda: page.selected_code() == "POL-013", timeout=5000)
     assert page.model.rowCount() == 13
     assert page.editor.offered_moves() == ["in_review", "retired"]
+
+
+@pytest.mark.parametrize("who", ["bob", "erin"])
+def test_roles_that_may_not_author_see_the_editor_read_only(qtbot, ui_ctx, who: str) -> None:  # type: ignore[no-untyped-def]
+    """An approver or an auditor sees the fields, Save and the moves disabled, and why."""
+    page = open_page(qtbot, replace(ui_ctx, actor=who))
+    select(qtbot, page, "POL-003")
+    editor = page.editor
+    qtbot.waitUntil(lambda: editor.read_only_reason is not None, timeout=5000)
+    assert not editor.title.isEnabled() and not editor.save_button.isEnabled()
+    assert not editor.moves_box.isEnabled()
+    assert "(rule: role)" in editor.message.text() and who in editor.message.text()
+
+
+def test_an_officer_may_edit_and_move(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """alice (officer) gets the editor and the moves enabled, with no read-only note."""
+    page = open_page(qtbot, replace(ui_ctx, actor="alice"))
+    select(qtbot, page, "POL-003")
+    qtbot.waitUntil(lambda: page.editor.save_button.isEnabled(), timeout=5000)
+    assert page.editor.moves_box.isEnabled() and page.editor.read_only_reason is None

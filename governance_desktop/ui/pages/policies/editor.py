@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.authority import Permission, allows, refusal
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.domain.lifecycle import person_moves
 from governance_desktop.services.changes import Changes
@@ -48,6 +49,9 @@ class PolicyEditor(QWidget):
         self.ui = ui
         self.calls = ui.calls(self)
         self.policy: PolicyInfo | None = None
+        # What the acting user's role allows (docs/authority.md); the services refuse anyway,
+        # the window does not offer what would be refused.
+        self.read_only_reason: str | None = None
         self.heading = named(QLabel("Select a policy"), "policyHeading")
         self.heading.setWordWrap(True)
         font = self.heading.font()
@@ -163,11 +167,26 @@ class PolicyEditor(QWidget):
             combo.addItem(value)
         combo.setCurrentText(value)
 
+    def set_role(self, role: str | None, active: bool) -> None:
+        """The acting user's role: without the right to author and move policies the editor
+        is read-only and says why."""
+        if role is None or not active:
+            reason = f"Read-only: '{self.ui.actor}' is not an active user (rule: active users)."
+        elif not allows(role, Permission.AUTHOR_POLICIES):
+            reason = f"Read-only: {refusal(self.ui.actor, role, Permission.AUTHOR_POLICIES)}."
+        else:
+            reason = None
+        self.read_only_reason = reason
+        self._set_enabled(self.policy is not None)
+
     def _set_enabled(self, enabled: bool) -> None:
+        writable = enabled and self.read_only_reason is None
         for widget in (self.title, self.body, self.owner, self.assignee, self.interval):
-            widget.setEnabled(enabled)
-        self.save_button.setEnabled(enabled)
-        self.moves_box.setEnabled(enabled)
+            widget.setEnabled(writable)
+        self.save_button.setEnabled(writable)
+        self.moves_box.setEnabled(writable)
+        if enabled and self.read_only_reason is not None:
+            self.message.setText(self.read_only_reason)
 
     def _set_moves(self, status: PolicyStatus | None) -> None:
         while (item := self.moves_row.takeAt(0)) is not None:

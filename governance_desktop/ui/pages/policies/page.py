@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.services.changes import Changes
-from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.dto import PolicyInfo, UserInfo
 from governance_desktop.services.policy_details import PolicyDetails
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
@@ -227,8 +227,10 @@ class PoliciesPage(Page):
         if details.code == self.selected_code():
             self.details.show_details(details)
 
-    def _users_loaded(self, users: list[object]) -> None:
-        self.editor.set_users([getattr(u, "username", "") for u in users])
+    def _users_loaded(self, users: list[UserInfo]) -> None:
+        self.editor.set_users([u.username for u in users])
+        me = next((u for u in users if u.username == self.ui.actor), None)
+        self.editor.set_role(me.role if me else None, me.active if me else False)
 
     # --- selection and filtering ---------------------------------------------------------
 
