@@ -145,7 +145,7 @@ def test_roles_that_may_not_author_see_the_editor_read_only(qtbot, ui_ctx, who: 
     editor = page.editor
     qtbot.waitUntil(lambda: editor.read_only_reason is not None, timeout=5000)
     assert not editor.title.isEnabled() and not editor.save_button.isEnabled()
-    assert not editor.moves_box.isEnabled()
+    assert not editor.moves_box.isEnabled() and not page.add_button.isEnabled()
     assert "(rule: role)" in editor.message.text() and who in editor.message.text()
 
 
@@ -155,3 +155,4 @@ def test_an_officer_may_edit_and_move(qtbot, ui_ctx) -> None:  # type: ignore[no
     select(qtbot, page, "POL-003")
     qtbot.waitUntil(lambda: page.editor.save_button.isEnabled(), timeout=5000)
     assert page.editor.moves_box.isEnabled() and page.editor.read_only_reason is None
+    assert page.add_button.isEnabled()

@@ -154,6 +154,8 @@ class PoliciesPage(Page):
         return frame
 
     def open_add(self) -> None:
+        if not self.add_button.isEnabled():  # Ctrl+N for a role that may not author
+            return
         self.add_frame.show()
         self.new_message.clear()
         self.new_code.setFocus()
@@ -231,6 +233,8 @@ class PoliciesPage(Page):
         self.editor.set_users([u.username for u in users])
         me = next((u for u in users if u.username == self.ui.actor), None)
         self.editor.set_role(me.role if me else None, me.active if me else False)
+        self.add_button.setEnabled(self.editor.read_only_reason is None)
+        self.add_button.setToolTip(self.editor.read_only_reason or "Add a policy (Ctrl+N)")
 
     # --- selection and filtering ---------------------------------------------------------
 
