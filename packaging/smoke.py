@@ -140,7 +140,7 @@ def exercise(app: Launcher, home: Path) -> None:
     check(gui.returncode == 0, f"the window exited {gui.returncode} after SIGTERM: {err!r}")
 
     # The separate worker mode (a frozen app has no huey_consumer).
-    app.run("policies", "set-status", "POL-009", "in_review", actor="bob")
+    app.run("policies", "set-status", "POL-009", "in_review", actor="alice")
     app.run("worker", "--burst")
     check(jobs_done_for(app, "POL-009"), "worker --burst left POL-009's jobs unfinished")
     verify = app.json("audit", "verify")
