@@ -7,7 +7,7 @@ published yet) and the policy is not retired. Reading needs `Permission.READ` (e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -42,21 +42,13 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
-class VersionText:
+class VersionText(VersionInfo):
     """One saved version with its content."""
 
-    number: int
     title: str
     body: str
     owner: str | None
     review_interval_days: int
-    content_hash: str
-    created_by: str
-    created_at: datetime
-    approved_at: datetime | None
-    published_at: datetime | None
-    is_effective: bool
-    is_working: bool
 
 
 @dataclass(frozen=True)
@@ -123,20 +115,12 @@ def _info(row: PolicyVersion, marks: _Marks) -> VersionInfo:
 
 
 def _text(row: PolicyVersion, marks: _Marks) -> VersionText:
-    info = _info(row, marks)
     return VersionText(
-        number=row.number,
+        **vars(_info(row, marks)),
         title=row.title,
         body=row.body,
         owner=row.owner,
         review_interval_days=row.review_interval_days,
-        content_hash=row.content_hash,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        approved_at=row.approved_at,
-        published_at=row.published_at,
-        is_effective=info.is_effective,
-        is_working=info.is_working,
     )
 
 
@@ -161,17 +145,9 @@ def diff_texts(code: str, old: VersionText | None, new: VersionText) -> VersionD
     )
 
 
-def _as_info(text: VersionText) -> VersionInfo:
-    return VersionInfo(
-        number=text.number,
-        content_hash=text.content_hash,
-        created_by=text.created_by,
-        created_at=text.created_at,
-        approved_at=text.approved_at,
-        published_at=text.published_at,
-        is_effective=text.is_effective,
-        is_working=text.is_working,
-    )
+def _as_info(version: VersionInfo) -> VersionInfo:
+    """The list fields only (a `VersionText` without its content)."""
+    return VersionInfo(**{f.name: getattr(version, f.name) for f in fields(VersionInfo)})
 
 
 def _policy(session: Session, code: str) -> Policy:
