@@ -211,7 +211,7 @@ class ApprovalService:
         if not reason:
             raise ValidationError(
                 f"answering approval {row.id} for '{row.approver}' needs a reason "
-                "(admin for approver)",
+                "(rule: admin for approver)",
                 "reason",
             )
         return reason

@@ -267,7 +267,7 @@ class InboxService:
                     raise NotFoundError(f"unknown notification {note_id}")
                 if actor != note.user and not user.is_admin:
                     raise PermissionDeniedError(
-                        f"notification {note_id} is for '{note.user}', not '{actor}'"
+                        f"notification {note_id} is for '{note.user}', not '{actor}' (rule: role)"
                     )
                 if note.read_at is None:
                     note.read_at = now
