@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.executions import ExecutionControl
+    from governance_desktop.services.identity import IdentityService
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_versions import PolicyVersions
@@ -96,6 +97,12 @@ class AppContext:
     auto_backups: BackupScheduler | None = None
 
     # Built on first use: most commands and the window's first page need none of them.
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        from governance_desktop.services.identity import IdentityService
+
+        return IdentityService(self.db, self.audit)
 
     @cached_property
     def jobs(self) -> JobService:

@@ -7,6 +7,7 @@ import argparse
 from datetime import date
 
 from governance_desktop.app import AppContext
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import ApprovalStatus
@@ -48,7 +49,8 @@ _REASON = arg("--reason", help="why an admin answers for the approver (required 
     needs=Needs.QUEUE,  # the execution moves on
 )
 def approvals_approve(ctx: AppContext, args: argparse.Namespace) -> int:
-    row = ctx.approvals.approve(args.id, args.actor, args.comment, args.reason)
+    signed = signer(ctx, args, f"approving approval {args.id}")
+    row = ctx.approvals.approve(args.id, args.actor, args.comment, args.reason, signer=signed)
     say(f"approved: approval {row.id} for {row.policy} ({row.workflow})")
     return 0
 
@@ -62,7 +64,8 @@ def approvals_approve(ctx: AppContext, args: argparse.Namespace) -> int:
     needs=Needs.QUEUE,  # the execution moves on
 )
 def approvals_reject(ctx: AppContext, args: argparse.Namespace) -> int:
-    row = ctx.approvals.reject(args.id, args.actor, args.comment, args.reason)
+    signed = signer(ctx, args, f"rejecting approval {args.id}")
+    row = ctx.approvals.reject(args.id, args.actor, args.comment, args.reason, signer=signed)
     say(f"rejected: approval {row.id} for {row.policy} ({row.workflow})")
     return 0
 

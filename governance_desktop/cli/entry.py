@@ -29,6 +29,7 @@ from governance_desktop.cli import (
     workflows,
 )
 from governance_desktop.cli.declare import Command, Needs, Parser, add_group
+from governance_desktop.cli.identity import sign_in_as
 from governance_desktop.config import Settings, load_settings
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
@@ -67,7 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     # A str, not a Path: Path("") would be the current folder; the settings refuse "".
     parser.add_argument("--data-dir", help="data folder (default: per-user data dir)")
     parser.add_argument(
-        "--actor", metavar="USERNAME", help="who is acting (default: the logged-in user)"
+        "--actor",
+        metavar="USERNAME",
+        help="who is acting (default: the logged-in user; anyone else needs their password)",
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read passwords from stdin, one per line, instead of prompting",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in GROUPS:
@@ -95,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command: str = args.command or "gui"
     declared: Command = getattr(args, "declared", DEFAULT)
-    args.actor = args.actor or os_username()
+    os_user = os_username()
+    acting_as_other = bool(args.actor) and args.actor != os_user
+    args.actor = args.actor or os_user
     args.no_worker = getattr(args, "no_worker", False)
     context: AppContext | None = None
     runtime: QueueRuntime | None = None
@@ -117,6 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 embedded=needs is Needs.WINDOW,
             )
             context.queue = runtime
+        args.acting_as_other = acting_as_other
+        if acting_as_other and needs is not Needs.WINDOW:  # the window asks in a dialog
+            changing = declared.handler.__name__ == "users_set_password" and (
+                getattr(args, "username", None) == args.actor
+            )
+            sign_in_as(context, args, changing_password=changing)
         if needs.backs_up:
             start_auto_backups(context)
         return declared.handler(context, args)

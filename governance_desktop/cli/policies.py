@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from governance_desktop.app import AppContext
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, print_json, print_record, print_table, say
 from governance_desktop.domain.diff import marked_lines
@@ -246,6 +247,11 @@ def diff_lines(diff: VersionDiff) -> list[str]:
 )
 def policies_set_status(ctx: AppContext, args: argparse.Namespace) -> int:
     before = ctx.policies.get(args.code)
-    after = ctx.policies.change_status(args.actor, args.code, args.status, args.comment)
+    signed = None
+    if args.status in (PolicyStatus.PUBLISHED.value, PolicyStatus.RETIRED.value):
+        signed = signer(ctx, args, f"moving {args.code} to {args.status}")
+    after = ctx.policies.change_status(
+        args.actor, args.code, args.status, args.comment, signer=signed
+    )
     say(f"{after.code}: {before.status} -> {after.status}")
     return 0

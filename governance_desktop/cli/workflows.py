@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from governance_desktop.app import AppContext
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.cli.output import emit, escape_json, print_json, say
 from governance_desktop.domain.errors import GovernanceError
@@ -32,7 +33,8 @@ def read_source(path: str) -> DefinitionSource:
 )
 def workflows_import(ctx: AppContext, args: argparse.Namespace) -> int:
     sources = [read_source(path) for path in args.files]
-    for result in ctx.workflows.import_definitions(args.actor, sources):
+    signed = signer(ctx, args, "publishing a workflow version")
+    for result in ctx.workflows.import_definitions(args.actor, sources, signer=signed):
         verb = "imported" if result.created else "updated" if result.changed else "unchanged"
         say(f"{verb}: {result.name} (version {result.version})")
     return 0

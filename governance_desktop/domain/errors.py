@@ -34,3 +34,8 @@ class ConflictError(GovernanceError):
 
 class TransientError(Exception):
     """A failure worth retrying later (a busy database, an unreachable outside service)."""
+
+
+class AuthenticationError(PermissionDeniedError):
+    """A password missing, wrong, expired for signing, or a locked account (rule: identity,
+    signature or lockout)."""

@@ -28,7 +28,9 @@ from governance_desktop.domain.workflow.definition import (
     WorkflowDefinition,
     required_approvals,
 )
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.identity import Signer
 from governance_desktop.services.authority import Actor, acting_user
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegate
@@ -40,6 +42,7 @@ from governance_desktop.services.job_rows import advance, insert_job
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.rejection import return_rejected
+from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -82,6 +85,9 @@ def approval_steps(defn: WorkflowDefinition) -> list[int]:
     return [i for i, action in enumerate(defn.actions) if isinstance(action, ApprovalAction)]
 
 
+_MEANINGS = {ApprovalStatus.APPROVED: Meaning.APPROVED, ApprovalStatus.REJECTED: Meaning.REJECTED}
+
+
 class ApprovalService:
     """Approve and reject requests; checks the answering person in the service."""
 
@@ -104,16 +110,27 @@ class ApprovalService:
         actor: str,
         comment: str | None = None,
         reason: str | None = None,
+        *,
+        signer: Signer | None = None,
     ) -> ApprovalInfo:
-        """Approve; ``reason`` is required when an admin answers another approver's request."""
-        return self._answer(approval_id, actor, ApprovalStatus.APPROVED, comment, reason)
+        """Approve, signed by ``signer`` (the actor, who has just given their password);
+        ``reason`` is required when an admin answers another approver's request."""
+        return self._answer(approval_id, actor, ApprovalStatus.APPROVED, comment, reason, signer)
 
     def reject(
-        self, approval_id: int, actor: str, comment: str | None, reason: str | None = None
+        self,
+        approval_id: int,
+        actor: str,
+        comment: str | None,
+        reason: str | None = None,
+        *,
+        signer: Signer | None = None,
     ) -> ApprovalInfo:
         if not comment or not comment.strip():
             raise ValidationError("a rejection needs a reason", "comment")
-        return self._answer(approval_id, actor, ApprovalStatus.REJECTED, comment.strip(), reason)
+        return self._answer(
+            approval_id, actor, ApprovalStatus.REJECTED, comment.strip(), reason, signer
+        )
 
     def _answer(
         self,
@@ -122,7 +139,10 @@ class ApprovalService:
         answer: ApprovalStatus,
         comment: str | None,
         reason: str | None,
+        signer: Signer | None,
     ) -> ApprovalInfo:
+        verb = "approving" if answer is ApprovalStatus.APPROVED else "rejecting"
+        signer = require_signer(signer, actor, f"{verb} approval {approval_id}")
         if comment:
             check_text(comment, "comment", COMMENT_MAX)
         if reason is not None:
@@ -153,6 +173,21 @@ class ApprovalService:
             }
             if on_behalf is not None:
                 details.update(answered_as=ON_BEHALF, on_behalf_of=row.approver, reason=on_behalf)
+            meaning = _MEANINGS[answer]
+            if on_behalf is not None:
+                meaning = f"{meaning} (admin for {row.approver})"
+            session.flush()
+            signature = sign(
+                session,
+                self._audit,
+                signer,
+                RecordKind.APPROVAL,
+                row.id,
+                row.content_hash or "",
+                meaning,
+                comment,
+            )
+            details["signature_id"] = signature.id
             code = policy.info.code
             action = f"approval.{answer.value}"
             self._audit.record(session, actor, action, EntityType.POLICY, code, details)

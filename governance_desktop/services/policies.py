@@ -19,6 +19,7 @@ from governance_desktop.domain.errors import (
     NotFoundError,
     ValidationError,
 )
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.domain.lifecycle import check_move
 from governance_desktop.domain.text import (
     BODY_MAX,
@@ -35,11 +36,13 @@ from governance_desktop.services.document import check_guard, mark_published, re
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.ending import end_open_work
 from governance_desktop.services.events import EntityEvent, EventSink
+from governance_desktop.services.identity import Signer
 from governance_desktop.services.policy_rows import PolicyRow, require_policy_row, write_policy
 from governance_desktop.services.search import contains, search_text
+from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.services.users import known_user
 from governance_desktop.store.db import Database
-from governance_desktop.store.models import Policy
+from governance_desktop.store.models import Policy, PolicyVersion
 from governance_desktop.store.types import utcnow
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -131,6 +134,13 @@ def _check_interval(days: int) -> int:
     if not 1 <= days <= 3650:
         raise ValidationError(f"{days} is not between 1 and 3650 days", "review_interval_days")
     return days
+
+
+#: A person's moves that are signed acts, and what the signature means.
+_SIGNED = {
+    PolicyStatus.PUBLISHED.value: Meaning.PUBLISHED,
+    PolicyStatus.RETIRED.value: Meaning.RETIRED,
+}
 
 
 class PolicyService:
@@ -292,12 +302,39 @@ class PolicyService:
         return row.info
 
     def change_status(
-        self, actor: str, code: str, status: PolicyStatus | str, comment: str | None = None
+        self,
+        actor: str,
+        code: str,
+        status: PolicyStatus | str,
+        comment: str | None = None,
+        *,
+        signer: Signer | None = None,
     ) -> PolicyInfo:
+        """A person's move; publishing and retiring are signed by ``signer`` (the actor)."""
+        meaning = _SIGNED.get(str(status))
+        if meaning is not None:
+            signer = require_signer(signer, actor, f"moving {code} to {status}")
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MOVE_POLICIES)
             row = require_policy_row(session, code)
-            return self.apply_status(session, row, status, actor, comment)
+            info = self.apply_status(session, row, status, actor, comment)
+            if meaning is not None and signer is not None:
+                version = session.scalars(
+                    select(PolicyVersion).where(
+                        PolicyVersion.policy_id == row.id, PolicyVersion.number == info.version
+                    )
+                ).one()
+                sign(
+                    session,
+                    self._audit,
+                    signer,
+                    RecordKind.POLICY_VERSION,
+                    version.id,
+                    version.content_hash,
+                    meaning,
+                    comment,
+                )
+            return info
 
     def apply_status(
         self,

@@ -7,6 +7,7 @@ tasks and assigned policies move to a named active user in the same transaction.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import re
 from typing import cast
 
@@ -25,7 +26,10 @@ from governance_desktop.domain.text import check_name, check_text, check_unique_
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.dto import DeactivationReport, UserInfo
+from governance_desktop.services.identity import Signer, issue_credential
+from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Delegation, Policy, Task, User, WorkflowApproval
@@ -132,8 +136,16 @@ class UserDirectory:
             return True
 
     def add(
-        self, actor: str, username: str, display_name: str = "", role: Role = Role.OFFICER
+        self,
+        actor: str,
+        username: str,
+        display_name: str = "",
+        role: Role = Role.OFFICER,
+        *,
+        initial_password: str | None = None,
     ) -> UserInfo:
+        """Add a user; with ``initial_password`` (to be changed at first use) they get a
+        credential and a signing key at once, else an admin sets one later."""
         username = check_name(username, "username", 64)
         if not USERNAME_RE.match(username):
             raise ValidationError(
@@ -161,6 +173,9 @@ class UserDirectory:
                 username,
                 {"role": Role(role).value, "display_name": row.display_name},
             )
+            if initial_password is not None:
+                session.flush()
+                issue_credential(session, self._audit, actor, row, initial_password)
             return _info(row)
 
     def set_role(self, actor: str, username: str, role: Role | str) -> UserInfo:
@@ -195,7 +210,9 @@ class UserDirectory:
             )
             return _info(row)
 
-    def deactivate(self, actor: str, username: str, reassign_to: str) -> DeactivationReport:
+    def deactivate(
+        self, actor: str, username: str, reassign_to: str, *, signer: Signer | None = None
+    ) -> DeactivationReport:
         """Deactivate ``username``; their pending approvals, open tasks and assigned policies
         move to ``reassign_to`` (a row the other user already has in the same approval step is
         not duplicated: the deactivated user's row expires, a person counts once)."""
@@ -204,6 +221,7 @@ class UserDirectory:
                 f"cannot reassign the work of '{username}' to '{username}' themselves",
                 "--reassign-to",
             )
+        signer = require_signer(signer, actor, f"deactivating '{username}'")
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MANAGE_USERS)
             row = require_user(session, username)
@@ -233,6 +251,17 @@ class UserDirectory:
                 .rowcount
             )
             generations.bump(session, generations.USERS)
+            act = f"deactivate {username}; work to {reassign_to}"
+            sign(
+                session,
+                self._audit,
+                signer,
+                RecordKind.USER,
+                username,
+                hashlib.sha256(act.encode()).hexdigest(),
+                Meaning.DEACTIVATED,
+                act,
+            )
             self._audit.record(
                 session,
                 actor,

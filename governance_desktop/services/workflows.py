@@ -31,7 +31,10 @@ from governance_desktop.domain.workflow.definition import (
     parse_definition,
     parse_definition_json,
 )
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.identity import Signer
+from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.definition_check import Directory, user_problems
@@ -169,8 +172,12 @@ class WorkflowLibrary:
             raise SourceError(source.origin, exc) from None
         return defn
 
-    def import_definitions(self, actor: str, sources: list[DefinitionSource]) -> list[ImportResult]:
-        """All or nothing: every source is validated before any is stored."""
+    def import_definitions(
+        self, actor: str, sources: list[DefinitionSource], *, signer: Signer | None = None
+    ) -> list[ImportResult]:
+        """All or nothing: every source is validated before any is stored. Each new version
+        is published under ``signer``'s signature (the actor, who just gave their password)."""
+        signer = require_signer(signer, actor, "publishing a workflow version")
         definitions = [(source, self.validate(source)) for source in sources]
         seen: dict[str, str] = {}
         for source, defn in definitions:
@@ -194,9 +201,10 @@ class WorkflowLibrary:
                             source.origin, ValidationError(str(exc), "name")
                         ) from None
                     names.append(defn.name)
-            return [self._store(session, actor, defn) for _source, defn in definitions]
+            return [self._store(session, signer, defn) for _source, defn in definitions]
 
-    def _store(self, session: Session, actor: str, defn: WorkflowDefinition) -> ImportResult:
+    def _store(self, session: Session, signer: Signer, defn: WorkflowDefinition) -> ImportResult:
+        actor = signer.username
         data = _stored(defn)
         now = utcnow()
         row = session.scalar(select(Workflow).where(Workflow.name == defn.name))
@@ -218,14 +226,24 @@ class WorkflowLibrary:
         row.updated_at = now
         generations.bump(session, generations.WORKFLOWS)
         session.flush()
-        session.add(
-            WorkflowVersion(
-                workflow_id=row.id,
-                version=row.current_version,
-                definition=data,
-                created_by=actor,
-                created_at=now,
-            )
+        version = WorkflowVersion(
+            workflow_id=row.id,
+            version=row.current_version,
+            definition=data,
+            created_by=actor,
+            created_at=now,
+        )
+        session.add(version)
+        session.flush()
+        after = definition_hash(data, row.enabled)
+        sign(
+            session,
+            self._audit,
+            signer,
+            RecordKind.WORKFLOW_VERSION,
+            version.id,
+            after,
+            f"{Meaning.WORKFLOW_PUBLISHED} ({row.name} v{row.current_version})",
         )
         self._audit.record(
             session,
@@ -237,7 +255,7 @@ class WorkflowLibrary:
                 "version": row.current_version,
                 "enabled": row.enabled,
                 "before_hash": before,
-                "after_hash": definition_hash(data, row.enabled),
+                "after_hash": after,
             },
         )
         return ImportResult(row.name, row.current_version, created=created, changed=True)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -49,6 +50,63 @@ class User(Base):
     # A deactivated user cannot act, be named in a new workflow version or be assigned.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The credential (services/identity.py): an argon2id hash, never the password itself.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SigningKey(Base):
+    """A user's Ed25519 key pair; the private key is wrapped (AES-GCM) under a key derived
+    from the user's password. A retired key stays: older signatures verify against it."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # raw 32 bytes, hex
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary)
+    kdf: Mapped[str] = mapped_column(String(100))  # e.g. "argon2id:t=3,m=65536,p=4"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Signature(Base):
+    """An electronic signature (21 CFR 11.50/11.70): who signed which record, meaning what.
+
+    ``signature`` is Ed25519 over domain.identity.signed_payload of the other fields, so it
+    cannot be moved to another record or changed without `audit verify` noticing."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (Index("ix_signatures_record", "record_kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_kind: Mapped[str] = mapped_column(STATE)
+    record_id: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    meaning: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    signer: Mapped[str] = mapped_column(USERNAME)
+    printed_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
+    signature: Mapped[str] = mapped_column(String(128))  # 64 bytes, hex
+
+
+class AuditCheckpoint(Base):
+    """A verified prefix of the audit chain: `audit verify` re-checks from the latest one."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    events: Mapped[int] = mapped_column(Integer)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Policy(Base):

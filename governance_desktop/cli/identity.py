@@ -1,0 +1,61 @@
+"""Where the CLI gets passwords: `--password-stdin` (one line per password, in the order the
+command asks) or a prompt on the terminal. Without either, a signed act or acting as another
+user is refused in one line."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from governance_desktop.app import AppContext
+from governance_desktop.domain.errors import AuthenticationError
+from governance_desktop.services.identity import Signer
+
+
+class Passwords:
+    """Reads each password once: from stdin lines with `--password-stdin`, else from a TTY."""
+
+    def __init__(self, from_stdin: bool) -> None:
+        self._from_stdin = from_stdin
+        self._actor: str | None = None
+
+    def read(self, prompt: str, why: str) -> str:
+        if self._from_stdin:
+            line = sys.stdin.readline()
+            if not line:
+                raise AuthenticationError(
+                    f"{why}: --password-stdin found no password line on stdin (rule: identity)"
+                )
+            return line.rstrip("\r\n")
+        if sys.stdin.isatty():
+            return getpass.getpass(prompt)
+        raise AuthenticationError(
+            f"{why} needs a password: run it in a terminal or pass --password-stdin "
+            "(rule: identity)"
+        )
+
+    def actor(self, username: str, why: str) -> str:
+        """``username``'s own password, asked for once per command."""
+        if self._actor is None:
+            self._actor = self.read(f"Password for {username}: ", why)
+        return self._actor
+
+
+def passwords(args: argparse.Namespace) -> Passwords:
+    found: Passwords | None = getattr(args, "passwords", None)
+    if found is None:
+        found = args.passwords = Passwords(getattr(args, "password_stdin", False))
+    return found
+
+
+def signer(ctx: AppContext, args: argparse.Namespace, act: str) -> Signer:
+    """The acting user, re-authenticated by their password, for the signed act ``act``."""
+    password = passwords(args).actor(args.actor, f"{act} is a signed act and")
+    return ctx.identity.signer(args.actor, password)
+
+
+def sign_in_as(ctx: AppContext, args: argparse.Namespace, *, changing_password: bool) -> None:
+    """Acting as a user other than the OS account's needs that user's password."""
+    password = passwords(args).actor(args.actor, f"acting as '{args.actor}'")
+    ctx.identity.sign_in(args.actor, password, purpose="change" if changing_password else "act")
