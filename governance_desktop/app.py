@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.executions import ExecutionControl
-    from governance_desktop.services.identity import IdentityService
+    from governance_desktop.services.identity import IdentityService, Signer
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_versions import PolicyVersions
@@ -100,7 +100,7 @@ class AppContext:
 
     @cached_property
     def identity(self) -> IdentityService:
-        from governance_desktop.services.identity import IdentityService
+        from governance_desktop.services.identity import IdentityService, Signer
 
         return IdentityService(self.db, self.audit)
 
@@ -148,8 +148,9 @@ class AppContext:
     def protected(self) -> Protected:
         return protected_paths(self.settings)
 
-    def load_demo(self, actor: str) -> DemoReport:
-        """The demo data (services/demo.py) through this app's services, as ``actor``."""
+    def load_demo(self, actor: str, signer: Signer | None) -> DemoReport:
+        """The demo data (services/demo.py) through this app's services, as ``actor``,
+        signed by ``signer`` (the actor, who just gave their password)."""
         return seed_demo(
             actor,
             self.users,
@@ -157,6 +158,8 @@ class AppContext:
             self.workflows,
             example_sources(),
             approvals=self.approvals,
+            identity=self.identity,
+            signer=signer,
         )
 
     def close(self) -> None:

@@ -120,15 +120,34 @@ class CliResult:
         return json.loads(self.out)
 
 
-@pytest.fixture
-def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run the real CLI entry point in-process against the test's data dir."""
-    from governance_desktop.cli import main
+#: Commands that sign (approve, reject, publish, retire, deactivate, import a workflow, demo):
+#: the `cli` fixture gives their actor PASSWORD first.
+_SIGNING = {"approve", "reject", "deactivate", "import", "published", "retired", "demo"}
 
-    def run(*args: str, actor: str | None = None) -> CliResult:
-        argv = ["--data-dir", str(data_dir)]
+
+@pytest.fixture
+def cli(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Run the real CLI entry point in-process against the test's data dir.
+
+    Passwords come from `--password-stdin` (``stdin``, by default PASSWORD once): a user the
+    command acts as, or who signs, first gets PASSWORD (tests/helpers/identity.py)."""
+    import io
+
+    from governance_desktop.cli import main
+    from tests.helpers.actors import ME
+    from tests.helpers.identity import PASSWORD, credential_in
+
+    ready: set[str] = set()
+
+    def run(*args: str, actor: str | None = None, stdin: str | None = None) -> CliResult:
+        argv = ["--data-dir", str(data_dir), "--password-stdin"]
         if actor:
             argv += ["--actor", actor]
+        who = actor or ME
+        if who not in ready and (who != ME or _SIGNING & set(args)):
+            if credential_in(data_dir, who):
+                ready.add(who)
+        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n" if stdin is None else stdin))
         capsys.readouterr()
         try:
             code = main([*argv, *args])
@@ -138,6 +157,15 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-
         return CliResult(code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id at its lowest cost in this process (stored with each hash and key, so the
+    same code verifies them); subprocesses keep the real cost."""
+    from governance_desktop.services import identity
+
+    monkeypatch.setattr(identity, "COST", identity.KdfCost(1, 8, 1))
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from governance_desktop.app import AppContext
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
@@ -56,11 +57,15 @@ def worker(ctx: AppContext, args: argparse.Namespace) -> int:
     needs=Needs.QUEUE,  # a demo policy may start a workflow imported earlier
 )
 def demo(ctx: AppContext, args: argparse.Namespace) -> int:
-    report = ctx.load_demo(args.actor)
+    report = ctx.load_demo(args.actor, signer(ctx, args, "loading the demo data"))
     changed = [w.name for w in report.workflows if w.changed]
     print(
         f"demo data in {ctx.settings.data_dir}: "
         f"{len(report.users_added)} users, {len(report.policies_added)} policies, "
         f"{len(changed)} workflows added (existing ones left as they were)"
     )
+    if report.initial_passwords:
+        print("initial passwords (shown once; each user changes theirs at first use):")
+        for username, password in report.initial_passwords.items():
+            print(f"  {username:<8} {password}")
     return 0

@@ -9,6 +9,7 @@ import getpass
 import sys
 
 from governance_desktop.app import AppContext
+from governance_desktop.cli.output import say
 from governance_desktop.domain.errors import AuthenticationError
 from governance_desktop.services.identity import Signer
 
@@ -50,8 +51,18 @@ def passwords(args: argparse.Namespace) -> Passwords:
 
 
 def signer(ctx: AppContext, args: argparse.Namespace, act: str) -> Signer:
-    """The acting user, re-authenticated by their password, for the signed act ``act``."""
-    password = passwords(args).actor(args.actor, f"{act} is a signed act and")
+    """The acting user, re-authenticated by their password, for the signed act ``act``.
+
+    The OS account's own user who has no password yet chooses it here (their first
+    signature); anyone else is given one by an admin."""
+    source = passwords(args)
+    if not args.acting_as_other and not ctx.identity.has_password(args.actor):
+        why = f"{act} is a signed act: choose your password first, and"
+        password = source.actor(args.actor, why)
+        ctx.identity.change_own(args.actor, None, password)
+        say(f"password set for {args.actor} (it signs your acts from now on)")
+    else:
+        password = source.actor(args.actor, f"{act} is a signed act and")
     return ctx.identity.signer(args.actor, password)
 
 

@@ -5,19 +5,26 @@ Every policy gets where it is the way a real one would: its text approved by an 
 through the Standard approval (docs/authority.md) before it is approved or published. POL-001
 is published with a working revision in review, so the Versions tab and the inbox show a diff.
 Idempotent: what exists already is left as it is, so running it twice changes nothing.
+
+Loading is signed by the admin (it publishes policies and workflow versions). Each demo user
+gets a random initial password, reported once, to be changed at first use; the demo approver's
+answers are signed with theirs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
 from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus, Role
-from governance_desktop.domain.errors import NotFoundError
+from governance_desktop.domain.errors import ConflictError, NotFoundError
 from governance_desktop.services.approvals import ApprovalService
 from governance_desktop.services.dto import ImportResult
+from governance_desktop.services.identity import IdentityService, Signer, initial_password
 from governance_desktop.services.policies import PolicyService
+from governance_desktop.services.signatures import require_signer
 from governance_desktop.services.users import UserDirectory
 from governance_desktop.services.workflows import DefinitionSource, WorkflowLibrary
 
@@ -66,6 +73,8 @@ def example_sources() -> list[DefinitionSource]:
 @dataclass
 class DemoReport:
     users_added: list[str] = field(default_factory=list)
+    #: The initial password of each user added (shown once, changed at first use).
+    initial_passwords: dict[str, str] = field(default_factory=dict)
     policies_added: list[str] = field(default_factory=list)
     workflows: list[ImportResult] = field(default_factory=list)
 
@@ -78,14 +87,32 @@ def seed_demo(
     examples: list[DefinitionSource],
     *,
     approvals: ApprovalService,
+    identity: IdentityService,
+    signer: Signer | None,
 ) -> DemoReport:
     users.require(actor, Permission.SETTINGS)
+    admin = require_signer(signer, actor, "loading the demo data")
     report = DemoReport()
     existing = {user.username for user in users.list()}
     for username, name, role in DEMO_USERS:
         if username not in existing:
-            users.add(actor, username, name, role)
+            password = initial_password()
+            users.add(actor, username, name, role, initial_password=password)
             report.users_added.append(username)
+            report.initial_passwords[username] = password
+    approver: list[Signer] = []
+
+    def approver_signer() -> Signer:
+        if not approver:
+            password = report.initial_passwords.get(DEMO_APPROVER)
+            if password is None:
+                raise ConflictError(
+                    f"the demo approver '{DEMO_APPROVER}' exists already with a password the "
+                    "demo does not know: load the demo into a new register"
+                )
+            approver.append(identity.signer(DEMO_APPROVER, password, initial_ok=True))
+        return approver[0]
+
     for code, title, owner, path in DEMO_POLICIES:
         try:
             policies.get(code)
@@ -94,39 +121,40 @@ def seed_demo(
             pass
         body = f"{title}.\n\nScope, roles and rules of the organisation's {title.lower()}."
         policies.add(actor, code, title, body=body, owner=owner)
-        _walk(actor, policies, approvals, code, path)
+        _walk(admin, policies, approvals, code, path, approver_signer)
         if code == REVISED:
             # A published policy with its next revision in review: the diff the inbox shows.
             policies.update(actor, code, body=body + REVISION_TEXT)
-            _walk(actor, policies, approvals, code, (S.IN_REVIEW,))
+            _walk(admin, policies, approvals, code, (S.IN_REVIEW,), approver_signer)
         report.policies_added.append(code)
     # Workflows last, so the demo's own history does not start any of them.
-    report.workflows = workflows.import_definitions(actor, examples)
+    report.workflows = workflows.import_definitions(actor, examples, signer=admin)
     return report
 
 
 def _walk(
-    actor: str,
+    admin: Signer,
     policies: PolicyService,
     approvals: ApprovalService,
     code: str,
     path: tuple[PolicyStatus, ...],
+    approver: Callable[[], Signer],
 ) -> None:
-    """Move ``code`` along ``path``; awaiting approval → approved by the demo approver's
-    answer to the Standard approval the move asked for."""
+    """Move ``code`` along ``path`` as the admin; awaiting approval → approved by the demo
+    approver's signed answer to the Standard approval the move asked for."""
     for status in path:
         if status is S.APPROVED:
-            _approve(approvals, code)
+            _approve(approvals, code, approver)
             if policies.get(code).status == S.APPROVED:
                 continue
-        policies.change_status(actor, code, status, comment="demo data")
+        policies.change_status(admin.username, code, status, comment="demo data", signer=admin)
 
 
-def _approve(approvals: ApprovalService, code: str) -> None:
+def _approve(approvals: ApprovalService, code: str, approver: Callable[[], Signer]) -> None:
     pending = [
         row
         for row in approvals.list(approver=DEMO_APPROVER, status=ApprovalStatus.PENDING)
         if row.policy == code
     ]
     for row in pending:
-        approvals.approve(row.id, DEMO_APPROVER, "demo data: text reviewed")
+        approvals.approve(row.id, DEMO_APPROVER, "demo data: text reviewed", signer=approver())

@@ -165,9 +165,11 @@ class IdentityService:
         ``purpose`` "change" lets an initial password through to be changed."""
         self._check(username, password, purpose, audit_success=True)
 
-    def signer(self, username: str, password: str) -> Signer:
-        """Re-authenticate ``username`` and unlock their key for one signing act."""
-        self._check(username, password, "sign", audit_success=False)
+    def signer(self, username: str, password: str, *, initial_ok: bool = False) -> Signer:
+        """Re-authenticate ``username`` and unlock their key for one signing act.
+
+        ``initial_ok``: an initial password may sign (only the demo, which chose it)."""
+        self._check(username, password, "change" if initial_ok else "sign", audit_success=False)
         with self._db.reading() as session:
             user = self._user(session, username)
             key = current_key(session, username)

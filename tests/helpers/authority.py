@@ -11,6 +11,7 @@ from __future__ import annotations
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus, Role
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain
 
 #: The approver the walk adds when the register has none (an admin, ME, adds them).
@@ -34,7 +35,8 @@ def approve_pending(ctx: AppContext, code: str) -> None:
     assert pending, f"nobody was asked to approve {code}"
     for row in pending:
         if ctx.approvals.get(row.id).status == ApprovalStatus.PENDING:
-            ctx.approvals.approve(row.id, row.approver, "approved for the test")
+            by = signer(ctx, row.approver)
+            ctx.approvals.approve(row.id, row.approver, "approved for the test", signer=by)
 
 
 def walk_to(ctx: AppContext, code: str, status: PolicyStatus | str, actor: str = ME) -> None:
@@ -49,6 +51,8 @@ def walk_to(ctx: AppContext, code: str, status: PolicyStatus | str, actor: str =
         if step == "approved":
             approve_pending(ctx, code)
             assert ctx.policies.get(code).status == step, ctx.policies.get(code)
+        elif step == "published":
+            ctx.policies.change_status(actor, code, step, signer=signer(ctx, actor))
         else:
             ctx.policies.change_status(actor, code, step)
         if step == target:

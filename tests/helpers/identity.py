@@ -1,0 +1,48 @@
+"""Passwords and signers for tests about something else, made the real way.
+
+Every test user gets PASSWORD (set as their own first password, or changed from an initial
+one), and `signer` re-authenticates them exactly as the CLI and the window do. How identity
+itself behaves is tested in tests/services/test_identity.py and its neighbours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from governance_desktop.app import AppContext
+from governance_desktop.services.identity import Signer
+
+PASSWORD = "Test-Passw0rd!"
+#: The initial password tests give the users they add (to be changed at first use).
+INITIAL = "Initial-Passw0rd!"
+
+
+def credential(ctx: AppContext, username: str) -> None:
+    """Give ``username`` PASSWORD unless they have it already."""
+    identity = ctx.identity
+    if not identity.has_password(username):
+        identity.change_own(username, None, PASSWORD)
+    elif identity.must_change(username):
+        identity.change_own(username, INITIAL, PASSWORD)
+
+
+def signer(ctx: AppContext, username: str) -> Signer:
+    """``username`` re-authenticated with PASSWORD for one signed act."""
+    credential(ctx, username)
+    return ctx.identity.signer(username, PASSWORD)
+
+
+def credential_in(data_dir: Path, username: str) -> bool:
+    """`credential` in the register at ``data_dir``; False if there is no such user yet."""
+    from governance_desktop.app import open_app
+    from governance_desktop.config import load_settings
+    from governance_desktop.domain.errors import NotFoundError
+
+    context = open_app(load_settings(data_dir=data_dir))
+    try:
+        credential(context, username)
+        return True
+    except NotFoundError:
+        return False
+    finally:
+        context.close()
