@@ -36,13 +36,13 @@ from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegate
 from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_commit
 from governance_desktop.services.document import barred, mark_approved, version_state
-from governance_desktop.services.dto import ApprovalInfo
+from governance_desktop.services.dto import ApprovalInfo, SignatureInfo
 from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.job_rows import advance, insert_job
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.rejection import return_rejected
-from governance_desktop.services.signatures import require_signer, sign
+from governance_desktop.services.signatures import require_signer, sign, signatures_for
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -58,7 +58,9 @@ from governance_desktop.store.types import utcnow
 ON_BEHALF = "admin for approver"
 
 
-def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> ApprovalInfo:
+def approval_info(
+    row: WorkflowApproval, workflow: str, policy: str, signature: SignatureInfo | None = None
+) -> ApprovalInfo:
     return ApprovalInfo(
         id=row.id,
         execution_id=row.execution_id,
@@ -77,6 +79,7 @@ def approval_info(row: WorkflowApproval, workflow: str, policy: str) -> Approval
         on_behalf_reason=row.on_behalf_reason,
         delegated_from=row.delegated_from,
         overdue_days=overdue_days(row.due_at, utcnow()) if row.status == "pending" else None,
+        signature=signature,
     )
 
 
@@ -193,7 +196,7 @@ class ApprovalService:
             self._audit.record(session, actor, action, EntityType.POLICY, code, details)
             session.flush()
             self._settle(session, execution, row.step_index, answer, policy, actor, comment, defn)
-            return approval_info(row, workflow.name, policy.info.code)
+            return approval_info(row, workflow.name, policy.info.code, signature)
 
     # --- who may answer -------------------------------------------------------------------
 
@@ -411,11 +414,23 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            return [approval_info(*row) for row in session.execute(query)]
+            return _with_signatures(session, list(session.execute(query).tuples()))
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            return approval_info(*found)
+            return _with_signatures(session, [found.tuple()])[0]
+
+
+def _with_signatures(
+    session: Session, rows: list[tuple[WorkflowApproval, str, str]]
+) -> list[ApprovalInfo]:
+    """Each approval with its answer's signature (the latest, if several)."""
+    answered = [row.id for row, _w, _p in rows if row.responded_by is not None]
+    signed = signatures_for(session, RecordKind.APPROVAL, answered) if answered else {}
+    return [
+        approval_info(row, workflow, policy, (signed.get(str(row.id)) or [None])[-1])
+        for row, workflow, policy in rows
+    ]

@@ -115,6 +115,23 @@ class AuditVerification:
 
 
 @dataclass(frozen=True)
+class SignatureInfo:
+    """An electronic signature as a person reads it (21 CFR 11.50): ``manifestation`` is the
+    meaning, printed name, date and time with zone in one line."""
+
+    id: int
+    record_kind: str
+    record_id: str
+    content_hash: str
+    meaning: str
+    reason: str | None
+    signer: str
+    printed_name: str
+    signed_at: datetime
+    manifestation: str
+
+
+@dataclass(frozen=True)
 class ApprovalInfo:
     id: int
     execution_id: int
@@ -133,6 +150,7 @@ class ApprovalInfo:
     on_behalf_reason: str | None = None  # set when an admin answered for the approver
     delegated_from: str | None = None  # the approver a delegate answered for
     overdue_days: int | None = None  # pending and past due_at: whole days since
+    signature: SignatureInfo | None = None  # the answer's electronic signature
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ published yet) and the policy is not retired. Reading needs `Permission.READ` (e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +17,10 @@ from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.diff import FieldChange, Segment, field_changes, word_diff
 from governance_desktop.domain.enums import EntityType, PolicyStatus
 from governance_desktop.domain.errors import NotFoundError, ValidationError
+from governance_desktop.domain.identity import RecordKind
 from governance_desktop.services.authority import require_permission
+from governance_desktop.services.dto import SignatureInfo
+from governance_desktop.services.signatures import signatures_for
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Policy,
@@ -39,6 +42,8 @@ class VersionInfo:
     published_at: datetime | None
     is_effective: bool
     is_working: bool
+    #: Signatures on this version (Published, Retired), oldest first.
+    signatures: tuple[SignatureInfo, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,9 @@ def _marks(policy: Policy) -> _Marks:
     return _Marks(effective, newest if has_working else None)
 
 
-def _info(row: PolicyVersion, marks: _Marks) -> VersionInfo:
+def _info(
+    row: PolicyVersion, marks: _Marks, signed: tuple[SignatureInfo, ...] = ()
+) -> VersionInfo:
     return VersionInfo(
         number=row.number,
         content_hash=row.content_hash,
@@ -111,6 +118,7 @@ def _info(row: PolicyVersion, marks: _Marks) -> VersionInfo:
         published_at=row.published_at,
         is_effective=row.number == marks.effective,
         is_working=row.number == marks.working,
+        signatures=signed,
     )
 
 
@@ -182,12 +190,15 @@ class PolicyVersions:
             require_permission(session, actor, Permission.READ)
             policy = _policy(session, code)
             marks = _marks(policy)
-            rows = session.scalars(
-                select(PolicyVersion)
-                .where(PolicyVersion.policy_id == policy.id)
-                .order_by(PolicyVersion.number)
+            rows = list(
+                session.scalars(
+                    select(PolicyVersion)
+                    .where(PolicyVersion.policy_id == policy.id)
+                    .order_by(PolicyVersion.number)
+                )
             )
-            return [_info(row, marks) for row in rows]
+            signed = signatures_for(session, RecordKind.POLICY_VERSION, [r.id for r in rows])
+            return [_info(row, marks, tuple(signed.get(str(row.id), ()))) for row in rows]
 
     def version(self, actor: str, code: str, number: int) -> VersionText:
         with self._db.reading() as session:

@@ -17,6 +17,7 @@ from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import AuthenticationError
 from governance_desktop.domain.identity import Meaning, RecordKind, manifestation, signed_payload
 from governance_desktop.services.audit import AuditService
+from governance_desktop.services.dto import SignatureInfo
 from governance_desktop.services.identity import Signer
 from governance_desktop.store.models import (
     AuditEvent,
@@ -32,35 +33,6 @@ from governance_desktop.store.types import utcnow
 SIGNING_WINDOW = timedelta(minutes=2)
 
 
-@dataclass(frozen=True)
-class SignatureInfo:
-    """A signature as a person reads it."""
-
-    id: int
-    record_kind: str
-    record_id: str
-    content_hash: str
-    meaning: str
-    reason: str | None
-    signer: str
-    printed_name: str
-    signed_at: object  # datetime (UTC, aware)
-
-    @property
-    def manifestation(self) -> str:
-        return manifestation(self.printed_name, self.signed_at, self.meaning)  # type: ignore[arg-type]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "meaning": self.meaning,
-            "signer": self.signer,
-            "printed_name": self.printed_name,
-            "signed_at": self.signed_at.isoformat(),  # type: ignore[attr-defined]
-            "reason": self.reason,
-            "manifestation": self.manifestation,
-        }
-
-
 def _info(row: Signature) -> SignatureInfo:
     return SignatureInfo(
         row.id,
@@ -72,6 +44,7 @@ def _info(row: Signature) -> SignatureInfo:
         row.signer,
         row.printed_name,
         row.signed_at,
+        manifestation(row.printed_name, row.signed_at, row.meaning),
     )
 
 
