@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     #: one when the newest is older than this (0 turns them off), keeping the newest N.
     backup_interval_hours: float = Field(default=24.0, ge=0, le=24 * 366)
     backup_keep: int = Field(default=7, ge=1, le=1000)
+    #: The window's signing session ends after this many idle minutes: the next signature
+    #: asks for user name and password again (21 CFR 11.200(a)(1)); 0 asks both every time.
+    signing_idle_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
 
     @field_validator("data_dir", mode="before")
     @classmethod

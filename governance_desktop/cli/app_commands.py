@@ -34,7 +34,13 @@ def open_window_data(settings: Settings) -> AppContext:
 def gui(ctx: AppContext, args: argparse.Namespace) -> int:
     from governance_desktop.ui.launch import run_gui
 
-    return run_gui(ctx, ctx.queue, args.actor, embedded_worker=not args.no_worker)
+    return run_gui(
+        ctx,
+        ctx.queue,
+        args.actor,
+        embedded_worker=not args.no_worker,
+        acting_as_other=getattr(args, "acting_as_other", False),
+    )
 
 
 @COMMANDS.command(

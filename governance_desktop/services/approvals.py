@@ -406,9 +406,15 @@ class ApprovalService:
     )
 
     def list(
-        self, approver: str | None = None, status: ApprovalStatus | None = None
+        self,
+        approver: str | None = None,
+        status: ApprovalStatus | None = None,
+        *,
+        policy: str | None = None,
     ) -> list[ApprovalInfo]:
         query = self._LISTED
+        if policy is not None:
+            query = query.where(Policy.code == policy)
         if approver is not None:
             query = query.where(WorkflowApproval.approver == approver)
         if status is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -12,15 +12,17 @@ from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.clock import Clock, local_date, utc_now
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
 from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from governance_desktop.domain.identity import RecordKind
 from governance_desktop.domain.workflow.definition import ApprovalAction
 from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegations
-from governance_desktop.services.dto import NotificationInfo, TaskInfo
+from governance_desktop.services.dto import NotificationInfo, SignatureInfo, TaskInfo
 from governance_desktop.services.escalation import overdue_days
 from governance_desktop.services.policies import policy_facts
+from governance_desktop.services.signatures import signatures_for
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
@@ -66,6 +68,8 @@ class ApprovalItem:
     note: str = ""
     #: The workflow version that asked lets people approve their own change (shown in red).
     self_approval_allowed: bool = False
+    #: The answer's electronic signature (its manifestation is shown with the answer).
+    signature: SignatureInfo | None = None
 
 
 def describe_change(trigger: str, data: dict[str, Any]) -> str:
@@ -201,6 +205,12 @@ class InboxService:
                         self_approval_allowed=defn.allow_self_approval,
                     )
                 )
+            if not pending and items:
+                signed = signatures_for(session, RecordKind.APPROVAL, [i.id for i in items])
+                items = [
+                    replace(i, signature=signed[str(i.id)][-1]) if str(i.id) in signed else i
+                    for i in items
+                ]
         return items
 
     # --- tasks ---------------------------------------------------------------------------

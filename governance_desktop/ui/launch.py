@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from governance_desktop.app import AppContext, attach_queue, open_app, restore_data_dir
 from governance_desktop.config import Settings, load_settings
-from governance_desktop.domain.errors import GovernanceError
+from governance_desktop.domain.errors import AuthenticationError, GovernanceError
 from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.users import os_username
 from governance_desktop.store.integrity import DamagedDatabaseError
@@ -137,10 +137,30 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def sign_in_first(ctx: AppContext, actor: str) -> None:
+    """`gui --actor NAME` for a user other than the OS account's: NAME signs in (the sign-in
+    dialog) before the window acts as them. Cancelled: one line, and the app exits 1."""
+    from governance_desktop.ui.signing.switch import SwitchUserDialog
+
+    dialog = SwitchUserDialog(ctx, os_username(), os_username(), fixed=actor)
+    dialog.setWindowIcon(app_icon())
+    if dialog.exec() != SwitchUserDialog.DialogCode.Accepted or dialog.username != actor:
+        raise AuthenticationError(
+            f"acting as '{actor}' needs their password: sign-in cancelled, nothing opened "
+            "(rule: identity)"
+        )
+
+
 def run_gui(
-    ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
+    ctx: AppContext,
+    runtime: QueueRuntime | None,
+    actor: str,
+    *,
+    embedded_worker: bool = True,
+    acting_as_other: bool = False,
 ) -> int:
-    """The event loop. SIGINT/SIGTERM quit it cleanly; the worker stops after the loop."""
+    """The event loop. SIGINT/SIGTERM quit it cleanly; the worker stops after the loop.
+    ``acting_as_other``: ``actor`` is not the OS account's user and signs in first."""
     reason = no_display_reason()
     if reason is not None:
         raise GovernanceError(reason)
@@ -151,6 +171,8 @@ def run_gui(
     app.setOrganizationName("governance-desktop")
     app.setDesktopFileName("governance-desktop")  # ties the window to the .desktop entry
     app.setWindowIcon(app_icon())
+    if acting_as_other:
+        sign_in_first(ctx, actor)  # before the worker starts: nothing runs if cancelled
     # Handlers go in before the embedded worker starts: a SIGTERM that arrives while the
     # window is still being built (jobs already running) must quit gracefully too.
     quit_requested = False

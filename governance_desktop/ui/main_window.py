@@ -1,4 +1,5 @@
-"""The main window: navigation, pages, status bar, remembered geometry."""
+"""The main window: navigation, pages, status bar, remembered geometry, who is acting
+(Switch user…), and the app-wide watch that keeps a signing session going."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,9 +23,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.identity import Meaning
 from governance_desktop.services.changes import Changes
+from governance_desktop.services.demo import DemoReport
+from governance_desktop.services.users import os_username
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages import PAGES
+from governance_desktop.ui.signing.session import ActivityWatch, Signed, SigningAct
 from governance_desktop.ui.widgets import named
 
 STATUS_REFRESH_MS = 1000
@@ -41,7 +47,7 @@ class MainWindow(QMainWindow):
         self.ui = ui
         self.setObjectName("MainWindow")
         self.setAccessibleName("MainWindow")
-        self.setWindowTitle("Governance Desktop")
+        self.os_user = os_username()
         self.pages: dict[str, QWidget] = {}
         self._shutdown_hook: Any = None
         self.nav = named(QListWidget(), "navigation")
@@ -80,9 +86,21 @@ class MainWindow(QMainWindow):
 
         self.worker_label = named(QLabel(), "workerStatus")
         self.queue_label = named(QLabel(), "queueDepth")
-        self.user_label = named(QLabel(f"Signed in as {ui.actor}"), "currentUser")
+        self.user_label = named(QLabel(), "currentUser")
         for label in (self.worker_label, self.queue_label, self.user_label):
             self.statusBar().addPermanentWidget(label)
+        self._show_actor()
+        self.switch_action = QAction("Switch user…", self)
+        self.switch_action.setObjectName("switchUserAction")
+        self.switch_action.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        self.switch_action.setToolTip("Act as another user: their password is asked")
+        self.switch_action.triggered.connect(self.choose_user)
+        self.addAction(self.switch_action)
+        self.menuBar().addMenu("&User").addAction(self.switch_action)
+        self.activity = ActivityWatch(ui.signing, self)
+        instance = QApplication.instance()
+        if instance is not None:  # key presses and clicks keep a signing session going
+            instance.installEventFilter(self.activity)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -197,17 +215,93 @@ class MainWindow(QMainWindow):
         self.calls.read(lambda: not self.ui.app.policies.list(limit=1), self.banner.setVisible)
 
     def load_demo(self) -> None:
+        """Loading the demo is signed by the acting admin; the demo users' initial passwords
+        are shown once."""
+        act = SigningAct(
+            "Load the demo data: publish the demo policies and the example workflows",
+            Meaning.PUBLISHED,
+            asks_reason=False,
+        )
+        self.ui.sign(self, act, self.load_demo_signed)
 
-        app = self.ui.app
+    def load_demo_signed(self, signed: Signed) -> None:
+        app, actor = self.ui.app, self.ui.actor
 
-        def run() -> object:
-            return app.load_demo(self.ui.actor)
+        def run() -> DemoReport:
+            return app.load_demo(actor, signed.signer)
 
-        def done(_report: object) -> None:
+        def done(report: DemoReport) -> None:
             self.banner.hide()
             self.show_message("Demo data loaded")
+            if report.initial_passwords:
+                self.show_passwords(report.initial_passwords)
 
         self.calls.write(run, done, changes=Changes.ALL)
+
+    def show_passwords(self, passwords: dict[str, str]) -> None:
+        """The demo users' initial passwords, shown this once (each is changed at first use)."""
+        lines = "\n".join(f"{user}: {password}" for user, password in sorted(passwords.items()))
+        box = QMessageBox(self)
+        box.setObjectName("demoPasswords")
+        box.setWindowTitle("Demo users' initial passwords")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(
+            "Each demo user signs in with this initial password once and then chooses their "
+            "own. It is shown only now: note it."
+        )
+        box.setInformativeText(lines)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # --- who is acting ---------------------------------------------------------------------
+
+    def _show_actor(self) -> None:
+        actor = self.ui.actor
+        other = "" if actor == self.os_user else f" (signed in on {self.os_user}'s account)"
+        self.user_label.setText(f"Signed in as {actor}{other}")
+        self.setWindowTitle(f"Governance Desktop — {actor}")
+
+    def choose_user(self) -> None:
+        """Switch user…: the sign-in dialog; the window acts as the new user only once they
+        have given their password (the OS account's own user needs none)."""
+        from governance_desktop.ui.signing.switch import SwitchUserDialog
+
+        dialog = SwitchUserDialog(self.ui.app, self.os_user, self.ui.actor, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def finished(result: int) -> None:
+            if result == SwitchUserDialog.DialogCode.Accepted and dialog.username:
+                self.act_as(dialog.username)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def act_as(self, username: str) -> None:
+        """Act as ``username`` from now on (their identity already proved): the signing
+        session ends and every page is built again for them."""
+        if username == self.ui.actor:
+            return
+        self.ui.actor = username
+        self.ui.signing.end()
+        self._show_actor()
+        self._save_tables()
+        current = self.stack.currentIndex()
+        for index, entry in enumerate(PAGES):
+            page = self.pages.pop(entry.name, None)
+            if page is None:
+                continue
+            placeholder = QWidget()
+            self.stack.insertWidget(index, placeholder)
+            self.stack.removeWidget(page)
+            page.deleteLater()
+            self._set_count(index, entry.title, 0)
+        self.stack.setCurrentIndex(current)
+        self._show_page(current)
+        self._check_empty()
+        self.show_message(f"Now acting as {username}")
+        if self.isVisible():
+            QTimer.singleShot(PAGES_AFTER_SHOW_MS, self, self._build_next_page)
 
     # --- geometry and closing --------------------------------------------------------------
 
@@ -236,12 +330,18 @@ class MainWindow(QMainWindow):
             if isinstance(state, QByteArray):
                 table.horizontalHeader().restoreState(state)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self._closing = True  # pages not built by now are not built for closing
+    def _save_tables(self) -> None:
         settings = self._settings()
-        settings.setValue("main/geometry", self.saveGeometry())
         for table in self._tables():
             settings.setValue(f"tables/{table.objectName()}", table.horizontalHeader().saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._closing = True  # pages not built by now are not built for closing
+        self._settings().setValue("main/geometry", self.saveGeometry())
+        self._save_tables()
+        instance = QApplication.instance()
+        if instance is not None:
+            instance.removeEventFilter(self.activity)
         self._timer.stop()
         self.closed.emit()
         super().closeEvent(event)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.identity import Meaning
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import ApprovalInfo
 from governance_desktop.services.inbox import ApprovalItem
@@ -31,6 +32,7 @@ from governance_desktop.ui.pages.approvals.pinned import PinnedText
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import Column, Index, RecordTableModel, show
 from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
+from governance_desktop.ui.signing.session import Signed, SigningAct
 from governance_desktop.ui.widgets import named
 
 SHOWN = Changes.APPROVALS | Changes.POLICIES
@@ -64,9 +66,20 @@ PENDING_COLUMNS: list[Column] = [
     ("Due", lambda a: a.due_at),
     ("Note", _note),  # delegated, overdue, escalated (services/inbox.sla_note), self-approval
 ]
+
+
+def signature_text(a: ApprovalItem) -> str:
+    """The answer's manifestation (21 CFR 11.50): "Approved by Bob Chen on 2026-12-03
+    18:23:58 UTC"; an answer given before signatures existed says so."""
+    if a.signature is not None:
+        return a.signature.manifestation
+    return "not signed (answered before signatures)" if a.responded_by else ""
+
+
 ANSWERED_COLUMNS: list[Column] = [
     ("Policy", lambda a: f"{a.policy} — {a.policy_title}"),
     ("Answer", lambda a: a.status),
+    ("Signature", signature_text),
     ("Comment", lambda a: a.comment),
     ("Answered by", lambda a: a.responded_by),
     ("When", lambda a: a.responded_at),
@@ -171,6 +184,11 @@ class ApprovalsPage(Page):
 
         self.answered = ApprovalsModel(ANSWERED_COLUMNS, lambda a: a.id, self, status_column=1)
         self.answered_table = record_table(self.answered, "answeredApprovalsTable")
+        self.answered_table.selectionModel().currentRowChanged.connect(self._show_answered)
+        self.answered_details = named(QLabel(), "answeredDetails")
+        self.answered_details.setWordWrap(True)
+        self.answered_details.setTextFormat(Qt.TextFormat.RichText)
+        self.answered_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -178,6 +196,7 @@ class ApprovalsPage(Page):
         self.answered_label.setFont(font)
         lower_layout.addWidget(self.answered_label)
         lower_layout.addWidget(self.answered_table)
+        lower_layout.addWidget(self.answered_details)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -233,6 +252,7 @@ class ApprovalsPage(Page):
         if self.answered.set_rows(answered):
             fit_columns(self.answered_table, 300)
         self.answered_label.setText(f"Answered ({len(answered)})")
+        self._show_answered(self.answered_table.selectionModel().currentIndex(), QModelIndex())
         if not pending:
             self.context.setText("Nothing is waiting for an answer.")
         self._show_selected()
@@ -266,6 +286,25 @@ class ApprovalsPage(Page):
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         self.error_clear()
         self._show_selected()
+
+    def _show_answered(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        """The selected answer with its signature's manifestation, printed name, date and
+        time with zone, and meaning (21 CFR 11.50)."""
+        if not current.isValid() or current.row() >= self.answered.rowCount():
+            self.answered_details.clear()
+            return
+        a = self.answered.row(current.row())
+        signature = a.signature
+        signed = (
+            f"<b>{escape(signature.manifestation)}</b> (signed as {escape(signature.signer)})"
+            if signature is not None
+            else escape(signature_text(a))
+        )
+        comment = f"<br>Comment: {escape(a.comment)}" if a.comment else ""
+        self.answered_details.setText(
+            f"{escape(a.policy)} v{a.policy_version or '—'} · {escape(a.step_title)} "
+            f"(addressed to {escape(a.approver)})<br>Signature: {signed}{comment}"
+        )
 
     def answering_for(self) -> str | None:
         """The approver the selected request is addressed to, when an admin answers it in
@@ -322,31 +361,55 @@ class ApprovalsPage(Page):
         self._answer(approve=False)
 
     def _answer(self, *, approve: bool) -> None:
+        """Approve or reject the selected request, signed in the sign dialog (its reason is
+        the comment); Cancel answers nothing."""
         item = self.selected()
         if item is None or self._busy:
             return
         comment = self.comment.toPlainText().strip() or None
+        if not approve and comment is None:  # the comment stays required here, as before
+            self.error.setText("Not rejected: comment: a rejection needs a reason")
+            return
         # Only when answering for someone else: the service refuses that without a reason.
         reason = (self.reason.text().strip() or None) if self.answering_for() else None
+        meaning = Meaning.APPROVED if approve else Meaning.REJECTED
+        verb = "Approve" if approve else "Reject"
+        version = f" v{item.policy_version}" if item.policy_version is not None else ""
+        act = SigningAct(
+            f"{verb} {item.policy}{version} (approval {item.id}): {item.step_title}",
+            meaning,
+            reason=comment,
+            reason_required=not approve,
+        )
+        self._set_busy(True)
+
+        def cancelled() -> None:
+            self._set_busy(False)
+            self.error.setText(f"Not {'approved' if approve else 'rejected'}: not signed.")
+
+        self.ui.sign(self, act, lambda signed: self._send(item, approve, signed, reason), cancelled)
+
+    def _send(self, item: ApprovalItem, approve: bool, signed: Signed, reason: str | None) -> None:
         ui, approvals = self.ui, self.ui.app.approvals
+        comment, signer = signed.reason, signed.signer
 
         def run() -> ApprovalInfo:
             if approve:
-                return approvals.approve(item.id, ui.actor, comment, reason)
-            return approvals.reject(item.id, ui.actor, comment, reason)
+                return approvals.approve(item.id, ui.actor, comment, reason, signer=signer)
+            return approvals.reject(item.id, ui.actor, comment, reason, signer=signer)
 
         def done(info: ApprovalInfo) -> None:
             self._set_busy(False)
             self.comment.clear()
             self.reason.clear()
-            self.message.setText(f"{info.status.capitalize()}: {item.policy} ({item.step_title}).")
+            signature = info.signature.manifestation if info.signature else info.status
+            self.message.setText(f"{signature}: {item.policy} ({item.step_title}).")
             self.refresh()
 
         def failed(error: str) -> None:
             self._set_busy(False)
             self.error.setText(f"Not {'approved' if approve else 'rejected'}: {error}")
 
-        self._set_busy(True)
         self.calls.write(run, done, failed, Changes.APPROVALS)
 
     def _set_busy(self, busy: bool) -> None:

@@ -23,15 +23,23 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.authority import Permission, allows, refusal
 from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.identity import Meaning
 from governance_desktop.domain.lifecycle import person_moves
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.identity import Signer
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.models import show, status_label
 from governance_desktop.ui.pages.policies.versions import document_status
+from governance_desktop.ui.signing.session import Signed, SigningAct
 from governance_desktop.ui.widgets import named
 
 NO_ASSIGNEE = "(nobody)"
+#: The moves that are signing acts (PolicyService.change_status signs them), with their meaning.
+SIGNED_MOVES = {
+    PolicyStatus.PUBLISHED.value: Meaning.PUBLISHED,
+    PolicyStatus.RETIRED.value: Meaning.RETIRED,
+}
 
 
 def move_button_name(status: str) -> str:
@@ -258,10 +266,32 @@ class PolicyEditor(QWidget):
         self.calls.write(run, done, failed, Changes.POLICIES)
 
     def move_to(self, target: str) -> None:
+        """Move the policy to ``target``; publishing and retiring are signed first (the sign
+        dialog; Cancel moves nothing), the other moves are not."""
         policy = self.policy
         if policy is None:
             return
         comment = self.comment.text().strip() or None
+        meaning = SIGNED_MOVES.get(str(target))
+        if meaning is None:
+            self._move(policy, target, comment, None)
+            return
+        verb = "Retire" if meaning is Meaning.RETIRED else "Publish"
+        act = SigningAct(f"{verb} {policy.code} v{policy.version}", meaning, reason=comment)
+        self.moves.setEnabled(False)
+
+        def signed(result: Signed) -> None:
+            self._move(policy, target, result.reason, result.signer)
+
+        def cancelled() -> None:
+            self.moves.setEnabled(True)
+            self.move_message.setText(f"Not moved: {policy.code} was not signed.")
+
+        self.ui.sign(self, act, signed, cancelled)
+
+    def _move(
+        self, policy: PolicyInfo, target: str, comment: str | None, signer: Signer | None
+    ) -> None:
         self.moves.setEnabled(False)
         self.move_message.setText(f"Moving {policy.code} to {status_label(target)}…")
         ui = self.ui
@@ -278,7 +308,9 @@ class PolicyEditor(QWidget):
             self.move_message.setText(f"Not moved: {error}")
 
         self.calls.write(
-            lambda: ui.app.policies.change_status(ui.actor, policy.code, target, comment),
+            lambda: ui.app.policies.change_status(
+                ui.actor, policy.code, target, comment, signer=signer
+            ),
             done,
             failed,
             Changes.POLICIES | Changes.AUDIT,

@@ -1,5 +1,7 @@
-"""The Versions tab of a policy: its saved versions and the diff of two of them; the HTML of
-a diff (also shown in the approvals inbox) and the "Published v3 · revision v4 draft" line."""
+"""The Versions tab of a policy: its saved versions with their signatures and the approvals
+that approved them (each with its manifestation, 21 CFR 11.50), and the diff of two of them;
+the HTML of a diff (also shown in the approvals inbox) and the "Published v3 · revision v4
+draft" line."""
 
 from __future__ import annotations
 
@@ -18,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.diff import Op
-from governance_desktop.domain.enums import PolicyStatus
+from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
 from governance_desktop.domain.errors import ValidationError
-from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.dto import ApprovalInfo, PolicyInfo
 from governance_desktop.services.policy_versions import VersionDiff, VersionInfo
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
@@ -108,7 +110,39 @@ VERSION_COLUMNS: list[Column] = [
     ("Saved", lambda v: v.created_at),
     ("Approved", lambda v: v.approved_at),
     ("Published", lambda v: v.published_at),
+    ("Signed", lambda v: "; ".join(s.manifestation for s in v.signatures)),
 ]
+Loaded = tuple[list[VersionInfo] | None, list[ApprovalInfo] | None, VersionDiff | str]
+
+
+def approvals_of(version: VersionInfo, approvals: list[ApprovalInfo]) -> list[ApprovalInfo]:
+    """The approvals given to exactly this text (its content hash; a request from before
+    pinning, by its version number)."""
+    return [
+        a
+        for a in approvals
+        if a.content_hash == version.content_hash
+        or (a.content_hash is None and a.policy_version == version.number)
+    ]
+
+
+def signatures_html(version: VersionInfo, approvals: list[ApprovalInfo]) -> str:
+    """Version ``version``'s signatures and approvals, each as its manifestation."""
+    lines = [f"<b>v{version.number}</b> ({escape(version.content_hash[:12])}…)"]
+    for signature in version.signatures:
+        reason = f" — {escape(signature.reason)}" if signature.reason else ""
+        lines.append(f"Signed: {escape(signature.manifestation)}{reason}")
+    for a in approvals_of(version, approvals):
+        signed = (
+            escape(a.signature.manifestation)
+            if a.signature is not None
+            else f"approved by {escape(a.responded_by or a.approver)} (not signed: answered "
+            "before signatures)"
+        )
+        lines.append(f"Approval {a.id} ({escape(a.workflow)}): {signed}")
+    if len(lines) == 1:
+        lines.append("<i>No signatures or approvals on this version.</i>")
+    return "<br>".join(lines)
 
 
 class VersionsTab(QWidget):
@@ -130,6 +164,12 @@ class VersionsTab(QWidget):
         )
         self.table = record_table(self.model, "policyVersionsTable")
         self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
+        self.approvals: list[ApprovalInfo] = []
+        self.signatures = named(QLabel(), "versionSignatures")
+        self.signatures.setWordWrap(True)
+        self.signatures.setTextFormat(Qt.TextFormat.RichText)
+        self.signatures.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signatures.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.from_box = named(QComboBox(), "versionsFrom")
         self.to_box = named(QComboBox(), "versionsTo")
         for box in (self.from_box, self.to_box):
@@ -152,8 +192,12 @@ class VersionsTab(QWidget):
         right_layout.addLayout(pick)
         right_layout.addWidget(self.heading)
         right_layout.addWidget(self.view, 1)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.table)
+        left.addWidget(self.signatures)
+        left.setSizes([200, 80])
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.table)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
@@ -176,6 +220,7 @@ class VersionsTab(QWidget):
         self.code = policy.code if policy is not None else None
         if policy is None:
             self.model.set_rows([])
+            self.signatures.clear()
             self._set_boxes([])
             self.heading.clear()
             self.view.clear()
@@ -183,23 +228,31 @@ class VersionsTab(QWidget):
         self._load(policy.code, None, None, with_versions=True)
 
     def _load(self, code: str, from_n: int | None, to_n: int | None, with_versions: bool) -> None:
-        service, actor = self.service, self.ui.actor
+        service, approvals, actor = self.service, self.ui.app.approvals, self.ui.actor
 
-        def load() -> tuple[list[VersionInfo] | None, VersionDiff | str]:
+        def load() -> Loaded:
             versions = service.versions(actor, code) if with_versions else None
+            approved = (
+                approvals.list(status=ApprovalStatus.APPROVED, policy=code)
+                if with_versions
+                else None
+            )
             try:
-                return versions, service.diff(actor, code, from_n, to_n)
+                return versions, approved, service.diff(actor, code, from_n, to_n)
             except ValidationError as exc:  # one version only: there is nothing to compare
-                return versions, exc.message
+                return versions, approved, exc.message
 
-        def done(result: tuple[list[VersionInfo] | None, VersionDiff | str]) -> None:
+        def done(result: Loaded) -> None:
             if code != self.code:
                 return
-            versions, diff = result
+            versions, approved, diff = result
+            if approved is not None:
+                self.approvals = approved
             if versions is not None:
                 if self.model.set_rows(versions):
                     fit_columns(self.table, 200)
                 self._set_boxes(versions)
+                self._show_signatures()
             self._show_diff(diff)
             self.loaded.emit()
 
@@ -209,6 +262,16 @@ class VersionsTab(QWidget):
                 self.loaded.emit()
 
         self.calls.read(load, done, failed)
+
+    def _show_signatures(self) -> None:
+        """The chosen version's signatures (the newest version's when none is chosen)."""
+        index = self.table.selectionModel().currentIndex()
+        count = self.model.rowCount()
+        if not count:
+            self.signatures.clear()
+            return
+        row = index.row() if index.isValid() and index.row() < count else count - 1
+        self.signatures.setText(signatures_html(self.model.row(row), self.approvals))
 
     def _set_boxes(self, versions: list[VersionInfo]) -> None:
         for box in (self.from_box, self.to_box):
@@ -239,6 +302,7 @@ class VersionsTab(QWidget):
         """A version picked in the list is compared with the one before it."""
         if not current.isValid() or self.code is None:
             return
+        self._show_signatures()
         number = self.model.row(current.row()).number
         if number > 1:
             self.compare(number - 1, number)

@@ -15,12 +15,15 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.authority import Permission, allows
 from governance_desktop.domain.enums import Role
+from governance_desktop.domain.identity import Meaning
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import DeactivationReport, UserInfo
+from governance_desktop.services.identity import Signer, initial_password
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.users.dialogs import AddUserDialog, DeactivateDialog, RoleDialog
 from governance_desktop.ui.pages.users.model import UsersModel
+from governance_desktop.ui.signing.session import SigningAct
 from governance_desktop.ui.widgets import named
 
 #: A deactivation moves approvals, tasks and policies as well.
@@ -136,10 +139,20 @@ class UsersPage(Page):
     # --- the acts -------------------------------------------------------------------------
 
     def add_user(self, username: str, display_name: str, role: str) -> None:
+        """Add a user with a generated initial password, shown here once (they change it
+        at first use)."""
         actor, users = self.ui.actor, self.users
+        password = initial_password()
+
+        def done(info: UserInfo) -> None:
+            self.show_message(
+                f"Added {info.username} ({info.role}). Initial password: {password} "
+                "(shown only now; they choose their own at first use)."
+            )
+
         self.calls.write(
-            lambda: users.add(actor, username, display_name, Role(role)),
-            lambda info: self.show_message(f"Added {info.username} ({info.role})."),
+            lambda: users.add(actor, username, display_name, Role(role), initial_password=password),
+            done,
             self.show_error,
             Changes.USERS | Changes.AUDIT,
         )
@@ -154,6 +167,19 @@ class UsersPage(Page):
         )
 
     def deactivate(self, username: str, reassign_to: str) -> None:
+        """Deactivating a user is a signing act: the sign dialog first (Cancel: nothing)."""
+        act = SigningAct(
+            f"Deactivate user {username}; their open work moves to {reassign_to}",
+            Meaning.DEACTIVATED,
+        )
+        self.ui.sign(
+            self,
+            act,
+            lambda signed: self._deactivate_signed(username, reassign_to, signed.signer),
+            lambda: self.show_error(f"Not deactivated: {username} was not signed for."),
+        )
+
+    def _deactivate_signed(self, username: str, reassign_to: str, signer: Signer) -> None:
         actor, users = self.ui.actor, self.users
 
         def done(r: DeactivationReport) -> None:
@@ -164,7 +190,7 @@ class UsersPage(Page):
             )
 
         self.calls.write(
-            lambda: users.deactivate(actor, username, reassign_to),
+            lambda: users.deactivate(actor, username, reassign_to, signer=signer),
             done,
             self.show_error,
             DEACTIVATION_CHANGES,

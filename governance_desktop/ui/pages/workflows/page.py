@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.enums import Role
+from governance_desktop.domain.identity import Meaning
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.definition_check import Directory
 from governance_desktop.services.dto import (
@@ -31,6 +32,7 @@ from governance_desktop.services.dto import (
     WorkflowInfo,
     WorkflowVersionInfo,
 )
+from governance_desktop.services.identity import Signer
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
@@ -38,6 +40,7 @@ from governance_desktop.ui.pages.workflows.diagram import WorkflowDiagram
 from governance_desktop.ui.pages.workflows.dryrun import DryRunPanel
 from governance_desktop.ui.pages.workflows.editor import WorkflowEditor
 from governance_desktop.ui.pages.workflows.models import WorkflowListModel, WorkflowVersionsModel
+from governance_desktop.ui.signing.session import SigningAct
 from governance_desktop.ui.widgets import named
 
 _STEP = re.compile(r"^actions\[(\d+)\]")
@@ -272,8 +275,19 @@ class WorkflowsPage(Page):
     # --- writes ---------------------------------------------------------------------------
 
     def save(self, data: dict[str, Any]) -> None:
-        """Publish the editor's definition as a new version (off the GUI thread)."""
+        """Publish the editor's definition as a new version, signed in the sign dialog
+        (the write runs off the GUI thread; Cancel saves nothing)."""
+        name = str(data.get("name") or "the workflow")
+        act = SigningAct(f"Publish a new version of workflow {name}", Meaning.WORKFLOW_PUBLISHED)
         self.editor.set_busy(True)
+
+        def cancelled() -> None:
+            self.editor.set_busy(False)
+            self.show_error(f"Not saved: {name} was not signed.")
+
+        self.ui.sign(self, act, lambda signed: self._save_signed(data, signed.signer), cancelled)
+
+    def _save_signed(self, data: dict[str, Any], signer: Signer) -> None:
         source = DefinitionSource("editor", data=data)
 
         def done(results: list[ImportResult]) -> None:
@@ -291,7 +305,7 @@ class WorkflowsPage(Page):
             self.show_error(message)
 
         self.calls.write(
-            lambda: self.service.import_definitions(self.ui.actor, [source]),
+            lambda: self.service.import_definitions(self.ui.actor, [source], signer=signer),
             done,
             failed,
             Changes.WORKFLOWS,
@@ -322,12 +336,27 @@ class WorkflowsPage(Page):
             self.import_files([Path(p) for p in paths])
 
     def import_files(self, paths: list[Path]) -> None:
-        """Read and import the files off the GUI thread (all or nothing)."""
+        """Import the files (all or nothing): each changed workflow gets a version signed in
+        the sign dialog; they are read and stored off the GUI thread."""
+        count = f"{len(paths)} file{'s' if len(paths) != 1 else ''}"
+        names = ", ".join(p.name for p in paths[:3]) + (" …" if len(paths) > 3 else "")
+        act = SigningAct(
+            f"Import {count} ({names}): publish a new version of each changed workflow",
+            Meaning.WORKFLOW_PUBLISHED,
+        )
+        self.ui.sign(
+            self,
+            act,
+            lambda signed: self._import_signed(paths, signed.signer),
+            lambda: self.show_error(f"Not imported: {count} not signed."),
+        )
+
+    def _import_signed(self, paths: list[Path], signer: Signer) -> None:
         self.show_message(f"Importing {len(paths)} file{'s' if len(paths) != 1 else ''}…")
 
         def run() -> list[ImportResult]:
             sources = [DefinitionSource(p.name, text=p.read_bytes()) for p in paths]
-            return self.service.import_definitions(self.ui.actor, sources)
+            return self.service.import_definitions(self.ui.actor, sources, signer=signer)
 
         def done(results: list[ImportResult]) -> None:
             parts = [
