@@ -15,8 +15,10 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import PENDING_COLUMNS, ApprovalsPage
 from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.pages import make_page
 from tests.helpers.workflows import workflow
+from tests.ui.signing import sign_with_password
 
 CLICK = Qt.MouseButton.LeftButton
 NOTE = [title for title, _ in PENDING_COLUMNS].index("Note")
@@ -47,6 +49,7 @@ def test_admin_answers_for_bob_with_a_reason(qtbot, ui_ctx: UiContext) -> None: 
     # Not ME: ME wrote the demo's texts, so segregation of duties bars ME from approving them.
     ui_ctx.app.users.add(ME, "frank", "Frank Admin", Role.ADMIN)
     page = make_page(qtbot, ApprovalsPage(replace(ui_ctx, actor="frank")))
+    sign_with_password(page.ui)
     ui_ctx.app.policies.change_status("alice", "POL-003", "in_review")  # Review kickoff: bob
     request = _request(qtbot, page, "POL-003", "bob", "Review kickoff")
     qtbot.waitUntil(lambda: page.is_admin, timeout=5000)
@@ -87,7 +90,9 @@ def test_self_approval_request_is_marked_red(qtbot, ui_ctx: UiContext) -> None: 
     "self-approval allowed by this workflow"; a request from another workflow has neither."""
     step = {"type": "approval", "approvers": ["bob"], "title": "Quick check"}
     data = workflow("Self-approved review", [step], allow_self_approval=True)
-    ui_ctx.app.workflows.import_definitions(ME, [DefinitionSource("self.json", data=data)])
+    ui_ctx.app.workflows.import_definitions(
+        ME, [DefinitionSource("self.json", data=data)], signer=signer(ui_ctx.app, ME)
+    )
     page = make_page(qtbot, ApprovalsPage(replace(ui_ctx, actor="bob")))
     ui_ctx.app.policies.change_status("alice", "POL-003", "in_review")
     lax = _request(qtbot, page, "POL-003", "bob", "Self-approved review")

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QPushButton
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from tests.helpers.pages import make_page
+from tests.ui.signing import sign_with_password
 
 CLICK = Qt.MouseButton.LeftButton
 
@@ -40,6 +41,7 @@ def test_bob_approves_and_the_workflow_finishes(qtbot, qtmodeltester, ui_ctx) ->
     """bob sees the request with its context, approves it, and the execution completes."""
     bob = replace(ui_ctx, actor="bob")
     page = make_page(qtbot, ApprovalsPage(bob))
+    sign_with_password(bob)
     counts: list[int] = []
     page.count_changed.connect(counts.append)
     qtbot.waitUntil(lambda: bool(counts), timeout=5000)
@@ -81,6 +83,7 @@ def test_reject_without_a_comment_is_refused(qtbot, ui_ctx) -> None:  # type: ig
     """Reject with an empty comment shows the reason next to the box and changes nothing."""
     bob = replace(ui_ctx, actor="bob")
     page = make_page(qtbot, ApprovalsPage(bob))
+    sign_with_password(bob)
     review_pol_003(ui_ctx)
     wait_for_request(qtbot, page)
     qtbot.mouseClick(page.findChild(QPushButton, "rejectButton"), CLICK)

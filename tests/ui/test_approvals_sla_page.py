@@ -19,8 +19,10 @@ from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.models import WorkflowApproval
 from governance_desktop.ui.pages.approvals.page import PENDING_COLUMNS, ApprovalsPage
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.pages import make_page
 from tests.helpers.workflows import drain, workflow
+from tests.ui.signing import sign_with_password
 
 
 @pytest.fixture
@@ -34,7 +36,9 @@ def demo_dir(data_dir: Path) -> Path:
         ctx.policies.add(ME, "POL-003", "Data Retention Policy", owner="alice")
         step = {"type": "approval", "approvers": ["bob"], "due_in_days": 1}
         definition = workflow("SLA", [{**step, "escalate_after_days": 1}])
-        ctx.workflows.import_definitions(ME, [DefinitionSource("sla.json", data=definition)])
+        ctx.workflows.import_definitions(
+            ME, [DefinitionSource("sla.json", data=definition)], signer=signer(ctx, ME)
+        )
         ctx.policies.change_status("alice", "POL-003", "in_review")
         drain(ctx)
         now = utc_now()
@@ -52,6 +56,7 @@ def test_delegate_sees_the_note_and_answers_for_bob(qtbot, qtmodeltester, ui_ctx
     """carol's inbox lists bob's request with its note; her approval is recorded for bob."""
     carol = replace(ui_ctx, actor="carol")
     page = make_page(qtbot, ApprovalsPage(carol))
+    sign_with_password(carol)
     qtbot.waitUntil(lambda: page.pending_count() == 1, timeout=5000)
     item = page.pending.row(0)
     until = local_date(utc_now()) + timedelta(days=2)
