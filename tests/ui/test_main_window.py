@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
 
 from governance_desktop.ui.pages import PAGES
+from tests.helpers.actors import ME
+from tests.helpers.identity import PASSWORD
+from tests.ui.signing import field, sign_dialog
 
 
 def test_every_page_by_object_name(window, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +33,9 @@ def test_status_bar_shows_worker_queue_and_user(window, qtbot) -> None:  # type:
 
 
 def test_empty_data_dir_offers_demo(qtbot, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    """A first start on an empty data dir offers the demo data, and loading it works."""
+    """A first start on an empty data dir offers the demo data; loading it is signed (the OS
+    user, with no password yet, chooses one in the sign dialog), and the demo users'
+    initial passwords are shown once."""
     from governance_desktop.ui.launch import create_main_window
 
     win = create_main_window(data_dir, embedded_worker=True)
@@ -40,8 +45,18 @@ def test_empty_data_dir_offers_demo(qtbot, data_dir: Path) -> None:  # type: ign
         banner = win.findChild(object, "demoBanner")
         qtbot.waitUntil(banner.isVisible, timeout=5000)
         qtbot.mouseClick(win.findChild(QPushButton, "loadDemoButton"), Qt.MouseButton.LeftButton)
+        dialog = sign_dialog(qtbot)
+        assert dialog.asks_user_name and not field(dialog, "signPassword").isVisible()
+        qtbot.keyClicks(field(dialog, "signUserName"), ME)
+        qtbot.keyClicks(field(dialog, "signNewPassword"), PASSWORD)
+        qtbot.keyClicks(field(dialog, "signRepeatPassword"), PASSWORD)
+        dialog.findChild(QPushButton, "signButton").click()
         qtbot.waitUntil(lambda: not banner.isVisible(), timeout=20000)
         assert len(win.ui.app.policies.list()) == 12
+        qtbot.waitUntil(lambda: win.findChild(QMessageBox, "demoPasswords") is not None)
+        shown = win.findChild(QMessageBox, "demoPasswords").informativeText()
+        assert shown.startswith("alice: ") and "bob: " in shown
+        assert win.ui.app.identity.has_password(ME)
     finally:
         win.shutdown()
 
