@@ -17,6 +17,7 @@ from governance_desktop.ui.paged_model import PAGE_SIZE
 from governance_desktop.ui.pages.jobs.model import C_STATE, COLUMNS, JobsModel
 from governance_desktop.ui.pages.jobs.page import JobMonitorPage
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 
 CLICK = Qt.MouseButton.LeftButton
 
@@ -132,7 +133,9 @@ def test_retry_failed_job_from_the_window(window, qtbot) -> None:  # type: ignor
     to review first); putting the policy back into review fixes it. (A step moving to
     approved can no longer be fixed by a move: only an approval rule approves a text.)"""
     app = window.ui.app
-    app.workflows.import_definitions(ME, [_bad_workflow("awaiting_approval", on="draft")])
+    app.workflows.import_definitions(
+        ME, [_bad_workflow("awaiting_approval", on="draft")], signer=signer(app, ME)
+    )
     page = _open_monitor(window, qtbot)
     app.policies.change_status(ME, "POL-004", "draft")  # the demo has it in review
     qtbot.waitUntil(lambda: any(r and r.state == "failed" for r in _rows(page)), timeout=15000)
@@ -184,7 +187,7 @@ def test_cancel_queued_job_while_paused(window, qtbot) -> None:  # type: ignore[
 def test_search_and_state_filter_narrow_rows(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Search by policy, by id, and the state filter each leave only matching rows."""
     app = window.ui.app
-    app.workflows.import_definitions(ME, [_bad_workflow()])
+    app.workflows.import_definitions(ME, [_bad_workflow()], signer=signer(app, ME))
     page = _open_monitor(window, qtbot)
     app.policies.change_status(ME, "POL-003", "in_review")
     app.policies.change_status(ME, "POL-009", "in_review")
@@ -216,7 +219,7 @@ def test_search_and_state_filter_narrow_rows(window, qtbot) -> None:  # type: ig
 def test_retry_all_failed_reports_progress(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """Retry all failed runs off the GUI thread and reports how many it retried."""
     app = window.ui.app
-    app.workflows.import_definitions(ME, [_bad_workflow()])
+    app.workflows.import_definitions(ME, [_bad_workflow()], signer=signer(app, ME))
     page = _open_monitor(window, qtbot)
     for code in ("POL-003", "POL-009"):
         app.policies.change_status(ME, code, "in_review")

@@ -13,7 +13,9 @@ from governance_desktop.domain.lifecycle import allowed_moves
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.policies.editor import move_button_name
 from governance_desktop.ui.pages.policies.page import PoliciesPage
+from tests.helpers.identity import signer
 from tests.helpers.pages import make_page
+from tests.ui.signing import sign_dialog, sign_with_password
 
 CLICK = Qt.MouseButton.LeftButton
 
@@ -75,6 +77,7 @@ def test_status_moves_offered_equal_the_lifecycle(qtbot, ui_ctx) -> None:  # typ
 def test_move_through_the_ui_and_a_refused_move(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
     """A move button changes the policy (with its comment); a stale move shows the refusal."""
     page = open_page(qtbot, ui_ctx)
+    asked = sign_with_password(ui_ctx)
     policies = ui_ctx.app.policies
     select(qtbot, page, "POL-009")
     page.findChild(QLineEdit, "statusComment").setText("ready for review")
@@ -90,11 +93,40 @@ def test_move_through_the_ui_and_a_refused_move(qtbot, ui_ctx) -> None:  # type:
     assert moved[0].details["comment"] == "ready for review"
 
     select(qtbot, page, "POL-003")
-    policies.change_status(ui_ctx.actor, "POL-003", "retired")  # behind the page's back
+    policies.change_status(  # behind the page's back
+        ui_ctx.actor, "POL-003", "retired", signer=signer(ui_ctx.app, ui_ctx.actor)
+    )
     qtbot.mouseClick(page.findChild(QPushButton, move_button_name("in_review")), CLICK)
     qtbot.waitUntil(lambda: "Not moved" in message.text(), timeout=5000)
     assert "cannot move from retired to in_review" in message.text()
     assert policies.get("POL-003").status == "retired"
+    assert asked == []  # neither move is a signing act
+
+
+def test_retire_is_signed_and_cancel_moves_nothing(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]
+    """Retire asks for a signature meaning "Retired" with the comment as its reason; Cancel
+    in the sign dialog leaves the policy as it was."""
+    page = open_page(qtbot, ui_ctx)
+    policies = ui_ctx.app.policies
+    select(qtbot, page, "POL-009")
+    before = policies.get("POL-009").status
+    qtbot.mouseClick(page.findChild(QPushButton, move_button_name("retired")), CLICK)
+    dialog = sign_dialog(qtbot)
+    assert "Retired" in dialog.findChild(QLabel, "signMeaning").text()
+    dialog.reject()
+    message = page.findChild(QLabel, "policyStatusMessage")
+    qtbot.waitUntil(lambda: "not signed" in message.text(), timeout=5000)
+    assert policies.get("POL-009").status == before
+
+    asked = sign_with_password(ui_ctx)
+    page.findChild(QLineEdit, "statusComment").setText("superseded by POL-010")
+    qtbot.mouseClick(page.findChild(QPushButton, move_button_name("retired")), CLICK)
+    qtbot.waitUntil(lambda: policies.get("POL-009").status == "retired", timeout=5000)
+    assert [(a.what, a.meaning, a.reason) for a in asked] == [
+        (f"Retire POL-009 v{policies.get('POL-009').version}", "Retired", "superseded by POL-010")
+    ]
+    signatures = ui_ctx.app.policy_versions.versions(ui_ctx.actor, "POL-009")[-1].signatures
+    assert signatures[-1].meaning == "Retired" and signatures[-1].reason == "superseded by POL-010"
 
 
 def test_editing_saves_and_shows_refusals(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.jobs.page import JobMonitorPage
 from governance_desktop.ui.pages.jobs.run_controls import ReasonDialog
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import workflow
 
 CLICK = Qt.MouseButton.LeftButton
@@ -34,7 +35,9 @@ def _prepare(data_dir: Path, definition: dict[str, Any]) -> None:
     try:
         for name, role in (("alice", "officer"), ("dave", "officer"), ("bob", "approver")):
             app.users.add(ME, name, name.title(), role)  # type: ignore[arg-type]
-        app.workflows.import_definitions(ME, [DefinitionSource("wf.json", data=definition)])
+        app.workflows.import_definitions(
+            ME, [DefinitionSource("wf.json", data=definition)], signer=signer(app, ME)
+        )
         app.policies.add(ME, "POL-1", "One", owner="alice")
         app.policies.change_status("alice", "POL-1", "in_review")
     finally:

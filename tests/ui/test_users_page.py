@@ -12,10 +12,12 @@ from governance_desktop.ui.pages.users.dialogs import DeactivateDialog
 from governance_desktop.ui.pages.users.page import UsersPage
 from tests.helpers.actors import ME
 from tests.helpers.pages import make_page
+from tests.ui.signing import sign_with_password
 
 
 def _open(qtbot, ui: UiContext) -> UsersPage:  # type: ignore[no-untyped-def]
     page = make_page(qtbot, UsersPage(ui), 900, 500)
+    page.signed_acts = sign_with_password(ui)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: page.model.rowCount() == 6, timeout=5000)
     return page
 
@@ -43,11 +45,15 @@ def test_admin_adds_changes_role_and_deactivates(page: UsersPage, qtbot) -> None
     assert page.add_button.isEnabled()
     page.add_user("frank", "Frank Ode", "approver")
     qtbot.waitUntil(lambda: page.model.row_of("frank") >= 0, timeout=5000)
+    qtbot.waitUntil(lambda: "Initial password: " in page.message.text(), timeout=5000)
+    assert page.ui.app.identity.must_change("frank")  # shown once, changed at first use
     page.change_role("frank", "admin")
     qtbot.waitUntil(lambda: _row(page, "frank")[2] == "admin", timeout=5000)
     page.deactivate("carol", "dave")
     qtbot.waitUntil(lambda: _row(page, "carol")[3] == "no", timeout=5000)
     assert "Deactivated carol; moved to dave" in page.message.text()
+    acts = page.signed_acts  # type: ignore[attr-defined]
+    assert [a.meaning for a in acts] == ["Deactivated user"]
     page.table.selectRow(page.model.row_of("carol"))
     assert not page.deactivate_button.isEnabled() and not page.role_button.isEnabled()
 

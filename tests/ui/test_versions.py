@@ -17,6 +17,7 @@ from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from governance_desktop.ui.pages.policies.page import PoliciesPage
 from tests.helpers.actors import ME
 from tests.helpers.authority import publish
+from tests.helpers.identity import signer
 from tests.helpers.pages import make_page
 from tests.helpers.workflows import drain, workflow
 
@@ -37,7 +38,9 @@ def demo_dir(data_dir: Path) -> Path:
         publish(ctx, "POL-1")
         ctx.policies.update("alice", "POL-1", body=V2)
         definition = workflow("Approve", [{"type": "approval", "approvers": ["bob"]}])
-        ctx.workflows.import_definitions(ME, [DefinitionSource("a.json", data=definition)])
+        ctx.workflows.import_definitions(
+            ME, [DefinitionSource("a.json", data=definition)], signer=signer(ctx, ME)
+        )
         ctx.policies.change_status("alice", "POL-1", "in_review")
         drain(ctx)
     finally:

@@ -19,6 +19,7 @@ from governance_desktop.ui.pages.workflows.models import (
 )
 from governance_desktop.ui.pages.workflows.page import WorkflowsPage
 from tests.helpers.pages import make_page
+from tests.ui.signing import sign_with_password
 
 #: The demo's workflows: the four examples and the built-in "Standard approval" its policies'
 #: moves to awaiting approval asked through (an admin sees it as a workflow).
@@ -28,6 +29,7 @@ DEMO_WORKFLOWS = 5
 @pytest.fixture
 def page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-untyped-def]
     widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
+    widget.signed_acts = sign_with_password(ui_ctx)  # type: ignore[attr-defined]
     qtbot.waitUntil(
         lambda: (
             widget.model.rowCount() == DEMO_WORKFLOWS
@@ -94,6 +96,10 @@ def test_valid_edit_saves_a_new_version(page: WorkflowsPage, qtbot) -> None:  # 
     assert page.versions_model.row_at(0).version == 2
     assert "version 2" in page.message.text()
     assert not page.editor.is_dirty() and not save.isEnabled()
+    acts = page.signed_acts  # type: ignore[attr-defined]
+    assert [(a.what, a.meaning) for a in acts] == [
+        ("Publish a new version of workflow Review kickoff", "Published workflow version")
+    ]
 
 
 def test_invalid_edit_cannot_be_saved(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -197,10 +203,12 @@ def test_self_approval_workflow_row_is_red(page: WorkflowsPage, qtbot) -> None: 
     from governance_desktop.services.workflows import DefinitionSource
     from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
     from tests.helpers.actors import ME
+    from tests.helpers.identity import signer
 
     data = json.loads(page.service.export("Board approval"))
     data["allow_self_approval"] = True
-    page.service.import_definitions(ME, [DefinitionSource("x.json", data=data)])
+    source = DefinitionSource("x.json", data=data)
+    page.service.import_definitions(ME, [source], signer=signer(page.ui.app, ME))
     page.refresh()
     qtbot.waitUntil(lambda: _info(page, "Board approval").allow_self_approval, timeout=5000)
     index = page.model.index(page.model.row_of("Board approval"), 0)
