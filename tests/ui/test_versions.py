@@ -106,6 +106,30 @@ def test_versions_tab_lists_versions_and_shows_the_diff(
     assert "The text is unchanged." in view.toPlainText()
 
 
+def test_versions_tab_shows_signatures_and_approvals(qtbot, ui_ctx: UiContext) -> None:  # type: ignore[no-untyped-def]
+    """Each version's signatures (Published) and the approvals that approved it are shown
+    with their manifestation: printed name, date and time with zone, meaning."""
+    page = make_page(qtbot, PoliciesPage(ui_ctx))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
+    with qtbot.waitSignal(page.versions.loaded, timeout=5000):
+        assert page.select_code("POL-1")
+    versions = page.versions
+    v1 = versions.model.row(0)
+    published = v1.signatures[-1]
+    assert published.meaning == "Published" and published.manifestation.endswith(" UTC")
+    assert versions.model.index(0, 6).data() == published.manifestation
+    approvals = [
+        a for a in ui_ctx.app.approvals.list(policy="POL-1") if a.content_hash == v1.content_hash
+    ]
+    approved = [a.signature for a in approvals if a.signature is not None]
+    assert approved and approved[0].manifestation.startswith("Approved by ")
+    versions.table.selectRow(0)
+    label = page.findChild(QLabel, "versionSignatures")
+    qtbot.waitUntil(lambda: label.text().startswith("<b>v1</b>"), timeout=5000)
+    assert f"Signed: {published.manifestation}" in label.text()
+    assert approved[0].manifestation in label.text()
+
+
 def test_inbox_shows_the_pinned_text_and_its_diff(qtbot, ui_ctx: UiContext) -> None:  # type: ignore[no-untyped-def]
     """Beside Approve, bob sees v2 (the version the request pinned, by its hash) and what it
     changes against the effective v1; the full text is a tab away."""
