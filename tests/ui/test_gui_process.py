@@ -11,19 +11,32 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from governance_desktop.app import open_app
+from governance_desktop.config import load_settings
 from tests.helpers.demo import seed
+from tests.helpers.identity import PASSWORD
+from tests.ui.signing import password_for
+
+
+MOVE = ("policies", "set-status", "POL-003", "in_review")
 
 
 def test_gui_runs_work_and_quits_cleanly_on_sigterm(data_dir: Path) -> None:
     """The window's embedded worker runs a workflow; SIGTERM ends the process with code 0."""
     seed(data_dir)
+    ctx = open_app(load_settings(data_dir=data_dir))
+    try:
+        password_for(ctx, "alice")  # acting as alice from the CLI needs her password
+    finally:
+        ctx.close()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     base = [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)]
     proc = subprocess.Popen([*base, "gui"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         time.sleep(3)  # let it open; then a change from another process
         subprocess.run(
-            [*base, "--actor", "alice", "policies", "set-status", "POL-003", "in_review"],
+            [*base, "--actor", "alice", "--password-stdin", *MOVE],
+            input=f"{PASSWORD}\n".encode(),
             env=env,
             check=True,
             capture_output=True,
