@@ -17,7 +17,6 @@ from tests.helpers.demo import seed
 from tests.helpers.identity import PASSWORD
 from tests.ui.signing import password_for
 
-
 MOVE = ("policies", "set-status", "POL-003", "in_review")
 
 
