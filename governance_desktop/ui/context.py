@@ -13,6 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.ui.background import Background, OwnedCalls
 from governance_desktop.ui.bridge import JobEventBridge
+from governance_desktop.ui.signing.dialog import ask_in_dialog
 from governance_desktop.ui.signing.session import Signed, SigningAct, SigningSession
 
 
@@ -50,8 +51,7 @@ class UiContext:
         """Ask the acting user to sign ``act`` (the sign dialog); ``done`` gets the signer
         to hand to the service call, ``cancelled`` runs if they decline (nothing is done)."""
         ask = self.signing.ask
-        if ask is None:
-            from governance_desktop.ui.signing.dialog import ask_in_dialog
-
-            ask = ask_in_dialog
-        ask(self, parent, act, done, cancelled)
+        if ask is not None:
+            ask(parent, act, done, cancelled)
+        else:
+            ask_in_dialog(self.app, self.actor, self.signing, parent, act, done, cancelled)

@@ -33,7 +33,6 @@ def sign_with_password(ui: UiContext) -> list[SigningAct]:
     asked: list[SigningAct] = []
 
     def ask(
-        ui: UiContext,
         _parent: QWidget,
         act: SigningAct,
         done: Callable[[Signed], None],

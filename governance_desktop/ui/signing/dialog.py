@@ -24,29 +24,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import GovernanceError, ValidationError
 from governance_desktop.services.identity import Signer
-from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.signing.fields import Mode, PasswordFields
-from governance_desktop.ui.signing.session import Signed, SigningAct
+from governance_desktop.ui.signing.session import Signed, SigningAct, SigningSession
 from governance_desktop.ui.widgets import named
 
 
 class SignDialog(QDialog):
     """Returns a `Signed` in ``signed`` when accepted; Cancel signs nothing."""
 
-    def __init__(self, ui: UiContext, act: SigningAct, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        app: AppContext,
+        actor: str,
+        session: SigningSession,
+        act: SigningAct,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("signDialog")
         self.setAccessibleName("signDialog")
         self.setWindowTitle(f"Sign: {act.meaning}")
         self.setMinimumWidth(460)
-        self.ui, self.act = ui, act
-        self.username = ui.actor
+        self.app, self.session, self.act = app, session, act
+        self.username = actor
         self.signed: Signed | None = None
-        identity = ui.app.identity
-        printed = ui.app.users.get(self.username).display_name or self.username
-        self.asks_user_name = not ui.signing.continues_for(self.username)
+        identity = app.identity
+        printed = app.users.get(actor).display_name or actor
+        self.asks_user_name = not session.continues_for(actor)
 
         what = named(QLabel(f"<b>{escape(act.what)}</b>"), "signWhat")
         what.setTextFormat(Qt.TextFormat.RichText)
@@ -115,7 +122,7 @@ class SignDialog(QDialog):
             self.passwords.clear()
             self.error.setText(str(error))
             return
-        self.ui.signing.signed(self.username)
+        self.session.signed(self.username)
         self.accept()
 
     def _reason(self) -> str | None:
@@ -133,7 +140,7 @@ class SignDialog(QDialog):
                     "yourself, or use Switch user… first (rule: signature)",
                     "user",
                 )
-        identity, fields = self.ui.app.identity, self.passwords
+        identity, fields = self.app.identity, self.passwords
         if self.act.reason_required:
             self._reason()  # before a password change, not after it
         if fields.mode is not Mode.PASSWORD:
@@ -147,14 +154,16 @@ class SignDialog(QDialog):
 
 
 def ask_in_dialog(
-    ui: UiContext,
+    app: AppContext,
+    actor: str,
+    session: SigningSession,
     parent: QWidget,
     act: SigningAct,
     done: Callable[[Signed], None],
     cancelled: Callable[[], None],
 ) -> None:
     """Open the sign dialog over ``parent`` (window-modal, without a nested event loop)."""
-    dialog = SignDialog(ui, act, parent)
+    dialog = SignDialog(app, actor, session, act, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def finished(result: int) -> None:

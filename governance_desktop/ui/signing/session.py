@@ -20,8 +20,6 @@ from governance_desktop.services.identity import Signer
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from governance_desktop.ui.context import UiContext
-
 
 @dataclass(frozen=True)
 class SigningAct:
@@ -48,9 +46,7 @@ class Signed:
 
 #: Asks the person to sign ``act`` (normally the sign dialog); calls ``done`` with the
 #: signature, or ``cancelled`` when they decline. Tests may put a prepared one in its place.
-Asker = Callable[
-    ["UiContext", "QWidget", SigningAct, Callable[[Signed], None], Callable[[], None]], None
-]
+Asker = Callable[["QWidget", SigningAct, Callable[[Signed], None], Callable[[], None]], None]
 
 
 class SigningSession:

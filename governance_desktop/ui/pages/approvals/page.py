@@ -250,7 +250,7 @@ class ApprovalsPage(Page):
             if selected is not None:
                 self.select(selected.id)
         if self.answered.set_rows(answered):
-            fit_columns(self.answered_table, 300)
+            fit_columns(self.answered_table, 360)  # a manifestation fits whole
         self.answered_label.setText(f"Answered ({len(answered)})")
         self._show_answered(self.answered_table.selectionModel().currentIndex(), QModelIndex())
         if not pending:
