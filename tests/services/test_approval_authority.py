@@ -13,6 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import PermissionDeniedError, ValidationError
 from governance_desktop.store.models import AuditEvent, Notification
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 
@@ -35,9 +36,8 @@ def reg(ctx: AppContext) -> AppContext:
 def _install(ctx: AppContext, *definitions: dict[str, Any]) -> None:
     from governance_desktop.services.workflows import DefinitionSource
 
-    ctx.workflows.import_definitions(
-        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
-    )
+    sources = [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
+    ctx.workflows.import_definitions(ME, sources, signer=signer(ctx, ME))
 
 
 def _to_review(
