@@ -414,14 +414,16 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            return _with_signatures(session, list(session.execute(query).tuples()))
+            rows = [(row, workflow, policy) for row, workflow, policy in session.execute(query)]
+            return _with_signatures(session, rows)
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            return _with_signatures(session, [found.tuple()])[0]
+            row, workflow, policy = found
+            return _with_signatures(session, [(row, workflow, policy)])[0]
 
 
 def _with_signatures(
