@@ -18,6 +18,7 @@ import pytest
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
 from governance_desktop.store.migrate import HEAD_REVISION, current_revision
+from tests.helpers.identity import signer
 
 FIXTURES = Path(__file__).parent / "upgrade_fixtures"
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
@@ -67,7 +68,12 @@ def test_upgraded_database_keeps_working(stored: Path, data_dir: Path) -> None:
             a for a in ctx.approvals.list() if a.status == "pending" and a.approver in approvers
         ]
         assert pending, "the fixture should hold a pending approval of an approver"
-        answered = ctx.approvals.approve(pending[0].id, pending[0].approver, "after upgrade")
+        answered = ctx.approvals.approve(
+            pending[0].id,
+            pending[0].approver,
+            "after upgrade",
+            signer=signer(ctx, pending[0].approver),
+        )
         assert answered.status == "approved"
         ctx.policies.add("fixture-admin", "POL-900", "Added after the upgrade", owner="alice")
         assert ctx.audit.verify().ok
