@@ -233,7 +233,7 @@ def _details(details: dict[str, Any]) -> str:
 
 
 def _audit(rows: Sequence[AuditRecord]) -> str:
-    body = []
+    body: list[tuple[str, ...]] = []
     for r in rows:
         body.append(
             (

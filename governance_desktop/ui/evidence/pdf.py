@@ -16,8 +16,8 @@ from PySide6.QtGui import (
     QImage,
     QPageLayout,
     QPageSize,
-    QPainter,
     QPaintDevice,
+    QPainter,
     QPdfWriter,
     QPen,
     QTextDocument,
@@ -128,7 +128,8 @@ def first_page_image(ev: Evidence, dpi: int = 110) -> QImage:
     """Page 1 of the PDF painted the same way on a white A4 image (to look at it)."""
     ensure_gui()
     a4 = QPageSize(QPageSize.PageSizeId.A4).size(QPageSize.Unit.Millimeter)
-    image = QImage(int(_mm(a4.width(), dpi)), int(_mm(a4.height(), dpi)), QImage.Format.Format_RGB32)
+    size = (int(_mm(a4.width(), dpi)), int(_mm(a4.height(), dpi)))
+    image = QImage(*size, QImage.Format.Format_RGB32)
     image.setDotsPerMeterX(round(dpi / 0.0254))
     image.setDotsPerMeterY(round(dpi / 0.0254))
     image.fill(QColor("white"))
