@@ -101,7 +101,7 @@ class AppContext:
 
     @cached_property
     def identity(self) -> IdentityService:
-        from governance_desktop.services.identity import IdentityService, Signer
+        from governance_desktop.services.identity import IdentityService
 
         return IdentityService(self.db, self.audit)
 

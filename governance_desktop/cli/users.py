@@ -7,8 +7,8 @@ import argparse
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, arg
-from governance_desktop.cli.output import emit, say
 from governance_desktop.cli.identity import passwords, signer
+from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import Role
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.services.identity import initial_password

@@ -127,7 +127,10 @@ def signatures_for(
     for start in range(0, len(ids), 500):
         rows = session.scalars(
             select(Signature)
-            .where(Signature.record_kind == kind.value, Signature.record_id.in_(ids[start : start + 500]))
+            .where(
+                Signature.record_kind == kind.value,
+                Signature.record_id.in_(ids[start : start + 500]),
+            )
             .order_by(Signature.id)
         )
         for row in rows:
@@ -149,7 +152,10 @@ class SignatureProblem:
         return f"{self.record}: {self.problem}"
 
 
-_APPROVAL_MEANINGS = {ApprovalStatus.APPROVED.value: Meaning.APPROVED, ApprovalStatus.REJECTED.value: Meaning.REJECTED}
+_APPROVAL_MEANINGS = {
+    ApprovalStatus.APPROVED.value: Meaning.APPROVED,
+    ApprovalStatus.REJECTED.value: Meaning.REJECTED,
+}
 _keys = cast(Table, SigningKey.__table__)
 
 
@@ -231,7 +237,9 @@ def _record_problem(session: Session, row: Signature) -> str | None:
         if _APPROVAL_MEANINGS.get(approval.status) != row.meaning.split(" (")[0]:
             return f"the approval is {approval.status}, the signature says {row.meaning!r}"
         if approval.responded_by != row.signer:
-            return f"the approval was answered by '{approval.responded_by}', signed by '{row.signer}'"
+            return (
+                f"the approval was answered by '{approval.responded_by}', signed by '{row.signer}'"
+            )
         if approval.content_hash is not None and approval.content_hash != row.content_hash:
             return "the approval pins other text than the signature covers"
         if (approval.comment or None) != row.reason:
