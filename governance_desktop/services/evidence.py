@@ -227,7 +227,7 @@ def _approvals(session: Session, policy: Policy) -> tuple[ApprovalInfo, ...]:
                 WorkflowExecution.entity_id == policy.id,
             )
             .order_by(WorkflowApproval.id)
-        ).tuples()
+        )
     )
     answered = [row.id for row, _ in rows if row.responded_by is not None]
     signed = signatures_for(session, RecordKind.APPROVAL, answered) if answered else {}
@@ -252,7 +252,7 @@ def _executions(session: Session, policy: Policy) -> tuple[ExecutionEvidence, ..
             WorkflowExecution.entity_id == policy.id,
         )
         .order_by(WorkflowExecution.id)
-    ).tuples()
+    )
     out: list[ExecutionEvidence] = []
     for execution, name, version in found:
         info = _execution_info(execution, name, version, policy.code)
