@@ -81,27 +81,34 @@ def _title_block(ev: Evidence) -> str:
         if chain.ok
         else f'<b style="color:#a00">BROKEN: {_e(chain.problem)}</b>'
     )
+    counts = (
+        f"{_n(len(ev.versions), 'version')}, {_n(len(ev.approvals), 'approval request')}, "
+        f"{_n(len(ev.executions), 'workflow execution')}, {_n(len(ev.audit), 'audit event')}"
+    )
+    facts = _kv(
+        [
+            ("Exported at", _e(when(ev.exported_at))),
+            ("Exported by", f"{_e(ev.exported_by_name)} ({_e(ev.exported_by)})"),
+            ("Policy status", _e(policy.status)),
+            ("Audit chain head at export", _hash(chain.head_hash)),
+            ("Events in the audit chain", _e(chain.events)),
+            ("Audit chain verification", verdict),
+            ("Contents", counts),
+        ]
+    )
     return (
+        '<table width="100%" cellspacing="0" cellpadding="10" border="1" '
+        'style="border-color: #1d3557; border-style: solid;" bgcolor="#f3f6fa"><tr><td>'
         '<p class="note">GOVERNANCE DESKTOP · EVIDENCE RECORD</p>'
         f"<h1>{_e(policy.code)} — {_e(policy.title)}</h1>"
         '<p class="note">The policy, its versions, approvals with their electronic signatures, '
         "workflow executions and audit events, as recorded in the register at the time of "
-        "export.</p><br/>"
-        + _kv(
-            [
-                ("Exported at", _e(when(ev.exported_at))),
-                ("Exported by", f"{_e(ev.exported_by_name)} ({_e(ev.exported_by)})"),
-                ("Audit chain head at export", _hash(chain.head_hash)),
-                ("Events in the audit chain", _e(chain.events)),
-                ("Audit chain verification", verdict),
-                (
-                    "Contents",
-                    f"{len(ev.versions)} versions, {len(ev.approvals)} approval requests, "
-                    f"{len(ev.executions)} workflow executions, {len(ev.audit)} audit events",
-                ),
-            ]
-        )
+        "export. All times are UTC.</p>" + facts + "</td></tr></table>"
     )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _policy(ev: Evidence) -> str:

@@ -48,7 +48,9 @@ def _mm(value: float, dpi: float) -> float:
 def _document(ev: Evidence, device: QPaintDevice) -> QTextDocument:
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(device)
-    doc.setDefaultFont(QFont("DejaVu Sans", 9))
+    font = QFont("DejaVu Sans", 9)
+    font.setFeature(QFont.Tag("liga"), 0)  # "fi", not "ﬁ", when text is copied out of the PDF
+    doc.setDefaultFont(font)
     doc.setDocumentMargin(0)
     doc.setHtml(evidence_html(ev))
     return doc
