@@ -176,7 +176,7 @@ def verify_signatures(session: Session) -> tuple[int, list[SignatureProblem]]:
     """Check every signature against its signer's registered key and the record it claims to
     sign, and every answered approval for its signature. Returns (signatures, problems)."""
     registered = _registered_keys(session)
-    stored = dict(session.execute(select(_keys.c.id, _keys.c.public_key)).tuples().all())
+    stored = {k: v for k, v in session.execute(select(_keys.c.id, _keys.c.public_key))}
     problems: list[SignatureProblem] = []
     signed_approvals: set[str] = set()
     count = 0
