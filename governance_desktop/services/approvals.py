@@ -414,16 +414,15 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            rows = [(row, workflow, policy) for row, workflow, policy in session.execute(query)]
-            return _with_signatures(session, rows)
+            return _with_signatures(session, [(a, w, p) for a, w, p in session.execute(query)])
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            row, workflow, policy = found
-            return _with_signatures(session, [(row, workflow, policy)])[0]
+            approval, workflow, code = found
+            return _with_signatures(session, [(approval, workflow, code)])[0]
 
 
 def _with_signatures(

@@ -176,9 +176,7 @@ def verify_signatures(session: Session) -> tuple[int, list[SignatureProblem]]:
     """Check every signature against its signer's registered key and the record it claims to
     sign, and every answered approval for its signature. Returns (signatures, problems)."""
     registered = _registered_keys(session)
-    stored: dict[int, str] = {
-        key_id: public for key_id, public in session.execute(select(_keys.c.id, _keys.c.public_key))
-    }
+    stored = {k: v for k, v in session.execute(select(_keys.c.id, _keys.c.public_key))}
     problems: list[SignatureProblem] = []
     signed_approvals: set[str] = set()
     count = 0
