@@ -22,7 +22,7 @@ from governance_desktop.domain.identity import LOCK_AFTER, LOCK_FOR
 from governance_desktop.store.models import User
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
-from tests.helpers.identity import INITIAL, PASSWORD
+from tests.helpers.identity import INITIAL, PASSWORD, signer
 
 WRONG = "Wrong-Guess-42!"
 
@@ -97,10 +97,11 @@ def test_passwords_are_stored_only_as_argon2id_hashes(
 def test_strength_rule_refuses_weak_passwords(bob: AppContext, password: str, why: str) -> None:
     """A short, weak or name-holding password is refused in one line naming "password", by
     every way a password is set, and nothing changes."""
+    admin = signer(bob, ME)
     before = (_row(bob, "bob").password_hash, bob.audit.verify().events)
     attempts = (
         lambda: bob.identity.change_own("bob", INITIAL, password),
-        lambda: bob.identity.reset(ME, "bob", password),
+        lambda: bob.identity.reset(ME, "bob", password, admin=admin),
         # "bob-Passw0rd!" holds the new user's name "w0rd" as it holds "bob"
         lambda: bob.users.add(ME, "w0rd", "", Role.OFFICER, initial_password=password),
     )

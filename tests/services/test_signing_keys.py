@@ -17,7 +17,7 @@ from governance_desktop.services.signatures import verify_signatures
 from governance_desktop.store.models import SigningKey
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to
-from tests.helpers.identity import INITIAL, PASSWORD
+from tests.helpers.identity import INITIAL, PASSWORD, signer
 
 NEW = "Another-Passw0rd!"
 RESET = "Reset-Passw0rd-9"
@@ -90,15 +90,18 @@ def test_changing_a_password_rewraps_the_same_key(signed: AppContext) -> None:
 def test_an_admin_reset_issues_a_new_key_and_old_signatures_still_verify(
     signed: AppContext,
 ) -> None:
-    """Only an admin resets; the reset password must be changed first; the new key pair is
-    registered beside the retired old one, and signatures of both keys verify."""
+    """Only an admin who just gave their password resets; the reset password must be changed
+    first; the new key pair is registered beside the retired old one; both keys' signatures
+    verify."""
     [old] = _keys(signed, "bob")
     signed.users.add(ME, "carol", "Carol", Role.APPROVER)
     with pytest.raises(PermissionDeniedError, match=r"\(rule: role\)"):
-        signed.identity.reset("carol", "bob", RESET)
+        signed.identity.reset("carol", "bob", RESET, admin=signer(signed, "carol"))
+    with pytest.raises(AuthenticationError, match=r"\(rule: signature\)"):
+        signed.identity.reset(ME, "bob", RESET, admin=None)
     assert [k.id for k in _keys(signed, "bob")] == [old.id]
 
-    signed.identity.reset(ME, "bob", RESET)
+    signed.identity.reset(ME, "bob", RESET, admin=signer(signed, ME))
     assert signed.identity.must_change("bob")
     with pytest.raises(AuthenticationError, match="wrong password"):
         signed.identity.signer("bob", PASSWORD)
