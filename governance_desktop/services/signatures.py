@@ -58,7 +58,8 @@ def require_signer(signer: Signer | None, actor: str, act: str) -> Signer:
         raise AuthenticationError(
             f"{act}: the signature is by '{signer.username}', not by '{actor}' (rule: signature)"
         )
-    if utcnow() - signer.authenticated_at > SIGNING_WINDOW:
+    age = utcnow() - signer.authenticated_at
+    if not timedelta(0) <= age <= SIGNING_WINDOW:
         raise AuthenticationError(
             f"{act}: the password was given too long ago; sign again (rule: signature)"
         )
