@@ -144,9 +144,9 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
         if actor:
             argv += ["--actor", actor]
         who = actor or ME
-        if who not in ready and (who != ME or _SIGNING & set(args)):
-            if credential_in(data_dir, who):
-                ready.add(who)
+        needs_password = who != ME or _SIGNING & set(args)
+        if who not in ready and needs_password and credential_in(data_dir, who):
+            ready.add(who)
         monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n" if stdin is None else stdin))
         capsys.readouterr()
         try:

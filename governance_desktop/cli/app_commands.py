@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from governance_desktop.app import AppContext
-from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.identity import signer
 from governance_desktop.config import Settings
 from governance_desktop.domain.errors import GovernanceError
 

@@ -7,8 +7,8 @@ import argparse
 from datetime import date
 
 from governance_desktop.app import AppContext
-from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import ValidationError

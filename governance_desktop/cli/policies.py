@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from governance_desktop.app import AppContext
-from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.output import emit, print_json, print_record, print_table, say
 from governance_desktop.domain.diff import marked_lines
 from governance_desktop.domain.enums import PolicyStatus

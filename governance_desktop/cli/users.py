@@ -7,8 +7,8 @@ import argparse
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, arg
-from governance_desktop.cli.output import emit, say
 from governance_desktop.cli.identity import passwords, signer
+from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import Role
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.services.identity import initial_password
@@ -80,8 +80,9 @@ def users_deactivate(ctx: AppContext, args: argparse.Namespace) -> int:
 def users_set_password(ctx: AppContext, args: argparse.Namespace) -> int:
     source = passwords(args)
     if args.username != args.actor:
+        admin = signer(ctx, args, f"resetting the password of '{args.username}'")
         initial = initial_password()
-        ctx.identity.reset(args.actor, args.username, initial)
+        ctx.identity.reset(args.actor, args.username, initial, admin=admin)
         say(f"initial password for {args.username}: {initial}")
         say("(shown once: give it to them; they must change it at first use)")
         return 0

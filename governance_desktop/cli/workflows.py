@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from governance_desktop.app import AppContext
-from governance_desktop.cli.identity import signer
 from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.identity import signer
 from governance_desktop.cli.output import emit, escape_json, print_json, say
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.services.workflows import DefinitionSource

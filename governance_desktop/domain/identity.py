@@ -59,8 +59,7 @@ def check_password(password: str, username: str) -> str:
     )
     if kinds < 2 or len(set(password)) < 5:
         raise ValidationError(
-            "a password needs letters and digits or symbols, and at least 5 different "
-            "characters",
+            "a password needs letters and digits or symbols, and at least 5 different characters",
             "password",
         )
     return password

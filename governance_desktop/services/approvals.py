@@ -22,15 +22,14 @@ from governance_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.domain.text import COMMENT_MAX, check_text
 from governance_desktop.domain.workflow.definition import (
     ApprovalAction,
     WorkflowDefinition,
     required_approvals,
 )
-from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.audit import AuditService
-from governance_desktop.services.identity import Signer
 from governance_desktop.services.authority import Actor, acting_user
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.delegations import active_delegate
@@ -38,6 +37,7 @@ from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_c
 from governance_desktop.services.document import barred, mark_approved, version_state
 from governance_desktop.services.dto import ApprovalInfo, SignatureInfo
 from governance_desktop.services.escalation import overdue_days
+from governance_desktop.services.identity import Signer
 from governance_desktop.services.job_rows import advance, insert_job
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
@@ -176,7 +176,7 @@ class ApprovalService:
             }
             if on_behalf is not None:
                 details.update(answered_as=ON_BEHALF, on_behalf_of=row.approver, reason=on_behalf)
-            meaning = _MEANINGS[answer]
+            meaning = str(_MEANINGS[answer])
             if on_behalf is not None:
                 meaning = f"{meaning} (admin for {row.approver})"
             session.flush()
@@ -414,14 +414,15 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            return _with_signatures(session, list(session.execute(query).tuples()))
+            return _with_signatures(session, [(a, w, p) for a, w, p in session.execute(query)])
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            return _with_signatures(session, [found.tuple()])[0]
+            approval, workflow, code = found
+            return _with_signatures(session, [(approval, workflow, code)])[0]
 
 
 def _with_signatures(
@@ -431,6 +432,10 @@ def _with_signatures(
     answered = [row.id for row, _w, _p in rows if row.responded_by is not None]
     signed = signatures_for(session, RecordKind.APPROVAL, answered) if answered else {}
     return [
-        approval_info(row, workflow, policy, (signed.get(str(row.id)) or [None])[-1])
+        approval_info(row, workflow, policy, _latest(signed.get(str(row.id))))
         for row, workflow, policy in rows
     ]
+
+
+def _latest(signatures: list[SignatureInfo] | None) -> SignatureInfo | None:
+    return signatures[-1] if signatures else None

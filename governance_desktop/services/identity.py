@@ -235,9 +235,7 @@ class IdentityService:
             if left <= 0:
                 user.locked_until = utcnow() + LOCK_FOR
                 minutes = int(LOCK_FOR.total_seconds() // 60)
-                self._record(
-                    session, user.username, "auth.locked", {"minutes": minutes}
-                )
+                self._record(session, user.username, "auth.locked", {"minutes": minutes})
                 return AuthenticationError(
                     f"wrong password for '{user.username}': the account is now locked for "
                     f"{minutes} minutes (rule: lockout)"
@@ -273,8 +271,7 @@ class IdentityService:
         if self.has_password(username):
             if current is None:
                 raise AuthenticationError(
-                    f"changing the password of '{username}' needs the current one "
-                    "(rule: identity)"
+                    f"changing the password of '{username}' needs the current one (rule: identity)"
                 )
             self._check(username, current, "change", audit_success=False)
         with self._db.transaction() as session:
@@ -293,9 +290,13 @@ class IdentityService:
             else:
                 _wrap(session, self._audit, username, user, new, "first password")
 
-    def reset(self, actor: str, username: str, initial: str) -> None:
+    def reset(self, actor: str, username: str, initial: str, *, admin: Signer | None) -> None:
         """An admin sets ``username``'s initial password (to change at first use); a new key
-        pair replaces the old, whose public key stays registered for older signatures."""
+        pair replaces the old, whose public key stays registered for older signatures.
+        ``admin``: the admin re-authenticated just now (an unattended session cannot)."""
+        from governance_desktop.services.signatures import require_signer
+
+        require_signer(admin, actor, f"resetting the password of '{username}'")
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MANAGE_USERS)
             user = self._user(session, username, lock=True)
@@ -311,7 +312,9 @@ class IdentityService:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _record(self, session: Session, username: str, action: str, details: dict[str, Any]) -> None:
+    def _record(
+        self, session: Session, username: str, action: str, details: dict[str, Any]
+    ) -> None:
         self._audit.record(session, username, action, "user", username, details)
 
     @staticmethod

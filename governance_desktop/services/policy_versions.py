@@ -106,9 +106,7 @@ def _marks(policy: Policy) -> _Marks:
     return _Marks(effective, newest if has_working else None)
 
 
-def _info(
-    row: PolicyVersion, marks: _Marks, signed: tuple[SignatureInfo, ...] = ()
-) -> VersionInfo:
+def _info(row: PolicyVersion, marks: _Marks, signed: tuple[SignatureInfo, ...] = ()) -> VersionInfo:
     return VersionInfo(
         number=row.number,
         content_hash=row.content_hash,

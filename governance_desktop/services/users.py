@@ -22,11 +22,11 @@ from governance_desktop.domain.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.domain.text import check_name, check_text, check_unique_name
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.dto import DeactivationReport, UserInfo
 from governance_desktop.services.identity import Signer, issue_credential
 from governance_desktop.services.signatures import require_signer, sign

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.errors import ConflictError, NotFoundError, ValidationError
+from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.domain.text import check_unique_name
 from governance_desktop.domain.workflow.definition import (
     WorkflowDefinition,
@@ -31,14 +32,13 @@ from governance_desktop.domain.workflow.definition import (
     parse_definition,
     parse_definition_json,
 )
-from governance_desktop.domain.identity import Meaning, RecordKind
 from governance_desktop.services.audit import AuditService
-from governance_desktop.services.identity import Signer
-from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.definition_check import Directory, user_problems
 from governance_desktop.services.dto import ImportResult, WorkflowInfo, WorkflowVersionInfo
+from governance_desktop.services.identity import Signer
+from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.store import generations
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User, Workflow, WorkflowVersion
