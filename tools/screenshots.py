@@ -7,7 +7,7 @@ the real window (embedded worker) at 1200x760 as bob (an approver) and saves one
 then the Versions tab of POL-001 (published, with a revision) and bob's inbox showing that
 revision's text and its diff against the version in force; then the sign dialog of bob's
 first signature (user name and password: sign-dialog.png) and his inbox with the signed
-approval and its manifestation (approvals-signed.png).
+approval and its manifestation (inbox-signed.png).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def signed_approval(app: QApplication, window: QWidget, approvals: Any, out: Pat
     table.selectRow(0)
     approvals.findChild(QSplitter).setSizes([120, 260, 300])
     pump(1.5)
-    save(window, out / "approvals-signed.png")
+    save(window, out / "inbox-signed.png")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from governance_desktop.ui.signing.session import SigningSession
 from tests.helpers.actors import ME
-from tests.helpers.identity import INITIAL, PASSWORD
+from tests.helpers.identity import INITIAL, PASSWORD, signer
 from tests.helpers.pages import make_page
 from tests.ui.signing import field, password_for, sign_dialog, sign_in_dialog
 
@@ -159,7 +159,7 @@ def test_an_initial_password_is_replaced_before_signing(qtbot, ui_ctx: UiContext
     """bob, with an initial password from an admin, is asked for it and a new one (twice);
     the signature then uses the new password."""
     page = bob_inbox(qtbot, ui_ctx)
-    ui_ctx.app.identity.reset(ME, "bob", INITIAL)
+    ui_ctx.app.identity.reset(ME, "bob", INITIAL, admin=signer(ui_ctx.app, ME))
     request = approve_selected(qtbot, page)
     dialog = sign_dialog(qtbot)
     assert field(dialog, "signNewPassword").isVisible()

@@ -264,13 +264,16 @@ class VersionsTab(QWidget):
         self.calls.read(load, done, failed)
 
     def _show_signatures(self) -> None:
-        """The chosen version's signatures (the newest version's when none is chosen)."""
+        """The chosen version's signatures (when none is chosen: the version in force's,
+        else the newest's)."""
         index = self.table.selectionModel().currentIndex()
         count = self.model.rowCount()
         if not count:
             self.signatures.clear()
             return
-        row = index.row() if index.isValid() and index.row() < count else count - 1
+        rows = self.model.rows()
+        effective = next((i for i, v in enumerate(rows) if v.is_effective), count - 1)
+        row = index.row() if index.isValid() and index.row() < count else effective
         self.signatures.setText(signatures_html(self.model.row(row), self.approvals))
 
     def _set_boxes(self, versions: list[VersionInfo]) -> None:
