@@ -95,3 +95,23 @@ def test_gui_actor_signs_in_with_the_password(qtbot, ui_ctx) -> None:  # type: i
 
     QTimer.singleShot(0, fill)
     sign_in_first(ui_ctx.app, "bob")
+
+
+def test_gui_actor_cancelled_exits_1_with_one_line(qtbot, demo_dir, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`governance-desktop --actor bob gui`, sign-in cancelled: exit 1, one line, no window."""
+    from governance_desktop.cli.entry import main
+    from governance_desktop.ui.main_window import MainWindow
+
+    def cancel() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, SwitchUserDialog):
+                widget.reject()
+
+    QTimer.singleShot(0, cancel)
+    assert main(["--data-dir", str(demo_dir), "--actor", "bob", "gui"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: acting as 'bob' needs their password: sign-in cancelled, nothing opened "
+        "(rule: identity)\n"
+    )
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
