@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -73,6 +73,10 @@ def _derive(password: str, salt: bytes, cost: KdfCost) -> bytes:
     )
 
 
+#: How long a password given for signing stays good for the act it was given for.
+SIGNING_WINDOW = timedelta(minutes=2)
+
+
 @dataclass(frozen=True)
 class Signer:
     """A user who has just given their password: holds their unlocked private key for the
@@ -86,6 +90,24 @@ class Signer:
 
     def sign(self, payload: bytes) -> str:
         return self._key.sign(payload).hex()
+
+
+def require_signer(signer: Signer | None, actor: str, act: str) -> Signer:
+    """The signer of ``act`` by ``actor``: refused unless ``actor`` just gave their password."""
+    if signer is None:
+        raise AuthenticationError(
+            f"{act} is a signed act: '{actor}' must sign with their password (rule: signature)"
+        )
+    if signer.username != actor:
+        raise AuthenticationError(
+            f"{act}: the signature is by '{signer.username}', not by '{actor}' (rule: signature)"
+        )
+    age = utcnow() - signer.authenticated_at
+    if not timedelta(0) <= age <= SIGNING_WINDOW:
+        raise AuthenticationError(
+            f"{act}: the password was given too long ago; sign again (rule: signature)"
+        )
+    return signer
 
 
 def _wrap(
@@ -294,8 +316,6 @@ class IdentityService:
         """An admin sets ``username``'s initial password (to change at first use); a new key
         pair replaces the old, whose public key stays registered for older signatures.
         ``admin``: the admin re-authenticated just now (an unattended session cannot)."""
-        from governance_desktop.services.signatures import require_signer
-
         require_signer(admin, actor, f"resetting the password of '{username}'")
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MANAGE_USERS)

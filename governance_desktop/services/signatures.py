@@ -4,23 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.errors import AuthenticationError
 from governance_desktop.domain.identity import Meaning, RecordKind, manifestation, signed_payload
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.dto import SignatureInfo
 from governance_desktop.services.identity import Signer
+from governance_desktop.services.identity import require_signer as require_signer
 from governance_desktop.store.models import (
     Signature,
 )
 from governance_desktop.store.types import utcnow
-
-#: How long a password given for signing stays good for the act it was given for.
-SIGNING_WINDOW = timedelta(minutes=2)
 
 
 def _info(row: Signature) -> SignatureInfo:
@@ -36,24 +32,6 @@ def _info(row: Signature) -> SignatureInfo:
         row.signed_at,
         manifestation(row.printed_name, row.signed_at, row.meaning),
     )
-
-
-def require_signer(signer: Signer | None, actor: str, act: str) -> Signer:
-    """The signer of ``act`` by ``actor``: refused unless ``actor`` just gave their password."""
-    if signer is None:
-        raise AuthenticationError(
-            f"{act} is a signed act: '{actor}' must sign with their password (rule: signature)"
-        )
-    if signer.username != actor:
-        raise AuthenticationError(
-            f"{act}: the signature is by '{signer.username}', not by '{actor}' (rule: signature)"
-        )
-    age = utcnow() - signer.authenticated_at
-    if not timedelta(0) <= age <= SIGNING_WINDOW:
-        raise AuthenticationError(
-            f"{act}: the password was given too long ago; sign again (rule: signature)"
-        )
-    return signer
 
 
 def sign(

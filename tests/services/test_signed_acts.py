@@ -14,8 +14,8 @@ import pytest
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus, Role
 from governance_desktop.domain.errors import AuthenticationError, PermissionDeniedError
-from governance_desktop.services.identity import Signer
-from governance_desktop.services.signatures import SIGNING_WINDOW, verify_signatures
+from governance_desktop.services.identity import SIGNING_WINDOW, Signer
+from governance_desktop.services.signature_check import verify_signatures
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME

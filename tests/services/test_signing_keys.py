@@ -13,7 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import Role
 from governance_desktop.domain.errors import AuthenticationError, PermissionDeniedError
 from governance_desktop.services import identity as identity_module
-from governance_desktop.services.signatures import verify_signatures
+from governance_desktop.services.signature_check import verify_signatures
 from governance_desktop.store.models import SigningKey
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to

@@ -20,7 +20,7 @@ import pytest
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
 from governance_desktop.services.identity import Signer
-from governance_desktop.services.signatures import verify_signatures
+from governance_desktop.services.signature_check import verify_signatures
 from governance_desktop.store.migrate import HEAD_REVISION, current_revision
 from tests.helpers.identity import signer
 
