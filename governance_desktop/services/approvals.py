@@ -414,7 +414,7 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            return _with_signatures(session, list(session.execute(query).tuples()))
+            return _with_signatures(session, [r.tuple() for r in session.execute(query)])
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:

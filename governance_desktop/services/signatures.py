@@ -176,7 +176,8 @@ def verify_signatures(session: Session) -> tuple[int, list[SignatureProblem]]:
     """Check every signature against its signer's registered key and the record it claims to
     sign, and every answered approval for its signature. Returns (signatures, problems)."""
     registered = _registered_keys(session)
-    stored = dict(session.execute(select(_keys.c.id, _keys.c.public_key)).tuples().all())
+    keys = session.execute(select(_keys.c.id, _keys.c.public_key))
+    stored = {key_id: public for key_id, public in keys}
     problems: list[SignatureProblem] = []
     signed_approvals: set[str] = set()
     count = 0
