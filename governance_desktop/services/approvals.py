@@ -414,14 +414,15 @@ class ApprovalService:
         if status is not None:
             query = query.where(WorkflowApproval.status == status)
         with self._db.reading() as session:
-            return _with_signatures(session, [r.tuple() for r in session.execute(query)])
+            return _with_signatures(session, [(a, w, p) for a, w, p in session.execute(query)])
 
     def get(self, approval_id: int) -> ApprovalInfo:
         with self._db.reading() as session:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            return _with_signatures(session, [found.tuple()])[0]
+            approval, workflow, policy = found
+            return _with_signatures(session, [(approval, workflow, policy)])[0]
 
 
 def _with_signatures(
