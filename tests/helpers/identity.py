@@ -53,16 +53,19 @@ def signer(ctx: AppContext, username: str) -> Signer:
 
 
 def credential_in(data_dir: Path, username: str) -> bool:
-    """`credential` in the register at ``data_dir``; False if there is no such user yet."""
+    """`credential` in the register at ``data_dir``; False if there is no such user yet (or
+    they cannot sign in: deactivated, locked)."""
     from governance_desktop.app import open_app
     from governance_desktop.config import load_settings
-    from governance_desktop.domain.errors import NotFoundError
+    from governance_desktop.domain.errors import AuthenticationError, NotFoundError
 
     context = open_app(load_settings(data_dir=data_dir))
     try:
         credential(context, username)
         return True
     except NotFoundError:
+        return False
+    except AuthenticationError:  # deactivated or locked: the CLI will say so itself
         return False
     finally:
         context.close()
