@@ -280,10 +280,8 @@ def test_every_command_as_every_role(
         before = _trail_length(data_dir) if not _allowed(role, permission) else None
         monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n{PASSWORD}\n"))
         try:
-            code = main(
-                ["--data-dir", str(data_dir), "--actor", actor, "--password-stdin"]
-                + argv(role, reg, tmp_path)
-            )
+            options = ["--data-dir", str(data_dir), "--actor", actor, "--password-stdin"]
+            code = main([*options, *argv(role, reg, tmp_path)])
         except SystemExit as exc:
             code = int(exc.code or 0)
         err = capsys.readouterr().err

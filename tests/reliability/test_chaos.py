@@ -128,8 +128,17 @@ def run_changer(data_dir: Path, codes: list[str], seed: int, kill_after: float) 
     """Run the changer, SIGKILL it `kill_after` s into its loop; returns (changes it saw
     committed, whether it was killed between its `begin` and `done` lines)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHANGER, str(data_dir), ME, STATUS_APPROVER, str(seed), PASSWORD]
-        + codes,
+        [
+            sys.executable,
+            "-c",
+            CHANGER,
+            str(data_dir),
+            ME,
+            STATUS_APPROVER,
+            str(seed),
+            PASSWORD,
+            *codes,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
