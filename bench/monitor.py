@@ -92,14 +92,14 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
     marker = data_dir / f"jobs-{size}.ready"
     if marker.exists():
         return data_dir
-    from bench.common import my_signer
+    from bench.common import bench_signer
     from governance_desktop.app import open_app
     from governance_desktop.config import load_settings
     from governance_desktop.services.users import os_username
 
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
-        ctx.load_demo(os_username(), my_signer(ctx))
+        ctx.load_demo(os_username(), bench_signer(ctx))
     finally:
         ctx.close()
     now = datetime.now(UTC)

@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.common import Result, fmt
 
-PARTS = ["queue_ceiling", "engine", "latency", "triggers", "monitor", "startup"]
+PARTS = ["queue_ceiling", "engine", "latency", "triggers", "monitor", "startup", "audit_verify"]
 
 
 def machine() -> dict[str, Any]:

@@ -62,6 +62,7 @@ from governance_desktop.store.restore import (
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.dryrun import DryRunService
+    from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
     from governance_desktop.services.identity import IdentityService, Signer
     from governance_desktop.services.job_control import JobService
@@ -139,6 +140,12 @@ class AppContext:
         from governance_desktop.services.dryrun import DryRunService
 
         return DryRunService(self.policies, self.users)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        from governance_desktop.services.evidence import EvidenceService
+
+        return EvidenceService(self.db, self.audit)
 
     @property
     def backups_dir(self) -> Path:

@@ -23,6 +23,7 @@ from governance_desktop.cli import (
     approvals,
     audit,
     data,
+    evidence,
     monitor,
     policies,
     users,
@@ -52,6 +53,7 @@ GROUPS = (
     monitor.TASKS,
     monitor.NOTIFICATIONS,
     audit.COMMANDS,
+    evidence.COMMANDS,
 )
 #: What runs when no command is named: the window.
 DEFAULT = app_commands.COMMANDS.find("gui")

@@ -10,7 +10,7 @@ import sys
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.output import say
-from governance_desktop.domain.errors import AuthenticationError, NotFoundError
+from governance_desktop.domain.errors import AuthenticationError, NotFoundError, ValidationError
 from governance_desktop.services.identity import Signer
 
 
@@ -36,6 +36,16 @@ class Passwords:
             "(rule: identity)"
         )
 
+    def choose(self, username: str, why: str) -> str:
+        """A first password for ``username``: on a terminal, asked twice (a typo would set a
+        password nobody knows); from stdin, one line."""
+        if self._actor is None:
+            first = self.read(f"Choose a password for {username} (it signs your acts): ", why)
+            if not self._from_stdin and self.read("The same password again: ", why) != first:
+                raise ValidationError("the two passwords differ; nothing was set", "password")
+            self._actor = first
+        return self._actor
+
     def actor(self, username: str, why: str) -> str:
         """``username``'s own password, asked for once per command."""
         if self._actor is None:
@@ -58,7 +68,7 @@ def signer(ctx: AppContext, args: argparse.Namespace, act: str) -> Signer:
     source = passwords(args)
     if not args.acting_as_other and not ctx.identity.has_password(args.actor):
         why = f"{act} is a signed act: choose your password first, and"
-        password = source.actor(args.actor, why)
+        password = source.choose(args.actor, why)
         ctx.identity.change_own(args.actor, None, password)
         say(f"password set for {args.actor} (it signs your acts from now on)")
     else:

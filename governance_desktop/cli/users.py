@@ -80,8 +80,9 @@ def users_deactivate(ctx: AppContext, args: argparse.Namespace) -> int:
 def users_set_password(ctx: AppContext, args: argparse.Namespace) -> int:
     source = passwords(args)
     if args.username != args.actor:
+        admin = signer(ctx, args, f"resetting the password of '{args.username}'")
         initial = initial_password()
-        ctx.identity.reset(args.actor, args.username, initial)
+        ctx.identity.reset(args.actor, args.username, initial, admin=admin)
         say(f"initial password for {args.username}: {initial}")
         say("(shown once: give it to them; they must change it at first use)")
         return 0

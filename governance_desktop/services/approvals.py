@@ -421,8 +421,8 @@ class ApprovalService:
             found = session.execute(self._LISTED.where(WorkflowApproval.id == approval_id)).first()
             if found is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            approval, workflow, policy = found
-            return _with_signatures(session, [(approval, workflow, policy)])[0]
+            approval, workflow, code = found
+            return _with_signatures(session, [(approval, workflow, code)])[0]
 
 
 def _with_signatures(

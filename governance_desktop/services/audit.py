@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import stat
@@ -19,46 +18,21 @@ from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.clock import Clock, utc_now
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.services import audit_csv
+from governance_desktop.services.audit_chain import GENESIS as GENESIS
+from governance_desktop.services.audit_chain import Backwards, canonical, link_problem, walk
+from governance_desktop.services.audit_chain import event_hash as event_hash
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import AuditEvent
 from governance_desktop.store.outfile import Protected, check_output, output_file, write_text
 
-GENESIS = "0" * 64
 _events = cast(Table, AuditEvent.__table__)
 # Core statements, built once: `record` runs on the engine's hot path (docs/benchmarks.md,
 # part 2). Events are only ever written here, by a Core INSERT at once (never a pending ORM
 # row), so the head query below always sees the previous event of this transaction.
 _HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
 _INSERT = insert(_events)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def event_hash(
-    prev_hash: str,
-    occurred_at: datetime,
-    actor: str,
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    details: dict[str, Any],
-) -> str:
-    content = _canonical(
-        {
-            "prev": prev_hash,
-            "at": occurred_at.isoformat(),
-            "actor": actor,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "details": details,
-        }
-    )
-    return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def _info(row: AuditEvent) -> AuditEventInfo:
@@ -72,33 +46,6 @@ def _info(row: AuditEvent) -> AuditEventInfo:
         details=dict(row.details),
         hash=row.hash,
     )
-
-
-class _Backwards:
-    """Events dated before the event just before them (the clock went back): reported, not
-    failed, since the chain, not the clock, proves the order."""
-
-    LIMIT = 20
-
-    def __init__(self) -> None:
-        self.found: list[str] = []
-        self.count = 0
-        self._last: tuple[int, datetime] | None = None
-
-    def see(self, event_id: int, at: datetime) -> None:
-        if self._last is not None and at < self._last[1]:
-            self.count += 1
-            if len(self.found) < self.LIMIT:
-                self.found.append(
-                    f"event {event_id} is dated {at.isoformat()}, before event "
-                    f"{self._last[0]} ({self._last[1].isoformat()}): the clock went back"
-                )
-        self._last = (event_id, at)
-
-    def warnings(self) -> tuple[str, ...]:
-        more = self.count - len(self.found)
-        tail = [f"and {more} more events dated before the event before them"] if more else []
-        return (*self.found, *tail)
 
 
 class AuditService:
@@ -121,7 +68,7 @@ class AuditService:
         # and appending cannot interleave with another writer and fork the chain.
         # The head is remembered for the rest of this transaction (its events all come
         # through here), so a transaction that records several events reads it once.
-        clean = json.loads(_canonical(details or {}))
+        clean = json.loads(canonical(details or {}))
         conn = session.connection()
         transaction, head = session.info.get("audit_head", (None, None))
         if transaction is not session.get_transaction() or head is None:
@@ -160,44 +107,16 @@ class AuditService:
         yield from session.scalars(query)
 
     def verify(self, anchor: str | None = None) -> AuditVerification:
-        """Walk the chain in id order; name the first event whose hash or link is wrong.
+        """Walk the whole chain in id order; name the first event whose hash or link is wrong.
 
         The chain alone cannot tell a truncated or wholly recomputed trail from an honest one;
         `anchor` is a head hash kept from an earlier export: it must still be in the chain.
         Times that go backwards are recorded as they were and reported as `warnings`.
+        (`audit_verify.check_trail` adds signatures and checkpoints: `audit verify`.)
         """
-        result, anchored = self._walk(anchor)
-        if result.ok and anchor is not None and not anchored:
-            return AuditVerification(
-                False,
-                result.events,
-                result.head_hash,
-                None,
-                f"the head hash {anchor} from an earlier export is no longer in the trail "
-                "(events were removed from its end or the trail was rewritten)",
-                result.warnings,
-            )
-        return result
-
-    def _walk(self, anchor: str | None) -> tuple[AuditVerification, bool]:
-        """The chain's verdict, and whether an event with hash `anchor` was seen intact."""
-        anchored = False
-        prev = GENESIS
-        count = 0
-        backwards = _Backwards()
         with self._db.reading() as session:
-            for row in self._iter_all(session):
-                count += 1
-                backwards.see(row.id, row.occurred_at)
-                problem = _row_problem(row, prev)
-                if problem is not None:
-                    failed = AuditVerification(
-                        False, count, prev, row.id, problem, backwards.warnings()
-                    )
-                    return failed, anchored
-                prev = row.hash
-                anchored = anchored or row.hash == anchor
-        return AuditVerification(True, count, prev, warnings=backwards.warnings()), anchored
+            walked = walk(session.connection(), anchor=anchor)
+        return anchor_verdict(walked.result, anchor, walked.anchored)
 
     def export_csv(
         self, path: Path, protected: Protected, *, actor: str, force: bool = False
@@ -217,7 +136,7 @@ class AuditService:
         prev, count, first_bad, problem = GENESIS, 0, None, None
         first_id: int | None = None
         last_id: int | None = None
-        backwards = _Backwards()
+        backwards = Backwards()
         with (
             output_file(path, protected, force=force) as temp,
             temp.open("w", newline="", encoding="utf-8") as fh,
@@ -269,24 +188,26 @@ def _render(event_id: int, content: _Content, prev_hash: str, digest: str) -> li
         action,
         entity_type,
         entity_id,
-        _canonical(details),
+        canonical(details),
         prev_hash,
         digest,
     ]
     return [audit_csv.neutralise(cell) for cell in plain]
 
 
-def _link_problem(
-    event: object, prev: str, prev_hash: str, digest: str, expected: str
-) -> str | None:
-    if prev_hash != prev:
-        return (
-            f"event {event} does not follow the previous event "
-            "(an event was deleted, inserted or reordered before it)"
+def anchor_verdict(result: AuditVerification, anchor: str | None, seen: bool) -> AuditVerification:
+    """``result``, failed if ``anchor`` (a head hash kept from an earlier export) was not seen."""
+    if result.ok and anchor is not None and not seen:
+        return AuditVerification(
+            False,
+            result.events,
+            result.head_hash,
+            None,
+            f"the head hash {anchor} from an earlier export is no longer in the trail "
+            "(events were removed from its end or the trail was rewritten)",
+            result.warnings,
         )
-    if digest != expected:
-        return f"event {event} was changed after it was written"
-    return None
+    return result
 
 
 def _row_problem(row: AuditEvent, prev: str) -> str | None:
@@ -294,7 +215,7 @@ def _row_problem(row: AuditEvent, prev: str) -> str | None:
     expected = row.hash  # a broken link is named without computing the hash
     if row.prev_hash == prev:
         expected = event_hash(row.prev_hash, *_content(row))
-    return _link_problem(row.id, prev, row.prev_hash, row.hash, expected)
+    return link_problem(row.id, prev, row.prev_hash, row.hash, expected)
 
 
 def verify_export(path: Path) -> AuditVerification:
@@ -334,7 +255,7 @@ def verify_export(path: Path) -> AuditVerification:
                 first_id = event_id if first_id is None else first_id
                 last_id, last_line = event_id, reader.line_num
                 expected = event_hash(prev_hash, *content)
-                problem = _link_problem(event_id, prev, prev_hash, digest, expected)
+                problem = link_problem(event_id, prev, prev_hash, digest, expected)
                 if problem is not None:
                     return _bad(count, prev, event_id, f"{where}: {problem}")
                 prev = digest

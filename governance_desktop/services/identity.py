@@ -290,9 +290,13 @@ class IdentityService:
             else:
                 _wrap(session, self._audit, username, user, new, "first password")
 
-    def reset(self, actor: str, username: str, initial: str) -> None:
+    def reset(self, actor: str, username: str, initial: str, *, admin: Signer | None) -> None:
         """An admin sets ``username``'s initial password (to change at first use); a new key
-        pair replaces the old, whose public key stays registered for older signatures."""
+        pair replaces the old, whose public key stays registered for older signatures.
+        ``admin``: the admin re-authenticated just now (an unattended session cannot)."""
+        from governance_desktop.services.signatures import require_signer
+
+        require_signer(admin, actor, f"resetting the password of '{username}'")
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MANAGE_USERS)
             user = self._user(session, username, lock=True)

@@ -12,6 +12,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.services.runner import RetryPolicy
 from governance_desktop.services.workflows import DefinitionSource
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 
 
 @pytest.fixture
@@ -27,8 +28,7 @@ def eng(ctx: AppContext) -> AppContext:
 @pytest.fixture
 def install(eng: AppContext) -> Callable[..., None]:
     def run(*definitions: dict[str, Any]) -> None:
-        eng.workflows.import_definitions(
-            ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
-        )
+        sources = [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
+        eng.workflows.import_definitions(ME, sources, signer=signer(eng, ME))
 
     return run

@@ -10,6 +10,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.jobs.bus import JobEvent
 from governance_desktop.jobs.runtime import QueueRuntime
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.waiting import wait_for
 
 WORKFLOW = {
@@ -29,7 +30,9 @@ def app(ctx: AppContext) -> AppContext:
 
     ctx.users.add(ME, "alice", "Alice", "officer")  # type: ignore[arg-type]
     ctx.policies.add(ME, "POL-001", "Information Security Policy", owner="alice")
-    ctx.workflows.import_definitions(ME, [DefinitionSource("k.json", data=WORKFLOW)])
+    ctx.workflows.import_definitions(
+        ME, [DefinitionSource("k.json", data=WORKFLOW)], signer=signer(ctx, ME)
+    )
     return ctx
 
 

@@ -13,6 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import PermissionDeniedError, ValidationError
 from governance_desktop.store.models import AuditEvent, Notification
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 
@@ -35,9 +36,8 @@ def reg(ctx: AppContext) -> AppContext:
 def _install(ctx: AppContext, *definitions: dict[str, Any]) -> None:
     from governance_desktop.services.workflows import DefinitionSource
 
-    ctx.workflows.import_definitions(
-        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
-    )
+    sources = [DefinitionSource(f"{d['name']}.json", data=d) for d in definitions]
+    ctx.workflows.import_definitions(ME, sources, signer=signer(ctx, ME))
 
 
 def _to_review(
@@ -63,11 +63,15 @@ def _audit(ctx: AppContext, action: str) -> list[tuple[str, dict[str, Any]]]:
 def test_one_admin_answering_two_rows_counts_once(reg: AppContext, rule: object) -> None:
     """An admin answering bob's and carol's requests counts once: the rule is not met."""
     _to_review(reg, [{"type": "approval", "approvers": ["bob", "carol"], "rule": rule}])
-    reg.approvals.approve(_pending(reg, "bob"), ME, reason="bob is on leave")
+    reg.approvals.approve(
+        _pending(reg, "bob"), ME, reason="bob is on leave", signer=signer(reg, ME)
+    )
     with pytest.raises(PermissionDeniedError, match=r"\(rule: one person, one vote\)"):
-        reg.approvals.approve(_pending(reg, "carol"), ME, reason="carol is on leave")
+        reg.approvals.approve(
+            _pending(reg, "carol"), ME, reason="carol is on leave", signer=signer(reg, ME)
+        )
     assert only_execution(reg).status == "awaiting_approval"
-    reg.approvals.approve(_pending(reg, "carol"), "carol")
+    reg.approvals.approve(_pending(reg, "carol"), "carol", signer=signer(reg, "carol"))
     drain(reg)
     assert only_execution(reg).status == "completed"
 
@@ -77,7 +81,7 @@ def test_author_of_the_version_under_approval_is_refused(reg: AppContext) -> Non
     reg.policies.update(ME, "POL-2", body="v2 by the admin")
     _to_review(reg, [{"type": "approval", "approvers": [ME, "bob"], "rule": "any"}])
     with pytest.raises(PermissionDeniedError, match=r"wrote version 2.*segregation of duties"):
-        reg.approvals.approve(_pending(reg, ME), ME)
+        reg.approvals.approve(_pending(reg, ME), ME, signer=signer(reg, ME))
     assert only_execution(reg).status == "awaiting_approval"
 
 
@@ -87,9 +91,11 @@ def test_editor_since_last_approved_version_is_refused(reg: AppContext) -> None:
     reg.policies.update("alice", "POL-2", body="v3 by alice")
     _to_review(reg, [{"type": "approval", "approvers": [ME, "bob"], "rule": "any"}])
     with pytest.raises(PermissionDeniedError, match=r"edited the text.*segregation of duties"):
-        reg.approvals.approve(_pending(reg, ME), ME)
+        reg.approvals.approve(_pending(reg, ME), ME, signer=signer(reg, ME))
     with pytest.raises(PermissionDeniedError, match="segregation of duties"):
-        reg.approvals.approve(_pending(reg, "bob"), ME, reason="bob is away")
+        reg.approvals.approve(
+            _pending(reg, "bob"), ME, reason="bob is away", signer=signer(reg, ME)
+        )
 
 
 def test_on_behalf_needs_a_reason_and_records_it(reg: AppContext) -> None:
@@ -98,11 +104,13 @@ def test_on_behalf_needs_a_reason_and_records_it(reg: AppContext) -> None:
     _to_review(reg, [{"type": "approval", "approvers": ["bob", "carol"], "rule": "all"}])
     bob_row = _pending(reg, "bob")
     with pytest.raises(ValidationError) as refused:
-        reg.approvals.approve(bob_row, ME)
+        reg.approvals.approve(bob_row, ME, signer=signer(reg, ME))
     assert refused.value.path == "reason"
     with pytest.raises(PermissionDeniedError, match="is for 'bob'"):
-        reg.approvals.approve(bob_row, "dave", reason="helping")
-    info = reg.approvals.approve(bob_row, ME, "fine", reason="bob is in hospital")
+        reg.approvals.approve(bob_row, "dave", reason="helping", signer=signer(reg, "dave"))
+    info = reg.approvals.approve(
+        bob_row, ME, "fine", reason="bob is in hospital", signer=signer(reg, ME)
+    )
     assert (info.responded_by, info.on_behalf_reason) == (ME, "bob is in hospital")
     [(_, details)] = _audit(reg, "approval.approved")
     assert details["answered_as"] == "admin for approver"
@@ -116,7 +124,7 @@ def test_answering_needs_the_approver_role(reg: AppContext) -> None:
     _to_review(reg, [{"type": "approval", "approvers": ["dave"], "rule": "any"}])
     reg.users.set_role(ME, "dave", "officer")
     with pytest.raises(PermissionDeniedError, match=r"\(rule: role\)"):
-        reg.approvals.approve(_pending(reg, "dave"), "dave")
+        reg.approvals.approve(_pending(reg, "dave"), "dave", signer=signer(reg, "dave"))
 
 
 _REVIEW = [
@@ -138,7 +146,9 @@ def test_rejection_returns_the_policy(reg: AppContext, on_reject: str | None, st
     _to_review(reg, _REVIEW, by="oscar", **extra)
     assert reg.policies.get("POL-2").status == "awaiting_approval"
     assert not [a for a in reg.approvals.list() if a.workflow == "Standard approval"]
-    reg.approvals.reject(_pending(reg, "bob"), "bob", "section 4 is wrong")
+    reg.approvals.reject(
+        _pending(reg, "bob"), "bob", "section 4 is wrong", signer=signer(reg, "bob")
+    )
     drain(reg)
     execution = only_execution(reg)
     assert execution.status == "rejected"
@@ -169,10 +179,10 @@ def test_last_approval_step_approves_and_moves_the_policy(reg: AppContext) -> No
             {"type": "approval", "approvers": ["carol"], "rule": "any"},
         ],
     )
-    reg.approvals.approve(_pending(reg, "bob"), "bob")
+    reg.approvals.approve(_pending(reg, "bob"), "bob", signer=signer(reg, "bob"))
     drain(reg)
     assert reg.policies.get("POL-2").status == "awaiting_approval"
-    reg.approvals.approve(_pending(reg, "carol"), "carol")
+    reg.approvals.approve(_pending(reg, "carol"), "carol", signer=signer(reg, "carol"))
     assert reg.policies.get("POL-2").status == "approved"
     [(actor, details)] = [
         e for e in _audit(reg, "policy.status_changed") if e[1]["to"] == "approved"
@@ -183,8 +193,8 @@ def test_last_approval_step_approves_and_moves_the_policy(reg: AppContext) -> No
 def test_approved_by_lists_people_and_for_whom(reg: AppContext) -> None:
     """The step result names the people who answered, and whom an admin answered for."""
     _to_review(reg, [{"type": "approval", "approvers": ["bob", "carol"], "rule": "all"}])
-    reg.approvals.approve(_pending(reg, "bob"), ME, reason="bob is away")
-    reg.approvals.approve(_pending(reg, "carol"), "carol")
+    reg.approvals.approve(_pending(reg, "bob"), ME, reason="bob is away", signer=signer(reg, ME))
+    reg.approvals.approve(_pending(reg, "carol"), "carol", signer=signer(reg, "carol"))
     _, steps = reg.monitor.execution(1)
     assert steps[0].result["approved_by"] == sorted([ME, "carol"])
     assert steps[0].result["answered_for"] == {"bob": ME}

@@ -10,6 +10,7 @@ import pytest
 from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import ConflictError, PermissionDeniedError, ValidationError
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 
@@ -58,7 +59,7 @@ def test_approval_rules(
     )
     for approver in answers:
         pending = [a for a in eng.approvals.list(approver=approver) if a.status == "pending"]
-        eng.approvals.approve(pending[0].id, approver, "ok")
+        eng.approvals.approve(pending[0].id, approver, "ok", signer=signer(eng, approver))
     drain(eng)
     assert (only_execution(eng).status == "completed") is done
     assert len(eng.monitor.tasks()) == (1 if done else 0)
@@ -73,12 +74,14 @@ def test_rejection_ends_execution_with_comment(
     _approval_flow(eng, install, "all", ["bob", "carol"])
     approval = eng.approvals.list(approver="bob")[0]
     with pytest.raises(ValidationError, match="needs a reason"):
-        eng.approvals.reject(approval.id, "bob", "  ")
-    eng.approvals.reject(approval.id, "bob", "section 4 is wrong")
+        eng.approvals.reject(approval.id, "bob", "  ", signer=signer(eng, "bob"))
+    eng.approvals.reject(approval.id, "bob", "section 4 is wrong", signer=signer(eng, "bob"))
     execution = only_execution(eng)
     assert execution.status == "rejected" and "section 4 is wrong" in (execution.error or "")
     with pytest.raises(ConflictError):
-        eng.approvals.approve(eng.approvals.list(approver="carol")[0].id, "carol")
+        eng.approvals.approve(
+            eng.approvals.list(approver="carol")[0].id, "carol", signer=signer(eng, "carol")
+        )
 
 
 def test_segregation_of_duties(eng: AppContext, install: Callable[..., None]) -> None:
@@ -89,17 +92,19 @@ def test_segregation_of_duties(eng: AppContext, install: Callable[..., None]) ->
     drain(eng)
     mine = eng.approvals.list(approver=ME)[0]
     with pytest.raises(PermissionDeniedError, match="segregation of duties"):
-        eng.approvals.approve(mine.id, ME)
+        eng.approvals.approve(mine.id, ME, signer=signer(eng, ME))
     with pytest.raises(PermissionDeniedError, match=f"is for '{ME}'"):
-        eng.approvals.approve(mine.id, "dave")
-    eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
+        eng.approvals.approve(mine.id, "dave", signer=signer(eng, "dave"))
+    eng.approvals.approve(
+        eng.approvals.list(approver="bob")[0].id, "bob", signer=signer(eng, "bob")
+    )
     assert only_execution(eng).status == "completed"
 
 
 def test_self_approval_when_workflow_allows(eng: AppContext, install: Callable[..., None]) -> None:
     """allow_self_approval lifts segregation of duties for that workflow."""
     _approval_flow(eng, install, "any", [ME], allow_self_approval=True)
-    eng.approvals.approve(eng.approvals.list(approver=ME)[0].id, ME)
+    eng.approvals.approve(eng.approvals.list(approver=ME)[0].id, ME, signer=signer(eng, ME))
     drain(eng)
     assert only_execution(eng).status == "completed"
 
@@ -111,4 +116,6 @@ def test_approval_does_not_carry_over_to_new_text(
     _approval_flow(eng, install, "any", ["bob"])
     eng.policies.update(ME, "POL-001", body="a different text")
     with pytest.raises(ConflictError, match="version 1 → 2"):
-        eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
+        eng.approvals.approve(
+            eng.approvals.list(approver="bob")[0].id, "bob", signer=signer(eng, "bob")
+        )

@@ -10,6 +10,7 @@ from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.db import Database
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 
 REVIEW = {
     "schema_version": 1,
@@ -35,7 +36,9 @@ def test_one_cache_per_database(ctx: AppContext, data_dir: Path) -> None:
 def test_clear_makes_it_cold_and_the_next_change_fills_it_again(ctx: AppContext) -> None:
     """After a status change the cache holds the definition, the matcher, the candidate list
     and the user; clear() empties all four; the next change starts the workflow as before."""
-    ctx.workflows.import_definitions(ME, [DefinitionSource("review.json", data=REVIEW)])
+    ctx.workflows.import_definitions(
+        ME, [DefinitionSource("review.json", data=REVIEW)], signer=signer(ctx, ME)
+    )
     ctx.policies.add(ME, "POL-001", "Information Security Policy", owner=ME)
     cache = DatabaseCache.of(ctx.db)
 

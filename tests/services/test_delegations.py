@@ -17,6 +17,7 @@ from governance_desktop.domain.errors import (
     ValidationError,
 )
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 
@@ -37,7 +38,7 @@ def test_delegate_answers_inside_the_range(eng: AppContext, install: Callable[..
     approval = _bob_asked(eng, install)
     made = eng.delegations.delegate("bob", "carol", _today(), _today() + timedelta(days=2), "leave")
     assert made.state == "active" and made.delegator == "bob"
-    info = eng.approvals.approve(approval, "carol", "fine")
+    info = eng.approvals.approve(approval, "carol", "fine", signer=signer(eng, "carol"))
     assert (info.approver, info.responded_by, info.delegated_from) == ("bob", "carol", "bob")
     drain(eng)
     assert only_execution(eng).status == "completed"
@@ -56,12 +57,12 @@ def test_delegate_refused_outside_the_range(eng: AppContext, install: Callable[.
     )
     assert later.state == "scheduled"
     with pytest.raises(PermissionDeniedError, match="is for 'bob', not 'carol'"):
-        eng.approvals.approve(approval, "carol")
+        eng.approvals.approve(approval, "carol", signer=signer(eng, "carol"))
     eng.delegations.revoke("bob", later.id)
     now = eng.delegations.delegate("bob", "carol", _today(), _today())
     eng.delegations.revoke(ME, now.id)  # an admin may revoke anyone's
     with pytest.raises(PermissionDeniedError, match="is for 'bob', not 'carol'"):
-        eng.approvals.approve(approval, "carol")
+        eng.approvals.approve(approval, "carol", signer=signer(eng, "carol"))
     assert [d.state for d in eng.delegations.list("carol")] == ["revoked", "revoked"]
     assert [e.action for e in eng.audit.events(entity_type="user", entity_id="bob")][:2] == [
         "delegation.revoked",
@@ -86,7 +87,7 @@ def test_segregation_of_duties_applies_to_the_delegate(
     eng.delegations.delegate("bob", ME, _today(), _today() + timedelta(days=3))
     approval = _bob_asked(eng, install, requester=ME)
     with pytest.raises(PermissionDeniedError, match="segregation of duties"):
-        eng.approvals.approve(approval, ME)
+        eng.approvals.approve(approval, ME, signer=signer(eng, ME))
 
 
 def test_delegation_to_an_officer_refused(eng: AppContext) -> None:

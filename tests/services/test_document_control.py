@@ -11,6 +11,7 @@ from governance_desktop.domain.errors import LifecycleError
 from governance_desktop.store.models import Policy, PolicyVersion
 from tests.helpers.actors import ME
 from tests.helpers.authority import approve_pending, publish, walk_to
+from tests.helpers.identity import signer
 
 
 def _versions(ctx: AppContext, code: str) -> list[PolicyVersion]:
@@ -63,7 +64,7 @@ def test_editing_a_published_policy_opens_a_revision(eng: AppContext) -> None:
 
 def test_retired_is_read_only(eng: AppContext) -> None:
     """No field of a retired policy can be saved (rule: document control)."""
-    eng.policies.change_status("alice", "POL-001", "retired")
+    eng.policies.change_status("alice", "POL-001", "retired", signer=signer(eng, "alice"))
     for change in ({"body": "x"}, {"assignee": "bob"}):
         with pytest.raises(LifecycleError, match=r"retired and read-only \(rule: document"):
             eng.policies.update("alice", "POL-001", **change)
@@ -100,5 +101,5 @@ def test_only_an_approved_text_is_published(eng: AppContext) -> None:
     with eng.db.transaction() as session:  # the approval belongs to some other text
         session.execute(update(PolicyVersion).values(approved_at=None))
     with pytest.raises(LifecycleError, match=r"has not been approved.*\(rule: guarded transition"):
-        eng.policies.change_status("alice", "POL-001", "published")
+        eng.policies.change_status("alice", "POL-001", "published", signer=signer(eng, "alice"))
     assert eng.policies.get("POL-001").status == "approved"

@@ -13,6 +13,7 @@ from governance_desktop.services.definition_check import check_definition
 from governance_desktop.services.dryrun import dry_run
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.users import os_username
+from tests.helpers.identity import signer
 
 EXAMPLES = Path(__file__).parents[2] / "governance_desktop" / "resources" / "examples"
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
@@ -94,7 +95,7 @@ def test_dry_run_service_reads_only(ctx: AppContext) -> None:
     """The service runs against a stored policy and writes no audit event."""
     from governance_desktop.services.dryrun import DryRunService
 
-    ctx.load_demo(os_username())
+    ctx.load_demo(os_username(), signer(ctx, os_username()))
     before = len(ctx.audit.events(limit=100_000))
     defn = parse_definition(_example("board-approval.json"))
     report = DryRunService(ctx.policies, ctx.users).run(defn, "POL-001")

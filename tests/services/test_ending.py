@@ -13,6 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.domain.errors import ConflictError, PermissionDeniedError, ValidationError
 from governance_desktop.store.models import Job
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 APPROVE = workflow(
@@ -62,7 +63,7 @@ def test_retiring_ends_open_work(eng: AppContext, install: Callable[..., None]) 
     approval later is refused with one line and leaves no failed job."""
     approve_id = awaiting(eng, install, NOTIFY)
     notify_id = by_workflow(eng)["Tell bob"]
-    eng.policies.change_status(ME, "POL-001", "retired")
+    eng.policies.change_status(ME, "POL-001", "retired", signer=signer(eng, ME))
 
     for execution_id in (approve_id, notify_id):
         execution = eng.monitor.execution(execution_id)[0]
@@ -80,7 +81,7 @@ def test_retiring_ends_open_work(eng: AppContext, install: Callable[..., None]) 
     assert all(e.details["reason"] == f"POL-001 was retired by {ME}" for e in events)
 
     with pytest.raises(ConflictError) as refused:
-        eng.approvals.approve(approval.id, "bob", "ok")
+        eng.approvals.approve(approval.id, "bob", "ok", signer=signer(eng, "bob"))
     assert "\n" not in str(refused.value) and "expired" in str(refused.value)
     drain(eng)
     assert not [j for j in eng.monitor.jobs() if j.state == "failed"]

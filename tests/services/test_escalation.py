@@ -10,6 +10,7 @@ from typing import Any
 from governance_desktop.app import AppContext
 from governance_desktop.services.escalation import overdue_days
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain
 
 
@@ -91,6 +92,8 @@ def test_no_escalation_without_escalate_after_days(
 def test_answered_approvals_are_not_chased(eng: AppContext, install: Callable[..., None]) -> None:
     """Once answered, an approval is never reminded nor escalated."""
     due = _overdue_flow(eng, install, escalate_after_days=1)
-    eng.approvals.approve(eng.approvals.list(approver="bob")[0].id, "bob")
+    eng.approvals.approve(
+        eng.approvals.list(approver="bob")[0].id, "bob", signer=signer(eng, "bob")
+    )
     report = eng.escalation.sweep(due + timedelta(days=5))
     assert (report.notified, report.escalated) == ([], [])

@@ -33,6 +33,7 @@ from governance_desktop.services.workflows import DefinitionSource, SourceError
 from tests.helpers import fuzz_mutations as fm
 from tests.helpers import fuzz_strategies as fz
 from tests.helpers.actors import ME
+from tests.helpers.identity import credential, signer
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 FUZZ = settings(
@@ -59,6 +60,7 @@ _names = itertools.count(1)
 def app(ctx: AppContext) -> AppContext:
     for user in fz.USERS:
         ctx.users.add(ME, user, user[:10], role="approver")  # type: ignore[arg-type]
+    credential(ctx, ME)  # ME's password set once: signing later writes no audit event of its own
     return ctx
 
 
@@ -112,24 +114,31 @@ def test_valid_file_adds_exactly_one_version(
     if too_big(src):
         event("over 1 MB as text: refused")
         with pytest.raises(SourceError, match=r"^new\.json: \(root\): file is larger than 1 MB"):
-            app.workflows.import_definitions(ME, [src])
+            app.workflows.import_definitions(ME, [src], signer=signer(app, ME))
         assert counts(app) == before
         return
     name = parse_definition(data).name
-    assert app.workflows.import_definitions(ME, [src]) == [ImportResult(name, 1, True, True)]
+    assert app.workflows.import_definitions(ME, [src], signer=signer(app, ME)) == [
+        ImportResult(name, 1, True, True)
+    ]
     w, v, a = before
-    assert counts(app) == (w + 1, v + 1, a + 1)
+    # each new version writes two audit events: the version published and its signature
+    assert counts(app) == (w + 1, v + 1, a + 2)
 
     exported = app.workflows.export(name)
     assert parse_definition(json.loads(exported)) == parse_definition(data)
     again = DefinitionSource("export.json", text=exported.encode("utf-8"))
-    assert app.workflows.import_definitions(ME, [again]) == [ImportResult(name, 1, False, False)]
-    assert counts(app) == (w + 1, v + 1, a + 1)
+    assert app.workflows.import_definitions(ME, [again], signer=signer(app, ME)) == [
+        ImportResult(name, 1, False, False)
+    ]
+    assert counts(app) == (w + 1, v + 1, a + 2)
 
     changed = {**data, "description": f"changed {next(_names)}"}
-    result = app.workflows.import_definitions(ME, [source(changed, how, "changed.json")])
+    result = app.workflows.import_definitions(
+        ME, [source(changed, how, "changed.json")], signer=signer(app, ME)
+    )
     assert result == [ImportResult(name, 2, False, True)]
-    assert counts(app) == (w + 1, v + 2, a + 2)
+    assert counts(app) == (w + 1, v + 2, a + 4)
     assert app.audit.verify().ok
 
 
@@ -184,7 +193,7 @@ def test_batch_with_one_broken_file_changes_nothing(
     before = counts(app)
     names_before = {w.name for w in app.workflows.list()}
     with pytest.raises(SourceError) as info:
-        app.workflows.import_definitions(ME, sources)
+        app.workflows.import_definitions(ME, sources, signer=signer(app, ME))
     exc = info.value
     assert str(exc).startswith("bad.json: ") and "\n" not in str(exc), str(exc)[:200]
     if path is not None and not too_big(bad):

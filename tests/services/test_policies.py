@@ -16,6 +16,7 @@ from governance_desktop.domain.errors import (
 )
 from tests.helpers.actors import ME
 from tests.helpers.authority import publish
+from tests.helpers.identity import signer
 
 
 @pytest.fixture
@@ -52,13 +53,14 @@ def test_change_status_audits_and_schedules_review(with_policy: AppContext) -> N
 
 def test_refused_move_changes_nothing(with_policy: AppContext) -> None:
     """An illegal move raises the lifecycle's message and writes no row."""
+    by = signer(with_policy, ME)
     before = with_policy.audit.verify().events
     with pytest.raises(
         LifecycleError,
         match=r"POL-001: cannot move from draft to published "
         r"\(allowed: in_review, retired\)",
     ):
-        with_policy.policies.change_status(ME, "POL-001", "published")
+        with_policy.policies.change_status(ME, "POL-001", "published", signer=by)
     assert with_policy.policies.get("POL-001").status == "draft"
     assert with_policy.audit.verify().events == before
 

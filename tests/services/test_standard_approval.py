@@ -10,6 +10,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import LifecycleError
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 
 STANDARD_APPROVAL = "Standard approval"  # the reserved workflow (services/standard_approval.py)
 
@@ -43,14 +44,19 @@ def test_standard_approval_approves_then_publish_works(reg: AppContext) -> None:
     approval opens a new text that cannot be published."""
     reg.policies.change_status("alice", "POL-2", "awaiting_approval")
     bob = next(a.id for a in reg.approvals.list(approver="bob"))
-    reg.approvals.approve(bob, "bob", "looks right")
+    reg.approvals.approve(bob, "bob", "looks right", signer=signer(reg, "bob"))
     assert reg.policies.get("POL-2").status == "approved"
     assert reg.monitor.executions()[0].status == "completed"
     assert [a.status for a in reg.approvals.list(approver="carol")] == ["expired"]
-    assert reg.policies.change_status("alice", "POL-2", "published").effective_version == 1
+    assert (
+        reg.policies.change_status(
+            "alice", "POL-2", "published", signer=signer(reg, "alice")
+        ).effective_version
+        == 1
+    )
     reg.policies.update("alice", "POL-2", body="v2, never approved")
     with pytest.raises(LifecycleError):
-        reg.policies.change_status("alice", "POL-2", "published")
+        reg.policies.change_status("alice", "POL-2", "published", signer=signer(reg, "alice"))
     assert reg.policies.get("POL-2").effective_version == 1
 
 
@@ -92,7 +98,7 @@ def test_the_author_is_not_asked_again_in_a_later_round(reg: AppContext) -> None
     approver, is neither asked nor allowed to answer (one list of who is barred)."""
     reg.policies.change_status("alice", "POL-2", "awaiting_approval")
     bob = next(a.id for a in reg.approvals.list() if a.approver == "bob")
-    reg.approvals.approve(bob, "bob")
+    reg.approvals.approve(bob, "bob", signer=signer(reg, "bob"))
     reg.users.set_role(ME, "alice", "approver")
     for status in ("draft", "in_review", "awaiting_approval"):
         reg.policies.change_status(ME, "POL-2", status)

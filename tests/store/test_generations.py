@@ -14,6 +14,7 @@ from governance_desktop.store.db import Database
 from governance_desktop.store.generations import WORKFLOWS
 from governance_desktop.store.models import Generation
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 
 
 def _generation(db: Database) -> int | None:
@@ -28,7 +29,9 @@ def _import(ctx: AppContext, title: str) -> None:
         "trigger": {"type": "on_status_change", "to_status": "in_review"},
         "actions": [{"type": "notify", "users": [ME], "title": title}],
     }
-    ctx.workflows.import_definitions(ME, [DefinitionSource("review.json", data=data)])
+    ctx.workflows.import_definitions(
+        ME, [DefinitionSource("review.json", data=data)], signer=signer(ctx, ME)
+    )
 
 
 def test_each_workflow_write_moves_the_generation_by_one(ctx: AppContext) -> None:

@@ -25,6 +25,7 @@ from governance_desktop.store.models import (
     WorkflowStepRun,
 )
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.processes import start_worker
 from tests.helpers.workflows import workflow
 
@@ -80,9 +81,8 @@ def _setup(ctx: AppContext) -> None:
         ctx.users.add(ME, name, name.title(), "approver")  # type: ignore[arg-type]
     for n in range(POLICIES):
         ctx.policies.add(ME, f"POL-{n:04}", f"Policy {n}", owner="alice")
-    ctx.workflows.import_definitions(
-        ME, [DefinitionSource("crash.json", data=workflow("Crash", STEPS))]
-    )
+    source = DefinitionSource("crash.json", data=workflow("Crash", STEPS))
+    ctx.workflows.import_definitions(ME, [source], signer=signer(ctx, ME))
 
 
 def _drive(ctx: AppContext) -> None:

@@ -18,6 +18,7 @@ from governance_desktop.services.sync import execute_workflow
 from governance_desktop.store.models import Job, Workflow, WorkflowVersion
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to
+from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, only_execution, workflow
 
 STEPS = [
@@ -50,7 +51,7 @@ def test_refused_move_creates_no_execution(eng: AppContext, install: Callable[..
     """A refused status change rolls back with no execution or job."""
     install(workflow("Kickoff", STEPS, trigger={"type": "on_status_change"}))
     with pytest.raises(Exception, match="cannot move"):
-        eng.policies.change_status(ME, "POL-001", "published")
+        eng.policies.change_status(ME, "POL-001", "published", signer=signer(eng, ME))
     assert eng.monitor.executions() == [] and eng.monitor.jobs() == []
 
 

@@ -18,6 +18,7 @@ from governance_desktop.store import generations
 from governance_desktop.store.models import Workflow, WorkflowVersion
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.workflows import workflow
 
 NOTIFY = [{"type": "notify", "users": ["alice"], "title": "{policy.code}"}]
@@ -69,7 +70,7 @@ def test_an_import_by_another_database_is_seen_by_the_next_check(
     try:
         for name in ("Beta", "Gamma"):
             source = DefinitionSource(f"{name}.json", data=workflow(name, NOTIFY))
-            other.workflows.import_definitions(ME, [source])
+            other.workflows.import_definitions(ME, [source], signer=signer(other, ME))
     finally:
         other.close()
     assert _started(eng) == ["Alpha", "Beta", "Gamma"]
@@ -115,7 +116,9 @@ def test_candidates_read_after_an_uncommitted_workflow_write_are_not_kept(
     other = open_app(load_settings(data_dir=data_dir))
     try:
         source = DefinitionSource("Beta.json", data=workflow("Beta", NOTIFY))
-        other.workflows.import_definitions(ME, [source])  # the same generation number
+        other.workflows.import_definitions(
+            ME, [source], signer=signer(other, ME)
+        )  # the same generation number
     finally:
         other.close()
     assert _started(eng) == ["Alpha", "Beta"]

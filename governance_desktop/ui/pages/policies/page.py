@@ -29,6 +29,7 @@ from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo, UserInfo
 from governance_desktop.services.policy_details import PolicyDetails
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.evidence.button import EvidenceExport
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import PolicyDetailsTabs, fit_columns
 from governance_desktop.ui.pages.policies.editor import PolicyEditor
@@ -69,6 +70,8 @@ class PoliciesPage(Page):
         top.addWidget(self.status_filter)
         top.addWidget(self.count, 1)
         top.addWidget(self.add_button)
+        self.evidence = EvidenceExport(ui, self.selected_code)
+        top.addWidget(self.evidence)
 
         self.add_frame = self._build_add_frame()
         self.message = named(QLabel(), "policiesMessage")
