@@ -248,7 +248,7 @@ def test_an_admin_gives_another_user_a_new_initial_password_and_key(  # type: ig
     """`users set-password bob` by an admin prints a new initial password once; bob's old one
     no longer works, the new one must be changed first; his old key is retired, a new one
     registered."""
-    reset = raw("users", "set-password", "bob")
+    reset = raw("users", "set-password", "bob", stdin=PASSWORD)  # the admin signs the reset
     assert reset.code == 0, reset.err
     initial = _initial(reset, "bob")
     bob = ("--actor", "bob")

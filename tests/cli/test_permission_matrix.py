@@ -13,6 +13,7 @@ the workflows an admin published) and are not in the matrix.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 from collections.abc import Callable
@@ -170,6 +171,11 @@ COMMANDS: list[tuple[str, Permission | None, Command]] = [
     ),
     ("audit export", P.EXPORT, lambda r, reg, t: ["audit", "export", str(t / f"{r}.csv")]),
     (
+        "evidence export",
+        P.EXPORT,
+        lambda r, reg, t: ["evidence", "export", "P-PUB", "--output", str(t / f"{r}.pdf")],
+    ),
+    (
         "policies add",
         P.AUTHOR_POLICIES,
         lambda r, reg, t: ["policies", "add", f"NEW-{r}", "--title", "New"],
@@ -230,6 +236,9 @@ COMMANDS: list[tuple[str, Permission | None, Command]] = [
 
 #: Acts the officer may do only to what is theirs: their own run is the one they cancel.
 OWN_ONLY = {"executions cancel"}
+#: `evidence export` writes its PDF with Qt: walked only where PySide6 is installed.
+QT = importlib.util.find_spec("PySide6") is not None
+NEEDS_QT = {"evidence export"}
 
 
 def test_every_act_the_matrix_names_has_a_command() -> None:
@@ -252,9 +261,15 @@ def test_every_command_as_every_role(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Allowed: exit 0. Refused: exit 1, one line `error: … (rule: role)`, nothing changed
     (the trail gains only the actor's sign-in)."""
+    if QT and importlib.util.find_spec("pytestqt") is not None:
+        # the test's QApplication first: the PDF renderer would make a bare QGuiApplication
+        # that later GUI tests in this process cannot use
+        request.getfixturevalue("qapp")
+    walk = [c for c in COMMANDS if QT or c[0] not in NEEDS_QT]
     data_dir = tmp_path / "data"
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
@@ -275,7 +290,7 @@ def test_every_command_as_every_role(
         assert main(["--data-dir", str(data_dir), "backup", str(tmp_path / "backup-admin.db")]) == 0
     actor = ACTING[role]
     outcomes: dict[str, str] = {}
-    for name, permission, argv in COMMANDS:
+    for name, permission, argv in walk:
         capsys.readouterr()
         before = _trail_length(data_dir) if not _allowed(role, permission) else None
         monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n{PASSWORD}\n"))
@@ -293,8 +308,7 @@ def test_every_command_as_every_role(
             unchanged = _trail_length(data_dir) == before
             outcomes[name] = "refused" if refused and unchanged else f"exit {code}: {err.strip()}"
     expected = {
-        name: "ok" if _allowed(role, permission) else "refused"
-        for name, permission, _argv in COMMANDS
+        name: "ok" if _allowed(role, permission) else "refused" for name, permission, _argv in walk
     }
     assert outcomes == expected
 

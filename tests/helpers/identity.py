@@ -25,7 +25,7 @@ def credential(ctx: AppContext, username: str) -> None:
         identity.change_own(username, None, PASSWORD)
     elif identity.must_change(username):
         if not _initial_is(ctx, username, INITIAL):  # a generated one (`users add`, demo)
-            identity.reset(ME, username, INITIAL)  # as an admin gives a new one
+            identity.reset(ME, username, INITIAL, admin=signer(ctx, ME))  # as an admin does
         identity.change_own(username, INITIAL, PASSWORD)
 
 
