@@ -360,13 +360,27 @@ class RestoreOutcome:
     restore: RestoreReport
     migration: MigrationReport
     restored_head: str | None = None
+    #: The restore's signature as people read it ("Restored from backup by … UTC").
+    signature: str | None = None
 
 
-def restore_data_dir(settings: Settings, source: Path, actor: str) -> RestoreOutcome:
+def restore_data_dir(
+    settings: Settings,
+    source: Path,
+    actor: str,
+    password: str | None = None,
+    *,
+    first_password: bool = False,
+) -> RestoreOutcome:
     """Restore `source` as the data dir's database if `actor` is an admin of the one it
     replaces, then open it once (migrating an older schema, with a pre-migration backup) and
-    record "data.restored" in it. No app or worker may hold the data dir."""
-    from governance_desktop.services.restore_record import record_restore
+    record "data.restored" in it. No app or worker may hold the data dir.
+
+    With ``password`` the restore is signed ("Restored from backup") in the restored
+    database, the one kept, with `actor`'s key there: the password is checked against the
+    backup's credential before anything is replaced. ``first_password``: `actor` is the OS
+    account's user, who may choose their first password now if the backup has none."""
+    from governance_desktop.services.restore_record import record_restore, trail_head
     from governance_desktop.store.migrate import known_revisions
 
     path = sqlite_path(settings.effective_database_url)
@@ -377,14 +391,86 @@ def restore_data_dir(settings: Settings, source: Path, actor: str) -> RestoreOut
         )
     check_store_files(settings)
     check_source(source.expanduser().absolute())
+    hashes: list[str] = []
+
+    def check_signer() -> None:  # the backup is a governance database; actor an admin
+        if password is not None:
+            check_restorer(source, actor, password, first_password=first_password)
+            hashes.append(sha256_file(source.expanduser().absolute()))
+
     prepare_data_dir(settings.data_dir)
     setup_logging(settings.data_dir)
-    report = restore_database(source, path, settings.data_dir / "backups", known_revisions(), actor)
+    report = restore_database(
+        source, path, settings.data_dir / "backups", known_revisions(), actor, check_signer
+    )
     ctx = open_app(settings)
     try:
-        restored = record_restore(
-            ctx.db, ctx.audit, actor, report.source, report.replaced_head, report.kept
+        restored_head = trail_head(ctx.db)  # the trail put back (and migrated), as it was
+        signer = None
+        if password is not None:
+            if first_password and not ctx.identity.has_password(actor):
+                ctx.identity.change_own(actor, None, password)
+            signer = ctx.identity.signer(actor, password)
+        restored, signature = record_restore(
+            ctx.db,
+            ctx.audit,
+            actor,
+            report.source,
+            report.replaced_head,
+            report.kept,
+            restored_head=restored_head,
+            signer=signer,
+            file_hash=hashes[0] if hashes else None,
         )
-        return RestoreOutcome(report, ctx.migration, restored)
+        return RestoreOutcome(report, ctx.migration, restored, signature)
     finally:
         ctx.close()
+
+
+def sha256_file(path: Path) -> str:
+    import hashlib
+
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def check_restorer(source: Path, actor: str, password: str, *, first_password: bool) -> None:
+    """Refuse, before anything is replaced, a restore `actor` could not sign in the restored
+    register: not a user of the backup, deactivated or locked there, an initial password, or
+    a wrong one (not counted towards a lockout: a backup file is only read)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    from governance_desktop.domain.clock import utc_now
+    from governance_desktop.domain.errors import AuthenticationError
+    from governance_desktop.domain.identity import check_password
+    from governance_desktop.store.restore import backup_credential
+
+    unchanged = "Nothing was changed."
+    where = f"the backup {source.name}"
+    found = backup_credential(source, actor)
+    if found is None or not found.active:
+        state = "not a user" if found is None else "deactivated"
+        raise AuthenticationError(
+            f"'{actor}' is {state} in {where}, so cannot sign the restore there "
+            f"(rule: signature). {unchanged}"
+        )
+    if found.locked_until is not None and found.locked_until > utc_now():
+        raise AuthenticationError(f"'{actor}' is locked in {where} (rule: lockout). {unchanged}")
+    if found.password_hash is None:
+        if first_password:  # the OS account's user chooses their first password now
+            check_password(password, actor)
+            return
+        raise AuthenticationError(
+            f"'{actor}' has no password in {where} (rule: signature). {unchanged}"
+        )
+    try:
+        PasswordHasher().verify(found.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise AuthenticationError(
+            f"wrong password for '{actor}' in {where} (rule: identity). {unchanged}"
+        ) from None
+    if found.must_change:
+        raise AuthenticationError(
+            f"'{actor}' must change the initial password first (rule: identity). {unchanged}"
+        )

@@ -139,7 +139,7 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 
     ready: set[str] = set()
 
-    def run(*args: str, actor: str | None = None, stdin: str | None = None) -> CliResult:
+    def run(*args: str, actor: str | None = None, stdin: str | bytes | None = None) -> CliResult:
         argv = ["--data-dir", str(data_dir), "--password-stdin"]
         if actor:
             argv += ["--actor", actor]
@@ -147,7 +147,9 @@ def cli(data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
         needs_password = who != ME or _SIGNING & set(args)
         if who not in ready and needs_password and credential_in(data_dir, who):
             ready.add(who)
-        monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n" if stdin is None else stdin))
+        data = PASSWORD + "\n" if stdin is None else stdin
+        raw = data.encode() if isinstance(data, str) else data  # bytes: `--body-file -`
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
         capsys.readouterr()
         try:
             code = main([*argv, *args])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import Any
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.declare import Group, Needs, arg
@@ -12,6 +13,7 @@ from governance_desktop.cli.identity import signer
 from governance_desktop.cli.output import emit, say
 from governance_desktop.domain.enums import ApprovalStatus
 from governance_desktop.domain.errors import ValidationError
+from governance_desktop.services.dto import ApprovalInfo, to_jsonable
 
 COMMANDS = Group("approvals", "approval requests")
 
@@ -26,15 +28,28 @@ COMMANDS = Group("approvals", "approval requests")
 def approvals_list(ctx: AppContext, args: argparse.Namespace) -> int:
     status = ApprovalStatus(args.status) if args.status else None
     rows = ctx.approvals.list(approver=args.actor if args.mine else None, status=status)
+    if getattr(args, "json", False):  # `signature` carries the whole signature
+        emit(args, rows)
+        return 0
     columns = ("id", "policy", "policy_version", "workflow", "approver", "status")
-    emit(args, rows, (*columns, "responded_by", "overdue_days"))
+    emit(args, [_signed(row) for row in rows], (*columns, "responded_by", "overdue_days", "signed"))
     return 0
 
 
 @COMMANDS.command("show", "show one approval request", arg("id", metavar="ID", type=int), json=True)
 def approvals_show(ctx: AppContext, args: argparse.Namespace) -> int:
-    emit(args, ctx.approvals.get(args.id))
+    row = ctx.approvals.get(args.id)
+    emit(args, row if getattr(args, "json", False) else _signed(row))
     return 0
+
+
+def _signed(row: ApprovalInfo) -> dict[str, Any]:
+    """``row`` for people: its signature as its manifestation ("Approved by Bob Chen on
+    2026-12-03 18:23:58 UTC"), in place of the signature's fields."""
+    data: dict[str, Any] = to_jsonable(row)
+    data.pop("signature", None)
+    data["signed"] = row.signature.manifestation if row.signature else None
+    return data
 
 
 _REASON = arg("--reason", help="why an admin answers for the approver (required then)")

@@ -11,12 +11,14 @@ from pathlib import Path
 from governance_desktop import __version__
 from governance_desktop.app import AppContext, restore_data_dir
 from governance_desktop.cli.declare import Group, Needs, arg
+from governance_desktop.cli.identity import passwords
 from governance_desktop.cli.output import emit, say
 from governance_desktop.config import Settings
 from governance_desktop.data_dir import data_dir_access
 from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
+from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite
 from governance_desktop.store.db import redact_url, sqlite_path
@@ -120,7 +122,13 @@ def short(head: str | None) -> str:
     needs=Needs.SETTINGS,  # must not open the (possibly damaged) database it replaces
 )
 def restore(settings: Settings, args: argparse.Namespace) -> int:
-    outcome = restore_data_dir(settings, Path(args.file), args.actor)
+    """A signed act ("Restored from backup"): the actor's password is checked against the
+    backup's credential, then signs in the restored database."""
+    password = passwords(args).actor(args.actor, "restoring a backup is a signed act and")
+    first = args.actor == os_username()  # the OS account's user may choose it now
+    outcome = restore_data_dir(
+        settings, Path(args.file), args.actor, password, first_password=first
+    )
     report, migration = outcome.restore, outcome.migration
     migrated = (
         f"; migrated from schema revision {migration.from_revision} to {migration.to_revision}"
@@ -134,4 +142,6 @@ def restore(settings: Settings, args: argparse.Namespace) -> int:
         f"audit trail head {short(report.replaced_head)} replaced by "
         f"{short(outcome.restored_head)} (recorded as data.restored)"
     )
+    if outcome.signature:
+        say(f"signed: {outcome.signature}")
     return 0

@@ -10,7 +10,7 @@ import sys
 
 from governance_desktop.app import AppContext
 from governance_desktop.cli.output import say
-from governance_desktop.domain.errors import AuthenticationError, ValidationError
+from governance_desktop.domain.errors import AuthenticationError, NotFoundError, ValidationError
 from governance_desktop.services.identity import Signer
 
 
@@ -78,5 +78,7 @@ def signer(ctx: AppContext, args: argparse.Namespace, act: str) -> Signer:
 
 def sign_in_as(ctx: AppContext, args: argparse.Namespace, *, changing_password: bool) -> None:
     """Acting as a user other than the OS account's needs that user's password."""
+    if not ctx.users.existing({args.actor}):  # before asking for a password nobody has
+        raise NotFoundError(f"unknown actor '{args.actor}'")
     password = passwords(args).actor(args.actor, f"acting as '{args.actor}'")
     ctx.identity.sign_in(args.actor, password, purpose="change" if changing_password else "act")

@@ -27,7 +27,7 @@ class Permission(StrEnum):
     CANCEL_OWN_EXECUTIONS = "cancel executions they started"
     MANAGE_EXECUTIONS = "cancel any execution and skip a failed step"
     CONTROL_JOBS = "retry and cancel jobs"
-    MANAGE_USERS = "add users, change roles, deactivate users"
+    MANAGE_USERS = "add users, change roles, reset passwords, unlock and deactivate users"
     MANAGE_WORKFLOWS = "import, edit, enable and disable workflows"
     RESTORE = "restore a backup"
     SETTINGS = "back up, load demo data and change settings"

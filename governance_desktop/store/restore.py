@@ -19,6 +19,7 @@ import os
 import shutil
 import sqlite3
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,6 +144,43 @@ def audit_head(path: Path) -> str | None:
     return None if row is None else str(row[0])
 
 
+@dataclass(frozen=True)
+class BackupCredential:
+    """What a backup file holds about one user's credential: the restore is signed in the
+    restored register, so the signer's password is checked against these before anything
+    is replaced (read only: a backup is never written)."""
+
+    password_hash: str | None
+    must_change: bool
+    active: bool
+    locked_until: datetime | None
+
+
+def backup_credential(source: Path, username: str) -> BackupCredential | None:
+    """``username``'s credential in the backup ``source``; None if they are not a user there.
+    A file from before credentials (schema 0004) has none: password_hash is None."""
+    conn = _read_only(source.expanduser().absolute())
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+        wanted = ("password_hash", "must_change_password", "active", "locked_until")
+        fields = ", ".join(c if c in columns else "NULL" for c in wanted)
+        found = conn.execute(
+            f"SELECT {fields} FROM users WHERE username = ?", (username,)
+        ).fetchone()
+    finally:
+        conn.close()
+    if found is None:
+        return None
+    password_hash, must_change, active, locked_until = found
+    locked = datetime.fromisoformat(str(locked_until)) if locked_until else None
+    return BackupCredential(
+        password_hash=str(password_hash) if password_hash else None,
+        must_change=bool(must_change),
+        active=True if active is None else bool(active),
+        locked_until=locked.replace(tzinfo=locked.tzinfo or UTC) if locked else None,
+    )
+
+
 def _usable(path: Path) -> bool:
     """True if ``path`` is a database whose users can be read (not missing, empty or damaged)."""
     if not path.exists() or path.stat().st_size == 0 or header_problem(path) is not None:
@@ -212,10 +250,17 @@ def _keep_current(db_path: Path, backups_dir: Path) -> Path | None:
 
 
 def restore_database(
-    source: Path, db_path: Path, backups_dir: Path, known_revisions: set[str], actor: str
+    source: Path,
+    db_path: Path,
+    backups_dir: Path,
+    known_revisions: set[str],
+    actor: str,
+    before_replace: Callable[[], None] | None = None,
 ) -> RestoreReport:
     """Replace `db_path` with the backup `source` (see the module doc for the steps), if
-    `actor` may (``authorize_restore``, checked while no one else has the data dir)."""
+    `actor` may (``authorize_restore``, checked while no one else has the data dir).
+    ``before_replace`` runs once the backup and the actor's standing are checked, before
+    anything changes (the signer's password check); an error from it changes nothing."""
     source = source.expanduser().absolute()
     if source.exists() and db_path.exists() and source.samefile(db_path):
         raise RestoreError(f"{source} is the live database itself; choose a backup file")
@@ -225,6 +270,8 @@ def restore_database(
     lock.acquire_exclusive()
     try:
         checked = authorize_restore(db_path, source, actor)
+        if before_replace is not None:
+            before_replace()
         replaced_head = audit_head(db_path) if checked == db_path else None
         kept = _keep_current(db_path, backups_dir)
         staged = db_path.with_name(db_path.name + ".restoring")

@@ -141,9 +141,9 @@ def test_officer_restore_refused_admin_restore_leaves_the_event(  # type: ignore
     assert cli("backup", str(copy)).code == 0
     restored_head = cli("audit", "verify", "--json").json()["head_hash"]
     assert cli("users", "add", "dave", "--role", "approver").code == 0
-    replaced_head = cli("audit", "verify", "--json").json()["head_hash"]
     line = _one_line(cli("restore", str(copy), actor="alice"))
     assert "'alice' is officer; only admin may restore a backup (rule: role)" in line
+    replaced_head = cli("audit", "verify", "--json").json()["head_hash"]  # alice's sign-in too
     assert "dave" in {u["username"] for u in cli("users", "list", "--json").json()}
     r = cli("restore", str(copy))
     assert r.code == 0, r.err

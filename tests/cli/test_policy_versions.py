@@ -3,7 +3,6 @@ the effective version and the working revision, and the word-level diff."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,6 @@ def pol(ctx: AppContext) -> AppContext:
     return ctx
 
 
-def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
-    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-
-
 def test_edit_from_a_file_saves_a_new_version(cli: Any, pol: AppContext, tmp_path: Path) -> None:
     """`policies edit --body-file F --title --review-days` saves version 2 with those fields."""
     body = tmp_path / "body.txt"
@@ -43,10 +38,9 @@ def test_edit_from_a_file_saves_a_new_version(cli: Any, pol: AppContext, tmp_pat
     assert [v["number"] for v in cli("policies", "versions", "POL-1", "--json").json()] == [1, 2]
 
 
-def test_edit_body_from_stdin(cli: Any, pol: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edit_body_from_stdin(cli: Any, pol: AppContext) -> None:
     """`--body-file -` reads the new text (UTF-8) from standard input."""
-    _stdin(monkeypatch, "Texte révisé ✓\n".encode())
-    result = cli("policies", "edit", "POL-1", "--body-file", "-")
+    result = cli("policies", "edit", "POL-1", "--body-file", "-", stdin="Texte révisé ✓\n")
     assert result.code == 0, result.err
     assert pol.policies.get("POL-1").body == "Texte révisé ✓\n"
     assert pol.policies.get("POL-1").version == 2
@@ -66,14 +60,12 @@ def test_edit_body_from_stdin(cli: Any, pol: AppContext, monkeypatch: pytest.Mon
 def test_edit_errors_are_one_line_and_change_nothing(
     cli: Any,
     pol: AppContext,
-    monkeypatch: pytest.MonkeyPatch,
     args: tuple[str, ...],
     stdin: bytes,
     error: str,
 ) -> None:
     """Nothing given, an unreadable file, bytes that are not UTF-8: one line, exit 1, no save."""
-    _stdin(monkeypatch, stdin)
-    result = cli("policies", "edit", "POL-1", *args)
+    result = cli("policies", "edit", "POL-1", *args, stdin=stdin)
     assert result.code == 1
     assert result.err.strip().splitlines() == [error]
     assert pol.policies.get("POL-1").version == 1

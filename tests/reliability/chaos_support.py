@@ -36,6 +36,7 @@ from governance_desktop.store.models import (
     WorkflowStepRun,
 )
 from tests.helpers.actors import ME
+from tests.helpers.identity import credential, signer
 from tests.helpers.processes import start_worker
 
 APPROVERS = ("bob", "carol")
@@ -91,8 +92,12 @@ def seed(ctx: AppContext, policies: int) -> None:
         rule = "all" if n % 2 == 0 else "any"
         ctx.policies.add(ME, policy_code(n), f"Policy {n} [{rule}]", owner=OWNER)
     ctx.workflows.import_definitions(
-        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in chaos_workflows()]
+        ME,
+        [DefinitionSource(f"{d['name']}.json", data=d) for d in chaos_workflows()],
+        signer=signer(ctx, ME),
     )
+    for name in APPROVERS:
+        credential(ctx, name)  # the Approver thread signs as each of them
 
 
 def drive(ctx: AppContext, policies: int, rng: random.Random, pace: float = 0.0) -> None:
@@ -143,10 +148,13 @@ class Approver(threading.Thread):
             if not self.self_approval_refused:
                 self.self_approval_refused = self._starter_refused(row.id)
             try:
+                signed = signer(self._ctx, row.approver)
                 if rejects(row.execution_id):
-                    self._ctx.approvals.reject(row.id, row.approver, "not ready: chaos says no")
+                    self._ctx.approvals.reject(
+                        row.id, row.approver, "not ready: chaos says no", signer=signed
+                    )
                 else:
-                    self._ctx.approvals.approve(row.id, row.approver)
+                    self._ctx.approvals.approve(row.id, row.approver, signer=signed)
             except GovernanceError:
                 self.refused += 1  # closed meanwhile by the other approver's answer
                 continue
@@ -158,7 +166,9 @@ class Approver(threading.Thread):
         """Segregation of duties: the starter (an admin, so allowed to answer for a named
         approver with a reason) may not answer the approval of its own change."""
         try:
-            self._ctx.approvals.approve(approval_id, ME, reason="the starter tries to approve")
+            self._ctx.approvals.approve(
+                approval_id, ME, reason="the starter tries to approve", signer=signer(self._ctx, ME)
+            )
         except PermissionDeniedError as exc:
             return "segregation of duties" in str(exc)
         except GovernanceError:

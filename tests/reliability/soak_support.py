@@ -32,6 +32,7 @@ from governance_desktop.domain.errors import LifecycleError
 from governance_desktop.services.job_pages import JobFilter
 from governance_desktop.services.workflows import DefinitionSource
 from tests.helpers.actors import ME
+from tests.helpers.identity import credential, signer
 
 PEOPLE = ("alice", "bob", "carol")
 MANUAL = 240  # POL-… policies: only the writer moves them
@@ -111,8 +112,11 @@ def build_data(ctx: AppContext) -> tuple[list[str], list[str]]:
     for n, code in enumerate(manual + auto):
         ctx.policies.add(ME, code, f"Policy {n}", owner=PEOPLE[n % 3], body="First text.")
     ctx.workflows.import_definitions(
-        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in WORKFLOWS]
+        ME,
+        [DefinitionSource(f"{d['name']}.json", data=d) for d in WORKFLOWS],
+        signer=signer(ctx, ME),
     )
+    credential(ctx, "bob")  # bob signs his approvals
     return manual, auto
 
 
@@ -290,8 +294,11 @@ class Writer(threading.Thread):
         return self.timings.call("read", name, fn)
 
     def _move(self, code: str, target: PolicyStatus) -> Any:
+        # publishing is signed: the password is checked before, not inside, the timed write
+        signed = signer(self.ctx, ME) if target in (S.PUBLISHED, S.RETIRED) else None
         return self._write(
-            "change_status", lambda: self.ctx.policies.change_status(ME, code, target)
+            "change_status",
+            lambda: self.ctx.policies.change_status(ME, code, target, signer=signed),
         )
 
     def _edit(self, code: str, allow_text: bool = True, refusable: str = "") -> Any:
@@ -337,7 +344,10 @@ class Writer(threading.Thread):
         ]
         if not mine:
             return False
-        done = self._write("approve", lambda: self.ctx.approvals.approve(mine[0].id, "bob", "ok"))
+        signed = signer(self.ctx, "bob")  # the password is checked before the timed write
+        done = self._write(
+            "approve", lambda: self.ctx.approvals.approve(mine[0].id, "bob", "ok", signer=signed)
+        )
         return done is not None
 
     def _auto(self, code: str) -> None:

@@ -35,6 +35,7 @@ from governance_desktop.store.models import (
     WorkflowStepRun,
 )
 from tests.helpers.actors import ME
+from tests.helpers.identity import signer
 from tests.helpers.processes import start_worker
 from tests.helpers.waiting import wait_for
 
@@ -89,7 +90,9 @@ def setup_load(ctx: AppContext) -> None:
         ctx.users.add(ME, name, name.title(), "approver")  # type: ignore[arg-type]
     for n in range(POLICIES):
         ctx.policies.add(ME, f"POL-{n:03}", f"Policy {n}", owner="alice")
-    ctx.workflows.import_definitions(ME, [DefinitionSource("load.json", data=WORKFLOW)])
+    ctx.workflows.import_definitions(
+        ME, [DefinitionSource("load.json", data=WORKFLOW)], signer=signer(ctx, ME)
+    )
 
 
 def integrity(path: Path) -> list[tuple[Any, ...]]:

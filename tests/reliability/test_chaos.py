@@ -25,6 +25,7 @@ from sqlalchemy import select
 from governance_desktop.app import AppContext, attach_queue
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.models import AuditEvent, Job, Policy, Workflow, WorkflowExecution
+from tests.helpers.identity import PASSWORD, credential, signer
 from tests.helpers.processes import start_worker
 from tests.reliability.chaos_support import (
     ME,
@@ -56,7 +57,7 @@ from governance_desktop.config import load_settings
 from governance_desktop.domain.enums import ApprovalStatus, PolicyStatus
 from governance_desktop.domain.lifecycle import allowed_moves
 data_dir, actor, approver, seed = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-codes = sys.argv[5:]
+password, codes = sys.argv[5], sys.argv[6:]
 ctx = open_app(load_settings(data_dir=Path(data_dir)))
 runtime = attach_queue(ctx)  # like the CLI: enqueue after each commit
 rng = random.Random(seed)
@@ -71,9 +72,12 @@ while True:
         pending = [a for a in ctx.approvals.list(approver=approver, status=ApprovalStatus.PENDING)
                    if a.policy == code]
         assert len(pending) == 1, (code, pending)
-        ctx.approvals.approve(pending[0].id, approver, "chaos: approved")
+        ctx.approvals.approve(pending[0].id, approver, "chaos: approved",
+                              signer=ctx.identity.signer(approver, password))
     else:
-        ctx.policies.change_status(actor, code, target)
+        signed = (ctx.identity.signer(actor, password)
+                  if target in (PolicyStatus.PUBLISHED, PolicyStatus.RETIRED) else None)
+        ctx.policies.change_status(actor, code, target, signer=signed)
     print("done", flush=True)
 """
 #: Who answers the Standard approvals the changer's moves ask for.
@@ -112,8 +116,11 @@ def seed_status_chaos(ctx: AppContext, policies: int) -> list[str]:
         kind = "Security" if n % 2 else "Privacy"
         ctx.policies.add(ME, code, f"{kind} policy {n}", owner="alice")
     ctx.workflows.import_definitions(
-        ME, [DefinitionSource(f"{d['name']}.json", data=d) for d in STATUS_WORKFLOWS]
+        ME,
+        [DefinitionSource(f"{d['name']}.json", data=d) for d in STATUS_WORKFLOWS],
+        signer=signer(ctx, ME),
     )
+    credential(ctx, STATUS_APPROVER)  # the changer signs as bob and as ME with PASSWORD
     return codes
 
 
@@ -121,7 +128,17 @@ def run_changer(data_dir: Path, codes: list[str], seed: int, kill_after: float) 
     """Run the changer, SIGKILL it `kill_after` s into its loop; returns (changes it saw
     committed, whether it was killed between its `begin` and `done` lines)."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHANGER, str(data_dir), ME, STATUS_APPROVER, str(seed), *codes],
+        [
+            sys.executable,
+            "-c",
+            CHANGER,
+            str(data_dir),
+            ME,
+            STATUS_APPROVER,
+            str(seed),
+            PASSWORD,
+            *codes,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from governance_desktop.app import AppContext
 from governance_desktop.services.users import os_username
 from tests.helpers.actors import ME
+from tests.helpers.identity import credential_in
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("http://x","click")'
@@ -74,11 +75,12 @@ def test_neutraliser_round_trips_any_value(value: str) -> None:
 
 
 @pytest.fixture
-def hostile(cli, tmp_path: Path):  # type: ignore[no-untyped-def]
+def hostile(cli, tmp_path: Path, data_dir: Path):  # type: ignore[no-untyped-def]
     """Names, titles and a workflow an attacker would pick, entered through the real CLI."""
     assert cli("demo").code == 0
     for username in ("-bob", "@carol"):
         assert cli("users", "add", "--role", "officer", "--", username).code == 0
+        assert credential_in(data_dir, username)  # they act with PASSWORD (`--actor=...`)
     for n, title in enumerate(("=1+2", "+SUM(A1:A9)", "-2+3", "@cmd", HYPERLINK)):
         r = cli("--actor=-bob", "policies", "add", f"X-{n}", f"--title={title}")
         assert r.code == 0, r.err

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.actors import ME
+from tests.helpers.identity import PASSWORD
 
 GD = [sys.executable, "-m", "governance_desktop"]
 SECRET = "s3cretPW"
@@ -35,7 +36,8 @@ def gd(
     full_env = {**os.environ, **{f"GOVERNANCE_{k.upper()}": v for k, v in env.items()}}
     where = [] if folder is None else ["--data-dir", str(folder)]
     return subprocess.run(
-        [*GD, *where, "--actor", ME, *args],
+        [*GD, *where, "--actor", ME, "--password-stdin", *args],
+        input=PASSWORD + "\n",  # the signed acts (demo) sign with it; the first sets it
         capture_output=True,
         text=True,
         timeout=120,

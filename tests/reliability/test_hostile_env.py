@@ -21,13 +21,15 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.actors import ME
+from tests.helpers.identity import PASSWORD
 
 GD = [sys.executable, "-m", "governance_desktop"]
 
 
 def gd(data_dir: Path, *args: str, umask: int | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*GD, "--data-dir", str(data_dir), "--actor", ME, *args],
+        [*GD, "--data-dir", str(data_dir), "--actor", ME, "--password-stdin", *args],
+        input=PASSWORD + "\n",  # the signed acts (demo) sign with it; the first sets it
         capture_output=True,
         text=True,
         timeout=120,
