@@ -5,7 +5,9 @@ and its CSV bundle off it again. A refusal or failure is shown next to the butto
 from __future__ import annotations
 
 from collections.abc import Callable
+from inspect import ismethod
 from pathlib import Path
+from weakref import WeakMethod
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
@@ -26,7 +28,9 @@ class EvidenceExport(QWidget):
     def __init__(self, ui: UiContext, selected: Callable[[], str | None]) -> None:
         super().__init__()
         self.ui = ui
-        self._selected = selected
+        # Weakly: the page owns this widget, and a strong reference back to the page's
+        # method made a cycle the collector cleared while Qt still used the page's models.
+        self._selected = WeakMethod(selected) if ismethod(selected) else lambda: selected
         self.calls = ui.calls(self)
         self.button = named(QPushButton("Export evidence…"), "exportEvidenceButton")
         self.button.setToolTip(
@@ -50,7 +54,8 @@ class EvidenceExport(QWidget):
         return path or None
 
     def start(self) -> None:
-        code = self._selected()
+        selected = self._selected()
+        code = selected() if selected is not None else None
         if code is None:
             self._show("Select a policy first.")
             return

@@ -1,7 +1,7 @@
 """Painting the evidence record: an A4 PDF (Qt's QTextDocument laid out page by page on a
 QPdfWriter, each page with a footer naming the record and "Page N of M"), or one page as an
 image for a person to look at. Qt paints on the GUI thread only; the command line gets a
-QGuiApplication on the offscreen platform when it has none (`ensure_gui`)."""
+QApplication on the offscreen platform when it has none (`ensure_gui`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPen,
     QTextDocument,
 )
+from PySide6.QtWidgets import QApplication
 
 from governance_desktop.services.evidence import Evidence, when
 from governance_desktop.ui.evidence.html import evidence_html
@@ -38,7 +39,9 @@ def ensure_gui() -> QGuiApplication:
         return app  # type: ignore[return-value]
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    return QGuiApplication(["governance-desktop"])
+    # A QApplication (not a bare QGuiApplication): whatever runs later in this process
+    # (the window, a test's widgets) needs one, and Qt allows only one application object.
+    return QApplication(["governance-desktop"])
 
 
 def _mm(value: float, dpi: float) -> float:
