@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from governance_desktop.app import AppContext, attach_queue, open_app, restore_data_dir
 from governance_desktop.config import Settings, load_settings
@@ -120,10 +120,19 @@ def open_for_gui(settings: Settings) -> AppContext:
         dialog.exec()
         if not dialog.wants_restore() or error.backup is None:
             raise
+        password, given = QInputDialog.getText(
+            None,
+            "Restore is a signed act",
+            f"Your password as {os_username()} in the backup (a first password if you had "
+            'none there) signs this restore: "Restored from backup".',
+            QLineEdit.EchoMode.Password,
+        )
+        if not given or not password:
+            raise
         log.warning("restoring %s from %s at the user's request", error.path, error.backup)
         try:
             # The window acts as the OS user: the first admin of a new register.
-            restore_data_dir(settings, error.backup, os_username())
+            restore_data_dir(settings, error.backup, os_username(), password, first_password=True)
         except Exception as exc:  # e.g. a worker still holds the data dir: say so, then exit
             QMessageBox.critical(None, "Governance Desktop", f"Could not restore: {exc}")
             raise

@@ -24,12 +24,14 @@ from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
+from governance_desktop.services.signature_check import verify_signatures
 from governance_desktop.services.workflows import DefinitionSource
 from governance_desktop.store.autobackup import STAMP, list_backups, take_automatic_backup
 from governance_desktop.store.integrity import DamagedDatabaseError
 from governance_desktop.store.models import (
     AuditEvent,
     Notification,
+    Signature,
     Task,
     WorkflowExecution,
     WorkflowStepRun,
@@ -366,6 +368,7 @@ def test_window_offers_the_latest_backup_and_restores_it(
             return
         seen.append(f"{dialog.text()} {dialog.informativeText()}")
         assert dialog.restore_button is not None
+        QTimer.singleShot(0, sign_restore)
         qtbot.mouseClick(dialog.restore_button, qtbot_left())
 
     QTimer.singleShot(0, answer)
@@ -373,6 +376,10 @@ def test_window_offers_the_latest_backup_and_restores_it(
     try:
         assert ctx.policies.get("POL-002").status == "published"
         assert ctx.audit.verify().ok
+        with ctx.db.reading() as session:  # the restore is signed in the database kept
+            meanings = list(session.scalars(select(Signature.meaning)))
+            assert "Restored from backup" in meanings
+            assert not verify_signatures(session)[1]
     finally:
         ctx.close()
     taken = list_backups(data_dir / "backups")[0].taken_at.astimezone()
@@ -434,6 +441,7 @@ def test_window_restore_refused_while_a_worker_holds_the_data_dir(
     def answer() -> None:
         dialog = QApplication.activeModalWidget()
         if isinstance(dialog, DamagedDatabaseDialog) and dialog.restore_button is not None:
+            QTimer.singleShot(0, sign_restore)
             qtbot.mouseClick(dialog.restore_button, qtbot_left())
             QTimer.singleShot(20, answer)
         elif isinstance(dialog, QMessageBox) and not isinstance(dialog, DamagedDatabaseDialog):
@@ -452,6 +460,22 @@ def test_window_restore_refused_while_a_worker_holds_the_data_dir(
         holder.release()
     assert messages and "in use by the app or a worker" in messages[0]
     assert digest(db) == before
+
+
+def sign_restore() -> None:
+    """Answer the window's "Restore is a signed act" password prompt with the OS user's
+    password in the backup (PASSWORD), once it shows."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    from tests.helpers.identity import PASSWORD
+
+    dialog = QApplication.activeModalWidget()
+    if not isinstance(dialog, QInputDialog):
+        QTimer.singleShot(20, sign_restore)
+        return
+    dialog.setTextValue(PASSWORD)
+    dialog.accept()
 
 
 def qtbot_left() -> Any:
