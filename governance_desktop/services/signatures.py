@@ -79,6 +79,8 @@ def sign(
         {
             "signature_id": row.id,
             "meaning": row.meaning,
+            # The manifestation travels with the trail and its CSV export (21 CFR 11.50).
+            "manifestation": manifestation(row.printed_name, at, row.meaning),
             "content_hash": content_hash,
             "key_id": signer.key_id,
             "signature": row.signature,

@@ -225,3 +225,19 @@ def test_one_person_cannot_answer_under_two_names(
     }
     with eng.db.reading() as session:
         assert verify_signatures(session)[1] == []
+
+
+def test_the_audit_export_carries_each_signatures_manifestation(
+    eng: AppContext, install: Any, tmp_path: Any
+) -> None:
+    """An exported audit trail shows who signed what, meaning what, when (21 CFR 11.50 in
+    print): the signature's event holds its manifestation."""
+    install(workflow("Approve", [{"type": "approval", "approvers": ["bob", "carol"]}]))
+    eng.policies.change_status(ME, "POL-001", "in_review")
+    drain(eng)
+    answered = eng.approvals.approve(_pending(eng, "bob"), "bob", "fine", signer=signer(eng, "bob"))
+    assert answered.signature is not None
+    out = tmp_path / "trail.csv"
+    eng.audit.export_csv(out, eng.protected, actor=ME)
+    assert answered.signature.manifestation in out.read_text(encoding="utf-8")
+    assert answered.signature.manifestation.startswith("Approved by ")
