@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakMethod
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
@@ -98,9 +99,14 @@ class MainWindow(QMainWindow):
         self.addAction(self.switch_action)
         self.menuBar().addMenu("&User").addAction(self.switch_action)
         self.activity = ActivityWatch(ui.signing, self)
-        instance = QApplication.instance()
-        if instance is not None:  # key presses and clicks keep a signing session going
-            instance.installEventFilter(self.activity)
+        watch = WeakMethod(self._watch_activity)  # weakly: the context outlives no window
+
+        def active(on: bool) -> None:
+            method = watch()
+            if method is not None:
+                method(on)
+
+        ui.signing.on_active = active
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -112,6 +118,16 @@ class MainWindow(QMainWindow):
         self._restore()
         self.refresh_status()
         self._check_empty()
+
+    def _watch_activity(self, on: bool) -> None:
+        """Key presses and clicks keep a signing session going: watched while one lasts."""
+        instance = QApplication.instance()
+        if instance is None:
+            return
+        if on:
+            instance.installEventFilter(self.activity)
+        else:
+            instance.removeEventFilter(self.activity)
 
     # --- pages, built on first need ----------------------------------------------------------
     # Cold start builds only the first page; the others are built one per event-loop turn,

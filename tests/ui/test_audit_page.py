@@ -134,3 +134,33 @@ def test_export_refuses_the_data_folder(ui_ctx: UiContext, qtbot) -> None:  # ty
     assert "inside the data folder" in message.text() and "\n" not in message.text()
     assert db_file.read_bytes()[:100] == before and ui_ctx.app.audit.verify().ok
     page.hide()
+
+
+def test_verify_checks_signatures_and_names_a_forged_approval(ui_ctx: UiContext, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Verify in the window checks every signature too: an approval answered in the file
+    behind the app's back (hash chain recomputed, so the chain alone looks intact) is named
+    by id."""
+    from tests.helpers.tamper import rechain
+
+    page = _page(ui_ctx, qtbot)
+    button = page.findChild(QPushButton, "verifyAuditButton")
+    result = page.findChild(QLabel, "auditVerifyResult")
+    qtbot.mouseClick(button, CLICK)
+    qtbot.waitUntil(lambda: "signatures verified" in result.text(), timeout=10000)
+    path = sqlite_path(ui_ctx.app.db.url)
+    assert path is not None
+    with sqlite3.connect(path) as db:
+        forged = db.execute(
+            "SELECT id FROM workflow_approvals WHERE status = 'pending' ORDER BY id LIMIT 1"
+        ).fetchone()[0]
+        db.execute(
+            "UPDATE workflow_approvals SET status = 'approved', responded_by = approver,"
+            " responded_at = requested_at WHERE id = ?",
+            (forged,),
+        )
+    rechain(path)
+    assert ui_ctx.app.audit.verify().ok  # the chain alone cannot tell
+    qtbot.mouseClick(button, CLICK)
+    qtbot.waitUntil(lambda: "✘" in result.text(), timeout=10000)
+    assert f"approval {forged}: answered without a valid signature" in result.toolTip()
+    page.hide()

@@ -58,6 +58,10 @@ class SigningSession:
         self._signer: str | None = None
         self._last_activity = 0.0
         self.ask: Asker | None = None  # None: the sign dialog (ui/signing/dialog.py)
+        #: Told True when a session starts and False when it ends: the window watches for
+        #: activity only while there is a session to keep going (a Python event filter on
+        #: every event costs the first paint about 25 ms: docs/benchmarks.md, round 13).
+        self.on_active: Callable[[bool], None] | None = None
 
     def continues_for(self, username: str) -> bool:
         """True if ``username`` signed earlier in this session and has not been idle since:
@@ -71,8 +75,11 @@ class SigningSession:
 
     def signed(self, username: str) -> None:
         """``username`` has just signed with user name and password (or password)."""
+        started = self._signer is None
         self._signer = username
         self._last_activity = self._clock()
+        if started and self.on_active is not None:
+            self.on_active(True)
 
     def touch(self) -> None:
         """The person did something: an unexpired session goes on."""
@@ -81,12 +88,15 @@ class SigningSession:
 
     def end(self) -> None:
         """The next signature asks for user name and password again."""
+        ended = self._signer is not None
         self._signer = None
+        if ended and self.on_active is not None:
+            self.on_active(False)
 
 
 class ActivityWatch(QObject):
-    """Installed on the application: key presses and mouse clicks keep a signing session
-    going; nothing else does (a repainting table is not a person)."""
+    """Installed on the application while a signing session lasts: key presses and mouse
+    clicks keep it going; nothing else does (a repainting table is not a person)."""
 
     _KINDS = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress)
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.services.audit_pages import AuditFilter
+from governance_desktop.services.audit_verify import TrailCheck, check_trail
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.ui.context import UiContext
@@ -168,8 +169,23 @@ class AuditPage(Page):
     def verify(self) -> None:
         self.verify_button.setEnabled(False)
         self.result.setText("Verifying the audit chain…")
-        audit, anchor = self.ui.app.audit, self.anchor.text().strip().lower() or None
-        self.calls.read(lambda: audit.verify(anchor), self._show_verification, self._verify_failed)
+        db, anchor = self.ui.app.db, self.anchor.text().strip().lower() or None
+        self.calls.read(
+            lambda: check_trail(db, anchor=anchor), self._show_check, self._verify_failed
+        )
+
+    def _show_check(self, check: TrailCheck) -> None:
+        """The chain's verdict, then the signatures': every problem named by id."""
+        self._show_verification(check.chain)
+        if check.problems:
+            self.result.setText(
+                f"✘ {len(check.problems)} problem(s): {check.problems[0]}"
+                if check.chain.ok
+                else f"{self.result.text()} · {len(check.problems)} more problem(s)"
+            )
+            self.result.setToolTip("\n".join(check.problems))
+        elif check.chain.ok:
+            self.result.setText(f"{self.result.text()} · {check.signatures:,} signatures verified")
 
     def _show_verification(self, result: AuditVerification) -> None:
         self.verify_button.setEnabled(True)
