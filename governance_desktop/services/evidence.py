@@ -40,6 +40,7 @@ from governance_desktop.services.policy_versions import (
     VersionText,
     diff_texts,
 )
+from governance_desktop.services.read_models import execution_info
 from governance_desktop.services.signatures import signatures_for
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -255,32 +256,9 @@ def _executions(session: Session, policy: Policy) -> tuple[ExecutionEvidence, ..
     )
     out: list[ExecutionEvidence] = []
     for execution, name, version in found:
-        info = _execution_info(execution, name, version, policy.code)
+        info = execution_info(execution, name, version, policy.code)
         out.append(ExecutionEvidence(info, _steps(session, execution.id)))
     return tuple(out)
-
-
-def _execution_info(e: WorkflowExecution, name: str, version: int, code: str) -> ExecutionInfo:
-    return ExecutionInfo(
-        id=e.id,
-        workflow=name,
-        workflow_version=version,
-        entity_type=e.entity_type,
-        entity_id=e.entity_id,
-        entity=code,
-        status=e.status,
-        error=e.error,
-        trigger=e.trigger,
-        current_step=e.current_step,
-        step_count=e.step_count,
-        depth=e.depth,
-        parent_execution_id=e.parent_execution_id,
-        started_by=e.started_by,
-        input_data=dict(e.input_data),
-        created_at=e.created_at,
-        started_at=e.started_at,
-        finished_at=e.finished_at,
-    )
 
 
 def _steps(session: Session, execution_id: int) -> tuple[StepEvidence, ...]:

@@ -66,7 +66,8 @@ def _execution_query() -> Select[WorkflowExecution, str, int, str]:
     )
 
 
-def _execution_info(e: WorkflowExecution, name: str, version: int, code: str) -> ExecutionInfo:
+def execution_info(e: WorkflowExecution, name: str, version: int, code: str) -> ExecutionInfo:
+    """An execution row as a list or a page shows it (with its workflow and policy)."""
     return ExecutionInfo(
         id=e.id,
         workflow=name,
@@ -104,7 +105,7 @@ class MonitorService:
         if entity is not None:
             query = query.where(Policy.code == entity)
         with self._db.reading() as session:
-            return [_execution_info(*row) for row in session.execute(query)]
+            return [execution_info(*row) for row in session.execute(query)]
 
     def execution(self, execution_id: int) -> tuple[ExecutionInfo, list[StepInfo]]:
         with self._db.reading() as session:
@@ -118,7 +119,7 @@ class MonitorService:
                 .where(WorkflowStepRun.execution_id == execution_id)
                 .order_by(WorkflowStepRun.step_index)
             )
-            return _execution_info(*row), [
+            return execution_info(*row), [
                 StepInfo(s.step_index, s.action_type, s.status, dict(s.result), s.created_at)
                 for s in steps
             ]
