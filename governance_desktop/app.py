@@ -61,6 +61,7 @@ from governance_desktop.store.restore import (
 
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
+    from governance_desktop.services.audit_verify import TrailCheck
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
@@ -98,6 +99,12 @@ class AppContext:
     auto_backups: BackupScheduler | None = None
 
     # Built on first use: most commands and the window's first page need none of them.
+
+    def check_trail(self, *, quick: bool = False, anchor: str | None = None) -> TrailCheck:
+        """`audit verify`: the hash chain and every signature (services/audit_verify.py)."""
+        from governance_desktop.services.audit_verify import check_trail
+
+        return check_trail(self.db, from_checkpoint=quick, anchor=anchor)
 
     @cached_property
     def identity(self) -> IdentityService:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.services.audit_pages import AuditFilter
-from governance_desktop.services.audit_verify import TrailCheck, check_trail
+from governance_desktop.services.audit_verify import TrailCheck
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.ui.context import UiContext
@@ -169,9 +169,9 @@ class AuditPage(Page):
     def verify(self) -> None:
         self.verify_button.setEnabled(False)
         self.result.setText("Verifying the audit chain…")
-        db, anchor = self.ui.app.db, self.anchor.text().strip().lower() or None
+        app, anchor = self.ui.app, self.anchor.text().strip().lower() or None
         self.calls.read(
-            lambda: check_trail(db, anchor=anchor), self._show_check, self._verify_failed
+            lambda: app.check_trail(anchor=anchor), self._show_check, self._verify_failed
         )
 
     def _show_check(self, check: TrailCheck) -> None:
