@@ -32,6 +32,10 @@ PACKAGING = ROOT / "packaging"
 NAME = "governance-desktop"
 ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 WAIT_S = 180  # generous: CI shares 2 cores with the rest of the run
+# Passwords the smoke test chooses: the OS user's first one, and alice's after her initial one.
+ADMIN_PASSWORD = "Smoke-Admin-2026"
+ALICE = "Smoke-Officer-2026"
+ALICE_IN = f"{ALICE}\n"
 
 # stderr lines that are expected; anything else fails the smoke test.
 ALLOWED_STDERR = [
@@ -71,10 +75,19 @@ class Launcher:
             if line.strip() and not any(p.match(line) for p in ALLOWED_STDERR):
                 self.unexpected.append(f"{label}: {line}")
 
-    def run(self, *args: str, actor: str | None = None) -> str:
-        cmd = [self.exe, *(["--actor", actor] if actor else []), *args]
+    def run(self, *args: str, actor: str | None = None, stdin: str | None = None) -> str:
+        """Run the launcher; ``stdin``: passwords, one a line (`--password-stdin`)."""
+        acting = ["--actor", actor] if actor else []
+        passing = ["--password-stdin"] if stdin is not None else []
+        cmd = [self.exe, *acting, *passing, *args]
         proc = subprocess.run(
-            cmd, env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=120
+            cmd,
+            env=self.env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            input=stdin,
         )
         self.note_stderr(" ".join(args), proc.stderr)
         check(proc.returncode == 0, f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr}")
@@ -112,8 +125,14 @@ def exercise(app: Launcher, home: Path) -> None:
     check(report["schema_revision"] is not None, f"check: no schema revision: {report}")
     check(str(home) in report["data_dir"], f"check: data dir not under HOME: {report}")
     check(report["migrated_from"] is None, f"check: {report}")
-    app.run("demo")
+    # Loading the demo is signed: the OS user chooses a first password; alice's initial one,
+    # printed once, is changed at first use before she acts from the command line.
+    shown = app.run("demo", stdin=f"{ADMIN_PASSWORD}\n")
     check(len(app.json("workflows", "list")) >= 4, "demo: workflows missing")  # type: ignore[arg-type]
+    initial = re.search(r"^\s+alice\s+(\S+)$", shown, re.MULTILINE)
+    check(initial is not None, f"demo: no initial password shown for alice: {shown}")
+    assert initial is not None
+    app.run("users", "set-password", "alice", actor="alice", stdin=f"{initial[1]}\n{ALICE}\n")
     app.run("check")
 
     # The window with its embedded worker: a change from the command line is served by it.
@@ -123,7 +142,7 @@ def exercise(app: Launcher, home: Path) -> None:
     try:
         time.sleep(3)  # let the window open and its worker start
         _still_running(gui)
-        app.run("policies", "set-status", "POL-003", "in_review", actor="alice")
+        app.run("policies", "set-status", "POL-003", "in_review", actor="alice", stdin=ALICE_IN)
         wait_for(
             "POL-003's workflow jobs to succeed",
             lambda: _still_running(gui) and jobs_done_for(app, "POL-003"),
@@ -140,7 +159,7 @@ def exercise(app: Launcher, home: Path) -> None:
     check(gui.returncode == 0, f"the window exited {gui.returncode} after SIGTERM: {err!r}")
 
     # The separate worker mode (a frozen app has no huey_consumer).
-    app.run("policies", "set-status", "POL-009", "in_review", actor="alice")
+    app.run("policies", "set-status", "POL-009", "in_review", actor="alice", stdin=ALICE_IN)
     app.run("worker", "--burst")
     check(jobs_done_for(app, "POL-009"), "worker --burst left POL-009's jobs unfinished")
     verify = app.json("audit", "verify")

@@ -21,7 +21,7 @@ class Passwords:
         self._from_stdin = from_stdin
         self._actor: str | None = None
 
-    def read(self, prompt: str, why: str) -> str:
+    def read(self, prompt: str, why: str, needs: str = "needs a password") -> str:
         if self._from_stdin:
             line = sys.stdin.readline()
             if not line:
@@ -32,15 +32,15 @@ class Passwords:
         if sys.stdin.isatty():
             return getpass.getpass(prompt)
         raise AuthenticationError(
-            f"{why} needs a password: run it in a terminal or pass --password-stdin "
-            "(rule: identity)"
+            f"{why} {needs}: run it in a terminal or pass --password-stdin (rule: identity)"
         )
 
     def choose(self, username: str, why: str) -> str:
         """A first password for ``username``: on a terminal, asked twice (a typo would set a
         password nobody knows); from stdin, one line."""
         if self._actor is None:
-            first = self.read(f"Choose a password for {username} (it signs your acts): ", why)
+            prompt = f"Choose a password for {username} (it signs your acts): "
+            first = self.read(prompt, why, "needs you to choose your first password")
             if not self._from_stdin and self.read("The same password again: ", why) != first:
                 raise ValidationError("the two passwords differ; nothing was set", "password")
             self._actor = first
@@ -67,8 +67,7 @@ def signer(ctx: AppContext, args: argparse.Namespace, act: str) -> Signer:
     signature); anyone else is given one by an admin."""
     source = passwords(args)
     if not args.acting_as_other and not ctx.identity.has_password(args.actor):
-        why = f"{act} is a signed act: choose your password first, and"
-        password = source.choose(args.actor, why)
+        password = source.choose(args.actor, f"{act} is a signed act and")
         ctx.identity.change_own(args.actor, None, password)
         say(f"password set for {args.actor} (it signs your acts from now on)")
     else:
