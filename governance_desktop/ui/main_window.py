@@ -141,6 +141,15 @@ class MainWindow(QMainWindow):
                 return self._page_at(index)
         raise KeyError(name)
 
+    def open_page(self, name: str, view: str = "") -> QWidget:
+        """Show the page named `name`, opened on `view` (see ``Page.open_with``)."""
+        page = self.page(name)
+        self.nav.setCurrentRow([entry.name for entry in PAGES].index(name))
+        open_with = getattr(page, "open_with", None)
+        if view and open_with is not None:
+            open_with(view)
+        return page
+
     def _page_at(self, index: int) -> QWidget:
         name, title, _shortcut, build = PAGES[index]
         page = self.pages.get(name)

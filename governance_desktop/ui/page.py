@@ -50,6 +50,11 @@ class Page(QWidget):
     def refresh(self) -> None:
         raise NotImplementedError
 
+    def open_with(self, view: str) -> None:
+        """Show what `view` names (the home page's tiles open pages this way, e.g.
+        ``status:draft`` on the policies page or ``failed`` on the job monitor); a page that
+        knows no views ignores it."""
+
     # --- reload triggers ---------------------------------------------------------------------
 
     def schedule_refresh(self) -> None:
