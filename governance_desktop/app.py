@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_versions import PolicyVersions
+    from governance_desktop.services.run_overview import RunOverview
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,12 @@ class AppContext:
         from governance_desktop.services.job_pages import JobPages
 
         return JobPages(self.db)
+
+    @cached_property
+    def run_overview(self) -> RunOverview:
+        from governance_desktop.services.run_overview import RunOverview
+
+        return RunOverview(self.db)
 
     @cached_property
     def audit_pages(self) -> AuditPages:
