@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.identity import IdentityService, Signer
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
+    from governance_desktop.services.policy_pages import PolicyPages
     from governance_desktop.services.policy_versions import PolicyVersions
     from governance_desktop.services.run_overview import RunOverview
 
@@ -142,6 +143,12 @@ class AppContext:
         from governance_desktop.services.audit_pages import AuditPages
 
         return AuditPages(self.db)
+
+    @cached_property
+    def policy_pages(self) -> PolicyPages:
+        from governance_desktop.services.policy_pages import PolicyPages
+
+        return PolicyPages(self.db)
 
     @cached_property
     def policy_versions(self) -> PolicyVersions:
