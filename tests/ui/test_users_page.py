@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from governance_desktop.ui.context import UiContext
@@ -97,3 +98,42 @@ def test_officer_sees_the_page_read_only(qtbot, officer_ui: UiContext) -> None: 
     page.change_role("bob", "admin")
     qtbot.waitUntil(lambda: "(rule: role)" in page.message.text(), timeout=5000)
     assert _row(page, "bob")[2] == "approver"
+
+
+def test_message_clears_at_the_next_selection(page: UsersPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A refusal no longer applies once another row is chosen: the line clears; a reload
+    that keeps the selection does not clear it."""
+    page.table.selectRow(page.model.row_of("bob"))
+    page.change_role(ME, "officer")
+    qtbot.waitUntil(lambda: "(rule: last admin)" in page.message.text(), timeout=5000)
+    page.refresh()  # re-selects bob: not a person's choice
+    qtbot.waitUntil(lambda: not page.reading, timeout=5000)
+    assert "(rule: last admin)" in page.message.text()
+    page.table.selectRow(page.model.row_of("erin"))
+    assert page.message.text() == "" and not page.message.is_error
+
+
+def test_a_refusal_shows_in_the_form_that_asked(page: UsersPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Add user with a bad name: the form stays open with the rule under its fields, the
+    next keystroke clears it, and a good name closes the form and adds the user."""
+    page.choose_add()
+    form = page.form
+    assert form is not None and form.isVisible()
+    qtbot.keyClicks(form.username, "bad name")
+    form.accept()
+    qtbot.waitUntil(lambda: "invalid username" in form.error.text(), timeout=5000)
+    assert form.isVisible() and page.message.text() == ""
+    form.username.clear()
+    qtbot.keyClicks(form.username, "gail")
+    assert form.error.text() == ""
+    form.accept()
+    qtbot.waitUntil(lambda: page.model.row_of("gail") >= 0, timeout=5000)
+    assert page.form is None or not page.form.isVisible()
+
+
+def test_columns_fit_their_content(page: UsersPage) -> None:
+    """Name comes first and no column cuts its widest cell."""
+    assert page.model.headerData(0, Qt.Orientation.Horizontal) == "Name"
+    header = page.table.horizontalHeader()
+    for column in range(page.model.columnCount() - 1):
+        assert header.sectionSize(column) >= page.table.sizeHintForColumn(column)

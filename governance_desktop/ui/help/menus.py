@@ -19,11 +19,16 @@ def _action(
     window: MainWindow,
     text: str,
     name: str,
-    keys: QKeySequence | QKeySequence.StandardKey | str | None,
+    keys: str | None,
+    standard: QKeySequence.StandardKey | None = None,
 ) -> QAction:
+    """`standard`: the platform's keys for it where the platform has some, else `keys`."""
     action = QAction(text, window)
     action.setObjectName(name)
-    if keys is not None:
+    bindings = QKeySequence.keyBindings(standard) if standard is not None else []
+    if bindings:
+        action.setShortcuts(bindings)
+    elif keys is not None:
         action.setShortcut(QKeySequence(keys))
     window.addAction(action)  # its shortcut works while the menu bar is hidden too
     return action
@@ -35,7 +40,7 @@ def build_menus(window: MainWindow) -> None:
     bar.setAccessibleName("menuBar")
     file_menu = bar.addMenu("&File")
     file_menu.setObjectName("fileMenu")
-    quit_action = _action(window, "&Quit", "quitAction", QKeySequence.StandardKey.Quit)
+    quit_action = _action(window, "&Quit", "quitAction", "Ctrl+Q", QKeySequence.StandardKey.Quit)
     quit_action.triggered.connect(window.close)
     file_menu.addAction(quit_action)
 
@@ -54,7 +59,9 @@ def build_menus(window: MainWindow) -> None:
 
     help_menu = bar.addMenu("&Help")
     help_menu.setObjectName("helpMenu")
-    guide = _action(window, "User &guide", "userGuideAction", QKeySequence.StandardKey.HelpContents)
+    guide = _action(
+        window, "User &guide", "userGuideAction", "F1", QKeySequence.StandardKey.HelpContents
+    )
     guide.triggered.connect(lambda: open_guide(window))
     keys = _action(window, "&Keyboard shortcuts", "shortcutsAction", "Ctrl+/")
     keys.triggered.connect(lambda: open_shortcuts(window))
