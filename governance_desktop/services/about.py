@@ -8,9 +8,9 @@ import platform
 import re
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 
 from governance_desktop import __version__
-from governance_desktop.config import Settings
 from governance_desktop.store.db import redact_url
 
 DISTRIBUTION = "governance-desktop"
@@ -82,11 +82,12 @@ def bundled_libraries(root: str = DISTRIBUTION) -> list[LibraryLicence]:
     return sorted(seen.values(), key=lambda lib: lib.name.lower())
 
 
-def about_facts(settings: Settings) -> AboutFacts:
+def about_facts(data_dir: Path, database_url: str) -> AboutFacts:
+    """`database_url` is shown with its password replaced by ***."""
     return AboutFacts(
         version=__version__,
-        data_dir=str(settings.data_dir),
-        database_url=redact_url(settings.effective_database_url),
+        data_dir=str(data_dir),
+        database_url=redact_url(database_url),
         python=f"{platform.python_implementation()} {platform.python_version()}",
         libraries=bundled_libraries(),
     )

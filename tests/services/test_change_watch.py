@@ -40,9 +40,6 @@ def test_a_user_added_is_seen_with_its_event_id(ctx: AppContext) -> None:
 
 def test_about_facts_hide_the_password(ctx: AppContext) -> None:
     """The About box's database URL never carries a password."""
-    settings = ctx.settings.model_copy(
-        update={"database_url": "postgresql+psycopg://gov:secret@db.example/gov"}
-    )
-    facts = about_facts(settings)
+    facts = about_facts(ctx.settings.data_dir, "postgresql+psycopg://gov:secret@db.example/gov")
     assert "secret" not in facts.database_url and "gov:***@" in facts.database_url
     assert any(lib.name == "SQLAlchemy" and lib.licence == "MIT" for lib in facts.libraries)

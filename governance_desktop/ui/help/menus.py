@@ -96,7 +96,7 @@ def open_about(window: MainWindow) -> None:
     """Reading the package metadata touches files: off the GUI thread."""
     from governance_desktop.ui.help.about import AboutDialog
 
-    settings = window.ui.app.settings
+    folder, url = window.ui.app.settings.data_dir, window.ui.app.settings.effective_database_url
     window.calls.read(
-        lambda: about_facts(settings), lambda facts: _show(AboutDialog(facts, window))
+        lambda: about_facts(folder, url), lambda facts: _show(AboutDialog(facts, window))
     )
