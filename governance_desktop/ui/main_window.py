@@ -340,6 +340,12 @@ class MainWindow(QMainWindow):
             tables = self.findChildren(QTableView)
         return [t for t in tables if t.objectName()]
 
+    @staticmethod
+    def _table_key(table: QTableView) -> str:
+        """Per table and column count: a layout saved before a table gained or lost a column
+        is not laid over the new columns."""
+        return f"tables/{table.objectName()}/{table.horizontalHeader().count()}"
+
     def _restore(self) -> None:
         geometry = self._settings().value("main/geometry")
         if isinstance(geometry, QByteArray):
@@ -350,14 +356,14 @@ class MainWindow(QMainWindow):
     def _restore_tables(self, page: QWidget) -> None:
         settings = self._settings()
         for table in self._tables(page):  # column widths and order, per table
-            state = settings.value(f"tables/{table.objectName()}")
+            state = settings.value(self._table_key(table))
             if isinstance(state, QByteArray):
                 table.horizontalHeader().restoreState(state)
 
     def _save_tables(self) -> None:
         settings = self._settings()
         for table in self._tables():
-            settings.setValue(f"tables/{table.objectName()}", table.horizontalHeader().saveState())
+            settings.setValue(self._table_key(table), table.horizontalHeader().saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._closing = True  # pages not built by now are not built for closing
