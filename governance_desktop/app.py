@@ -62,6 +62,7 @@ from governance_desktop.store.restore import (
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.audit_verify import TrailCheck
+    from governance_desktop.services.change_watch import ChangeWatch
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
@@ -137,6 +138,12 @@ class AppContext:
         from governance_desktop.services.run_overview import RunOverview
 
         return RunOverview(self.db)
+
+    @cached_property
+    def change_watch(self) -> ChangeWatch:
+        from governance_desktop.services.change_watch import ChangeWatch
+
+        return ChangeWatch(self.db)
 
     @cached_property
     def audit_pages(self) -> AuditPages:
