@@ -62,6 +62,7 @@ from governance_desktop.store.restore import (
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.audit_verify import TrailCheck
+    from governance_desktop.services.dashboard import DashboardService
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
@@ -111,6 +112,12 @@ class AppContext:
         from governance_desktop.services.identity import IdentityService
 
         return IdentityService(self.db, self.audit)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        from governance_desktop.services.dashboard import DashboardService
+
+        return DashboardService(self.db)
 
     @cached_property
     def jobs(self) -> JobService:
