@@ -63,7 +63,7 @@ def test_empty_data_dir_offers_demo(qtbot, data_dir: Path) -> None:  # type: ign
 
 def test_approvals_count_on_navigation(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """The navigation shows how many approvals wait, and updates when a new one arrives."""
-    item = window.nav.item(2)
+    item = window.nav.item(3)
     app = window.ui.app
     app.policies.change_status("alice", "POL-003", "in_review")
     qtbot.waitUntil(lambda: "Approvals (" in item.text(), timeout=15000)
