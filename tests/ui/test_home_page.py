@@ -14,12 +14,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QPushButton
 
 from governance_desktop.services.changes import Changes
+from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.pages.home.page import TICK_MS, HomePage, stuck_target
 from governance_desktop.ui.pages.home.tiles import Tile
 from tests.helpers.a11y import accessible_name, tab_walk
 from tests.helpers.pages import make_page
 from tests.ui.conftest import demo_dir, ui_ctx  # noqa: F401
 
+NAMES = [entry.name for entry in PAGES]
 DEMO_BARS = [
     "Policies in draft: 2",
     "Policies in review: 3",
@@ -36,7 +38,7 @@ DEMO_PEOPLE = [
 
 
 def _home(qtbot: Any, ui: Any) -> HomePage:
-    page = make_page(qtbot, HomePage(ui), 1024 - 190, 700)
+    page = make_page(qtbot, HomePage(ui, NAMES), 1024 - 190, 700)
     qtbot.waitUntil(lambda: page.board is not None, timeout=10_000)
     return page
 
@@ -74,7 +76,7 @@ def test_every_tile_asks_for_its_page_and_view(qtbot, ui_ctx) -> None:  # type: 
         ("policiesPage", "review:overdue"),
         ("approvalsPage", "waiting"),
         ("tasksPage", "open"),
-        stuck_target(),
+        stuck_target(NAMES),
         ("jobMonitorPage", "failed"),
         ("policiesPage", "status:draft"),
         ("policiesPage", "status:in_review"),

@@ -119,6 +119,7 @@ def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None
     first.show()
     first.resize(first.minimumSizeHint().width() + 7, first.minimumSizeHint().height() + 5)
     size = (first.width(), first.height())
+    first.page("policiesPage")  # the window opens on Home: the policies page is built on need
     first.findChild(QTableView, "policiesTable").horizontalHeader().resizeSection(1, 333)
     first.shutdown()
     second = create_main_window(demo_dir, embedded_worker=False)
@@ -126,6 +127,7 @@ def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None
     second.show()
     try:
         assert (second.width(), second.height()) == size
+        second.page("policiesPage")
         header = second.findChild(QTableView, "policiesTable").horizontalHeader()
         assert header.sectionSize(1) == 333
     finally:

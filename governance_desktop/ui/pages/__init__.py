@@ -23,7 +23,7 @@ class PageEntry(NamedTuple):
 def _home(ui: UiContext) -> QWidget:
     from governance_desktop.ui.pages.home.page import HomePage
 
-    return HomePage(ui)
+    return HomePage(ui, [entry.name for entry in PAGES])
 
 
 def _policies(ui: UiContext) -> QWidget:

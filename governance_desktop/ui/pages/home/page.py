@@ -9,6 +9,7 @@ Live: it reloads on policy, approval, task and job changes and on engine events 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from PySide6.QtCore import Qt, Signal
@@ -29,7 +30,6 @@ from governance_desktop.services.changes import Changes
 from governance_desktop.services.dashboard import REVIEW_HORIZON_DAYS, Dashboard, PersonWaiting
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
-from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.pages.home.tiles import ALERT, BarRow, FigureTile, Tile
 from governance_desktop.ui.pages.policies.models import STATUS_COLOURS, status_label
 from governance_desktop.ui.widgets import named
@@ -51,14 +51,10 @@ STATUS_PHRASES: dict[str, str] = {
 }
 
 
-def _registered(name: str) -> bool:
-    return any(entry.name == name for entry in PAGES)
-
-
-def stuck_target() -> tuple[str, str]:
+def stuck_target(pages: Collection[str]) -> tuple[str, str]:
     """The Executions page's stuck runs; the job monitor's failed jobs where that page is not
-    registered."""
-    if _registered("executionsPage"):
+    among `pages` (the window's)."""
+    if "executionsPage" in pages:
         return ("executionsPage", "stuck")
     return ("jobMonitorPage", "failed")
 
@@ -81,12 +77,13 @@ def _panel(name: str, title: str) -> tuple[QFrame, QVBoxLayout]:
 
 
 class HomePage(Page):
-    """Tiles over one `DashboardService.read`; `loaded` is emitted after each is shown."""
+    """Tiles over one `DashboardService.read`; `loaded` is emitted after each is shown.
+    `pages` names the window's pages (ui/pages/__init__.py), which the tiles open."""
 
     open_requested = Signal(str, str)
     loaded = Signal()
 
-    def __init__(self, ui: UiContext) -> None:
+    def __init__(self, ui: UiContext, pages: Collection[str] = ()) -> None:
         super().__init__(ui, refresh_on=SHOWN, job_events=True, while_shown=True, refresh_ms=500)
         self.board: Dashboard | None = None
 
@@ -108,7 +105,7 @@ class HomePage(Page):
             "waitingForMeTile", "Approvals waiting for you", "approvalsPage", "waiting"
         )
         self.my_tasks = self._figure("myTasksTile", "Your open tasks", "tasksPage", "open")
-        self.stuck = self._figure("stuckRunsTile", "Stuck runs", *stuck_target())
+        self.stuck = self._figure("stuckRunsTile", "Stuck runs", *stuck_target(pages))
         self.failed_jobs = self._figure("failedJobsTile", "Failed jobs", "jobMonitorPage", "failed")
         figures = QGridLayout()
         figures.setSpacing(8)
