@@ -135,6 +135,11 @@ class HomePage(Page):
         self.nobody_waiting = named(QLabel("No approvals are waiting."), "nobodyWaiting")
         self.people_column.addWidget(self.nobody_waiting)
         self.people_rows: list[BarRow] = []
+        self.people_legend = named(
+            QLabel("A red bar: some of that person's are overdue."), "peopleLegend"
+        )
+        self.people_legend.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.people_column.addWidget(self.people_legend)
         self.people_column.addStretch(1)
 
         panels = QHBoxLayout()
@@ -255,9 +260,12 @@ class HomePage(Page):
         self._show_people(board.approvals_waiting)
 
     def _show_figures(self, board: Dashboard) -> None:
-        def show(tile: FigureTile, value: int, detail: str, tip: str, *, alert: bool) -> None:
-            tile.set_figure(value, detail, alert=alert)
-            tile.describe(f"{tile.caption}: {value}", tip)
+        def show(
+            tile: FigureTile, value: int, detail: str, tip: str, *, alert: bool, late: int = 0
+        ) -> None:
+            tile.set_figure(value, detail, alert=alert, late=late > 0)
+            said = f"{tile.caption}: {value}" + (f", {late} overdue" if late else "")
+            tile.describe(said, tip)
 
         show(
             self.reviews_due,
@@ -281,16 +289,18 @@ class HomePage(Page):
         show(
             self.waiting_for_me,
             board.waiting_for_me,
-            f"{late} overdue" if late else "none overdue",
+            f"{late:,} overdue" if late else "none overdue",
             "Open the approvals waiting for you",
-            alert=late > 0,
+            alert=False,
+            late=late,
         )
         show(
             self.my_tasks,
             board.my_open_tasks,
-            f"{board.my_overdue_tasks} overdue" if board.my_overdue_tasks else "none overdue",
+            f"{board.my_overdue_tasks:,} overdue" if board.my_overdue_tasks else "none overdue",
             "Open your open tasks",
-            alert=board.my_overdue_tasks > 0,
+            alert=False,
+            late=board.my_overdue_tasks,
         )
         show(
             self.stuck,
@@ -325,6 +335,7 @@ class HomePage(Page):
             self.people_column.insertWidget(len(self.people_rows) + 2, bar)
             self.people_rows.append(bar)
         self.nobody_waiting.setVisible(not people)
+        self.people_legend.setVisible(any(p.overdue for p in people))
         peak = max((p.waiting for p in people), default=0) or 1
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         for bar, person in zip(self.people_rows, shown, strict=False):

@@ -100,7 +100,9 @@ class Tile(QAbstractButton):
 
 
 class FigureTile(Tile):
-    """A big number, what it counts, and a line of detail; `alert` paints the number red."""
+    """A big number, what it counts, and a line of detail. `alert` (the figure is trouble:
+    overdue, failed) paints the number red; `late` (some of it is overdue) the detail line;
+    either adds a red edge."""
 
     def __init__(self, name: str, caption: str, parent: QWidget | None = None) -> None:
         super().__init__(name, parent)
@@ -108,10 +110,14 @@ class FigureTile(Tile):
         self.value = 0
         self.detail = ""
         self.alert = False
+        self.late = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def set_figure(self, value: int, detail: str = "", *, alert: bool = False) -> None:
-        self.value, self.detail, self.alert = value, detail, alert and value > 0
+    def set_figure(
+        self, value: int, detail: str = "", *, alert: bool = False, late: bool = False
+    ) -> None:
+        self.value, self.detail = value, detail
+        self.alert, self.late = alert and value > 0, late
         self.update()
 
     def _big_font(self) -> QFont:
@@ -134,7 +140,7 @@ class FigureTile(Tile):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         inner = self.paint_frame(painter, fill=True)
-        if self.alert:  # a red edge on the left: something needs someone
+        if self.alert or self.late:  # a red edge on the left: something needs someone
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(ALERT)
             painter.drawRoundedRect(QRectF(inner.left() - 8, inner.top(), 4, inner.height()), 2, 2)
@@ -159,7 +165,9 @@ class FigureTile(Tile):
             metrics.elidedText(self.caption, Qt.TextElideMode.ElideRight, int(inner.width())),
         )
         if self.detail:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.setPen(
+                ALERT if self.late else palette.color(QPalette.ColorRole.PlaceholderText)
+            )
             painter.drawText(
                 QRectF(inner.left(), top + line, inner.width(), line),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
