@@ -3,6 +3,8 @@ Space, follow changes, are reached by Tab, and an empty register says so."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QPushButton
 
 from governance_desktop.services.changes import Changes
+from governance_desktop.services.dashboard import PersonWaiting
 from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.pages.home.page import TICK_MS, HomePage, stuck_target
 from governance_desktop.ui.pages.home.tiles import Tile
@@ -159,3 +162,22 @@ def test_an_empty_register_says_so_and_offers_the_way_on(qtbot, data_dir: Path) 
         assert win.stack.currentWidget() is win.page("policiesPage")
     finally:
         win.shutdown()
+
+
+def test_overdue_work_is_said_and_many_people_are_summed(qtbot, ui_ctx) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Overdue tasks are read with the tile's figure; beyond eight people the rest are summed
+    in one row, and a person with overdue requests says how many."""
+    page = _home(qtbot, ui_ctx)
+    board = page.board
+    assert board is not None
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    people = tuple(
+        PersonWaiting(f"user{n}", 10 - n, 1 if n == 0 else 0, start, n) for n in range(10)
+    )
+    page.show_board(replace(board, my_open_tasks=4, my_overdue_tasks=2, approvals_waiting=people))
+    assert accessible_name(page.my_tasks) == "Your open tasks: 4, 2 overdue"
+    rows = [accessible_name(row) for row in page.people_rows if row.isVisible()]
+    assert rows[0] == "Approvals waiting for user0: 10, oldest today, 1 overdue"
+    assert rows[1] == "Approvals waiting for user1: 9, oldest 1 day"
+    assert rows[-1] == "Approvals waiting for 2 more people: 3"
+    assert len(rows) == 9 and page.people_legend.isVisible()
