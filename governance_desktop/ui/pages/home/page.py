@@ -162,7 +162,8 @@ class HomePage(Page):
         body.addWidget(self.summary)
         body.addWidget(self.message)
         body.addWidget(self.empty)
-        body.addWidget(self.dashboard, 1)
+        body.addWidget(self.dashboard)
+        body.addStretch(1)
         scroll = named(QScrollArea(), "homeScroll")
         scroll.setWidget(content)
         scroll.setWidgetResizable(True)
@@ -250,6 +251,7 @@ class HomePage(Page):
         empty = board.policies == 0
         self.empty.setVisible(empty)
         self.dashboard.setVisible(not empty)
+        self.summary.setVisible(not empty)
         at = board.at.astimezone().strftime("%H:%M")
         self.summary.setText(
             f"{_count(board.policies, 'policy', 'policies')} · "
