@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.audit_verify import TrailCheck
     from governance_desktop.services.change_watch import ChangeWatch
+    from governance_desktop.services.dashboard import DashboardService
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
@@ -114,6 +115,12 @@ class AppContext:
         from governance_desktop.services.identity import IdentityService
 
         return IdentityService(self.db, self.audit)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        from governance_desktop.services.dashboard import DashboardService
+
+        return DashboardService(self.db)
 
     @cached_property
     def jobs(self) -> JobService:

@@ -33,6 +33,7 @@ from governance_desktop.ui.signing.dialog import SignDialog
 PASSWORD = "Screenshot-Passw0rd!"
 
 FILES = {
+    "homePage": "home",
     "policiesPage": "policies",
     "workflowsPage": "workflows",
     "approvalsPage": "approvals",
@@ -112,17 +113,15 @@ def main() -> None:
             pump(1.5)
             target = out / f"{FILES[name]}.png"
             save(window, target)
-        window.nav.setCurrentRow(0)
+        policies = window.open_page("policiesPage")
         pump(1.0)
-        policies = window.page("policiesPage")
         policies.select_code("POL-001")  # type: ignore[attr-defined]
         tabs = policies.findChild(QTabWidget, "policyDetailsTabs")
         tabs.setCurrentIndex(tabs.count() - 1)
         policies.splitter.setSizes([330, 400])  # type: ignore[attr-defined]
         pump(2.0)
         save(window, out / "versions.png")
-        approvals = window.page("approvalsPage")
-        window.nav.setCurrentRow(2)
+        approvals = window.open_page("approvalsPage")
         pump(1.5)
         revision = next(
             row.id

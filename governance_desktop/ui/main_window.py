@@ -168,6 +168,9 @@ class MainWindow(QMainWindow):
         count_changed = getattr(page, "count_changed", None)
         if count_changed is not None:  # e.g. "Approvals (3)": what waits for this user
             count_changed.connect(lambda n, row=index, text=title: self._set_count(row, text, n))
+        open_requested = getattr(page, "open_requested", None)
+        if open_requested is not None:  # the home page's tiles: (page name, view)
+            open_requested.connect(self.open_page)
         self._restore_tables(page)
         return page
 

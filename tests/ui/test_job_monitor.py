@@ -38,7 +38,7 @@ def _open_monitor(window: Any, qtbot: Any) -> JobMonitorPage:
     page = window.page("jobMonitorPage")
     assert isinstance(page, JobMonitorPage)
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)  # the shortcut needs it active
-    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is page
     qtbot.waitUntil(lambda: not page.model.loading, timeout=5000)
     return page

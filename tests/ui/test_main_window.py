@@ -63,7 +63,7 @@ def test_empty_data_dir_offers_demo(qtbot, data_dir: Path) -> None:  # type: ign
 
 def test_approvals_count_on_navigation(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     """The navigation shows how many approvals wait, and updates when a new one arrives."""
-    item = window.nav.item(2)
+    item = window.nav.item(3)
     app = window.ui.app
     app.policies.change_status("alice", "POL-003", "in_review")
     qtbot.waitUntil(lambda: "Approvals (" in item.text(), timeout=15000)
@@ -119,6 +119,7 @@ def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None
     first.show()
     first.resize(first.minimumSizeHint().width() + 7, first.minimumSizeHint().height() + 5)
     size = (first.width(), first.height())
+    first.page("policiesPage")  # the window opens on Home: the policies page is built on need
     first.findChild(QTableView, "policiesTable").horizontalHeader().resizeSection(1, 333)
     first.shutdown()
     second = create_main_window(demo_dir, embedded_worker=False)
@@ -126,6 +127,7 @@ def test_geometry_and_table_layout_are_remembered(qtbot, demo_dir: Path) -> None
     second.show()
     try:
         assert (second.width(), second.height()) == size
+        second.page("policiesPage")
         header = second.findChild(QTableView, "policiesTable").horizontalHeader()
         assert header.sectionSize(1) == 333
     finally:

@@ -67,9 +67,9 @@ def _monitor(window: Any, qtbot: Any) -> JobMonitorPage:
     page = window.page("jobMonitorPage")
     assert isinstance(page, JobMonitorPage)
     # The shortcut reaches only the active window; a new window is activated a moment after
-    # show() (after other GUI tests it was not yet, and Ctrl+5 left the Policies page shown).
+    # show() (after other GUI tests it was not yet, and Ctrl+6 left the Home page shown).
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is page
     qtbot.waitUntil(lambda: not page.model.loading, timeout=5000)
     return page

@@ -20,6 +20,12 @@ class PageEntry(NamedTuple):
     build: Callable[[UiContext], QWidget]
 
 
+def _home(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.home.page import HomePage
+
+    return HomePage(ui, [entry.name for entry in PAGES])
+
+
 def _policies(ui: UiContext) -> QWidget:
     from governance_desktop.ui.pages.policies.page import PoliciesPage
 
@@ -69,12 +75,13 @@ def _users(ui: UiContext) -> QWidget:
 
 
 PAGES: tuple[PageEntry, ...] = (
-    PageEntry("policiesPage", "Policies", "Ctrl+1", _policies),
-    PageEntry("workflowsPage", "Workflows", "Ctrl+2", _workflows),
-    PageEntry("approvalsPage", "Approvals", "Ctrl+3", _approvals),
-    PageEntry("tasksPage", "Tasks", "Ctrl+4", _tasks),
-    PageEntry("jobMonitorPage", "Job monitor", "Ctrl+5", _jobs),
-    PageEntry("executionsPage", "Runs", "Ctrl+6", _executions),
-    PageEntry("auditPage", "Audit", "Ctrl+7", _audit),
-    PageEntry("usersPage", "Users", "Ctrl+8", _users),
+    PageEntry("homePage", "Home", "Ctrl+1", _home),
+    PageEntry("policiesPage", "Policies", "Ctrl+2", _policies),
+    PageEntry("workflowsPage", "Workflows", "Ctrl+3", _workflows),
+    PageEntry("approvalsPage", "Approvals", "Ctrl+4", _approvals),
+    PageEntry("tasksPage", "Tasks", "Ctrl+5", _tasks),
+    PageEntry("jobMonitorPage", "Job monitor", "Ctrl+6", _jobs),
+    PageEntry("executionsPage", "Runs", "Ctrl+7", _executions),
+    PageEntry("auditPage", "Audit", "Ctrl+8", _audit),
+    PageEntry("usersPage", "Users", "Ctrl+9", _users),
 )
