@@ -140,12 +140,18 @@ class ActionPreviewsModel(RowsModel[ActionPreview]):
         )
 
     def foreground(self, item: ActionPreview, column: int) -> Any:
+        if not item.would_run:
+            return QApplication.palette().color(
+                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
+            )
         if column == 2:
             return PASS_COLOUR if item.ok else FAIL_COLOUR
         return None
 
 
 def _check_text(action: ActionPreview) -> str:
+    if not action.would_run:
+        return "— would not run" + (f" (and ✗ {action.problem})" if not action.ok else "")
     if not action.ok:
         return f"✗ {action.problem}"
     return "✓ ok" if action.reached else "not reached"

@@ -146,7 +146,12 @@ class WorkflowsPage(Page):
 
         self._update_buttons()
         self.refresh()
-        self.calls.read(ui.app.users.list, self._users_loaded, self.show_error)
+        self.load_users()
+
+    def load_users(self) -> None:
+        """Read the user list (again: users are added, deactivated or given roles while the
+        window is open, here or in another process) off the GUI thread."""
+        self.calls.read(self.ui.app.users.list, self._users_loaded, self.show_error)
 
     def _users_loaded(self, users: list[UserInfo]) -> None:
         """The directory for the editor's checks, and the actor's role: only an admin may
@@ -170,8 +175,10 @@ class WorkflowsPage(Page):
 
     def on_changes(self, changes: Changes) -> None:
         super().on_changes(changes)
+        if changes & Changes.USERS:
+            self.load_users()  # the editor's checks and completions follow
         if changes & Changes.POLICIES:
-            self.dry_run.load_policies()
+            self.dry_run.policies_changed()
 
     def refresh(self) -> None:
         """Reload the list (and the selected workflow) off the GUI thread."""
