@@ -145,3 +145,33 @@ def test_diagram_shows_the_rejected_path(page: WorkflowsPage, qtbot) -> None:  #
     combo.setCurrentIndex(combo.findData("in_review"))
     assert page.editor.to_dict()["on_reject"] == "in_review"
     assert page.diagram.rejected_paths() == [(i, "in_review") for i in approvals]
+
+
+def test_messages_clear_when_they_no_longer_apply(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A page message about one workflow goes when another is chosen; the dry run's
+    "fix the problems first" goes once the definition is valid again."""
+    _select(qtbot, page, "Review kickoff")
+    page.show_error("Not saved: Review kickoff was not signed.")
+    _select(qtbot, page, "Board approval")
+    assert page.message.text() == ""
+    page.editor.name.clear()
+    page.dry_run.run()
+    error = page.dry_run.error
+    assert error.isVisibleTo(page.dry_run) and "fix them in the editor" in error.text()
+    page.editor.name.setText("Board approval")
+    assert not error.isVisibleTo(page.dry_run)
+
+
+def test_workflow_columns_informative_first_and_fitted(page: WorkflowsPage) -> None:
+    """Name, trigger and enabled lead the list; each column but the description fits its
+    widest cell."""
+    model = page.model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    assert headers[:3] == ["Name", "Trigger", "Enabled"] and headers[-1] == "Description"
+    metrics = page.table.fontMetrics()
+    for column in range(model.columnCount() - 1):
+        widest = max(
+            metrics.horizontalAdvance(str(model.index(r, column).data()))
+            for r in range(model.rowCount())
+        )
+        assert page.table.columnWidth(column) >= widest

@@ -65,15 +65,15 @@ class RowsModel(ColumnsModel[T]):
 
 
 class WorkflowListModel(RowsModel[WorkflowInfo]):
-    """Name, version, enabled, trigger, description."""
+    """Name, trigger, enabled, version, description (what tells workflows apart first)."""
 
     def __init__(self) -> None:
         super().__init__(
             [
                 ("Name", lambda w: w.name),
-                ("Version", lambda w: w.version),
-                ("Enabled", lambda w: "yes" if w.enabled else "no"),
                 ("Trigger", lambda w: TRIGGER_NAMES.get(w.trigger_type, w.trigger_type)),
+                ("Enabled", lambda w: "yes" if w.enabled else "no"),
+                ("Version", lambda w: w.version),
                 ("Description", lambda w: w.description),
             ]
         )

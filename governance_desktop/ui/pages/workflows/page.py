@@ -79,12 +79,12 @@ class WorkflowsPage(Page):
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for section, width in ((0, 190), (1, 56), (2, 60), (3, 104)):
-            self.table.setColumnWidth(section, width)  # the window may restore saved widths
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.versions = _table("workflowVersionsTable")
         self.versions.setModel(self.versions_model)
         self.versions.horizontalHeader().setStretchLastSection(True)
+        self.model.modelReset.connect(self._fit_columns)
+        self.versions_model.modelReset.connect(self.versions.resizeColumnsToContents)
         self.versions.setToolTip("Double-click a version to load it into the editor")
         self.versions.doubleClicked.connect(lambda index: self.restore_version(index.row()))
 
@@ -153,6 +153,11 @@ class WorkflowsPage(Page):
         window is open, here or in another process) off the GUI thread."""
         self.calls.read(self.ui.app.users.list, self._users_loaded, self.show_error)
 
+    def _fit_columns(self) -> None:
+        """Every column but the description sized to what it holds (a short list)."""
+        for column in range(self.model.columnCount() - 1):
+            self.table.resizeColumnToContents(column)
+
     def _users_loaded(self, users: list[UserInfo]) -> None:
         """The directory for the editor's checks, and the actor's role: only an admin may
         change workflows, so for anyone else the page is read-only and says why."""
@@ -172,6 +177,10 @@ class WorkflowsPage(Page):
     def show_message(self, message: str) -> None:
         self.message.setText(message)
         self.message.setStyleSheet("")
+
+    def clear_message(self) -> None:
+        """A message about the workflow shown before no longer applies."""
+        self.show_message("")
 
     def on_changes(self, changes: Changes) -> None:
         super().on_changes(changes)
@@ -233,6 +242,8 @@ class WorkflowsPage(Page):
         if self._selecting or self.selected() is None:
             return
         editor = not self.editor.is_dirty() or self.confirm_discard()
+        if editor:
+            self.clear_message()
         self._load_selected(editor=editor)
 
     def _load_selected(self, editor: bool) -> None:
@@ -269,6 +280,7 @@ class WorkflowsPage(Page):
         if self.editor.is_dirty() and not self.confirm_discard():
             return
         self.table.clearSelection()
+        self.clear_message()
         self.versions_model.set_rows([])
         self.versions_title.setText("Versions")
         self.editor.load(None)
