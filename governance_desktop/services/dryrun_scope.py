@@ -8,7 +8,6 @@ over only the columns the conditions read (never the bodies unless a condition r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,13 +115,18 @@ class DryRunScope:
             wanted = condition_fields(defn.conditions) | {"status"}
             columns = [getattr(Policy, name) for name in sorted(wanted) if hasattr(Policy, name)]
             keys = [column.key for column in columns]
-            rows = session.execute(select(*columns).execution_options(yield_per=_BATCH))
-            matched = sum(
-                1 for facts in _facts(keys, rows) if evaluate(defn.conditions, assumed(defn, facts))
+            rows = session.connection().execute(
+                select(*columns).execution_options(yield_per=_BATCH)
             )
+            # Many policies share their values (status, owner, dates): each distinct row of
+            # the columns read is evaluated once.
+            seen: dict[tuple[Any, ...], bool] = {}
+            matched = 0
+            for row in rows:
+                values = tuple(row)
+                passed = seen.get(values)
+                if passed is None:
+                    facts = assumed(defn, dict(zip(keys, values, strict=True)))
+                    passed = seen[values] = evaluate(defn.conditions, facts)
+                matched += passed
         return MatchCount(matched, total)
-
-
-def _facts(keys: list[str], rows: Any) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        yield dict(zip(keys, row, strict=True))

@@ -54,6 +54,8 @@ class DryRunPanel(QWidget):
         self.matches: MatchCount | None = None
         self.choices: list[PolicyChoice] = []
         self._asked = 0  # the newest search; older answers are dropped
+        self._pending: str | None = None  # typed while a search ran: asked when it ends
+        self._searching = False
         self.policy = named(QLineEdit(), "dryRunPolicy")
         self.policy.setPlaceholderText("Type a policy code or words of its title")
         self.policy.setToolTip("The policy to try the workflow on: type to search the register")
@@ -119,14 +121,32 @@ class DryRunPanel(QWidget):
     # --- the policy picker ------------------------------------------------------------------
 
     def search(self, text: str, first: bool = False) -> None:
-        """Ask for the policies matching ``text`` (a few, off the GUI thread)."""
+        """Ask for the policies matching ``text`` (a few, off the GUI thread). One search runs
+        at a time (a scan of a large register takes a while): keys typed meanwhile are asked
+        together when it ends, so the answer shown is always for the latest text."""
+        self.error.hide()  # the message was about what was typed before
+        if self._searching:
+            self._pending = text
+            return
+        self._searching = True
         self._asked += 1
         asked, service = self._asked, self.service
-        self.error.hide()  # the message was about what was typed before
+
+        def ended() -> bool:
+            self._searching = False
+            if self._pending is not None:
+                text, self._pending = self._pending, None
+                self.search(text)
+                return True
+            return asked != self._asked
+
+        def failed(message: str) -> None:
+            if not ended():
+                self._fail(message)
 
         def done(found: list[PolicyChoice]) -> None:
-            if asked != self._asked:
-                return  # a newer keystroke asked again
+            if ended():
+                return  # newer keys were typed: their answer follows
             self.choices = found
             self.found.setStringList([c.label for c in found])
             if first and found and not self.policy.text():
@@ -134,7 +154,7 @@ class DryRunPanel(QWidget):
             elif not first and self.policy.hasFocus() and found:
                 self.policy.completer().complete()
 
-        self.calls.read(lambda: service.find(text), done, self._fail)
+        self.calls.read(lambda: service.find(text), done, failed)
 
     def policies_changed(self) -> None:
         """Policies were added or renamed: the open list follows."""
