@@ -41,7 +41,6 @@ def open_page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-unt
             and widget.versions_model.rowCount() == 1
             and widget.editor.known_users is not None
             and widget.editor.name.text() == widget.selected_name()
-            and widget.dry_run.policy.text() != ""
         ),
         timeout=5000,
     )
@@ -62,6 +61,7 @@ def test_models_pass_qtmodeltester(qtmodeltester, page: WorkflowsPage, qtbot) ->
     assert page.table.model() is page.model and page.table.objectName() == "workflowsTable"
     qtmodeltester.check(page.model)
     qtmodeltester.check(page.versions_model)
+    qtbot.waitUntil(lambda: page.dry_run.policy.text() != "", timeout=5000)  # the first policy
     page.dry_run.run()
     qtbot.waitUntil(lambda: page.dry_run.report is not None, timeout=5000)
     qtmodeltester.check(page.dry_run.conditions_model)
