@@ -38,7 +38,8 @@ def details_html(event: AuditEventInfo) -> str:
         f"<p><b>Previous hash</b><br><code>{html.escape(event.prev_hash)}</code></p>"
         f"<p><b>Hash</b><br><code>{html.escape(event.hash)}</code></p>"
     )
-    return f"<table>{table}</table><p><b>Details</b></p><pre>{html.escape(pretty)}</pre>{hashes}"
+    details = f"<pre style='white-space: pre-wrap'>{html.escape(pretty)}</pre>"
+    return f"<table>{table}</table><p><b>Details</b></p>{details}{hashes}"
 
 
 class EventDetails(QTextBrowser):

@@ -214,10 +214,15 @@ class AuditPage(Page):
             return
         self._fitted = True
         self.table.resizeColumnsToContents()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(C_DETAILS, QHeaderView.ResizeMode.Stretch)
+        widest = max(120, self.table.viewport().width() // 4)  # long entities stay readable
+        for column in range(self.model.columnCount()):
+            if column != C_DETAILS:
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         self.table.setColumnWidth(C_ID, max(self.table.columnWidth(C_ID), 48))
         self.table.setColumnWidth(C_HASH, self.fontMetrics().horizontalAdvance("0" * 12) + 16)
+        used = sum(self.table.columnWidth(c) for c in range(self.model.columnCount()))
+        rest = self.table.viewport().width() - used + self.table.columnWidth(C_DETAILS)
+        self.table.setColumnWidth(C_DETAILS, max(rest, self.fontMetrics().averageCharWidth() * 30))
 
     def _show_selected(self, current: object, _previous: object) -> None:
         row = self.table.currentIndex().row()

@@ -36,7 +36,7 @@ PAD = 10.0
 ERROR_COLOUR = QColor(192, 57, 43)
 ROLE, INDEX = 0, 1  # QGraphicsItem.data keys: "trigger" / "conditions" / "action", step index
 REJECTED = 3  # data key of a rejected-path box: the status a rejection returns the policy to
-BRANCH_GAP, BRANCH_WIDTH = 46.0, 170.0
+BRANCH_GAP, BRANCH_WIDTH = 24.0, 130.0
 
 
 def _rule(action: dict[str, Any]) -> str:
@@ -132,7 +132,7 @@ class WorkflowDiagram(QGraphicsView):
             if upper.data(ROLE) == "conditions":
                 label = "pass"
             self._arrow(upper.sceneBoundingRect().bottom(), lower.sceneBoundingRect().top(), label)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-10, -20, 10, 20))
 
     def _box(
         self,
@@ -188,7 +188,7 @@ class WorkflowDiagram(QGraphicsView):
         palette = QApplication.palette()
         text = QGraphicsTextItem()
         text.setDefaultTextColor(palette.color(QPalette.ColorRole.Text))
-        text.setHtml(f"<b>✗ Rejected</b><br>run ends; policy back to {html.escape(status)}")
+        text.setHtml(f"<b>✗ Rejected</b><br>→ {html.escape(status)}; the run ends")
         text.setTextWidth(BRANCH_WIDTH - 2 * PAD)
         height = text.boundingRect().height() + 2 * PAD
         item = QGraphicsPathItem(_shape_path("pill", QRectF(0, 0, BRANCH_WIDTH, height)))
