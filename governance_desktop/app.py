@@ -173,8 +173,9 @@ class AppContext:
     @cached_property
     def dry_run(self) -> DryRunService:
         from governance_desktop.services.dryrun import DryRunService
+        from governance_desktop.services.dryrun_scope import DryRunScope
 
-        return DryRunService(self.policies, self.users)
+        return DryRunService(self.policies, self.users, DryRunScope(self.db))
 
     @cached_property
     def evidence(self) -> EvidenceService:

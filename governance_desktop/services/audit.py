@@ -21,6 +21,7 @@ from governance_desktop.services import audit_csv
 from governance_desktop.services.audit_chain import GENESIS as GENESIS
 from governance_desktop.services.audit_chain import Backwards, canonical, link_problem, walk
 from governance_desktop.services.audit_chain import event_hash as event_hash
+from governance_desktop.services.audit_pages import AuditFilter
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.store.db import Database
@@ -45,6 +46,7 @@ def _info(row: AuditEvent) -> AuditEventInfo:
         entity_id=row.entity_id,
         details=dict(row.details),
         hash=row.hash,
+        prev_hash=row.prev_hash,
     )
 
 
@@ -119,7 +121,13 @@ class AuditService:
         return anchor_verdict(walked.result, anchor, walked.anchored)
 
     def export_csv(
-        self, path: Path, protected: Protected, *, actor: str, force: bool = False
+        self,
+        path: Path,
+        protected: Protected,
+        *,
+        actor: str,
+        force: bool = False,
+        view: AuditFilter | None = None,
     ) -> AuditVerification:
         """Write every event to CSV and its head hash to ``FILE.chain.txt`` (see audit_csv),
         if ``actor``'s role may export (Permission.EXPORT).
@@ -127,7 +135,11 @@ class AuditService:
         One query both writes the rows and checks the chain, so the CSV, its head and the
         verdict describe the same events even while others append. Both files go through
         `output_file`: refused in the data folder or over a file without `force`.
+
+        ``view``: only the events the audit page shows (`export_view`).
         """
+        if view is not None and not view.is_empty:
+            return self.export_view(path, protected, view, actor=actor, force=force)
         with self._db.reading() as session:
             require_permission(session, actor, Permission.EXPORT)
         check_output(path, protected, force=force)  # first: '/' or '.' has no name to extend
@@ -158,6 +170,45 @@ class AuditService:
             problem is None, count, prev, first_bad, problem, backwards.warnings()
         )
         text = audit_csv.chain_text(count, prev, result.ok, first_bad, (first_id, last_id))
+        write_text(chain_file, protected, text, force=force)
+        return result
+
+    def export_view(
+        self, path: Path, protected: Protected, view: AuditFilter, *, actor: str, force: bool
+    ) -> AuditVerification:
+        """Write the events ``view`` selects, with the same cells as the whole export; the
+        chain file names the filter. The rows are not one unbroken chain, so each row is
+        checked on its own (its hash over its content and its prev_hash) and the verdict
+        is the whole trail's, walked in the same read."""
+        with self._db.reading() as session:
+            require_permission(session, actor, Permission.EXPORT)
+        check_output(path, protected, force=force)
+        chain_file = audit_csv.chain_path(path)
+        check_output(chain_file, protected, force=force)
+        count, last, first_bad, problem = 0, GENESIS, None, None
+        first_id: int | None = None
+        last_id: int | None = None
+        query = select(AuditEvent).where(*view.conditions()).order_by(AuditEvent.id)
+        with (
+            output_file(path, protected, force=force) as temp,
+            temp.open("w", newline="", encoding="utf-8") as fh,
+            self._db.reading() as session,
+        ):
+            walked = walk(session.connection()).result
+            writer = csv.writer(fh)
+            writer.writerow(audit_csv.COLUMNS)
+            for row in session.scalars(query.execution_options(yield_per=1000)):
+                count += 1
+                first_id = row.id if first_id is None else first_id
+                last_id, last = row.id, row.hash
+                if problem is None:
+                    problem = _row_problem(row, row.prev_hash)
+                    first_bad = row.id if problem is not None else None
+                writer.writerow(_render(row.id, _content(row), row.prev_hash, row.hash))
+        ok = problem is None and walked.ok
+        bad = first_bad if first_bad is not None else walked.first_bad_id
+        result = AuditVerification(ok, count, last, bad, problem or walked.problem)
+        text = audit_csv.chain_text(count, last, ok, bad, (first_id, last_id), view=view.describe())
         write_text(chain_file, protected, text, force=force)
         return result
 
@@ -233,6 +284,7 @@ def verify_export(path: Path) -> AuditVerification:
     try:
         with _open_regular(path) as fh:
             chain = _read_chain(chain_file)
+            view = "view" in chain
             reader = csv.reader(fh)
             if tuple(next(reader, ())) != audit_csv.COLUMNS:
                 return _bad(count, prev, None, f"{path}: line 1 is not the export's header")
@@ -255,7 +307,8 @@ def verify_export(path: Path) -> AuditVerification:
                 first_id = event_id if first_id is None else first_id
                 last_id, last_line = event_id, reader.line_num
                 expected = event_hash(prev_hash, *content)
-                problem = link_problem(event_id, prev, prev_hash, digest, expected)
+                link = prev_hash if view else prev  # a view's rows are checked one by one
+                problem = link_problem(event_id, link, prev_hash, digest, expected)
                 if problem is not None:
                     return _bad(count, prev, event_id, f"{where}: {problem}")
                 prev = digest

@@ -49,16 +49,29 @@ def ids_text(ids: tuple[int | None, int | None]) -> str:
     return "none" if first is None or last is None else f"{first}-{last}"
 
 
+VIEW_RULE = (
+    "# A filtered view: the rows are the events the filter on the 'view' line selected, not "
+    "one unbroken chain; each row's hash covers its own content and prev_hash, and "
+    "'head' is the last row's hash. 'verified' is the whole trail's verdict at export.\n"
+)
+
+
 def chain_text(
     events: int,
     head: str,
     verified: bool,
     first_bad_id: int | None,
     ids: tuple[int | None, int | None],
+    view: str | None = None,
 ) -> str:
-    """The ``FILE.chain.txt`` beside an export: its length, ids, head hash, verdict, rule."""
+    """The ``FILE.chain.txt`` beside an export: its length, ids, head hash, verdict, rule
+    (and, for the audit page's filtered view, the filter and what that means)."""
     bad = f"first_bad_event {first_bad_id}\n" if first_bad_id is not None else ""
-    return f"events {events}\nids {ids_text(ids)}\nhead {head}\nverified {verified}\n{bad}{RULE}"
+    seen = f"view {view}\n" if view is not None else ""
+    rule = RULE + (VIEW_RULE if view is not None else "")
+    return (
+        f"events {events}\nids {ids_text(ids)}\nhead {head}\nverified {verified}\n{bad}{seen}{rule}"
+    )
 
 
 def chain_path(csv_path: Path) -> Path:

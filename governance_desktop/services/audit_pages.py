@@ -1,11 +1,14 @@
-"""The audit page's reads: filtered keyset pages of audit events (newest first)."""
+"""The audit page's reads: filtered keyset pages of audit events (newest first), and the
+filter the page and its export share."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, or_, select
 
+from governance_desktop.domain.errors import ValidationError
 from governance_desktop.services.dto import AuditEventInfo
 from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
 from governance_desktop.services.search import contains, search_text
@@ -23,19 +26,42 @@ def audit_info(row: AuditEvent) -> AuditEventInfo:
         row.entity_id,
         dict(row.details),
         row.hash,
+        row.prev_hash,
     )
 
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Case-insensitive 'contains' on actor, action and entity (type or id); empty: any."""
+    """Case-insensitive 'contains' on actor, action and entity (type or id); empty: any.
+    ``since`` (inclusive) and ``until`` (exclusive) bound the time, as UTC instants (the page
+    turns the local calendar dates a person types into them: `day_bounds`)."""
 
     actor: str = ""
     action: str = ""
     entity: str = ""
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return self == AuditFilter()
+
+    def describe(self) -> str:
+        """One line naming the filter (the export's chain file keeps it)."""
+        named = (("actor", self.actor), ("action", self.action), ("entity", self.entity))
+        parts = [f"{name}~{value.strip()!r}" for name, value in named if value.strip()]
+        if self.since is not None:
+            parts.append(f"from {self.since.isoformat()}")
+        if self.until is not None:
+            parts.append(f"before {self.until.isoformat()}")
+        return " ".join(parts) or "none"
 
     def conditions(self) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
+        if self.since is not None:
+            where.append(AuditEvent.occurred_at >= self.since)
+        if self.until is not None:
+            where.append(AuditEvent.occurred_at < self.until)
         actor, action = search_text(self.actor, "actor"), search_text(self.action, "action")
         text = search_text(self.entity, "entity")
         if actor:
@@ -55,10 +81,28 @@ class AuditFilter:
             return text.strip().lower() in value.lower()
 
         return (
-            has(event.actor, self.actor)
+            (self.since is None or event.occurred_at >= self.since)
+            and (self.until is None or event.occurred_at < self.until)
+            and has(event.actor, self.actor)
             and has(event.action, self.action)
             and (has(event.entity_id, self.entity) or has(event.entity_type, self.entity))
         )
+
+
+def day_bounds(
+    first: dt.date | None, last: dt.date | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The UTC instants from the start of local calendar day ``first`` to the end of
+    ``last`` (docs/dates-and-times.md); refused if ``last`` comes before ``first``."""
+    if first is not None and last is not None and last < first:
+        raise ValidationError(f"the range ends ({last}) before it starts ({first})", "dates")
+
+    def start(day: dt.date) -> dt.datetime:
+        return dt.datetime(day.year, day.month, day.day).astimezone().astimezone(dt.UTC)
+
+    since = start(first) if first is not None else None
+    until = start(last + dt.timedelta(days=1)) if last is not None else None
+    return since, until
 
 
 @dataclass(frozen=True)

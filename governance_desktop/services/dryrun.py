@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from governance_desktop.domain.clock import local_date, utc_now
@@ -27,6 +27,7 @@ from governance_desktop.domain.workflow.definition import (
     WorkflowDefinition,
 )
 from governance_desktop.domain.workflow.placeholders import render
+from governance_desktop.services.dryrun_scope import DryRunScope, MatchCount, PolicyChoice
 from governance_desktop.services.dto import PolicyInfo
 from governance_desktop.services.policies import PolicyService
 from governance_desktop.services.users import UserDirectory
@@ -54,6 +55,8 @@ class ActionPreview:
     ok: bool
     problem: str | None = None
     reached: bool = True
+    #: False when the conditions do not pass: no step would run at all.
+    would_run: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,11 @@ def dry_run(
         checks = (ConditionCheck("conditions", "no conditions: every policy", True, 0),)
     passed = traces[0].passed if traces else True  # the first trace is the root
     actions = _preview_actions(defn, facts, known_users, today)
+    if not passed:
+        actions = [
+            replace(a, reached=False, would_run=False, detail="would not run: the conditions fail")
+            for a in actions
+        ]
     return DryRunReport(defn.name, policy.code, assumption, passed, checks, tuple(actions))
 
 
@@ -236,11 +244,19 @@ def _preview(
 
 
 class DryRunService:
-    """Runs ``dry_run`` against a policy from the register (reads only)."""
+    """Runs ``dry_run`` against a policy from the register, counts the policies a workflow
+    matches and finds policies for the picker (reads only)."""
 
-    def __init__(self, policies: PolicyService, users: UserDirectory) -> None:
+    def __init__(self, policies: PolicyService, users: UserDirectory, scope: DryRunScope) -> None:
         self._policies = policies
         self._users = users
+        self._scope = scope
+
+    def find(self, text: str) -> list[PolicyChoice]:
+        return self._scope.find(text)
+
+    def match_count(self, defn: WorkflowDefinition) -> MatchCount:
+        return self._scope.match_count(defn)
 
     def run(
         self, defn: WorkflowDefinition, code: str, today: dt.date | None = None

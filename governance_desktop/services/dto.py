@@ -100,6 +100,7 @@ class AuditEventInfo:
     entity_id: str
     details: dict[str, Any]
     hash: str
+    prev_hash: str = ""  # the link to the event before (the audit page's details pane)
 
 
 @dataclass(frozen=True)

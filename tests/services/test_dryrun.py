@@ -93,11 +93,9 @@ def test_dry_run_reports_a_refused_move_and_failing_conditions() -> None:
 
 def test_dry_run_service_reads_only(ctx: AppContext) -> None:
     """The service runs against a stored policy and writes no audit event."""
-    from governance_desktop.services.dryrun import DryRunService
-
     ctx.load_demo(os_username(), signer(ctx, os_username()))
     before = len(ctx.audit.events(limit=100_000))
     defn = parse_definition(_example("board-approval.json"))
-    report = DryRunService(ctx.policies, ctx.users).run(defn, "POL-001")
+    report = ctx.dry_run.run(defn, "POL-001")
     assert report.policy == "POL-001" and report.actions[0].recipients == ("bob", "carol", "dave")
     assert len(ctx.audit.events(limit=100_000)) == before

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 from governance_desktop.services.changes import Changes
 from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.audit.model import AuditModel
+from governance_desktop.ui.pages.audit.model import C_ID, AuditModel
 from governance_desktop.ui.pages.audit.page import AuditPage
 from tests.helpers.actors import ME
 from tests.helpers.pages import make_page
@@ -35,7 +35,7 @@ def test_audit_model_passes_modeltester(ui_ctx: UiContext, qtbot, qtmodeltester)
     model.reload()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() > 0, timeout=5000)
     qtmodeltester.check(model)
-    ids = [int(model.index(r, 0).data()) for r in range(model.rowCount())]
+    ids = [int(model.index(r, C_ID).data()) for r in range(model.rowCount())]
     assert ids == sorted(ids, reverse=True) and len(ids) == len(ui_ctx.app.audit.events())
 
 

@@ -28,6 +28,11 @@ DEMO_WORKFLOWS = 5
 
 @pytest.fixture
 def page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-untyped-def]
+    return open_page(qtbot, ui_ctx)
+
+
+def open_page(qtbot, ui_ctx: UiContext) -> WorkflowsPage:  # type: ignore[no-untyped-def]
+    """The page on demo data, signing with the test password, once everything is loaded."""
     widget = make_page(qtbot, WorkflowsPage(ui_ctx), 1000, 700)
     widget.signed_acts = sign_with_password(ui_ctx)  # type: ignore[attr-defined]
     qtbot.waitUntil(
@@ -56,6 +61,7 @@ def test_models_pass_qtmodeltester(qtmodeltester, page: WorkflowsPage, qtbot) ->
     assert page.table.model() is page.model and page.table.objectName() == "workflowsTable"
     qtmodeltester.check(page.model)
     qtmodeltester.check(page.versions_model)
+    qtbot.waitUntil(lambda: page.dry_run.policy.text() != "", timeout=5000)  # the first policy
     page.dry_run.run()
     qtbot.waitUntil(lambda: page.dry_run.report is not None, timeout=5000)
     qtmodeltester.check(page.dry_run.conditions_model)
@@ -117,10 +123,12 @@ def test_invalid_edit_cannot_be_saved(page: WorkflowsPage, qtbot) -> None:  # ty
 
 
 def test_new_workflow_is_created(page: WorkflowsPage, qtbot) -> None:  # type: ignore[no-untyped-def]
-    """New → fill in a name → Save creates one more workflow, at version 1."""
+    """New → fill in a name → add a step → Save creates one more workflow, at version 1."""
     qtbot.mouseClick(page.findChild(QPushButton, "newWorkflowButton"), Qt.MouseButton.LeftButton)
     assert page.editor.name.text() == "" and not page.editor.valid
     page.editor.name.setText("Tell me about reviews")
+    assert not page.editor.save.isEnabled()  # no step yet
+    page.editor.steps.add_action({"type": "notify", "users": ["alice"], "title": "Review"})
     assert page.editor.save.isEnabled()
     page.editor.save.click()
     qtbot.waitUntil(lambda: page.model.rowCount() == DEMO_WORKFLOWS + 1, timeout=5000)
@@ -132,10 +140,8 @@ def test_dry_run_shows_conditions_and_changes_nothing(page: WorkflowsPage, qtbot
     _select(qtbot, page, "Announce published security policies")
     audit_before = len(page.ui.app.audit.events(limit=100_000))
     policies_before = page.ui.app.policies.list()
-    combo = page.dry_run.policy
-    qtbot.waitUntil(lambda: combo.count() == 12, timeout=5000)
     for code in ("POL-001", "POL-003"):
-        combo.setCurrentIndex(combo.findData(code))
+        page.dry_run.choose(code)
         page.dry_run.report = None
         qtbot.mouseClick(page.findChild(QPushButton, "dryRunButton"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: page.dry_run.report is not None, timeout=5000)

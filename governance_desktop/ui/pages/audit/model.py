@@ -14,8 +14,9 @@ from governance_desktop.ui.background import Background
 from governance_desktop.ui.paged_model import PAGE_SIZE, PagedTableModel
 from governance_desktop.ui.pages.jobs.model import when
 
-COLUMNS = ("ID", "When", "Actor", "Action", "Entity", "Details", "Hash")
-C_ID, C_WHEN, C_ACTOR, C_ACTION, C_ENTITY, C_DETAILS, C_HASH = range(7)
+#: The informative columns first; the id and hash (full in the details pane) last.
+COLUMNS = ("When", "Actor", "Action", "Entity", "Details", "ID", "Hash")
+C_WHEN, C_ACTOR, C_ACTION, C_ENTITY, C_DETAILS, C_ID, C_HASH = range(7)
 
 
 def details_text(details: dict[str, Any]) -> str:

@@ -1,7 +1,10 @@
-"""Audit: the append-only, hash-chained trail, filtered, verified and exported for auditors."""
+"""Audit: the append-only, hash-chained trail, filtered (by actor, action, entity and a range
+of local calendar dates), verified, each event shown whole in a details pane, and the
+filtered view exported for auditors."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -14,23 +17,27 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
 )
 
+from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import SEARCH_MAX
-from governance_desktop.services.audit_pages import AuditFilter
+from governance_desktop.services.audit_pages import AuditFilter, day_bounds
 from governance_desktop.services.audit_verify import TrailCheck
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
-from governance_desktop.ui.pages.audit.model import C_DETAILS, AuditModel
+from governance_desktop.ui.pages.audit.details import EventDetails
+from governance_desktop.ui.pages.audit.model import C_DETAILS, C_HASH, C_ID, AuditModel
+from governance_desktop.ui.pages.workflows.conditions import error_label
 from governance_desktop.ui.widgets import named
 
 COALESCE_MS = 400
 POLL_MS = 3000  # another process (CLI, worker) may append events too
-COLUMN_WIDTHS = (56, 72, 80, 190, 190, 0, 100)
+DATE_HINT = "YYYY-MM-DD"
 
 
 class AuditPage(Page):
@@ -54,9 +61,19 @@ class AuditPage(Page):
         self.actor = self._filter_edit("auditFilterActor", "Actor")
         self.action = self._filter_edit("auditFilterAction", "Action, e.g. policy.status")
         self.entity = self._filter_edit("auditFilterEntity", "Entity, e.g. POL-003")
+        self.date_from = self._filter_edit("auditFilterFrom", f"From {DATE_HINT}")
+        self.date_to = self._filter_edit("auditFilterTo", f"To {DATE_HINT}")
+        for edit, which in ((self.date_from, "first"), (self.date_to, "last")):
+            edit.setMaxLength(10)
+            edit.setToolTip(f"The {which} local calendar day to show ({DATE_HINT}); empty: any")
+            edit.setMaximumWidth(self.fontMetrics().horizontalAdvance(f"From {DATE_HINT}") + 40)
+        self.date_error = error_label("auditDateError")
         filters = QHBoxLayout()
         for edit in (self.actor, self.action, self.entity):
             filters.addWidget(edit, 1)
+        filters.addWidget(self.date_from)
+        filters.addWidget(self.date_to)
+        filters.addWidget(self.date_error)
 
         self.verify_button = named(QPushButton("Verify chain"), "verifyAuditButton")
         self.verify_button.setToolTip(
@@ -76,7 +93,10 @@ class AuditPage(Page):
         )
         self.anchor.setClearButtonEnabled(True)
         self.export_button = named(QPushButton("Export CSV…"), "exportAuditButton")
-        self.export_button.setToolTip("Write every event and the chain's head hash (Ctrl+E)")
+        self.export_button.setToolTip(
+            "Write the events shown (the filters apply; none set: every event) and the "
+            "chain's head hash (Ctrl+E)"
+        )
         self.export_button.clicked.connect(self._choose_export)
         self.result = named(QLabel("Not verified yet."), "auditVerifyResult")
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -97,18 +117,25 @@ class AuditPage(Page):
         rows = self.table.verticalHeader()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            if width:
-                self.table.setColumnWidth(column, width)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(C_DETAILS, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
+        self._fitted = False  # columns fit the first rows once; then they are the person's
+        self.model.modelReset.connect(self._fit_columns)
+        self.table.selectionModel().currentRowChanged.connect(self._show_selected)
+        self.details = EventDetails()
+        split = QSplitter()
+        split.addWidget(self.table)
+        split.addWidget(self.details)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setSizes([700, 300])
 
         self.message = named(QLabel(), "auditMessage")
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addLayout(actions)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(split, 1)
         layout.addWidget(self.message)
         for text, keys, slot in (
             (
@@ -159,10 +186,47 @@ class AuditPage(Page):
 
         self.calls.read(lambda: service.newer(after), done, failed)
 
+    def view_filter(self) -> AuditFilter | None:
+        """The filters as typed, or None (and the reason beside the dates) for a date that is
+        not a calendar date or a range that ends before it starts."""
+        try:
+            first, last = _day(self.date_from.text(), "from"), _day(self.date_to.text(), "to")
+            since, until = day_bounds(first, last)
+        except GovernanceError as exc:
+            self.date_error.setText(str(exc))
+            self.date_error.show()
+            return None
+        self.date_error.clear()
+        self.date_error.hide()
+        return AuditFilter(self.actor.text(), self.action.text(), self.entity.text(), since, until)
+
     def _apply_filter(self) -> None:
-        self.model.set_filter(
-            AuditFilter(self.actor.text(), self.action.text(), self.entity.text())
-        )
+        flt = self.view_filter()
+        if flt is None:
+            return  # refused beside the dates; the table keeps the last good filter
+        if self.message.text().startswith("⚠"):
+            self.message.clear()  # it was about the filter before
+        self.model.set_filter(flt)
+
+    def _fit_columns(self) -> None:
+        """Columns sized to the first rows shown, once: details take the rest."""
+        if self._fitted or self.model.rowCount() == 0:
+            return
+        self._fitted = True
+        self.table.resizeColumnsToContents()
+        widest = max(120, self.table.viewport().width() // 4)  # long entities stay readable
+        for column in range(self.model.columnCount()):
+            if column != C_DETAILS:
+                self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
+        self.table.setColumnWidth(C_ID, max(self.table.columnWidth(C_ID), 48))
+        self.table.setColumnWidth(C_HASH, self.fontMetrics().horizontalAdvance("0" * 12) + 16)
+        used = sum(self.table.columnWidth(c) for c in range(self.model.columnCount()))
+        rest = self.table.viewport().width() - used + self.table.columnWidth(C_DETAILS)
+        self.table.setColumnWidth(C_DETAILS, max(rest, self.fontMetrics().averageCharWidth() * 30))
+
+    def _show_selected(self, current: object, _previous: object) -> None:
+        row = self.table.currentIndex().row()
+        self.details.show_event(self.model.row_item(row) if row >= 0 else None)
 
     # --- verify and export ------------------------------------------------------------------
 
@@ -224,15 +288,20 @@ class AuditPage(Page):
             self.export_to(Path(path))
 
     def export_to(self, path: Path) -> None:
-        """Export off the GUI thread; the result names the file and the chain's state."""
+        """Export what the table shows (its filters) off the GUI thread; the result names the
+        file, the filter and the chain's state."""
+        view = self.view_filter()
+        if view is None:
+            return  # the dates are refused beside them; nothing is written
         self.export_button.setEnabled(False)
         self.message.setText(f"Exporting to {path}…")
         audit = self.ui.app.audit
+        shown = "" if view.is_empty else f" shown by the filter ({view.describe()})"
 
         def done(result: AuditVerification) -> None:
             self.export_button.setEnabled(True)
             state = "chain intact" if result.ok else f"chain broken at event {result.first_bad_id}"
-            self.message.setText(f"Exported {result.events:,} events to {path} ({state})")
+            self.message.setText(f"Exported {result.events:,} events{shown} to {path} ({state})")
 
         def failed(message: str) -> None:
             self.export_button.setEnabled(True)
@@ -242,8 +311,21 @@ class AuditPage(Page):
         # folder, folders and devices are still refused (store/outfile.py).
         protected, actor = self.ui.app.protected, self.ui.actor
         self.calls.read(
-            lambda: audit.export_csv(path, protected, actor=actor, force=True), done, failed
+            lambda: audit.export_csv(path, protected, actor=actor, force=True, view=view),
+            done,
+            failed,
         )
 
     def show_error(self, message: str) -> None:
         self.message.setText(f"⚠ {message}")
+
+
+def _day(text: str, which: str) -> dt.date | None:
+    """A typed local calendar date (YYYY-MM-DD), None when empty."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise GovernanceError(f"'{which}' is not a date like 2026-03-31") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from governance_desktop.domain.enums import ActionType, PolicyStatus
 from governance_desktop.ui.pages.workflows.conditions import error_label
+from governance_desktop.ui.pages.workflows.user_picker import UserPicker
 from governance_desktop.ui.widgets import named
 
 ACTION_TITLES = {
@@ -70,9 +71,10 @@ class ActionForm(QWidget):
 
     changed = Signal()
 
-    def __init__(self, action_type: str) -> None:
+    def __init__(self, action_type: str, users: QStringListModel) -> None:
         super().__init__()
         self.action_type = action_type
+        self.users = users
         self.form = QFormLayout(self)
         self.form.setContentsMargins(0, 0, 0, 0)
         self.errors: dict[str, QLabel] = {}
@@ -116,20 +118,29 @@ class ActionForm(QWidget):
         return edit
 
     def _users(self, key: str, label: str) -> QLineEdit:
-        edit = QLineEdit()
-        edit.setPlaceholderText("usernames, separated by commas")
+        edit = UserPicker(self.users, many=True)
         self._add(key, label, edit)
         edit.textChanged.connect(self.changed)
         self.getters[key] = lambda: _names(edit.text())
         self.setters[key] = lambda v: edit.setText(", ".join(v or []))
         return edit
 
-    def _due(self) -> None:
-        spin = _due_spin(self._name("due_in_days"))
-        self._add("due_in_days", "Due in", spin)
+    def _user(self, key: str, label: str, hint: str) -> QLineEdit:
+        edit = UserPicker(self.users, many=False)
+        edit.setPlaceholderText(hint)
+        self._add(key, label, edit)
+        edit.textChanged.connect(self.changed)
+        self.getters[key] = lambda: edit.text().strip() or None
+        self.setters[key] = lambda v: edit.setText("" if v is None else str(v))
+        return edit
+
+    def _due(self, key: str = "due_in_days", label: str = "Due in") -> QSpinBox:
+        spin = _due_spin(self._name(key))
+        self._add(key, label, spin)
         spin.valueChanged.connect(self.changed)
-        self.getters["due_in_days"] = lambda: None if spin.value() < 0 else spin.value()
-        self.setters["due_in_days"] = lambda v: spin.setValue(-1 if v is None else int(v))
+        self.getters[key] = lambda: None if spin.value() < 0 else spin.value()
+        self.setters[key] = lambda v: spin.setValue(-1 if v is None else int(v))
+        return spin
 
     def _build_set_status(self) -> None:
         combo = QComboBox()
@@ -145,12 +156,12 @@ class ActionForm(QWidget):
         self._text("body", "Body", "optional; placeholders like {policy.title} allowed")
 
     def _build_assign(self) -> None:
-        self._line("user", "User", "username")
+        self._user("user", "User", "user name")
 
     def _build_create_task(self) -> None:
         self._line("title", "Title", "e.g. Review {policy.code}")
         self._text("description", "Description", "optional")
-        self._line("assignee", "Assignee", "empty: the policy's owner")
+        self._user("assignee", "Assignee", "empty: the policy's owner")
         self._due()
 
     def _build_approval(self) -> None:
@@ -193,6 +204,10 @@ class ActionForm(QWidget):
         self.getters["rule"], self.setters["rule"] = get, put
         self._due()
         self._line("title", "Title", "optional, e.g. Board approval of {policy.code}")
+        late = self._due("escalate_after_days", "Escalate after")
+        late.setSpecialValueText("no escalation")
+        late.setToolTip("Days past the due date before the request escalates")
+        self._user("escalate_to", "Escalate to", "empty: the admins")
 
     def values(self) -> dict[str, Any]:
         data: dict[str, Any] = {"type": self.action_type}
@@ -214,7 +229,7 @@ class ActionCard(QGroupBox):
     move_requested = Signal(object, int)
     remove_requested = Signal(object)
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], users: QStringListModel) -> None:
         super().__init__()
         self.type_combo = named(QComboBox(), "actionType")
         for kind in ActionType:
@@ -258,7 +273,7 @@ class ActionCard(QGroupBox):
         column.addLayout(header)
         column.addWidget(self.error)
         for kind in ActionType:  # hidden forms take no space (a stack would take the largest)
-            form = ActionForm(kind.value)
+            form = ActionForm(kind.value, users)
             form.changed.connect(self.changed)
             form.hide()
             self.forms[kind.value] = form
@@ -308,8 +323,9 @@ class ActionList(QWidget):
 
     changed = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, users: QStringListModel | None = None) -> None:
         super().__init__()
+        self.users = users if users is not None else QStringListModel(self)
         self.cards: list[ActionCard] = []
         self.body = QVBoxLayout()
         self.body.setContentsMargins(0, 0, 0, 0)
@@ -356,7 +372,7 @@ class ActionList(QWidget):
         return card
 
     def _append(self, data: dict[str, Any]) -> ActionCard:
-        card = ActionCard(data)
+        card = ActionCard(data, self.users)
         card.changed.connect(self.changed)
         card.move_requested.connect(self.move_card)
         card.remove_requested.connect(self.remove)

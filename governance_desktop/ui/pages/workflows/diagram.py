@@ -1,4 +1,6 @@
-"""A diagram of a workflow: trigger → conditions → each step in order, drawn from the JSON.
+"""A diagram of a workflow: trigger → conditions → each step in order, drawn from the JSON;
+beside each approval step, its rejected path (the run ends; the policy returns to draft or
+to the workflow's ``on_reject`` status).
 
 It draws from the form's JSON object, so it follows every edit, even while the definition
 still has problems (a step with a problem gets a dashed accent border). Colours come from
@@ -33,6 +35,8 @@ GAP = 34.0
 PAD = 10.0
 ERROR_COLOUR = QColor(192, 57, 43)
 ROLE, INDEX = 0, 1  # QGraphicsItem.data keys: "trigger" / "conditions" / "action", step index
+REJECTED = 3  # data key of a rejected-path box: the status a rejection returns the policy to
+BRANCH_GAP, BRANCH_WIDTH = 24.0, 130.0
 
 
 def _rule(action: dict[str, Any]) -> str:
@@ -119,12 +123,16 @@ class WorkflowDiagram(QGraphicsView):
             shape = "approval" if action.get("type") == "approval" else "rect"
             y = self._box(y, "action", i, f"{i + 1}. {heading}", lines, shape, i in self._bad) + GAP
         boxes = self.nodes()
+        back_to = str(data.get("on_reject") or "draft")
+        for box in boxes:
+            if box.data(ROLE) == "action" and box.data(2):
+                self._rejected_path(box, back_to)
         for upper, lower in itertools.pairwise(boxes):
             label = "approved" if upper.data(ROLE) == "action" and upper.data(2) else ""
             if upper.data(ROLE) == "conditions":
                 label = "pass"
             self._arrow(upper.sceneBoundingRect().bottom(), lower.sceneBoundingRect().top(), label)
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-20, -20, 20, 20))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-10, -20, 10, 20))
 
     def _box(
         self,
@@ -166,6 +174,43 @@ class WorkflowDiagram(QGraphicsView):
         text.setPos(inset, PAD)
         self.scene().addItem(item)
         return y + height
+
+    def rejected_paths(self) -> list[tuple[int, str]]:
+        """(step index, status) of each rejected-path box, top to bottom."""
+        found = [item for item in self.scene().items() if item.data(REJECTED)]
+        found.sort(key=lambda item: item.pos().y())
+        return [(int(item.data(INDEX)), str(item.data(REJECTED))) for item in found]
+
+    def _rejected_path(self, box: QGraphicsItem, status: str) -> None:
+        """A dashed arrow from the approval box's side to a box naming where a rejection
+        sends the policy."""
+        source = box.sceneBoundingRect()
+        palette = QApplication.palette()
+        text = QGraphicsTextItem()
+        text.setDefaultTextColor(palette.color(QPalette.ColorRole.Text))
+        text.setHtml(f"<b>✗ Rejected</b><br>→ {html.escape(status)}; the run ends")
+        text.setTextWidth(BRANCH_WIDTH - 2 * PAD)
+        height = text.boundingRect().height() + 2 * PAD
+        item = QGraphicsPathItem(_shape_path("pill", QRectF(0, 0, BRANCH_WIDTH, height)))
+        item.setPen(QPen(ERROR_COLOUR, 1.5))
+        item.setBrush(QBrush(palette.color(QPalette.ColorRole.Base)))
+        mid = source.center().y()
+        left = source.right() + BRANCH_GAP
+        item.setPos(left, mid - height / 2)
+        item.setData(REJECTED, status)
+        item.setData(INDEX, box.data(INDEX))
+        item.setToolTip(
+            f"If this approval is rejected, the run ends and the policy goes to {status}"
+        )
+        text.setParentItem(item)
+        text.setPos(PAD, PAD)
+        self.scene().addItem(item)
+        pen = QPen(ERROR_COLOUR, 1.5, Qt.PenStyle.DashLine)
+        self.scene().addLine(source.right() + 1, mid, left - 8, mid, pen)
+        head = QPolygonF(
+            [QPointF(left - 9, mid - 5), QPointF(left - 9, mid + 5), QPointF(left - 1, mid)]
+        )
+        self.scene().addPolygon(head, QPen(ERROR_COLOUR, 1.5), QBrush(ERROR_COLOUR))
 
     def _arrow(self, top: float, bottom: float, label: str) -> None:
         colour = QApplication.palette().color(QPalette.ColorRole.Text)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.domain.workflow.definition import WorkflowDefinition, parse_definition
 from governance_desktop.services.definition_check import Directory, FieldError, check_definition
 from governance_desktop.ui.pages.workflows.actions import ActionList
@@ -39,15 +41,16 @@ _LAST_SEGMENT = re.compile(r"(\.[^.\[]+|\[[^\]]*\])$")
 SUMMARY_LINES = 4
 
 
-def new_definition(user: str) -> dict[str, Any]:
-    """The starting point of a new workflow."""
+def new_definition() -> dict[str, Any]:
+    """The starting point of a new workflow: a trigger to pick from, and no steps (a step
+    nobody added, such as a notice to the editor, would be saved unseen)."""
     return {
         "schema_version": 1,
         "name": "",
         "description": "",
         "enabled": True,
         "trigger": {"type": "on_status_change", "to_status": "in_review"},
-        "actions": [{"type": "notify", "users": [user], "title": "{policy.code} is in review"}],
+        "actions": [],
     }
 
 
@@ -92,6 +95,7 @@ class WorkflowEditor(QWidget):
         named(self, "workflowEditor")
         self.user = user
         self.known_users: Directory | set[str] | None = None
+        self.user_names = QStringListModel(self)  # what every user field completes from
         self.admin = True  # until told the actor's role (the service refuses anyway)
         self.errors: list[FieldError] = []
         self.valid = False
@@ -126,7 +130,14 @@ class WorkflowEditor(QWidget):
         }
         self.trigger = TriggerForm()
         self.conditions = named(ConditionGroup(), "conditionGroup")
-        self.steps = named(ActionList(), "actionList")
+        self.steps = named(ActionList(self.user_names), "actionList")
+        self.on_reject = named(QComboBox(), "workflowOnReject")
+        self.on_reject.addItem("draft (the default)", None)
+        for status in PolicyStatus:
+            if status != PolicyStatus.DRAFT:
+                self.on_reject.addItem(status.value, status.value)
+        self.on_reject.setToolTip("Where a rejected approval step sends the policy")
+        self.general_errors["on_reject"] = error_label("onRejectError")
 
         general = QGroupBox("Workflow")
         form = QFormLayout(general)
@@ -136,6 +147,7 @@ class WorkflowEditor(QWidget):
         for check in (self.enabled, self.allow_chained, self.allow_self):
             flags.addWidget(check)
         form.addRow("Options", flags)
+        form.addRow("On rejection", self._with_error(self.on_reject, "on_reject"))
         trigger_box = QGroupBox("Trigger")
         QVBoxLayout(trigger_box).addWidget(self.trigger)
         conditions_box = QGroupBox("Conditions")
@@ -171,6 +183,7 @@ class WorkflowEditor(QWidget):
         outer.addWidget(scroll, 1)
         outer.addLayout(bottom)
 
+        self.on_reject.currentIndexChanged.connect(self.revalidate)
         self.name.textChanged.connect(self.revalidate)
         self.description.textChanged.connect(self.revalidate)
         for check in (self.enabled, self.allow_chained, self.allow_self):
@@ -199,7 +212,7 @@ class WorkflowEditor(QWidget):
         """
         self._loading = True
         try:
-            data = data if data is not None else new_definition(self.user)
+            data = data if data is not None else new_definition()
             self._version = version if data.get("name") else None
             self._saved_name = str(data.get("name", "")).strip() if version is not None else ""
             self.name.setText(str(data.get("name", "")))
@@ -210,6 +223,8 @@ class WorkflowEditor(QWidget):
             self.trigger.load(dict(data.get("trigger") or {}))
             self.conditions.load(data.get("conditions"))
             self.steps.load(list(data.get("actions") or []))
+            reject = data.get("on_reject")
+            self.on_reject.setCurrentIndex(max(0, self.on_reject.findData(reject)))
         finally:
             self._loading = False
         self._baseline = None if restored else self.to_dict()
@@ -231,6 +246,8 @@ class WorkflowEditor(QWidget):
         data["actions"] = self.steps.to_list()
         data["allow_triggered_by_workflows"] = self.allow_chained.isChecked()
         data["allow_self_approval"] = self.allow_self.isChecked()
+        if self.on_reject.currentData() is not None:
+            data["on_reject"] = self.on_reject.currentData()
         return data
 
     def definition(self) -> WorkflowDefinition | None:
@@ -241,7 +258,10 @@ class WorkflowEditor(QWidget):
         return self._baseline is None or self.to_dict() != self._baseline
 
     def set_known_users(self, users: Directory | set[str]) -> None:
+        """The users the checks know and the user fields complete (active ones only)."""
         self.known_users = users
+        names = users.roles if isinstance(users, Directory) else users
+        self.user_names.setStringList(sorted(names, key=str.casefold))
         self.revalidate()
 
     def set_actor_role(self, role: str, admin: bool) -> None:

@@ -65,15 +65,15 @@ class RowsModel(ColumnsModel[T]):
 
 
 class WorkflowListModel(RowsModel[WorkflowInfo]):
-    """Name, version, enabled, trigger, description."""
+    """Name, trigger, enabled, version, description (what tells workflows apart first)."""
 
     def __init__(self) -> None:
         super().__init__(
             [
                 ("Name", lambda w: w.name),
-                ("Version", lambda w: w.version),
-                ("Enabled", lambda w: "yes" if w.enabled else "no"),
                 ("Trigger", lambda w: TRIGGER_NAMES.get(w.trigger_type, w.trigger_type)),
+                ("Enabled", lambda w: "yes" if w.enabled else "no"),
+                ("Version", lambda w: w.version),
                 ("Description", lambda w: w.description),
             ]
         )
@@ -140,12 +140,18 @@ class ActionPreviewsModel(RowsModel[ActionPreview]):
         )
 
     def foreground(self, item: ActionPreview, column: int) -> Any:
+        if not item.would_run:
+            return QApplication.palette().color(
+                QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text
+            )
         if column == 2:
             return PASS_COLOUR if item.ok else FAIL_COLOUR
         return None
 
 
 def _check_text(action: ActionPreview) -> str:
+    if not action.would_run:
+        return "— would not run" + (f" (and ✗ {action.problem})" if not action.ok else "")
     if not action.ok:
         return f"✗ {action.problem}"
     return "✓ ok" if action.reached else "not reached"

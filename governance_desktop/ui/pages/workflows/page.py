@@ -79,12 +79,12 @@ class WorkflowsPage(Page):
         self.table.setModel(self.model)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for section, width in ((0, 190), (1, 56), (2, 60), (3, 104)):
-            self.table.setColumnWidth(section, width)  # the window may restore saved widths
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.versions = _table("workflowVersionsTable")
         self.versions.setModel(self.versions_model)
         self.versions.horizontalHeader().setStretchLastSection(True)
+        self.model.modelReset.connect(self._fit_columns)
+        self.versions_model.modelReset.connect(self.versions.resizeColumnsToContents)
         self.versions.setToolTip("Double-click a version to load it into the editor")
         self.versions.doubleClicked.connect(lambda index: self.restore_version(index.row()))
 
@@ -146,7 +146,17 @@ class WorkflowsPage(Page):
 
         self._update_buttons()
         self.refresh()
-        self.calls.read(ui.app.users.list, self._users_loaded, self.show_error)
+        self.load_users()
+
+    def load_users(self) -> None:
+        """Read the user list (again: users are added, deactivated or given roles while the
+        window is open, here or in another process) off the GUI thread."""
+        self.calls.read(self.ui.app.users.list, self._users_loaded, self.show_error)
+
+    def _fit_columns(self) -> None:
+        """Every column but the description sized to what it holds (a short list)."""
+        for column in range(self.model.columnCount() - 1):
+            self.table.resizeColumnToContents(column)
 
     def _users_loaded(self, users: list[UserInfo]) -> None:
         """The directory for the editor's checks, and the actor's role: only an admin may
@@ -168,10 +178,16 @@ class WorkflowsPage(Page):
         self.message.setText(message)
         self.message.setStyleSheet("")
 
+    def clear_message(self) -> None:
+        """A message about the workflow shown before no longer applies."""
+        self.show_message("")
+
     def on_changes(self, changes: Changes) -> None:
         super().on_changes(changes)
+        if changes & Changes.USERS:
+            self.load_users()  # the editor's checks and completions follow
         if changes & Changes.POLICIES:
-            self.dry_run.load_policies()
+            self.dry_run.policies_changed()
 
     def refresh(self) -> None:
         """Reload the list (and the selected workflow) off the GUI thread."""
@@ -226,6 +242,8 @@ class WorkflowsPage(Page):
         if self._selecting or self.selected() is None:
             return
         editor = not self.editor.is_dirty() or self.confirm_discard()
+        if editor:
+            self.clear_message()
         self._load_selected(editor=editor)
 
     def _load_selected(self, editor: bool) -> None:
@@ -262,6 +280,7 @@ class WorkflowsPage(Page):
         if self.editor.is_dirty() and not self.confirm_discard():
             return
         self.table.clearSelection()
+        self.clear_message()
         self.versions_model.set_rows([])
         self.versions_title.setText("Versions")
         self.editor.load(None)
