@@ -74,6 +74,7 @@ class ApprovalsPage(Page):
         self._busy = False
         self._sort = (PENDING_SORTS[AGE_COLUMN], True)  # oldest first
         self._follow: int | None = None  # the request to show after the next load
+        self._shown_id: int | None = None  # the request beside the buttons
 
         self.scope = named(QLabel("Approvals waiting for you"), "approvalsScope")
         font = self.scope.font()
@@ -350,7 +351,9 @@ class ApprovalsPage(Page):
         selection.select(rows, flag.ClearAndSelect)
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
-        self.error_clear()
+        # A reload re-selects the same request: its refusal stays beside it.
+        if self.current_id() != self._shown_id:
+            self.error_clear()
         self._show_selected()
 
     def _selection_changed(self, *_args: object) -> None:
@@ -400,7 +403,8 @@ class ApprovalsPage(Page):
         if other is not None:
             self.reason_label.setText(f"Reason (you answer for {other})")
             self.reason.setPlaceholderText(f"Why you answer in {other}'s place")
-        self.pinned.show_approval(item.id if item is not None else None)
+        self._shown_id = item.id if item is not None else None
+        self.pinned.show_approval(self._shown_id)
         if item is None:
             if self.pending.rowCount():
                 self.context.setText("Select a request to see what it is about.")
@@ -503,7 +507,6 @@ class ApprovalsPage(Page):
             refused = [r.approval_id for r in results if not r.ok]
             if message:
                 self.message.setText(message)
-            self.error.setText(refusals)
             if answered:
                 self.comment.clear()
                 self.reason.clear()
@@ -516,6 +519,7 @@ class ApprovalsPage(Page):
                     self.select(following)
                 self._follow = following
                 self.comment.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.error.setText(refusals)
             self.answered_now.emit(results)
             self.refresh()
 
