@@ -14,7 +14,6 @@ from sqlalchemy import update
 from governance_desktop.domain.clock import utc_now
 from governance_desktop.store.models import WorkflowApproval
 from governance_desktop.ui.context import UiContext
-from governance_desktop.ui.pages.approvals.model import AGE_COLUMN, DUE_COLUMN
 from governance_desktop.ui.pages.approvals.page import ApprovalsPage
 from tests.helpers.pages import make_page
 from tests.ui.signing import sign_with_password
@@ -32,6 +31,13 @@ def three_for_bob(qtbot, ui_ctx: UiContext) -> tuple[ApprovalsPage, dict[str, in
         ui_ctx.app.policies.change_status("alice", code, "in_review")
     qtbot.waitUntil(lambda: page.pending_count() == 3, timeout=10_000)
     return page, {a.policy: a.id for a in page.pending.rows()}
+
+
+def column(page: ApprovalsPage, header: str) -> int:
+    """The pending table's column with this header."""
+    model = page.pending
+    names = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    return names.index(header)
 
 
 def policies(page: ApprovalsPage) -> list[str]:
@@ -154,20 +160,21 @@ def test_every_column_sorts_and_age_and_due_sort_in_both_directions(qtbot, ui_ct
     set_due(ui_ctx, {ids["POL-005"]: timedelta(days=2), ids["POL-003"]: timedelta(days=9)})
     set_due(ui_ctx, {ids["POL-009"]: timedelta(days=-1)})
     header = page.table.horizontalHeader()
+    due, age = column(page, "Due"), column(page, "Age")
 
     def sorted_to(expected: list[str]) -> None:
         qtbot.waitUntil(lambda: policies(page) == expected, timeout=5000)
 
-    header.setSortIndicator(DUE_COLUMN, ASC)
+    header.setSortIndicator(due, ASC)
     sorted_to(["POL-009", "POL-005", "POL-003"])
-    header.setSortIndicator(DUE_COLUMN, DESC)
+    header.setSortIndicator(due, DESC)
     sorted_to(["POL-003", "POL-005", "POL-009"])
-    header.setSortIndicator(AGE_COLUMN, ASC)  # youngest first
+    header.setSortIndicator(age, ASC)  # youngest first
     sorted_to(["POL-009", "POL-003", "POL-005"])
-    header.setSortIndicator(AGE_COLUMN, DESC)
+    header.setSortIndicator(age, DESC)
     sorted_to(["POL-005", "POL-003", "POL-009"])
-    for column in range(page.pending.columnCount()):
-        header.setSortIndicator(column, ASC)
+    for number in range(page.pending.columnCount()):
+        header.setSortIndicator(number, ASC)
         qtbot.waitUntil(lambda: not page.reading, timeout=5000)
         assert page.pending_count() == 3 and not page.message.text()
 
@@ -179,18 +186,18 @@ def test_overdue_rows_are_tinted_and_say_how_late(qtbot, ui_ctx) -> None:  # typ
     set_due(ui_ctx, {ids["POL-003"]: timedelta(days=-3, hours=-1)})
     set_due(ui_ctx, {ids["POL-009"]: timedelta(days=4)})
     page.refresh()
-    row = page.pending.find(ids["POL-003"])
     model = page.pending
+    due = column(page, "Due")
 
     def due_cell() -> str:
-        return str(model.data(model.index(model.find(ids["POL-003"]), DUE_COLUMN)))
+        return str(model.data(model.index(model.find(ids["POL-003"]), due)))
 
     qtbot.waitUntil(lambda: "Overdue 3 days" in due_cell(), timeout=5000)
     row = model.find(ids["POL-003"])
     on_time = model.find(ids["POL-009"])
     assert model.data(model.index(row, 0), Qt.ItemDataRole.BackgroundRole) is not None
     assert model.data(model.index(on_time, 0), Qt.ItemDataRole.BackgroundRole) is None
-    assert "Overdue" not in str(model.data(model.index(on_time, DUE_COLUMN)))
+    assert "Overdue" not in str(model.data(model.index(on_time, due)))
     assert "overdue 3 days" in model.row(row).note
     assert page.select(ids["POL-003"])
     assert "Overdue 3 days" in page.findChild(QLabel, "approvalDetails").text()
