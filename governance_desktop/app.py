@@ -62,13 +62,16 @@ from governance_desktop.store.restore import (
 if TYPE_CHECKING:
     from governance_desktop.services.audit_pages import AuditPages
     from governance_desktop.services.audit_verify import TrailCheck
+    from governance_desktop.services.change_watch import ChangeWatch
     from governance_desktop.services.dryrun import DryRunService
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
     from governance_desktop.services.identity import IdentityService, Signer
     from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
+    from governance_desktop.services.policy_pages import PolicyPages
     from governance_desktop.services.policy_versions import PolicyVersions
+    from governance_desktop.services.run_overview import RunOverview
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +134,28 @@ class AppContext:
         return JobPages(self.db)
 
     @cached_property
+    def run_overview(self) -> RunOverview:
+        from governance_desktop.services.run_overview import RunOverview
+
+        return RunOverview(self.db)
+
+    @cached_property
+    def change_watch(self) -> ChangeWatch:
+        from governance_desktop.services.change_watch import ChangeWatch
+
+        return ChangeWatch(self.db)
+
+    @cached_property
     def audit_pages(self) -> AuditPages:
         from governance_desktop.services.audit_pages import AuditPages
 
         return AuditPages(self.db)
+
+    @cached_property
+    def policy_pages(self) -> PolicyPages:
+        from governance_desktop.services.policy_pages import PolicyPages
+
+        return PolicyPages(self.db)
 
     @cached_property
     def policy_versions(self) -> PolicyVersions:

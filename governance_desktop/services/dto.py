@@ -201,6 +201,18 @@ class JobInfo:
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    run_status: str | None = None  # the status of the job's execution (None: no execution)
+    run_step: int | None = None  # the execution's current step
+
+    @property
+    def run_waiting(self) -> bool:
+        """The job's step ran and its run now waits for people on that step (an approval
+        step's job succeeds when it has asked; the run goes on when the rule is met)."""
+        return (
+            self.run_status == "awaiting_approval"
+            and self.step_index is not None
+            and self.step_index == self.run_step
+        )
 
 
 @dataclass(frozen=True)

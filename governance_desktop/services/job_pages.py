@@ -158,6 +158,14 @@ class JobPages:
             )
             return [job_info(*row) for row in rows]
 
+    def rows(self, ids: list[int]) -> list[JobInfo]:
+        """These jobs as they are now (rows whose run may have moved on without them)."""
+        if not ids:
+            return []
+        with self._db.reading() as session:
+            query = job_query().where(Job.id.in_(ids)).order_by(Job.id)
+            return [job_info(*row) for row in session.execute(query)]
+
     def counts(self) -> dict[str, int]:
         """Jobs per state (every state present, zeros included)."""
         found = {state.value: 0 for state in JobState}

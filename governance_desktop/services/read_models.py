@@ -28,16 +28,29 @@ from governance_desktop.store.models import (
 )
 
 
-def job_query() -> Select[Job, str, str]:
+def job_query() -> Select[Job, str, str, str, int]:
+    """A job with its workflow's name, its policy's code and its run's status and step."""
     return (
-        select(Job, Workflow.name, Policy.code)
+        select(
+            Job,
+            Workflow.name,
+            Policy.code,
+            WorkflowExecution.status,
+            WorkflowExecution.current_step,
+        )
         .outerjoin(WorkflowExecution, WorkflowExecution.id == Job.execution_id)
         .outerjoin(Workflow, Workflow.id == WorkflowExecution.workflow_id)
         .outerjoin(Policy, Policy.id == WorkflowExecution.entity_id)
     )
 
 
-def job_info(job: Job, workflow: str | None, entity: str | None) -> JobInfo:
+def job_info(
+    job: Job,
+    workflow: str | None,
+    entity: str | None,
+    run_status: str | None = None,
+    run_step: int | None = None,
+) -> JobInfo:
     return JobInfo(
         id=job.id,
         kind=job.kind,
@@ -54,6 +67,8 @@ def job_info(job: Job, workflow: str | None, entity: str | None) -> JobInfo:
         started_at=job.started_at,
         finished_at=job.finished_at,
         updated_at=job.updated_at,
+        run_status=run_status,
+        run_step=run_step,
     )
 
 

@@ -89,17 +89,21 @@ class OwnedCalls:
     """`read` / `write` like Background, bound to `owner`'s lifetime: a result that arrives
     after the widget was deleted (page closed, shutdown, between tests) is dropped.
 
-    A write that succeeds passes its `changes` to `announce` (the bridge), after `done`."""
+    A write that succeeds passes its `changes` to `announce` (the bridge), after `done`, with
+    what `head` read on the writer thread right after it (the newest audit event id: the
+    window's change poll does not announce those events again; None if `head` failed)."""
 
     def __init__(
         self,
         owner: QObject,
         background: Background,
-        announce: Callable[[Changes], None] | None = None,
+        announce: Callable[[Changes, int | None], None] | None = None,
+        head: Callable[[], int] | None = None,
     ) -> None:
         self._owner = owner
         self._background = background
         self._announce = announce
+        self._head = head
 
     def _guard(self, callback: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
         if callback is None:
@@ -124,14 +128,23 @@ class OwnedCalls:
         failed: Failed | None = None,
         changes: Changes = Changes.NONE,
     ) -> None:
-        announce = self._announce
+        announce, head = self._announce, self._head
         if changes and announce is not None:
-            then = done
+            then, call = done, fn
 
-            def done_and_announce(value: Any) -> None:
+            def fn_then_head() -> tuple[Any, int | None]:
+                value = call()
+                try:
+                    return value, head() if head is not None else None
+                except Exception:  # the write succeeded; the poll will announce it again
+                    log.warning("could not read the audit head after a write", exc_info=True)
+                    return value, None
+
+            def done_and_announce(result: tuple[Any, int | None]) -> None:
+                value, seen = result
                 if then is not None:
                     then(value)
-                announce(changes)
+                announce(changes, seen)
 
-            done = done_and_announce
+            fn, done = fn_then_head, done_and_announce
         self._background.write(fn, self._guard(done), self._guard(failed))

@@ -39,7 +39,9 @@ class UiContext:
 
     def calls(self, owner: QObject) -> OwnedCalls:
         """Background calls bound to `owner`'s lifetime; writes announce what they changed."""
-        return OwnedCalls(owner, self.background, self.bridge.announce)
+        return OwnedCalls(
+            owner, self.background, self.bridge.announce, self.app.change_watch.audit_head
+        )
 
     def sign(
         self,

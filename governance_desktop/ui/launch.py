@@ -53,7 +53,8 @@ def build_window(
     bridge = JobEventBridge(runtime.bus if runtime is not None else None)
     if runtime is not None and embedded_worker:
         runtime.start()
-    window = MainWindow(UiContext(ctx, runtime, actor, background, bridge))
+    mark = ctx.change_watch.mark()  # before any page loads: nothing slips between the two
+    window = MainWindow(UiContext(ctx, runtime, actor, background, bridge), mark)
     done = False
 
     def shutdown() -> None:

@@ -1,5 +1,6 @@
-"""The main window: navigation, pages, status bar, remembered geometry, who is acting
-(Switch user…), and the app-wide watch that keeps a signing session going."""
+"""The main window: navigation, menu bar (ui/help/menus.py), pages, status bar, remembered
+geometry, who is acting (Switch user…), the change poll that keeps every list current
+(ui/change_poll.py), and the app-wide watch that keeps a signing session going."""
 
 from __future__ import annotations
 
@@ -25,10 +26,13 @@ from PySide6.QtWidgets import (
 )
 
 from governance_desktop.domain.identity import Meaning
+from governance_desktop.services.change_watch import Watermark
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.demo import DemoReport
 from governance_desktop.services.users import os_username
+from governance_desktop.ui.change_poll import ChangePoll
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.help.menus import build_menus
 from governance_desktop.ui.pages import PAGES
 from governance_desktop.ui.signing.session import ActivityWatch, Signed, SigningAct
 from governance_desktop.ui.widgets import named
@@ -43,7 +47,8 @@ class MainWindow(QMainWindow):
 
     closed = Signal()
 
-    def __init__(self, ui: UiContext) -> None:
+    def __init__(self, ui: UiContext, mark: Watermark | None = None) -> None:
+        """`mark`: the change watermark read before any page loaded (ui/change_poll.py)."""
         super().__init__()
         self.ui = ui
         self.setObjectName("MainWindow")
@@ -61,16 +66,14 @@ class MainWindow(QMainWindow):
         self.stack = named(QStackedWidget(), "pages")
         self._closing = False
         self.calls = ui.calls(self)
-        for index, (name, title, shortcut, _build) in enumerate(PAGES):
+        self.change_poll = ChangePoll(ui, mark, self)
+        for name, title, shortcut, _build in PAGES:
             self.stack.addWidget(QWidget())  # placeholder: the page is built when needed
             item = QListWidgetItem(f"  {title}")
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setSizeHint(QSize(0, 34))
             item.setToolTip(f"{title} ({shortcut})")
             self.nav.addItem(item)
-            action = QAction(title, self, shortcut=QKeySequence(shortcut))
-            action.triggered.connect(lambda _=False, i=index: self.nav.setCurrentRow(i))
-            self.addAction(action)
         self.nav.currentRowChanged.connect(self._show_page)
         self.nav.setCurrentRow(0)
 
@@ -97,7 +100,7 @@ class MainWindow(QMainWindow):
         self.switch_action.setToolTip("Act as another user: their password is asked")
         self.switch_action.triggered.connect(self.choose_user)
         self.addAction(self.switch_action)
-        self.menuBar().addMenu("&User").addAction(self.switch_action)
+        build_menus(self)  # File, View (the pages' shortcuts), User, Help
         self.activity = ActivityWatch(ui.signing, self)
         watch = WeakMethod(self._watch_activity)  # weakly: the context outlives no window
 
@@ -107,10 +110,6 @@ class MainWindow(QMainWindow):
                 method(on)
 
         ui.signing.on_active = active
-        quit_action = QAction("Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        self.addAction(quit_action)
         self._timer = QTimer(self, interval=STATUS_REFRESH_MS)
         self._timer.timeout.connect(self.refresh_status)
         self._timer.start()
@@ -341,6 +340,12 @@ class MainWindow(QMainWindow):
             tables = self.findChildren(QTableView)
         return [t for t in tables if t.objectName()]
 
+    @staticmethod
+    def _table_key(table: QTableView) -> str:
+        """Per table and column count: a layout saved before a table gained or lost a column
+        is not laid over the new columns."""
+        return f"tables/{table.objectName()}/{table.horizontalHeader().count()}"
+
     def _restore(self) -> None:
         geometry = self._settings().value("main/geometry")
         if isinstance(geometry, QByteArray):
@@ -351,14 +356,14 @@ class MainWindow(QMainWindow):
     def _restore_tables(self, page: QWidget) -> None:
         settings = self._settings()
         for table in self._tables(page):  # column widths and order, per table
-            state = settings.value(f"tables/{table.objectName()}")
+            state = settings.value(self._table_key(table))
             if isinstance(state, QByteArray):
                 table.horizontalHeader().restoreState(state)
 
     def _save_tables(self) -> None:
         settings = self._settings()
         for table in self._tables():
-            settings.setValue(f"tables/{table.objectName()}", table.horizontalHeader().saveState())
+            settings.setValue(self._table_key(table), table.horizontalHeader().saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._closing = True  # pages not built by now are not built for closing
@@ -368,6 +373,7 @@ class MainWindow(QMainWindow):
         if instance is not None:
             instance.removeEventFilter(self.activity)
         self._timer.stop()
+        self.change_poll.stop()
         self.closed.emit()
         super().closeEvent(event)
 

@@ -50,6 +50,12 @@ def _jobs(ui: UiContext) -> QWidget:
     return JobMonitorPage(ui)
 
 
+def _executions(ui: UiContext) -> QWidget:
+    from governance_desktop.ui.pages.executions.page import ExecutionsPage
+
+    return ExecutionsPage(ui)
+
+
 def _audit(ui: UiContext) -> QWidget:
     from governance_desktop.ui.pages.audit.page import AuditPage
 
@@ -68,6 +74,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("approvalsPage", "Approvals", "Ctrl+3", _approvals),
     PageEntry("tasksPage", "Tasks", "Ctrl+4", _tasks),
     PageEntry("jobMonitorPage", "Job monitor", "Ctrl+5", _jobs),
-    PageEntry("auditPage", "Audit", "Ctrl+6", _audit),
-    PageEntry("usersPage", "Users", "Ctrl+7", _users),
+    PageEntry("executionsPage", "Runs", "Ctrl+6", _executions),
+    PageEntry("auditPage", "Audit", "Ctrl+7", _audit),
+    PageEntry("usersPage", "Users", "Ctrl+8", _users),
 )

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 
 from governance_desktop.domain.enums import JobState
 from governance_desktop.services.job_pages import JobDetail
-from governance_desktop.ui.pages.jobs.model import duration, kind_name, state_name, when
+from governance_desktop.ui.pages.jobs.model import duration, job_state_text, kind_name, when
 from governance_desktop.ui.widgets import named
 
 PLACEHOLDER = "Select a job to see its message payload and any error with its traceback."
@@ -21,7 +21,7 @@ def describe(detail: JobDetail) -> str:
     lines = [
         f"Job {job.id} — {kind_name(job.kind)}"
         + (f" (step {job.step_index + 1})" if job.step_index is not None else ""),
-        f"State: {state_name(job.state)}   Attempts: {job.attempts}   "
+        f"State: {job_state_text(job)}   Attempts: {job.attempts}   "
         f"Progress: {round(job.progress * 100)} %",
         f"Workflow: {job.workflow or '—'}   Policy: {job.entity or '—'}   "
         f"Execution: {job.execution_id if job.execution_id is not None else '—'}",

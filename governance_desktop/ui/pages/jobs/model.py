@@ -48,6 +48,7 @@ COLUMNS = (
     "Kind",
     "Workflow",
     "Policy",
+    "Run",
     "State",
     "Attempts",
     "Progress",
@@ -56,8 +57,10 @@ COLUMNS = (
     "Finished",
     "Duration",
 )
-(C_ID, C_KIND, C_WORKFLOW, C_ENTITY, C_STATE, C_ATTEMPTS, C_PROGRESS) = range(7)
-C_ENQUEUED, C_STARTED, C_FINISHED, C_DURATION = range(7, 11)
+(C_ID, C_KIND, C_WORKFLOW, C_ENTITY, C_RUN, C_STATE, C_ATTEMPTS, C_PROGRESS) = range(8)
+C_ENQUEUED, C_STARTED, C_FINISHED, C_DURATION = range(8, 12)
+RUN_WAITING = "run waiting for approval"
+WAITING_COLOUR = "#d98c1f"
 
 
 def kind_name(kind: str) -> str:
@@ -66,6 +69,13 @@ def kind_name(kind: str) -> str:
 
 def state_name(state: str) -> str:
     return STATE_NAMES.get(state, state.capitalize())
+
+
+def job_state_text(job: JobInfo) -> str:
+    """The job's state, and its run's when the run waits for people on the job's step: an
+    approval step's job succeeds once it has asked, long before its run is done."""
+    name = state_name(job.state)
+    return f"{name} · {RUN_WAITING}" if job.run_waiting else name
 
 
 def when(at: datetime | None, today: datetime | None = None) -> str:
@@ -95,6 +105,7 @@ def duration(job: JobInfo) -> str:
 
 
 _STATE_QCOLOURS = {state: QColor(colour) for state, colour in STATE_COLOURS.items()}
+_WAITING = QColor(WAITING_COLOUR)
 _GREY = QColor("#8a8f98")
 
 
@@ -147,6 +158,16 @@ class JobsModel(PagedTableModel[JobInfo]):
             self._texts.clear()
         super().apply_rows(rows)
 
+    def waiting_ids(self, limit: int = 500) -> list[int]:
+        """Loaded jobs shown as "run waiting": their run moves on without touching them, so
+        a refresh reads them again."""
+        found: list[int] = []
+        for rows in (self._head, *self._pages.values()):
+            found.extend(row.id for row in rows if row.run_waiting)
+            if len(found) >= limit:
+                break
+        return found[:limit]
+
     def texts(self, job: JobInfo) -> tuple[str, ...]:
         """The row's display texts, formatted once per version of the row."""
         cached = self._texts.get(job.id)
@@ -164,9 +185,11 @@ class JobsModel(PagedTableModel[JobInfo]):
         if role == _PROGRESS:
             return round(job.progress * 100) if column == C_PROGRESS else None
         if role == _DECORATION:
-            return _STATE_QCOLOURS.get(job.state, _GREY) if column == C_STATE else None
+            if column != C_STATE:
+                return None
+            return _WAITING if job.run_waiting else _STATE_QCOLOURS.get(job.state, _GREY)
         if role == _ALIGNMENT:
-            return _RIGHT if column in (C_ID, C_ATTEMPTS, C_DURATION) else None
+            return _RIGHT if column in (C_ID, C_RUN, C_ATTEMPTS, C_DURATION) else None
         if role == _TOOLTIP:
             return self._tooltip(job, column)
         return None
@@ -181,8 +204,10 @@ class JobsModel(PagedTableModel[JobInfo]):
             return job.workflow or ""
         if column == C_ENTITY:
             return job.entity or ""
+        if column == C_RUN:
+            return str(job.execution_id) if job.execution_id is not None else ""
         if column == C_STATE:
-            return state_name(job.state)
+            return job_state_text(job)
         if column == C_ATTEMPTS:
             return str(job.attempts)
         if column == C_PROGRESS:
@@ -199,6 +224,8 @@ class JobsModel(PagedTableModel[JobInfo]):
     def _tooltip(job: JobInfo, column: int) -> str | None:
         if column == C_KIND and job.step_index is not None:
             return f"Step {job.step_index + 1} of execution {job.execution_id}"
+        if column == C_RUN and job.execution_id is not None:
+            return f"Run {job.execution_id}: double-click to open it on the Runs page"
         if column == C_STATE:
             return (
                 (job.error or job.message or "").splitlines()[0]

@@ -32,7 +32,7 @@ from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.jobs.chart import JobsChart
 from governance_desktop.ui.pages.jobs.details import JobDetailsView
-from governance_desktop.ui.pages.jobs.model import STATE_NAMES, JobsModel
+from governance_desktop.ui.pages.jobs.model import C_RUN, STATE_NAMES, JobsModel
 from governance_desktop.ui.pages.jobs.run_controls import RunControls
 from governance_desktop.ui.pages.jobs.status import counts_html, rejections_text
 from governance_desktop.ui.pages.jobs.table import make_jobs_table
@@ -53,9 +53,16 @@ class JobMonitorPage(Page):
     """A live, lazily paged table of jobs with counts, search, details and the worker's
     controls. Engine events (or, with a separate worker, a watermark poll) patch rows."""
 
+    #: "Open run" asks for the Runs page on this run (the window opens it, if there is one).
+    open_run = Signal(int)
+
     def __init__(self, ui: UiContext) -> None:
         super().__init__(
-            ui, refresh_on=Changes.JOBS, job_events=True, while_shown=True, refresh_ms=COALESCE_MS
+            ui,
+            refresh_on=Changes.JOBS | Changes.APPROVALS,
+            job_events=True,
+            while_shown=True,
+            refresh_ms=COALESCE_MS,
         )
         self.service = ui.app.job_pages
         self.commands = ui.app.jobs
@@ -118,11 +125,19 @@ class JobMonitorPage(Page):
         self.pause_button = self._button(
             "Pause worker", "pauseWorkerButton", "Ctrl+P", self.toggle_pause
         )
+        self.open_run_button = self._button(
+            "Open run", "openRunButton", "Ctrl+Shift+O", self.open_selected_run
+        )
         self.bulk_progress = named(QProgressBar(), "bulkRetryProgress")
         self.bulk_progress.setMaximumWidth(200)
         self.bulk_progress.hide()
         actions = QHBoxLayout()
-        for button in (self.retry_button, self.cancel_button, self.retry_all_button):
+        for button in (
+            self.retry_button,
+            self.cancel_button,
+            self.retry_all_button,
+            self.open_run_button,
+        ):
             actions.addWidget(button)
         actions.addWidget(self.bulk_progress)
         self.run_controls = RunControls(self.ui, self.calls, self._after_run_act)
@@ -131,6 +146,7 @@ class JobMonitorPage(Page):
 
         self.table = make_jobs_table(self.model)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
+        self.table.doubleClicked.connect(self._double_clicked)
 
         self.details = JobDetailsView()
         self.chart = JobsChart()
@@ -205,16 +221,25 @@ class JobMonitorPage(Page):
             self._counts_due.start()
         service = self.service
 
-        def run() -> tuple[Any, dict[str, int] | None]:
-            return service.changed_since(watermark), service.counts() if with_counts else None
+        waiting = self.model.waiting_ids()
+
+        def run() -> tuple[Any, dict[str, int] | None, list[JobInfo]]:
+            return (
+                service.changed_since(watermark),
+                service.counts() if with_counts else None,
+                service.rows(waiting),
+            )
 
         self.calls.read(run, lambda result: self._polled(generation, result), self._poll_failed)
 
-    def _polled(self, generation: int, result: tuple[Any, dict[str, int] | None]) -> None:
-        changes, counts = result
+    def _polled(
+        self, generation: int, result: tuple[Any, dict[str, int] | None, list[JobInfo]]
+    ) -> None:
+        changes, counts, waiting = result
         if generation == self.model.generation and not self.model.loading:
             if changes.complete:
-                self.model.apply_rows([row for row in reversed(changes.rows)])
+                # Rows whose run moved on (an approval answered) first: changed rows win.
+                self.model.apply_rows([*waiting, *reversed(changes.rows)])
                 self.model.snapshot_extra = changes.watermark
             else:
                 self.model.reload()
@@ -294,6 +319,7 @@ class JobMonitorPage(Page):
 
     def _update_buttons(self) -> None:
         job = self.selected_job()
+        self.open_run_button.setEnabled(job is not None and job.execution_id is not None)
         self.retry_button.setEnabled(job is not None and job.state == JobState.FAILED)
         self.cancel_button.setEnabled(job is not None and job.state in CANCELLABLE)
         failed = self._counts.get(JobState.FAILED, 0)
@@ -343,6 +369,21 @@ class JobMonitorPage(Page):
     def _after_run_act(self) -> None:
         self.schedule_refresh()
         self._load_detail(self.details.job_id)
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.column() == C_RUN:
+            self.open_selected_run()
+
+    def open_selected_run(self) -> None:
+        """Show the selected job's run on the Runs page (in the window, if there is one)."""
+        job = self.selected_job()
+        if job is None or job.execution_id is None:
+            return
+        self.open_run.emit(job.execution_id)
+        window = self.window()
+        opener = getattr(window, "open_page", None) if window is not self else None
+        if callable(opener):
+            opener("executionsPage", f"run:{job.execution_id}")
 
     def retry_selected(self) -> None:
         self._on_selected((JobState.FAILED,), self.commands.retry, "retried")

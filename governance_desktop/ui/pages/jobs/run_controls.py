@@ -1,6 +1,7 @@
-"""The job monitor's controls of the selected job's execution: "Cancel run…" and "Skip
-step…", each asking for a reason first, enabled only when the service says the act is allowed
-now, with a refusal shown in the label beside them."""
+"""The controls of one workflow run: "Cancel run…" and "Skip step…", each asking for a reason
+first, enabled only when the service says the act is allowed now, with a refusal shown in the
+label beside them. The job monitor shows them for the selected job's run, the Executions page
+for the selected run."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ class ReasonDialog(QDialog):
 
 
 class RunControls(QWidget):
-    """Cancel the selected job's execution or skip its failed step (see ExecutionControl)."""
+    """Cancel the selected execution or skip its failed step (see ExecutionControl)."""
 
     def __init__(self, ui: UiContext, calls: OwnedCalls, on_done: Callable[[], None]) -> None:
         super().__init__()
@@ -66,12 +67,12 @@ class RunControls(QWidget):
         self.shown_for: int | None = None  # the execution whose options are shown
         self.cancel_button = named(QPushButton("Cancel run…"), "cancelRunButton")
         self.cancel_button.setToolTip(
-            "Cancel the selected job's workflow run: its approvals expire, its tasks and "
+            "Cancel the selected workflow run: its approvals expire, its tasks and "
             "queued jobs are cancelled (admin, or the person who started it)"
         )
         self.skip_button = named(QPushButton("Skip step…"), "skipStepButton")
         self.skip_button.setToolTip(
-            "Skip the failed step of the selected job's run and go on with the next (admin)"
+            "Skip the failed step of the selected run and go on with the next (admin)"
         )
         self.result = named(QLabel(), "runRefusal")
         self.result.setWordWrap(True)
@@ -88,7 +89,10 @@ class RunControls(QWidget):
 
     def show_job(self, job: JobInfo | None) -> None:
         """Ask the service what the actor may do to `job`'s execution, then enable by it."""
-        execution = job.execution_id if job is not None else None
+        self.show_execution(job.execution_id if job is not None else None)
+
+    def show_execution(self, execution: int | None) -> None:
+        """Ask the service what the actor may do to `execution`, then enable by it."""
         if execution != self._execution:
             self.result.clear()
         self._execution = execution

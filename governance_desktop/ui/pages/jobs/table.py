@@ -9,7 +9,7 @@ from governance_desktop.ui.pages.jobs.model import C_PROGRESS, C_WORKFLOW, JobsM
 from governance_desktop.ui.pages.jobs.progress import ProgressDelegate
 from governance_desktop.ui.widgets import named
 
-COLUMN_WIDTHS = (60, 110, 0, 76, 104, 66, 96, 76, 76, 76, 72)
+COLUMN_WIDTHS = (60, 110, 0, 76, 52, 170, 66, 96, 76, 76, 76, 72)
 
 
 def make_jobs_table(model: JobsModel) -> QTableView:

@@ -15,16 +15,25 @@ from governance_desktop.ui.table_model import ColumnsModel
 Index = QModelIndex | QPersistentModelIndex
 
 
+def status(user: UserInfo) -> str:
+    if user.active:
+        return "active"
+    when = user.deactivated_at
+    return f"deactivated {when.astimezone().date().isoformat()}" if when else "deactivated"
+
+
 class UsersModel(ColumnsModel[UserInfo]):
-    """Username, name, role, active."""
+    """Name, username, role, status (active, or deactivated on which day), added: who a
+    person is first, the login name after it."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(
             [
-                ("Username", lambda u: u.username),
                 ("Name", lambda u: u.display_name),
+                ("Username", lambda u: u.username),
                 ("Role", lambda u: u.role),
-                ("Active", lambda u: "yes" if u.active else "no"),
+                ("Status", status),
+                ("Added", lambda u: u.created_at.astimezone().date().isoformat()),
             ],
             parent,
         )
