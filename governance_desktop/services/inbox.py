@@ -18,6 +18,7 @@ from governance_desktop.domain.clock import Clock, local_date, utc_now
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
 from governance_desktop.domain.errors import (
     ConflictError,
+    GovernanceError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
@@ -355,6 +356,19 @@ class InboxService:
                 {"task_id": task.id, "title": task.title, "execution_id": task.execution_id},
             )
             return task_info(task, code)
+
+    def complete_tasks(self, task_ids: list[int], actor: str) -> list[tuple[int, str]]:
+        """Mark each task done in its own transaction; (task id, refusal or "") per task, so
+        one refused task does not stop the others."""
+        results: list[tuple[int, str]] = []
+        for task_id in task_ids:
+            try:
+                self.complete_task(task_id, actor)
+            except GovernanceError as exc:
+                results.append((task_id, str(exc)))
+            else:
+                results.append((task_id, ""))
+        return results
 
     # --- notifications -------------------------------------------------------------------
 
