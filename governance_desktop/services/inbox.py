@@ -1,4 +1,9 @@
-"""A person's inbox: approvals with their context, tasks to finish, notifications to read."""
+"""A person's inbox: approvals with their context, tasks to finish, notifications to read.
+
+The approvals and tasks lists are sorted in SQL on any column the inbox pages show
+(`APPROVAL_SORTS`, `TASK_SORTS`; the id breaks ties) and are not capped: every request and
+every task is listed, in the order the person chose.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,18 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.clock import Clock, local_date, utc_now
 from governance_desktop.domain.enums import ApprovalStatus, EntityType, Role, TaskStatus
-from governance_desktop.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from governance_desktop.domain.errors import (
+    ConflictError,
+    GovernanceError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from governance_desktop.domain.identity import RecordKind
 from governance_desktop.domain.workflow.definition import ApprovalAction
 from governance_desktop.domain.workflow.placeholders import render
@@ -70,6 +81,10 @@ class ApprovalItem:
     self_approval_allowed: bool = False
     #: The answer's electronic signature (its manifestation is shown with the answer).
     signature: SignatureInfo | None = None
+    #: Whole days past the due time while pending (None: not overdue), as of `loaded_at`.
+    overdue_days: int | None = None
+    #: When the item was read (its age is counted to then).
+    loaded_at: datetime | None = None
 
 
 def describe_change(trigger: str, data: dict[str, Any]) -> str:
@@ -118,6 +133,42 @@ def sla_note(
     return " · ".join(parts)
 
 
+#: What each approvals column sorts by, in SQL. "age" ascending is youngest first: ids grow with
+#: requested_at (a request row is written when it is asked), so it is the id reversed.
+APPROVAL_SORTS: dict[str, Any] = {
+    "policy": Policy.code,
+    "change": WorkflowExecution.trigger,
+    "asked_by": WorkflowExecution.started_by,
+    "approver": WorkflowApproval.approver,
+    "workflow": Workflow.name,
+    "step": WorkflowApproval.step_index,
+    "age": -WorkflowApproval.id,
+    "requested": WorkflowApproval.requested_at,
+    "due": WorkflowApproval.due_at,
+    "note": WorkflowApproval.escalated_at,
+}
+#: What each tasks column sorts by, in SQL.
+TASK_SORTS: dict[str, Any] = {
+    "title": Task.title,
+    "policy": Policy.code,
+    "assignee": Task.assignee,
+    "status": Task.status,
+    "due": Task.due_date,
+    "created": Task.created_at,
+}
+
+
+def _order(sorts: dict[str, Any], sort: str, descending: bool, tiebreak: Any) -> list[Any]:
+    """ORDER BY the named column (refused if unknown), rows without a value last, the id
+    breaking ties."""
+    column = sorts.get(sort)
+    if column is None:
+        raise ValidationError(f"cannot sort by {sort[:40]!r} (one of: {', '.join(sorts)})", "sort")
+    if descending:
+        return [column.is_(None), column.desc(), tiebreak.desc()]
+    return [column.is_(None), column.asc(), tiebreak.asc()]
+
+
 class InboxService:
     """Reads the acting user's work and records what they did with it."""
 
@@ -133,26 +184,52 @@ class InboxService:
 
     # --- approvals -----------------------------------------------------------------------
 
+    def pending_count(self, approver: str | None) -> int:
+        """How many requests wait for `approver` (with those delegated to them today); None:
+        everyone's."""
+        query = select(func.count(WorkflowApproval.id)).where(
+            WorkflowApproval.status == ApprovalStatus.PENDING
+        )
+        with self._db.reading() as session:
+            if approver is not None:
+                delegations = active_delegations(session, local_date(self._clock()))
+                names = [approver, *(d for d, (to, _) in delegations.items() if to == approver)]
+                query = query.where(WorkflowApproval.approver.in_(names))
+            return int(session.scalar(query) or 0)
+
     def approvals(
-        self, approver: str | None, *, pending: bool, limit: int = 500
+        self,
+        approver: str | None,
+        *,
+        pending: bool,
+        limit: int | None = None,
+        sort: str | None = None,
+        descending: bool = False,
+        overdue_only: bool = False,
     ) -> list[ApprovalItem]:
-        """Pending (oldest first) or answered (newest first) approvals; None = everyone's.
-        A person's pending approvals include those delegated to them today."""
+        """Pending (oldest first) or answered (newest first) approvals, or in the order of
+        `sort` (a name in `APPROVAL_SORTS`); None = everyone's; `overdue_only`: those past
+        their due time. Every row unless `limit` is given. A person's pending approvals
+        include those delegated to them today."""
         query = (
             select(WorkflowApproval, WorkflowExecution, Workflow.name, Policy)
             .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
             .join(Workflow, Workflow.id == WorkflowExecution.workflow_id)
             .join(Policy, Policy.id == WorkflowExecution.entity_id)
         )
-        if pending:
-            query = query.where(WorkflowApproval.status == ApprovalStatus.PENDING).order_by(
-                WorkflowApproval.id
-            )
-        else:
-            query = query.where(WorkflowApproval.status != ApprovalStatus.PENDING).order_by(
-                WorkflowApproval.id.desc()
-            )
         now = self._clock()
+        if pending:
+            query = query.where(WorkflowApproval.status == ApprovalStatus.PENDING)
+        else:
+            query = query.where(WorkflowApproval.status != ApprovalStatus.PENDING)
+        if sort is not None:
+            query = query.order_by(*_order(APPROVAL_SORTS, sort, descending, WorkflowApproval.id))
+        else:
+            query = query.order_by(WorkflowApproval.id if pending else WorkflowApproval.id.desc())
+        if overdue_only:
+            query = query.where(WorkflowApproval.due_at.is_not(None), WorkflowApproval.due_at < now)
+        if limit is not None:
+            query = query.limit(limit)
         items: list[ApprovalItem] = []
         with self._db.reading() as session:
             delegations = active_delegations(session, local_date(now))
@@ -167,7 +244,7 @@ class InboxService:
                             WorkflowApproval.responded_by == approver,
                         )
                     )
-            for row, execution, workflow, policy in session.execute(query.limit(limit)):
+            for row, execution, workflow, policy in session.execute(query):
                 defn = version_definition(session, self._cache, execution.workflow_version_id)
                 action = (
                     defn.actions[row.step_index] if row.step_index < len(defn.actions) else None
@@ -203,6 +280,12 @@ class InboxService:
                         delegated_from=row.delegated_from,
                         note=sla_note(row, approver, delegations, now),
                         self_approval_allowed=defn.allow_self_approval,
+                        overdue_days=(
+                            overdue_days(row.due_at, now)
+                            if row.status == ApprovalStatus.PENDING
+                            else None
+                        ),
+                        loaded_at=now,
                     )
                 )
             if not pending and items:
@@ -215,12 +298,34 @@ class InboxService:
 
     # --- tasks ---------------------------------------------------------------------------
 
-    def tasks(self, assignee: str | None, limit: int = 2000) -> list[TaskInfo]:
-        """Open tasks first (by due date), then done ones; None = everyone's."""
+    def tasks(
+        self,
+        assignee: str | None,
+        limit: int | None = None,
+        *,
+        sort: str | None = None,
+        descending: bool = False,
+        open_only: bool = False,
+        overdue_only: bool = False,
+    ) -> list[TaskInfo]:
+        """Open tasks first (by due date), then done ones, or in the order of `sort` (a name
+        in `TASK_SORTS`); None = everyone's; `open_only`: open ones; `overdue_only`: open ones
+        whose due date has passed. Every row unless `limit` is given."""
         query = select(Task, Policy.code).outerjoin(Policy, Policy.id == Task.entity_id)
         if assignee is not None:
             query = query.where(Task.assignee == assignee)
-        query = query.order_by(Task.status.desc(), Task.due_date, Task.id.desc()).limit(limit)
+        where: list[ColumnElement[bool]] = []
+        if open_only or overdue_only:
+            where.append(Task.status == TaskStatus.OPEN)
+        if overdue_only:
+            where += [Task.due_date.is_not(None), Task.due_date < local_date(self._clock())]
+        query = query.where(*where)
+        if sort is not None:
+            query = query.order_by(*_order(TASK_SORTS, sort, descending, Task.id))
+        else:
+            query = query.order_by(Task.status.desc(), Task.due_date, Task.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
         with self._db.reading() as session:
             return [task_info(t, code) for t, code in session.execute(query)]
 
@@ -251,6 +356,19 @@ class InboxService:
                 {"task_id": task.id, "title": task.title, "execution_id": task.execution_id},
             )
             return task_info(task, code)
+
+    def complete_tasks(self, task_ids: list[int], actor: str) -> list[tuple[int, str]]:
+        """Mark each task done in its own transaction; (task id, refusal or "") per task, so
+        one refused task does not stop the others."""
+        results: list[tuple[int, str]] = []
+        for task_id in task_ids:
+            try:
+                self.complete_task(task_id, actor)
+            except GovernanceError as exc:
+                results.append((task_id, str(exc)))
+            else:
+                results.append((task_id, ""))
+        return results
 
     # --- notifications -------------------------------------------------------------------
 

@@ -1,12 +1,17 @@
-"""Tasks and notifications of the current user (or everyone's), with desktop notifications."""
+"""Tasks and notifications of the current user (or everyone's), with desktop notifications.
+
+Tasks are sorted in SQL on any column (no cap: every task is listed); an overdue open task is
+tinted and its Due cell says "Overdue 3 days"; several tasks can be marked done at once, and
+the next open task is then selected."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -17,23 +22,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.domain.clock import is_overdue, utc_now
+from governance_desktop.domain.clock import local_date, utc_now
 from governance_desktop.domain.enums import TaskStatus
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.page import Page
+from governance_desktop.ui.pages.approvals.model import OVERDUE_BACKGROUND, overdue_text
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
-from governance_desktop.ui.pages.policies.models import Column, RecordTableModel
+from governance_desktop.ui.pages.policies.models import Column, RecordTableModel, show
 from governance_desktop.ui.tray import TrayNotifier
 from governance_desktop.ui.widgets import named
 
-SHOWN = Changes.TASKS | Changes.NOTIFICATIONS
+# USERS: a deactivated user's tasks are reassigned.
+SHOWN = Changes.TASKS | Changes.NOTIFICATIONS | Changes.USERS
 Loaded = tuple[list[TaskInfo], list[NotificationInfo]]
 
 
+def overdue_days(t: TaskInfo) -> int | None:
+    """Days an open task is past its due date (None: not overdue; due today is not)."""
+    if t.status != TaskStatus.OPEN or t.due_date is None:
+        return None
+    days = (local_date(utc_now()) - t.due_date).days
+    return days if days > 0 else None
+
+
 def _overdue(t: TaskInfo) -> bool:
-    return t.status == TaskStatus.OPEN and is_overdue(t.due_date, utc_now())
+    return overdue_days(t) is not None
+
+
+def _due(t: TaskInfo) -> str:
+    when, late = show(t.due_date), overdue_text(overdue_days(t))
+    return f"{when} · {late}" if late else when
 
 
 TASK_COLUMNS: list[Column] = [
@@ -41,9 +61,29 @@ TASK_COLUMNS: list[Column] = [
     ("Policy", lambda t: t.entity),
     ("Assignee", lambda t: t.assignee),
     ("Status", lambda t: t.status),
-    ("Due", lambda t: t.due_date),
+    ("Due", _due),
     ("Created", lambda t: t.created_at),
 ]
+#: The name `InboxService.tasks` sorts each column by.
+TASK_SORTS = ["title", "policy", "assignee", "status", "due", "created"]
+
+
+class TasksModel(RecordTableModel[TaskInfo]):
+    """Task rows; overdue open ones on a red tint (their Due cell says how late)."""
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.BackgroundRole
+            and index.isValid()
+            and 0 <= index.row() < self.rowCount()
+            and _overdue(self.row(index.row()))
+        ):
+            return OVERDUE_BACKGROUND
+        return super().data(index, role)
+
+
 NOTE_COLUMNS: list[Column] = [
     ("Notification", lambda n: n.title),
     ("Policy", lambda n: n.entity),
@@ -70,24 +110,36 @@ class TasksPage(Page):
         self.show_done = named(QCheckBox("Show done tasks"), "showDoneTasks")
         self.show_done.setChecked(True)
         self.show_done.toggled.connect(self.refresh)
+        self.overdue_only = named(QCheckBox("Overdue only"), "tasksOverdueOnly")
+        self.overdue_only.setToolTip("List only open tasks past their due date")
+        self.overdue_only.toggled.connect(self.refresh)
+        self._sort: tuple[str | None, bool] = (None, False)  # open first, by due date
         self.message = named(QLabel(), "tasksMessage")
         self.message.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.show_all)
         top.addWidget(self.show_done)
+        top.addWidget(self.overdue_only)
         top.addWidget(self.message, 1)
 
-        self.tasks: RecordTableModel[TaskInfo] = RecordTableModel(
-            TASK_COLUMNS, lambda t: t.id, self, bold=_overdue, status_column=3
-        )
+        self.tasks = TasksModel(TASK_COLUMNS, lambda t: t.id, self, bold=_overdue, status_column=3)
         self.tasks_table = record_table(self.tasks, "tasksTable")
+        self.tasks_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = self.tasks_table.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.sortIndicatorChanged.connect(self._sort_changed)
         self.tasks_table.selectionModel().currentRowChanged.connect(self._task_selected)
+        self.tasks_table.selectionModel().selectionChanged.connect(self._task_selected)
         self.tasks_label = named(QLabel("Tasks"), "tasksLabel")
         self.task_details = named(QLabel(), "taskDetails")
         self.task_details.setWordWrap(True)
         self.task_details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.done_button = named(QPushButton("Mark done"), "markTaskDoneButton")
-        self.done_button.setToolTip("Mark the selected task done (Ctrl+D)")
+        self.done_button.setToolTip(
+            "Mark the selected tasks done, then select the next open one (Ctrl+D)"
+        )
         self.done_button.clicked.connect(self.mark_done)
 
         self.notes: RecordTableModel[NotificationInfo] = RecordTableModel(
@@ -147,6 +199,19 @@ class TasksPage(Page):
         column.addLayout(row)
         return box
 
+    # --- views and sorting ----------------------------------------------------------------
+
+    def open_with(self, view: str) -> None:
+        """``open``: your open tasks; ``overdue``: those past their due date."""
+        if view in ("open", "overdue"):
+            self.show_done.setChecked(False)
+            self.overdue_only.setChecked(view == "overdue")
+
+    def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        if 0 <= column < len(TASK_SORTS):
+            self._sort = (TASK_SORTS[column], order == Qt.SortOrder.DescendingOrder)
+            self.refresh()
+
     # --- loading --------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -154,12 +219,13 @@ class TasksPage(Page):
             return
         inbox = self.inbox
         who = None if self.show_all.isChecked() else self.ui.actor
-        with_done = self.show_done.isChecked()
+        open_only, overdue = not self.show_done.isChecked(), self.overdue_only.isChecked()
+        sort, descending = self._sort
 
         def load() -> Loaded:
-            tasks = inbox.tasks(who)
-            if not with_done:
-                tasks = [t for t in tasks if t.status != TaskStatus.DONE]
+            tasks = inbox.tasks(
+                who, sort=sort, descending=descending, open_only=open_only, overdue_only=overdue
+            )
             return tasks, inbox.notifications(who)
 
         self.calls.read(load, self._loaded, self._load_failed)
@@ -229,29 +295,63 @@ class TasksPage(Page):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        task, note = self.selected_task(), self.selected_note()
-        self.done_button.setEnabled(task is not None and task.status == TaskStatus.OPEN)
+        note = self.selected_note()
+        self.done_button.setEnabled(bool(self.chosen_tasks()))
         self.read_button.setEnabled(note is not None and note.read_at is None)
         self.all_read_button.setEnabled(any(n.read_at is None for n in self.notes.rows()))
 
     # --- actions --------------------------------------------------------------------------
 
+    def chosen_tasks(self) -> list[TaskInfo]:
+        """The selected open tasks, in table order (the current one if none is selected)."""
+        rows = sorted(i.row() for i in self.tasks_table.selectionModel().selectedRows())
+        tasks = [self.tasks.row(r) for r in rows if r < self.tasks.rowCount()]
+        if not tasks and (current := self.selected_task()) is not None:
+            tasks = [current]
+        return [t for t in tasks if t.status == TaskStatus.OPEN]
+
     def mark_done(self) -> None:
-        task = self.selected_task()
-        if task is None or task.status != TaskStatus.OPEN:
+        """Mark the chosen open tasks done (each its own audited write), then select the next
+        open task; a refusal is reported per task and the others are still done."""
+        tasks = self.chosen_tasks()
+        if not tasks:
             return
         ui, inbox = self.ui, self.inbox
+        ids = [t.id for t in tasks]
         self.done_button.setEnabled(False)
 
-        def done(info: TaskInfo) -> None:
-            self.message.setText(f"Done: {info.title}")
+        def done(results: list[tuple[int, str]]) -> None:
+            refused = [f"task {task_id}: {why}" for task_id, why in results if why]
+            finished = len(results) - len(refused)
+            titles = ", ".join(t.title for t in tasks if (t.id, "") in results)
+            self.message.setText(
+                (f"Done: {titles}" if finished else "")
+                + (f" Not done: {'; '.join(refused)}" if refused else "")
+            )
+            rows = self.tasks.rows()
+            last = max(self.tasks.find(i) for i in ids)
+            following = next(
+                (t for t in rows[last + 1 :] if t.status == TaskStatus.OPEN and t.id not in ids),
+                None,
+            )
+            if following is not None:
+                self._select_task(following.id)
 
         self.calls.write(
-            lambda: inbox.complete_task(task.id, ui.actor),
+            lambda: inbox.complete_tasks(ids, ui.actor),
             done,
             self._failed,
             Changes.TASKS | Changes.AUDIT,
         )
+
+    def _select_task(self, task_id: int) -> None:
+        row = self.tasks.find(task_id)
+        if row >= 0:
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.tasks_table.selectionModel().setCurrentIndex(self.tasks.index(row, 0), flags)
 
     def mark_read(self) -> None:
         note = self.selected_note()
