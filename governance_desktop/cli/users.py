@@ -25,7 +25,7 @@ _ROLES = [r.value for r in Role]
     arg("--role", choices=_ROLES, default=Role.OFFICER.value),
 )
 def users_add(ctx: AppContext, args: argparse.Namespace) -> int:
-    initial = initial_password()
+    initial = initial_password(args.username)
     user = ctx.users.add(
         args.actor, args.username, args.name or "", Role(args.role), initial_password=initial
     )
@@ -81,7 +81,7 @@ def users_set_password(ctx: AppContext, args: argparse.Namespace) -> int:
     source = passwords(args)
     if args.username != args.actor:
         admin = signer(ctx, args, f"resetting the password of '{args.username}'")
-        initial = initial_password()
+        initial = initial_password(args.username)
         ctx.identity.reset(args.actor, args.username, initial, admin=admin)
         say(f"initial password for {args.username}: {initial}")
         say("(shown once: give it to them; they must change it at first use)")

@@ -96,7 +96,7 @@ def seed_demo(
     existing = {user.username for user in users.list()}
     for username, name, role in DEMO_USERS:
         if username not in existing:
-            password = initial_password()
+            password = initial_password(username)
             users.add(actor, username, name, role, initial_password=password)
             report.users_added.append(username)
             report.initial_passwords[username] = password

@@ -205,7 +205,7 @@ class UsersPage(Page):
         """Add a user with a generated initial password, shown once in a box that stays
         until closed (they change it at first use)."""
         actor, users = self.ui.actor, self.users
-        password = initial_password()
+        password = initial_password(username)
 
         def done(info: UserInfo) -> None:
             self._succeeded(form, f"Added {info.username} ({info.role}).")
