@@ -132,3 +132,17 @@ def describe(widget: QWidget) -> str:
     parent = widget.parentWidget()
     where = parent.objectName() or type(parent).__name__ if parent is not None else ""
     return f"{type(widget).__name__}({widget.objectName()!r}, {text!r}) in {where}"
+
+
+def settle(qtbot: object, root: QWidget, rounds: int = 60) -> None:
+    """Wait until the page's first load is over: no read running and the same controls shown
+    in three looks 150 ms apart (rows selected, buttons enabled, details filled)."""
+    looks: list[list[str]] = []
+    for _ in range(rounds):
+        looks.append([describe(w) for w in controls(root)])
+        del looks[:-3]
+        busy = bool(getattr(root, "reading", False))
+        if not busy and len(looks) == 3 and len(looks[0]) > 1 and looks[0] == looks[2]:
+            return
+        qtbot.wait(150)  # type: ignore[attr-defined]
+    raise AssertionError(f"the page never settled: {looks[-1] if looks else []}")

@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 
 from governance_desktop.ui.pages import PAGES
-from tests.helpers.a11y import accessibility_dump, controls, tab_walk, unnamed, unreachable
+from tests.helpers.a11y import accessibility_dump, settle, tab_walk, unnamed, unreachable
 
 
 @pytest.mark.parametrize("name", [entry.name for entry in PAGES])
 def test_tab_reaches_every_control_of_the_page(window, qtbot, name) -> None:  # type: ignore[no-untyped-def]
     """Pressing Tab from the page's first control visits every visible, enabled control."""
     page = window.open_page(name)
-    qtbot.waitUntil(lambda: len(controls(page)) > 1, timeout=10_000)
-    qtbot.wait(400)  # the page's first load (rows selected, details filled)
+    settle(qtbot, page)
     assert unreachable(page) == []
 
 
@@ -22,8 +21,7 @@ def test_tab_reaches_every_control_of_the_page(window, qtbot, name) -> None:  # 
 def test_every_control_of_the_page_has_an_accessible_name(window, qtbot, name) -> None:  # type: ignore[no-untyped-def]
     """The accessibility tree of the page names every control a screen reader lands on."""
     page = window.open_page(name)
-    qtbot.waitUntil(lambda: len(controls(page)) > 1, timeout=10_000)
-    qtbot.wait(400)
+    settle(qtbot, page)
     assert accessibility_dump(page)
     assert unnamed(page) == []
 
