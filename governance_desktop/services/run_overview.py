@@ -2,19 +2,21 @@
 and what it waits for (approvers still to answer and the rule, open tasks and their assignees,
 a retry back-off, a failed step's error), since when and whether it is overdue.
 
-The Executions page reads it in keyset pages, newest run first (services/paging.py); rows are
-built a page at a time with one query per table, never one per run.
+The Runs page reads it through `ui/sorted_model.SortedTableModel`: count, pages and a run's
+position under a `RunFilter`, sorted in SQL on any column (services/run_sorts.py), newest
+first by default; what a run waits for is built a page at a time with one query per table,
+never one per run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.clock import end_of_local_day, is_overdue, local_date
@@ -38,9 +40,10 @@ from governance_desktop.domain.workflow.definition import (
 )
 from governance_desktop.domain.workflow.placeholders import render
 from governance_desktop.services.cache import DatabaseCache
-from governance_desktop.services.paging import PAGE_SIZE, keyset_page, snapshot_bounds
+from governance_desktop.services.run_sorts import FINISHED, run_sorts
 from governance_desktop.services.run_steps import RunStep, run_steps
 from governance_desktop.services.search import contains, search_text
+from governance_desktop.services.sorted_pages import PAGE_SIZE, Sort, SortedPages
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -73,7 +76,8 @@ KIND_NAMES = {
     "create_task": "Task",
     "approval": "Approval",
 }
-FINISHED = (E.COMPLETED, E.FAILED, E.REJECTED, E.CANCELLED)
+#: Newest first: the page opens on it.
+NEWEST = Sort("id", descending=True)
 
 
 @dataclass(frozen=True)
@@ -230,95 +234,47 @@ def first_line(text: str | None) -> str:
 
 
 class RunOverview:
-    """Lazy, filterable reads of the workflow runs, newest first."""
+    """Lazy reads of the workflow runs, filtered and sorted in SQL (services/run_sorts.py)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._cache = DatabaseCache.of(db)
+        self._pages: SortedPages[Any] = SortedPages(
+            db,
+            _row_query(),
+            id_column=WorkflowExecution.id,
+            key_column=WorkflowExecution.id,
+            sortable=run_sorts(),
+            make_row=lambda row: row,
+        )
 
-    # --- pages ------------------------------------------------------------------------------
+    # --- pages (ui/sorted_model.SortedTableModel's source) ---------------------------------
 
-    def snapshot(self, flt: RunFilter, page_size: int = PAGE_SIZE) -> tuple[int, int, list[RunRow]]:
-        """Row count, top id (the snapshot pages are addressed in) and the first page."""
-        now = utcnow()
-        where = flt.conditions(now)
-        with self._db.reading() as session:
-            ids = select(WorkflowExecution.id)
-            total, top = snapshot_bounds(session, WorkflowExecution.id, ids, where)
-            rows = keyset_page(
-                session,
-                WorkflowExecution.id,
-                ids,
-                _row_query(),
-                where,
-                top_id=top,
-                offset=0,
-                limit=page_size,
-            )
-            return total, top, self._build(session, rows, now)
+    def count(self, flt: RunFilter) -> int:
+        return self._pages.count(flt.conditions(utcnow()))
 
     def page(
         self,
         flt: RunFilter,
-        top_id: int,
-        offset: int,
+        sort: Sort = NEWEST,
+        offset: int = 0,
         limit: int = PAGE_SIZE,
-        after_id: int | None = None,
         total: int | None = None,
     ) -> list[RunRow]:
-        now = utcnow()
-        where = flt.conditions(now)
-        with self._db.reading() as session:
-            rows = keyset_page(
-                session,
-                WorkflowExecution.id,
-                select(WorkflowExecution.id),
-                _row_query(),
-                where,
-                top_id=top_id,
-                offset=offset,
-                limit=limit,
-                after_id=after_id,
-                total=total,
-            )
-            return self._build(session, rows, now)
-
-    def rows(self, ids: Iterable[int]) -> list[RunRow]:
-        """These runs as they are now (a live refresh of the rows a view shows)."""
-        wanted = sorted(set(ids), reverse=True)
-        if not wanted:
-            return []
+        """Runs ``offset .. offset+limit`` under the filter in `sort` order (SQL), each with
+        what it waits for (one query per table for the page)."""
         now = utcnow()
         with self._db.reading() as session:
-            query = _row_query().where(WorkflowExecution.id.in_(wanted))
-            found = session.execute(query.order_by(WorkflowExecution.id.desc())).all()
+            found = self._pages.page_in(session, flt.conditions(now), sort, offset, limit, total)
             return self._build(session, found, now)
 
-    def newer(self, flt: RunFilter, after_id: int, limit: int = PAGE_SIZE) -> list[RunRow]:
-        """Runs newer than `after_id` under the filter, newest first."""
-        now = utcnow()
-        where = flt.conditions(now)
-        query = (
-            _row_query()
-            .where(WorkflowExecution.id > after_id, *where)
-            .order_by(WorkflowExecution.id.desc())
-            .limit(limit)
-        )
-        with self._db.reading() as session:
-            return self._build(session, session.execute(query).all(), now)
+    def position(self, flt: RunFilter, sort: Sort, run_id: object) -> int | None:
+        """Where run `run_id` is in `sort` order under the filter (0: first), or None."""
+        return self._pages.position(flt.conditions(utcnow()), sort, run_id)
 
-    def position(self, flt: RunFilter, top_id: int, run_id: int) -> int | None:
-        """Where run `run_id` is in the snapshot below `top_id` (0: the newest); None if
-        the filter leaves it out or it is newer than the snapshot."""
-        if run_id > top_id:
-            return None
-        where = flt.conditions(utcnow())
-        run = WorkflowExecution.id
-        with self._db.reading() as session:
-            if session.scalar(select(run).where(run == run_id, *where)) is None:
-                return None
-            above = select(func.count()).where(run > run_id, run <= top_id, *where)
-            return int(session.scalar(above) or 0)
+    def first(self, flt: RunFilter, limit: int = PAGE_SIZE) -> list[RunRow]:
+        """The newest runs under the filter (the CLI and tests)."""
+        return self.page(flt, NEWEST, 0, limit)
 
     def detail(self, run_id: int) -> RunDetail:
         """One run and each of its steps with their timings."""

@@ -103,6 +103,19 @@ class SortedPages(Generic[T]):
         with self._db.reading() as session:
             return self._page(session, where, sort, offset, limit, total)
 
+    def page_in(
+        self,
+        session: Session,
+        where: Sequence[ColumnElement[bool]],
+        sort: Sort,
+        offset: int,
+        limit: int = PAGE_SIZE,
+        total: int | None = None,
+    ) -> list[T]:
+        """`page` in the caller's session (a service that builds its rows from more than one
+        query reads them in the same transaction)."""
+        return self._page(session, where, sort, max(0, offset), limit, total)
+
     def _page(
         self,
         session: Session,

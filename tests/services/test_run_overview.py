@@ -12,7 +12,9 @@ import pytest
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import ApprovalStatus
-from governance_desktop.services.run_overview import RunFilter, RunRow
+from governance_desktop.services.run_overview import NEWEST, RunFilter, RunRow
+from governance_desktop.services.run_sorts import run_sorts
+from governance_desktop.services.sorted_pages import Sort
 from tests.helpers.actors import ME
 from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, workflow
@@ -30,7 +32,7 @@ def demo(ctx: AppContext) -> AppContext:
 
 
 def _run(ctx: AppContext, workflow_name: str, policy: str) -> RunRow:
-    rows = ctx.run_overview.snapshot(RunFilter(search=policy))[2]
+    rows = ctx.run_overview.first(RunFilter(search=policy))
     return next(r for r in rows if r.workflow == workflow_name and r.policy == policy)
 
 
@@ -100,7 +102,7 @@ def test_overdue_approval_and_task(ctx: AppContext) -> None:
     assert late.tasks[0].overdue
     in_time = _run(ctx, "Board approval", "POL-004")
     assert not in_time.overdue
-    stuck = ctx.run_overview.snapshot(RunFilter("stuck"))[2]
+    stuck = ctx.run_overview.first(RunFilter("stuck"))
     assert [r.id for r in stuck] == [late.id]
 
 
@@ -118,30 +120,54 @@ def test_failed_step_error_and_filters(eng: AppContext, install: Callable[..., A
     )
     eng.policies.change_status("alice", "POL-001", "in_review")
     drain(eng)
-    _total, top, rows = eng.run_overview.snapshot(RunFilter())
-    (run,) = rows
+    (run,) = eng.run_overview.first(RunFilter())
     assert run.status == "failed" and run.steps_done == 0
     assert run.waiting_for.startswith("step 1 failed: ")
     assert run.error and run.waiting_for.endswith(run.error.splitlines()[0])
-    assert [r.id for r in eng.run_overview.snapshot(RunFilter("stuck"))[2]] == [run.id]
-    assert [r.id for r in eng.run_overview.snapshot(RunFilter("failed", "bad"))[2]] == [run.id]
-    assert eng.run_overview.snapshot(RunFilter("waiting"))[0] == 0
-    assert eng.run_overview.snapshot(RunFilter(search="nothing like it"))[0] == 0
-    assert eng.run_overview.snapshot(RunFilter(search=f"#{run.id}"))[0] == 1
-    assert eng.run_overview.position(RunFilter(), top, run.id) == 0
-    assert eng.run_overview.position(RunFilter("finished"), top, run.id) is None
+    assert [r.id for r in eng.run_overview.first(RunFilter("stuck"))] == [run.id]
+    assert [r.id for r in eng.run_overview.first(RunFilter("failed", "bad"))] == [run.id]
+    assert eng.run_overview.count(RunFilter("waiting")) == 0
+    assert eng.run_overview.count(RunFilter(search="nothing like it")) == 0
+    assert eng.run_overview.count(RunFilter(search=f"#{run.id}")) == 1
+    assert eng.run_overview.position(RunFilter(), NEWEST, run.id) == 0
+    assert eng.run_overview.position(RunFilter("finished"), NEWEST, run.id) is None
     detail = eng.run_overview.detail(run.id)
     assert [(s.index, s.state) for s in detail.steps] == [(0, "failed"), (1, "not reached")]
     assert detail.steps[0].attempts >= 1 and detail.steps[0].note
 
 
-def test_pages_newer_and_rows(demo: AppContext) -> None:
-    """Pages are keyset pages newest first; `newer` gives the runs above a known id; `rows`
-    re-reads chosen runs."""
-    total, top, first = demo.run_overview.snapshot(RunFilter(), page_size=3)
+def test_pages_in_sql_order_on_every_column(demo: AppContext) -> None:
+    """Pages are read in SQL order, newest first by default; every column's sort name sorts
+    (both ways, the id breaking ties) and a run's position follows the order."""
+    overview = demo.run_overview
+    total = overview.count(RunFilter())
+    first = overview.page(RunFilter(), NEWEST, 0, 3)
+    top = first[0].id
     assert [r.id for r in first] == [top, top - 1, top - 2]
-    second = demo.run_overview.page(RunFilter(), top, 3, 3, after_id=first[-1].id)
-    assert [r.id for r in second] == [top - 3, top - 4, top - 5]
-    assert [r.id for r in demo.run_overview.newer(RunFilter(), top - 2)] == [top, top - 1]
-    assert [r.id for r in demo.run_overview.rows([top - 1, top])] == [top, top - 1]
-    assert total == len(demo.run_overview.snapshot(RunFilter())[2])
+    assert [r.id for r in overview.page(RunFilter(), NEWEST, 3, 3)] == [top - 3, top - 4, top - 5]
+    assert total == len(overview.first(RunFilter())) >= 6
+    for name in run_sorts():
+        for descending in (False, True):
+            sort = Sort(name, descending)
+            rows = overview.page(RunFilter(), sort, 0, total)
+            assert sorted(r.id for r in rows) == list(range(top - total + 1, top + 1))
+            assert overview.position(RunFilter(), sort, rows[-1].id) == total - 1
+            # The last page is read from the end: the same rows as reading forward.
+            tail = overview.page(RunFilter(), sort, total - 2, 2, total)
+            assert [r.id for r in tail] == [r.id for r in rows[-2:]]
+    board = _run(demo, "Board approval", "POL-004")
+    by_state = overview.page(RunFilter(), Sort("state"), 0, total)
+    assert by_state[-1].status == "awaiting_approval"  # "Waiting for approval" sorts last
+    by_waiting = overview.page(RunFilter(), Sort("waiting", True), 0, total)
+    keys = [waits_on(r) for r in by_waiting]
+    assert keys == sorted(keys, reverse=True) and "Bob Chen" in keys
+    assert board.id in {r.id for r in by_waiting}
+
+
+def waits_on(run: RunRow) -> str:
+    """Whom a run waits for first, as the "waiting" sort orders it."""
+    if run.waiting_approvers:
+        return run.waiting_approvers[0]
+    if run.tasks:
+        return run.tasks[0].assignee or ""
+    return run.error or ""

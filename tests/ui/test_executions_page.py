@@ -30,7 +30,7 @@ def _run_id(ctx: UiContext, qtbot: Any, workflow: str, status: str = "awaiting_a
     """The newest run of `workflow`, once it is in `status`."""
 
     def found() -> int | None:
-        for row in ctx.app.run_overview.snapshot(RunFilter())[2]:
+        for row in ctx.app.run_overview.first(RunFilter()):
             if row.workflow == workflow and row.status == status:
                 return row.id
         return None
@@ -72,7 +72,7 @@ def test_model_passes_modeltester_and_names_the_waits(  # type: ignore[no-untype
     still to answer and the rule, a review kickoff's its open task and 2 of 4 steps done."""
     kickoff, board = _start_runs(ui_ctx, qtbot)
     model = RunsModel(ui_ctx.app.run_overview, ui_ctx.background)
-    model.reload()
+    model.refresh()
     qtbot.waitUntil(lambda: not model.loading and model.rowCount() >= 2, timeout=5000)
     qtmodeltester.check(model)
     board_text = model.index(model.row_of(board), C_WAITING).data()

@@ -1,8 +1,7 @@
-"""The Executions page's table model: lazy keyset pages of runs, newest first, patched live."""
+"""The Runs page's table model: runs sorted and filtered in SQL, loaded a page at a time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,10 +9,10 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
 from governance_desktop.domain.enums import ExecutionStatus
-from governance_desktop.services.run_overview import RunFilter, RunOverview, RunRow
+from governance_desktop.services.run_overview import NEWEST, RunFilter, RunOverview, RunRow
 from governance_desktop.ui.background import Background
-from governance_desktop.ui.paged_model import PAGE_SIZE, PagedTableModel
 from governance_desktop.ui.pages.jobs.model import when
+from governance_desktop.ui.sorted_model import Column, SortedTableModel
 
 E = ExecutionStatus
 STATE_NAMES: dict[str, str] = {
@@ -48,6 +47,19 @@ COLUMNS = (
     "Since",
     "Workflow",
     "Started by",
+)
+#: Each column's sort name (services/run_sorts.py).
+SORTS = (
+    "id",
+    "policy",
+    "state",
+    "waiting",
+    "due",
+    "progress",
+    "step",
+    "since",
+    "workflow",
+    "started_by",
 )
 (C_ID, C_POLICY, C_STATE, C_WAITING, C_DUE, C_PROGRESS, C_STEP) = range(7)
 C_SINCE, C_WORKFLOW, C_STARTED_BY = range(7, 10)
@@ -86,69 +98,30 @@ def due_text(run: RunRow) -> str:
     return f"overdue since {day}" if run.overdue else day
 
 
-class RunsModel(PagedTableModel[RunRow]):
-    """Runs newest first; `set_filter` takes a new snapshot, `apply_rows` patches live."""
+class RunsModel(SortedTableModel[RunRow]):
+    """Runs sorted and filtered in SQL (newest first until a header is clicked); what each
+    run waits for is built per loaded page by the service."""
 
-    headers = COLUMNS
+    columns = tuple(Column(header, sort) for header, sort in zip(COLUMNS, SORTS, strict=True))
     roles = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _ALIGNMENT, _FOREGROUND, _FONT})
 
     def __init__(
-        self, overview: RunOverview, background: Background, parent: QObject | None = None
+        self,
+        overview: RunOverview,
+        background: Background,
+        parent: QObject | None = None,
+        flt: RunFilter | None = None,
     ) -> None:
-        super().__init__(background, parent)
-        self._service = overview
-        self.filter = RunFilter()
+        super().__init__(background, overview, flt or RunFilter(), parent, sort=NEWEST)
 
-    def set_filter(self, flt: RunFilter) -> None:
-        if flt != self.filter:
-            self.filter = flt
-            self.reload()
-
-    def snapshot_fn(self) -> Callable[[], tuple[int, int, list[RunRow], Any]]:
-        service, flt = self._service, self.filter
-
-        def run() -> tuple[int, int, list[RunRow], Any]:
-            total, top, first = service.snapshot(flt, PAGE_SIZE)
-            return total, top, first, None
-
-        return run
-
-    def page_fn(self, top_id: int, offset: int, after_id: int | None) -> Callable[[], list[RunRow]]:
-        service, flt, total = self._service, self.filter, self._total
-        return lambda: service.page(flt, top_id, offset, PAGE_SIZE, after_id, total)
-
-    def accepts(self, row: RunRow) -> bool:
-        return True  # new rows are read under the filter (RunOverview.newer)
-
-    @property
-    def top_id(self) -> int:
-        """The snapshot's top id (pages are addressed below it)."""
-        return self._top_id
-
-    @property
-    def head_count(self) -> int:
-        """Rows that arrived after the snapshot, shown above its pages."""
-        return len(self._head)
+    def set_filter(self, filter: Any) -> None:
+        if filter != self.filter:
+            super().set_filter(filter)
 
     def row_of(self, run_id: int) -> int | None:
         """The view row of a loaded run (None if its row is not loaded)."""
-        for i, item in enumerate(self._head):
-            if item.id == run_id:
-                return i
-        where = self._locate(run_id)
-        if where is None:
-            return None
-        page, i = where
-        return len(self._head) + page * PAGE_SIZE + i
-
-    def loaded_ids(self, first: int, last: int) -> list[int]:
-        """Ids of the loaded rows between view rows `first` and `last` (inclusive)."""
-        ids = []
-        for row in range(max(0, first), min(last, self.rowCount() - 1) + 1):
-            item = self.row_item(row)
-            if item is not None:
-                ids.append(item.id)
-        return ids
+        row = self.find_loaded(run_id)
+        return None if row < 0 else row
 
     def cell(self, run: RunRow, column: int, role: int) -> Any:
         if role == _DISPLAY:

@@ -1,6 +1,7 @@
-"""Executions page: every workflow run, what it waits for and since when, overdue runs, and
-Cancel run… / Skip step… from there. Live: the rows in view and the selected run are read
-again on engine events, on approval, task and job changes, and every few seconds."""
+"""Runs page (executionsPage): every workflow run, what it waits for and since when, overdue
+runs, and Cancel run… / Skip step… from there. The table is sorted and filtered in SQL on any
+column (ui/sorted_model.py); live: the list is read again in the same order on engine events,
+on approval, task and job changes, and every few seconds, keeping the selected run."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QSplitter,
     QTableView,
@@ -22,15 +22,15 @@ from governance_desktop.domain.text import SEARCH_MAX
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.run_overview import RUN_STATES, STUCK, RunDetail, RunFilter, RunRow
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.messages import InlineMessage
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.executions.details import RunDetailsView
-from governance_desktop.ui.pages.executions.model import RunsModel
+from governance_desktop.ui.pages.executions.model import C_ID, RunsModel
 from governance_desktop.ui.pages.jobs.run_controls import RunControls
 from governance_desktop.ui.widgets import named
 
 COALESCE_MS = 300
 POLL_MS = 3000  # overdue moments pass and another process may write: read the view again
-LIVE_ROWS_MAX = 200
 FILTERS: tuple[tuple[str, str | None], ...] = (
     ("All runs", None),
     ("Stuck (failed or past due)", STUCK),
@@ -45,8 +45,8 @@ COLUMN_WIDTHS = (48, 130, 150, 340, 110, 90, 240, 76, 150, 110)
 
 
 class ExecutionsPage(Page):
-    """A lazily paged table of runs, newest first, with a state/stuck filter, search, the
-    selected run's steps, and its cancel/skip controls."""
+    """A lazy table of runs (newest first until a header is clicked) with a state/stuck
+    filter, search, the selected run's steps, and its cancel/skip controls."""
 
     #: A run was selected (its id); tests and other pages can follow it.
     run_selected = Signal(int)
@@ -61,18 +61,18 @@ class ExecutionsPage(Page):
         )
         self.service = ui.app.run_overview
         self.model = RunsModel(self.service, ui.background, self)
-        self.model.failed.connect(self.show_error)
+        self.model.failed.connect(self._failed)
         self.model.reloaded.connect(self._after_reload)
-        self.model.dataChanged.connect(self._seek_loaded)
-        self._wanted: int | None = None  # a run to select once its row is loaded
-        self._wanted_row: int | None = None
-        self._selected: int | None = None  # kept across reloads
+        self.model.located.connect(self._on_located)
+        self._wanted: int | None = None  # a run asked for (`run:<id>`) until it is located
         self.timer_while_shown(POLL_MS, self.schedule_refresh)
         self._search_delay = self.timer_while_shown(
             COALESCE_MS, self._apply_filter, single_shot=True
         )
         self._build()
-        self.model.reload()
+        # Newest first; turning sorting on reads the first snapshot (model.sort).
+        self.table.horizontalHeader().setSortIndicator(C_ID, Qt.SortOrder.DescendingOrder)
+        self.table.setSortingEnabled(True)
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -115,8 +115,12 @@ class ExecutionsPage(Page):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
-        self.message = named(QLabel(), "executionMessage")
-        self.message.setWordWrap(True)
+        self.message = InlineMessage("executionMessage")
+        self.message.clear_on(
+            self.table.selectionModel().selectionChanged,
+            self.search.textEdited,
+            self.state_filter.activated,
+        )
 
         page = QVBoxLayout(self)
         page.addLayout(top)
@@ -128,7 +132,7 @@ class ExecutionsPage(Page):
         reload = QAction(
             "Reload runs", self, shortcut=QKeySequence(QKeySequence.StandardKey.Refresh)
         )
-        reload.triggered.connect(self.model.reload)
+        reload.triggered.connect(self.model.refresh)
         for action in (find, reload):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             self.addAction(action)
@@ -151,10 +155,11 @@ class ExecutionsPage(Page):
 
     def select_run(self, run_id: int) -> None:
         """Select run `run_id`, wherever it is in the list (the filter is cleared if it
-        would hide it)."""
-        self._wanted, self._wanted_row = run_id, None
+        would hide it): its row is found in SQL (`located`)."""
+        self._wanted = run_id
         if self._select_loaded(run_id):
             return
+        self.model.follow(run_id)
         if self.model.filter != RunFilter():
             self.state_filter.blockSignals(True)
             self.state_filter.setCurrentIndex(0)
@@ -163,87 +168,54 @@ class ExecutionsPage(Page):
             self.search.clear()
             self.search.blockSignals(False)
             self._search_delay.stop()
-            self.model.set_filter(RunFilter())  # _after_reload seeks it
-            return
-        if not self.model.loading:
-            self._seek()
+            self.model.set_filter(RunFilter())
+        else:
+            self.model.refresh()
 
     def _select_loaded(self, run_id: int) -> bool:
         row = self.model.row_of(run_id)
         if row is None:
             return False
-        self._wanted = self._wanted_row = None
-        self.table.selectRow(row)
-        self.table.scrollTo(self.model.index(row, 0))
+        self._wanted = None
+        self._select_row(row)
         return True
 
-    def _seek(self) -> None:
-        """Find the wanted run's row in the snapshot (SQL), then load its page."""
-        run_id = self._wanted
-        if run_id is None or self._select_loaded(run_id):
-            return
-        service, flt, top = self.service, self.model.filter, self.model.top_id
+    def _select_row(self, row: int) -> None:
+        with self.message.kept():  # not a selection the person made
+            if self.table.currentIndex().row() != row:
+                self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
 
-        def found(position: int | None) -> None:
-            if self._wanted != run_id:
-                return
-            if position is None:
-                self._wanted = None
-                self.show_error(f"Run {run_id} is not in this list")
-                return
-            self._wanted_row = self.model.head_count + position
-            self.model.row_item(self._wanted_row)  # requests its page
-            self._seek_loaded()
-
-        self.calls.read(lambda: service.position(flt, top, run_id), found, self.show_error)
-
-    def _seek_loaded(self, *_args: object) -> None:
-        if self._wanted is not None and self._wanted_row is not None:
-            self._select_loaded(self._wanted)
+    def _on_located(self, row: int) -> None:
+        """Every snapshot says where the followed run is now (-1: not in this list)."""
+        wanted, self._wanted = self._wanted, None
+        if row >= 0:
+            self._select_row(row)
+            self._load_detail()
+        elif wanted is not None:
+            self.show_error(f"Run {wanted} is not in this list")
+        elif self.selected_run() is None:  # the selected run left the list
+            self.details.show_detail(None)
+            self.run_controls.show_execution(None)
 
     # --- live updates -----------------------------------------------------------------------
 
-    def _view_ids(self) -> list[int]:
-        """The runs in view and the selected one (what a live refresh reads again)."""
-        first = max(0, self.table.rowAt(0))
-        last = self.table.rowAt(self.table.viewport().height() - 1)
-        if last < 0:
-            last = self.model.rowCount() - 1
-        ids = self.model.loaded_ids(first, min(last, first + LIVE_ROWS_MAX))
-        selected = self.selected_run()
-        if selected is not None and selected.id not in ids:
-            ids.append(selected.id)
-        return ids
-
     def refresh(self) -> None:
-        """Read the rows in view and the runs newer than the list again."""
+        """Read the list again in the same order (rows change in place when none came or
+        went; the selected run is found again either way)."""
         if not self.begin_read(busy=self.model.loading):
             return
-        generation, service, flt = self.model.generation, self.service, self.model.filter
-        ids, newest = self._view_ids(), self.model.newest_id()
-
-        def run() -> tuple[list[RunRow], list[RunRow]]:
-            return service.rows(ids), service.newer(flt, newest)
-
-        def done(result: tuple[list[RunRow], list[RunRow]]) -> None:
-            if generation == self.model.generation and not self.model.loading:
-                changed, new = result
-                self.model.apply_rows([*changed, *new])
-            self._load_detail()
-            self.end_read(later=True)
-
-        def failed(message: str) -> None:
-            self.end_read(later=True)
-            self.show_error(message)
-
-        self.calls.read(run, done, failed)
+        self.model.refresh()
 
     def _after_reload(self) -> None:
-        if self._wanted is not None:
-            self._seek()
-        elif self._selected is not None:
-            self._select_loaded(self._selected)
-        self.run_pending(later=True)
+        if self.reading:
+            self.end_read(later=True)
+        else:
+            self.run_pending(later=True)
+
+    def _failed(self, message: str) -> None:
+        self.show_error(message)
+        self._after_reload()
 
     # --- filter, selection ------------------------------------------------------------------
 
@@ -263,10 +235,10 @@ class ExecutionsPage(Page):
         self.run_controls.show_execution(run.id if run is not None else None)
         if run is None:
             if not self.model.loading:
-                self._selected = None
+                self.model.follow(None)
             self.details.show_detail(None)
             return
-        self._selected = run.id
+        self.model.follow(run.id)
         self.run_selected.emit(run.id)
         self._load_detail()
 
@@ -286,7 +258,7 @@ class ExecutionsPage(Page):
     # --- messages and acts ------------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
-        self.message.setText(f"⚠ {message}")
+        self.message.error(f"⚠ {message}")
 
     def _after_run_act(self) -> None:
         self.schedule_refresh()
