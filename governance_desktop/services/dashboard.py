@@ -4,7 +4,7 @@ person, failed jobs, stuck runs, and the acting user's own work.
 
 Due dates follow docs/dates-and-times.md: review and task due dates are calendar dates in the
 user's zone (today from the injected clock); an approval's due is an instant. What makes a
-run *stuck* is said once, here (`stuck_runs`).
+run *stuck* is said once, in `services/stuck.py` (the Runs page's Stuck view uses it too).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import func, select
 
 from governance_desktop.domain.clock import Clock, local_date, utc_now
 from governance_desktop.domain.enums import (
@@ -24,6 +24,7 @@ from governance_desktop.domain.enums import (
 )
 from governance_desktop.domain.job_states import OPEN_EXECUTION
 from governance_desktop.services.delegations import active_delegations
+from governance_desktop.services.stuck import stuck_runs
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Job,
@@ -82,29 +83,6 @@ class Dashboard:
     @property
     def approvals_waiting_total(self) -> int:
         return sum(p.waiting for p in self.approvals_waiting)
-
-
-def stuck_runs(now: datetime) -> ColumnElement[bool]:
-    """The one definition of a *stuck* run (a condition on `WorkflowExecution`): a run that
-    failed (its failed job waits to be retried, or its step to be skipped), or an open run
-    (queued, in progress, awaiting approval) that waits past a due date — a pending approval
-    request of it whose due instant has passed, or an open task of it whose due date is before
-    the user's today (a task due today is not overdue yet)."""
-    today = local_date(now)
-    late_approval = exists().where(
-        WorkflowApproval.execution_id == WorkflowExecution.id,
-        WorkflowApproval.status == ApprovalStatus.PENDING,
-        WorkflowApproval.due_at < now,
-    )
-    late_task = exists().where(
-        Task.execution_id == WorkflowExecution.id,
-        Task.status == TaskStatus.OPEN,
-        Task.due_date < today,
-    )
-    return or_(
-        WorkflowExecution.status == ExecutionStatus.FAILED,
-        and_(WorkflowExecution.status.in_(OPEN_EXECUTION), or_(late_approval, late_task)),
-    )
 
 
 class DashboardService:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from governance_desktop.domain.clock import end_of_local_day, is_overdue, local_date
+from governance_desktop.domain.clock import end_of_local_day, is_overdue
 from governance_desktop.domain.enums import (
     ApprovalStatus,
     ExecutionStatus,
@@ -44,6 +44,7 @@ from governance_desktop.services.run_sorts import FINISHED, run_sorts
 from governance_desktop.services.run_steps import RunStep, run_steps
 from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.sorted_pages import PAGE_SIZE, Sort, SortedPages
+from governance_desktop.services.stuck import stuck_runs
 from governance_desktop.services.workflows import version_definition
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
@@ -144,7 +145,7 @@ class RunFilter:
     def conditions(self, now: datetime) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
         if self.state == STUCK:
-            where.append(stuck_condition(now))
+            where.append(stuck_runs(now))
         elif self.state:
             where.append(WorkflowExecution.status.in_(RUN_STATES[self.state]))
         text = search_text(self.search)
@@ -164,27 +165,6 @@ class RunFilter:
                 found.append(WorkflowExecution.id == int(digits))
             where.append(or_(*found))
         return where
-
-
-def stuck_condition(now: datetime) -> ColumnElement[bool]:
-    """Failed, or still open with an approval or task past its due date, or a job waiting
-    for its retry or interrupted."""
-    run = WorkflowExecution.id
-    late_approval = exists().where(
-        WorkflowApproval.execution_id == run,
-        WorkflowApproval.status == ApprovalStatus.PENDING,
-        WorkflowApproval.due_at < now,
-    )
-    late_task = exists().where(
-        Task.execution_id == run, Task.status == TaskStatus.OPEN, Task.due_date < local_date(now)
-    )
-    stalled = exists().where(
-        Job.execution_id == run, Job.state.in_((JobState.RETRYING, JobState.INTERRUPTED))
-    )
-    return or_(
-        WorkflowExecution.status == E.FAILED,
-        and_(WorkflowExecution.status.in_(OPEN_EXECUTION), or_(late_approval, late_task, stalled)),
-    )
 
 
 def _row_query() -> Any:

@@ -9,15 +9,17 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
 from governance_desktop.domain.clock import local_date, utc_now
+from governance_desktop.domain.enums import ExecutionStatus, JobState
 from governance_desktop.services.dashboard import Dashboard, DashboardService
+from governance_desktop.services.run_overview import RunFilter
 from governance_desktop.services.runner import RetryPolicy
 from governance_desktop.services.workflows import DefinitionSource
-from governance_desktop.store.models import Policy
+from governance_desktop.store.models import Job, Policy, WorkflowExecution
 from tests.helpers.actors import ME
 from tests.helpers.demo import seed
 from tests.helpers.identity import signer
@@ -135,3 +137,27 @@ def test_a_failed_step_is_a_failed_job_and_a_stuck_run(demo: AppContext) -> None
     drain(demo)
     board = demo.dashboard.read("alice")
     assert (board.failed_jobs, board.stuck_runs) == (1, 1)
+    assert demo.run_overview.count(RunFilter(state="stuck")) == board.stuck_runs
+
+
+def test_a_run_whose_job_waits_for_a_retry_is_stuck_on_home_and_runs_alike(
+    demo: AppContext,
+) -> None:
+    """Home's stuck count and the Runs page's Stuck view use one definition: a run whose job
+    waits for its retry counts on both (before: only the Runs page counted it)."""
+    demo.policies.change_status("alice", "POL-009", "in_review")
+    with demo.db.transaction() as session:
+        session.execute(
+            update(Job)
+            .where(Job.id == select(func.max(Job.id)).scalar_subquery())
+            .values(state=JobState.RETRYING)
+        )
+    with demo.db.transaction() as session:
+        session.execute(
+            update(WorkflowExecution)
+            .where(WorkflowExecution.id == select(func.max(WorkflowExecution.id)).scalar_subquery())
+            .values(status=ExecutionStatus.IN_PROGRESS)
+        )
+    board = demo.dashboard.read("alice")
+    assert board.stuck_runs >= 1
+    assert demo.run_overview.count(RunFilter(state="stuck")) == board.stuck_runs
