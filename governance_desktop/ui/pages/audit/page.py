@@ -128,7 +128,7 @@ class AuditPage(Page):
         split.addWidget(self.details)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
-        split.setSizes([700, 300])
+        split.setSizes([780, 260])
 
         self.message = named(QLabel(), "auditMessage")
         self.message.setWordWrap(True)

@@ -41,7 +41,7 @@ FILTERS: tuple[tuple[str, str | None], ...] = (
     ("Rejected", "rejected"),
     ("Cancelled", "cancelled"),
 )
-COLUMN_WIDTHS = (48, 130, 150, 340, 110, 90, 240, 76, 150, 110)
+COLUMN_WIDTHS = (48, 210, 150, 380, 96, 90, 240, 76, 150, 110)
 
 
 class ExecutionsPage(Page):

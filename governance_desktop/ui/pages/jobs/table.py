@@ -1,15 +1,16 @@
-"""The job monitor's table view: fixed row height, progress bars, a stretching workflow."""
+"""The job monitor's table view: fixed row height, progress bars, the informative columns
+wide enough to read (the times on the right scroll if the window is narrow)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from governance_desktop.ui.pages.jobs.model import C_PROGRESS, C_WORKFLOW, JobsModel
+from governance_desktop.ui.pages.jobs.model import C_PROGRESS, JobsModel
 from governance_desktop.ui.pages.jobs.progress import ProgressDelegate
 from governance_desktop.ui.widgets import named
 
-COLUMN_WIDTHS = (60, 110, 0, 76, 52, 170, 66, 96, 76, 76, 76, 72)
+COLUMN_WIDTHS = (56, 104, 150, 70, 48, 236, 64, 92, 72, 72, 72, 72)
 
 
 def make_jobs_table(model: JobsModel) -> QTableView:
@@ -26,8 +27,7 @@ def make_jobs_table(model: JobsModel) -> QTableView:
     rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
     for column, width in enumerate(COLUMN_WIDTHS):
-        if width:
-            table.setColumnWidth(column, width)
-    table.horizontalHeader().setSectionResizeMode(C_WORKFLOW, QHeaderView.ResizeMode.Stretch)
+        table.setColumnWidth(column, width)
+    table.horizontalHeader().setStretchLastSection(True)
     table.setItemDelegateForColumn(C_PROGRESS, ProgressDelegate(table))
     return table
