@@ -6,20 +6,26 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
 
-#: What each answer found, in order (the box's text), for assertions.
-Seen = list[str]
+
+class Seen(list[str]):
+    """The texts of the boxes answered (for assertions); holds its polling timer."""
 
 
 def answer_box(box_name: str, button: str | QMessageBox.StandardButton) -> Seen:
     """The next QMessageBox named `box_name` is answered with `button` (its objectName, its
     text, or a standard button); returns the list its text is appended to."""
-    seen: Seen = []
+    seen = Seen()
+    timer = QTimer(interval=10)
+    tries = [0]
 
     def look() -> None:
+        tries[0] += 1
         box = QApplication.activeModalWidget()
         if not isinstance(box, QMessageBox) or box.objectName() != box_name:
-            QTimer.singleShot(10, look)
+            if tries[0] > 1000:  # ~10 s: the box never came (the test's assertions say so)
+                timer.stop()
             return
+        timer.stop()
         seen.append(box.text())
         if isinstance(button, QMessageBox.StandardButton):
             target: QAbstractButton | None = box.button(button)
@@ -28,5 +34,7 @@ def answer_box(box_name: str, button: str | QMessageBox.StandardButton) -> Seen:
         assert target is not None, f"no button {button!r} in {box_name}"
         target.click()
 
-    QTimer.singleShot(0, look)
+    timer.timeout.connect(look)
+    timer.start()
+    seen.timer = timer  # type: ignore[attr-defined]  # kept alive until answered
     return seen
