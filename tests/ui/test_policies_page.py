@@ -28,7 +28,7 @@ def open_page(qtbot, ui: UiContext) -> PoliciesPage:  # type: ignore[no-untyped-
 
 
 def select(qtbot, page: PoliciesPage, code: str) -> None:  # type: ignore[no-untyped-def]
-    assert page.select_code(code)
+    qtbot.waitUntil(lambda: page.select_code(code), timeout=5000)
     qtbot.waitUntil(lambda: page.editor.policy is not None and page.editor.policy.code == code)
 
 

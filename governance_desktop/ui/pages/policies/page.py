@@ -76,6 +76,7 @@ class PoliciesPage(Page):
             self.review_filter.addItem(label, review)
         self.review_filter.currentIndexChanged.connect(self._apply_filter)
         self.count = named(QLabel(), "policiesCount")
+        self.count.setMinimumWidth(1)  # its text must not widen the window's minimum
         self.add_button = named(QPushButton("Add policy…"), "addPolicyButton")
         self.add_button.setToolTip("Add a policy (Ctrl+N)")
         self.add_button.clicked.connect(self.open_add)
@@ -85,7 +86,8 @@ class PoliciesPage(Page):
         top.addWidget(self.review_filter)
         top.addWidget(self.count, 1)
         top.addWidget(self.add_button)
-        self.run_button = named(QPushButton("Run workflow on this policy…"), "runWorkflowButton")
+        self.run_button = named(QPushButton("Run workflow…"), "runWorkflowButton")
+        self.run_button.setToolTip("Run workflow on this policy… (a manual workflow, now)")
         self.run_button.setEnabled(False)
         self.run_button.clicked.connect(self.open_run_workflow)
         top.addWidget(self.run_button)
@@ -112,9 +114,13 @@ class PoliciesPage(Page):
 
         self.editor = named(PolicyEditor(ui), "policyEditor")
         self.editor.changed.connect(self._edited)
+        # A fixed floor: the window's minimum width must not grow when a policy's move
+        # buttons appear (the window's remembered size would no longer fit).
+        self.editor.setMinimumWidth(300)
         self.details = PolicyDetailsTabs()
         self.versions = VersionsTab(ui)
         self.details.addTab(self.versions, "Versions")
+        self.details.setMinimumWidth(300)  # nor when the tab titles gain their row counts
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.table)
@@ -278,17 +284,20 @@ class PoliciesPage(Page):
     def selected_policy(self) -> PolicyInfo | None:
         return self.editor.policy
 
+    _locating: str | None = None
+
     def select_code(self, code: str) -> bool:
-        """Select `code`: at once when its row is loaded, else when the model has found it
-        (False: the policy is not in the register under the current filter, as far as the
-        loaded rows tell; the search for it goes on)."""
+        """Select `code`: True when its row is loaded and selected now; else False, and the
+        model locates it in SQL and selects it when found (asking again meanwhile is free)."""
         self.model.follow(code)
         row = self.model.find_loaded(code)
         if row >= 0:
             self._select_row(row)
             return True
-        self.model.refresh()  # its snapshot locates `code` and selects it (_located)
-        return True
+        if self._locating != code or not self.model.loading:
+            self._locating = code
+            self.model.refresh()  # its snapshot locates `code` and selects it (_located)
+        return False
 
     def _select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
