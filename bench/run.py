@@ -24,7 +24,16 @@ from typing import Any
 
 from bench.common import Result, fmt
 
-PARTS = ["queue_ceiling", "engine", "latency", "triggers", "monitor", "startup", "audit_verify"]
+PARTS = [
+    "queue_ceiling",
+    "engine",
+    "latency",
+    "triggers",
+    "monitor",
+    "startup",
+    "audit_verify",
+    "register",
+]
 
 
 def machine() -> dict[str, Any]:

@@ -34,3 +34,18 @@ def test_quick_benchmark_run_writes_json(tmp_path: Path) -> None:
     for row in report["results"]:
         assert {"name", "median", "low", "high", "unit", "n", "goal", "ratio", "passed"} <= set(row)
         assert row["n"] >= 1
+
+
+def test_register_part_runs_at_tiny_size(tmp_path: Path) -> None:
+    """`bench.register --quick` (2,000 policies) measures the page and the bare view."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.register", "--quick", "--cache", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "first paint" in proc.stdout and "bare" in proc.stdout

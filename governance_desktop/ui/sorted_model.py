@@ -30,8 +30,9 @@ API (GUI thread):
   unchanged the loaded pages are replaced in place (``dataChanged``, no reset), so the view
   keeps its current row, selection and scroll position;
 * ``follow(key)``: the key of the row the page has selected; every snapshot also finds that
-  row's position and emits ``located(row)`` (-1: not in the view), so the page can select it
-  again after a sort, a filter or a reset;
+  row's position and emits ``located(row)`` (-1: not in the view; nothing when the page
+  followed another key meanwhile), so the page can select it again after a sort, a filter
+  or a reset;
 * ``row_item(row)``: the row's dataclass, or None while its page loads (the page is asked
   for); ``find_loaded(key)``: a loaded row's number, or -1;
 * signals: ``reloaded`` (a snapshot was applied), ``located(int)``, ``failed(str)``.
@@ -93,6 +94,7 @@ class _Snapshot(Generic[T]):
     total: int
     pages: dict[int, list[T]]
     position: int | None
+    key: Hashable | None
 
 
 class SortedTableModel(QAbstractTableModel, Generic[T]):
@@ -219,7 +221,7 @@ class SortedTableModel(QAbstractTableModel, Generic[T]):
             for number in dict.fromkeys(numbers):
                 if number * size < total or number == 0:
                     pages[number] = source.page(filter, sort, number * size, size, total)
-            return _Snapshot(total, pages, position)
+            return _Snapshot(total, pages, position, keep)
 
         self._bg.read(read, lambda snap: self._apply(generation, snap, keep_rows), self._fail)
 
@@ -239,7 +241,8 @@ class SortedTableModel(QAbstractTableModel, Generic[T]):
             self.endResetModel()
         self.loading = False
         self.reloaded.emit()
-        self.located.emit(-1 if snap.position is None else snap.position)
+        if snap.key == self._follow:  # else the page followed another row meanwhile
+            self.located.emit(-1 if snap.position is None else snap.position)
 
     def _fail(self, message: str) -> None:
         if isValid(self):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QCompleter,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -40,6 +43,28 @@ SIGNED_MOVES = {
     PolicyStatus.PUBLISHED.value: Meaning.PUBLISHED,
     PolicyStatus.RETIRED.value: Meaning.RETIRED,
 }
+#: Moves that cannot be undone, and what the confirmation says they do (services/ending.py).
+ENDS_WORK = "Its open runs are cancelled, pending approvals expire and open tasks are cancelled."
+IRREVERSIBLE = {
+    PolicyStatus.RETIRED.value: ("Retire {code}?", f"{ENDS_WORK} This cannot be undone."),
+    PolicyStatus.DRAFT.value: (
+        "Return {code} to draft?",
+        f"{ENDS_WORK} The cancelled runs cannot be resumed.",
+    ),
+}
+
+
+def user_picker(name: str) -> QComboBox:
+    """A user combo that completes as you type (any part of the name, any case)."""
+    combo = named(QComboBox(), name)
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = QCompleter(combo.model(), combo)
+    completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+    combo.setCompleter(completer)
+    return combo
 
 
 def move_button_name(status: str) -> str:
@@ -72,14 +97,14 @@ class PolicyEditor(QWidget):
         self.body = named(QPlainTextEdit(), "policyBody")
         self.body.setTabChangesFocus(True)
         self.body.setMinimumHeight(60)
-        self.owner = named(QComboBox(), "policyOwner")
-        self.assignee = named(QComboBox(), "policyAssignee")
+        self.owner = user_picker("policyOwner")
+        self.assignee = user_picker("policyAssignee")
         self.interval = named(QSpinBox(), "policyReviewInterval")
         self.interval.setRange(1, 3650)
         self.interval.setSuffix(" days")
         self.save_button = named(QPushButton("Save"), "savePolicyButton")
         self.save_button.setToolTip("Save the changed fields (Ctrl+S)")
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(lambda _=False: self.save())
         QShortcut(
             QKeySequence.StandardKey.Save,
             self,
@@ -133,8 +158,13 @@ class PolicyEditor(QWidget):
             combo.addItems([*extra, *usernames])
             combo.setCurrentText(current)
             combo.blockSignals(False)
-        if self.policy is not None and not self.dirty():
-            self._fill_fields(self.policy)
+        if self.policy is not None:
+            for combo, value in (
+                (self.owner, self.policy.owner or ""),
+                (self.assignee, self.policy.assignee or NO_ASSIGNEE),
+            ):
+                if combo.findText(value) < 0 and combo.currentText() == value:
+                    combo.addItem(value)  # a deactivated owner still reads as the owner
 
     def show_policy(self, policy: PolicyInfo | None) -> None:
         """Show `policy`; unsaved edits of the same policy are kept across refreshes."""
@@ -210,6 +240,11 @@ class PolicyEditor(QWidget):
             button.clicked.connect(lambda _=False, t=target: self.move_to(t))
             self.moves_row.addWidget(button, number // 2, number % 2)
             self.move_buttons[target.value] = button
+        previous: QWidget = self.save_button
+        for button in self.move_buttons.values():  # new buttons: Tab visits them in order
+            QWidget.setTabOrder(previous, button)
+            previous = button
+        QWidget.setTabOrder(previous, self.comment)
         if status is not None and not targets:
             final = QLabel(f"No moves: {status_label(status)} is final.")
             self.moves_row.addWidget(final, 0, 0, 1, 2)
@@ -238,7 +273,9 @@ class PolicyEditor(QWidget):
     def dirty(self) -> bool:
         return bool(self.edits())
 
-    def save(self) -> None:
+    def save(self, on_saved: Callable[[PolicyInfo], None] | None = None) -> None:
+        """Save the changed fields; `on_saved` (instead of showing the saved policy again)
+        runs after a successful save."""
         policy, changes = self.policy, self.edits()
         if policy is None:
             return
@@ -255,6 +292,8 @@ class PolicyEditor(QWidget):
             self.show_policy(info)
             self.message.setText(f"Saved {info.code} (version {info.version}).")
             self.changed.emit(info)
+            if on_saved is not None:
+                on_saved(info)
 
         def failed(error: str) -> None:
             self.save_button.setEnabled(True)
@@ -272,6 +311,11 @@ class PolicyEditor(QWidget):
         if policy is None:
             return
         comment = self.comment.text().strip() or None
+        if str(target) in IRREVERSIBLE and not self.confirm_move(policy.code, str(target)):
+            self.move_message.setText(
+                f"Not moved: {policy.code} stays {status_label(policy.status)}."
+            )
+            return
         meaning = SIGNED_MOVES.get(str(target))
         if meaning is None:
             self._move(policy, target, comment, None)
@@ -288,6 +332,23 @@ class PolicyEditor(QWidget):
             self.move_message.setText(f"Not moved: {policy.code} was not signed.")
 
         self.ui.sign(self, act, signed, cancelled)
+
+    def confirm_move(self, code: str, target: str) -> bool:
+        """Ask before a move that cannot be undone, naming what it does."""
+        question, consequence = IRREVERSIBLE[target]
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            question.format(code=code),
+            f"{question.format(code=code)} {consequence}",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        named(box, "confirmMoveBox")
+        verb = "Retire" if target == PolicyStatus.RETIRED.value else "Return to draft"
+        go = named(box.addButton(verb, QMessageBox.ButtonRole.DestructiveRole), "confirmMoveButton")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is go
 
     def _move(
         self, policy: PolicyInfo, target: str, comment: str | None, signer: Signer | None

@@ -11,16 +11,13 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter, QPalette, QPen, QPixmap
 
 from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.ui.sorted_model import Column as SortColumn
+from governance_desktop.ui.sorted_model import SortedTableModel
 from governance_desktop.ui.table_model import ColumnsModel
 
 T = TypeVar("T")
@@ -35,7 +32,7 @@ STATUS_COLOURS: dict[str, QColor] = {
     PolicyStatus.AWAITING_APPROVAL: QColor("#f59e0b"),
     PolicyStatus.APPROVED: QColor("#14b8a6"),
     PolicyStatus.PUBLISHED: QColor("#22c55e"),
-    PolicyStatus.RETIRED: QColor("#57534e"),
+    PolicyStatus.RETIRED: QColor("#78716c"),
     # executions, approvals and tasks (same hues: green = finished well, red = refused)
     "completed": QColor("#22c55e"),
     "done": QColor("#22c55e"),
@@ -45,25 +42,32 @@ STATUS_COLOURS: dict[str, QColor] = {
 }
 
 
-_DOTS: dict[str, QIcon] = {}
+_DOTS: dict[tuple[str, int], QIcon] = {}
 
 
-def status_dot(status: str) -> QIcon | None:
-    """A small filled circle in the status colour (cached), or None for unknown states."""
+def status_dot(status: str, base: QColor | None = None) -> QIcon | None:
+    """A small filled circle in the status colour with a ring that stands out from `base`
+    (default: the palette's base colour): lighter on a dark base, darker on a light one, so
+    every dot is visible on both (cached per status and base)."""
     colour = STATUS_COLOURS.get(status)
     if colour is None:
         return None
-    if status not in _DOTS:
+    if base is None:
+        base = QGuiApplication.palette().color(QPalette.ColorRole.Base)
+    key = (status, base.rgba())
+    if key not in _DOTS:
+        dark = base.lightnessF() < 0.5
+        ring = colour.lighter(175) if dark else colour.darker(160)
         pixmap = QPixmap(10, 10)
         pixmap.fill(QColor(0, 0, 0, 0))
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(colour.darker(130))
+        painter.setPen(QPen(ring, 1.5))
         painter.setBrush(colour)
         painter.drawEllipse(1, 1, 8, 8)
         painter.end()
-        _DOTS[status] = QIcon(pixmap)
-    return _DOTS[status]
+        _DOTS[key] = QIcon(pixmap)
+    return _DOTS[key]
 
 
 def status_label(status: str) -> str:
@@ -153,51 +157,39 @@ class RecordTableModel(ColumnsModel[T]):
         return -1
 
 
-POLICY_COLUMNS: list[Column] = [
-    ("Code", lambda p: p.code),
-    ("Title", lambda p: p.title),
-    ("Status", lambda p: p.status),
-    ("Owner", lambda p: p.owner),
-    ("Assignee", lambda p: p.assignee),
-    ("Next review", lambda p: p.next_review_date),
-    ("Updated", lambda p: p.updated_at.astimezone().date()),
-]
+class PoliciesModel(SortedTableModel[PolicyInfo]):
+    """The register, lazily: code, title, status, owner, assignee, next review, updated; every
+    column sorted in SQL, filtered in SQL by a `PolicyFilter` (services/policy_pages.py)."""
 
+    columns = (
+        SortColumn("Code", "code"),
+        SortColumn("Title", "title"),
+        SortColumn("Status", "status"),
+        SortColumn("Owner", "owner"),
+        SortColumn("Assignee", "assignee"),
+        SortColumn("Next review", "next_review"),
+        SortColumn("Updated", "updated"),
+    )
+    roles = frozenset(
+        {
+            int(Qt.ItemDataRole.DisplayRole),
+            int(Qt.ItemDataRole.ToolTipRole),
+            int(Qt.ItemDataRole.DecorationRole),
+            int(KEY_ROLE),
+        }
+    )
 
-class PoliciesModel(RecordTableModel[PolicyInfo]):
-    """The register: code, title, status, owner, assignee, next review, updated."""
+    def cell(self, row: PolicyInfo, column: int, role: int) -> Any:
+        if role == KEY_ROLE:
+            return row.code
+        if role == Qt.ItemDataRole.DecorationRole:
+            return status_dot(row.status) if column == 2 else None
+        if column == 2:
+            return status_label(row.status)
+        if column == 6:
+            return show(row.updated_at.astimezone().date())
+        value = (row.code, row.title, None, row.owner, row.assignee, row.next_review_date)[column]
+        return show(value)
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(POLICY_COLUMNS, lambda p: p.code, parent, status_column=2)
-
-
-class PoliciesFilter(QSortFilterProxyModel):
-    """Filter-as-you-type over code, title and owner, plus an optional status."""
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._text = ""
-        self._status: str | None = None
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-
-    def set_text(self, text: str) -> None:
-        self.beginFilterChange()
-        self._text = text.strip().casefold()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def set_status(self, status: str | None) -> None:
-        self.beginFilterChange()
-        self._status = status or None
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        model = self.sourceModel()
-        if not isinstance(model, PoliciesModel) or source_row >= model.rowCount():
-            return True
-        policy = model.row(source_row)
-        if self._status is not None and policy.status != self._status:
-            return False
-        if not self._text:
-            return True
-        haystack = (policy.code, policy.title, policy.owner or "")
-        return any(self._text in field.casefold() for field in haystack)
+    def key(self, row: PolicyInfo) -> Hashable:
+        return row.code

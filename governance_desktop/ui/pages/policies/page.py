@@ -8,6 +8,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QSettings,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
@@ -28,16 +30,20 @@ from governance_desktop.domain.enums import PolicyStatus
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import PolicyInfo, UserInfo
 from governance_desktop.services.policy_details import PolicyDetails
+from governance_desktop.services.policy_pages import PolicyFilter
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.evidence.button import EvidenceExport
 from governance_desktop.ui.page import Page
 from governance_desktop.ui.pages.policies.details import PolicyDetailsTabs, fit_columns
 from governance_desktop.ui.pages.policies.editor import PolicyEditor
-from governance_desktop.ui.pages.policies.models import PoliciesFilter, PoliciesModel, status_label
+from governance_desktop.ui.pages.policies.models import PoliciesModel, status_label
+from governance_desktop.ui.pages.policies.run_workflow import RunWorkflow
 from governance_desktop.ui.pages.policies.versions import VersionsTab
 from governance_desktop.ui.widgets import named
 
-SHOWN = Changes.POLICIES | Changes.AUDIT | Changes.TASKS | Changes.APPROVALS
+SHOWN = Changes.POLICIES | Changes.AUDIT | Changes.TASKS | Changes.APPROVALS | Changes.USERS
+TYPING_MS = 150  # the filter waits this long for typing to stop
+REVIEWS = (("All reviews", None), ("Review due (30 days)", "due"), ("Review overdue", "overdue"))
 
 
 class PoliciesPage(Page):
@@ -48,28 +54,43 @@ class PoliciesPage(Page):
     def __init__(self, ui: UiContext) -> None:
         super().__init__(ui, refresh_on=SHOWN, job_events=True)
         self.details_service = ui.app.policy_details
-        self.model = PoliciesModel(self)
-        self.proxy = PoliciesFilter(self)
-        self.proxy.setSourceModel(self.model)
+        self.model = PoliciesModel(ui.background, ui.app.policy_pages, PolicyFilter(), self)
+        self.model.located.connect(self._located)
+        self.model.reloaded.connect(self._reloaded)
+        self.model.failed.connect(self._load_failed)
+        self._typing = QTimer(self, singleShot=True, interval=TYPING_MS)
+        self._typing.timeout.connect(self._apply_filter)
+        self._selecting = False  # a selection the page makes itself: no unsaved-edits prompt
 
         self.filter = named(QLineEdit(), "policiesFilter")
         self.filter.setPlaceholderText("Filter by code, title or owner (Ctrl+F)")
         self.filter.setClearButtonEnabled(True)
-        self.filter.textChanged.connect(self._filter_changed)
+        self.filter.textChanged.connect(self._typing.start)
         self.status_filter = named(QComboBox(), "policiesStatusFilter")
         self.status_filter.addItem("All statuses", None)
         for status in PolicyStatus:
             self.status_filter.addItem(status_label(status), status.value)
-        self.status_filter.currentIndexChanged.connect(self._filter_changed)
+        self.status_filter.currentIndexChanged.connect(self._apply_filter)
+        self.review_filter = named(QComboBox(), "policiesReviewFilter")
+        for label, review in REVIEWS:
+            self.review_filter.addItem(label, review)
+        self.review_filter.currentIndexChanged.connect(self._apply_filter)
         self.count = named(QLabel(), "policiesCount")
+        self.count.setMinimumWidth(1)  # its text must not widen the window's minimum
         self.add_button = named(QPushButton("Add policy…"), "addPolicyButton")
         self.add_button.setToolTip("Add a policy (Ctrl+N)")
         self.add_button.clicked.connect(self.open_add)
         top = QHBoxLayout()
         top.addWidget(self.filter, 2)
         top.addWidget(self.status_filter)
+        top.addWidget(self.review_filter)
         top.addWidget(self.count, 1)
         top.addWidget(self.add_button)
+        self.run_button = named(QPushButton("Run workflow…"), "runWorkflowButton")
+        self.run_button.setToolTip("Run workflow on this policy… (a manual workflow, now)")
+        self.run_button.setEnabled(False)
+        self.run_button.clicked.connect(self.open_run_workflow)
+        top.addWidget(self.run_button)
         self.evidence = EvidenceExport(ui, self.selected_code)
         top.addWidget(self.evidence)
 
@@ -78,9 +99,9 @@ class PoliciesPage(Page):
         self.message.hide()
 
         self.table = named(QTableView(), "policiesTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setModel(self.model)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)  # the model sorts in SQL (this asks the first rows)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -93,9 +114,13 @@ class PoliciesPage(Page):
 
         self.editor = named(PolicyEditor(ui), "policyEditor")
         self.editor.changed.connect(self._edited)
+        # A fixed floor: the window's minimum width must not grow when a policy's move
+        # buttons appear (the window's remembered size would no longer fit).
+        self.editor.setMinimumWidth(300)
         self.details = PolicyDetailsTabs()
         self.versions = VersionsTab(ui)
         self.details.addTab(self.versions, "Versions")
+        self.details.setMinimumWidth(300)  # nor when the tab titles gain their row counts
 
         upper = QSplitter(Qt.Orientation.Horizontal)
         upper.addWidget(self.table)
@@ -124,9 +149,10 @@ class PoliciesPage(Page):
         ):
             QShortcut(keys, self, slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
+        self.run_workflow = RunWorkflow(ui, self)
+        self.run_workflow.message.connect(self._show_message)
         self._restore_layout()
-        self.refresh()
-        self.calls.read(ui.app.users.list, self._users_loaded)
+        self._load_users()
 
     # --- add a policy ---------------------------------------------------------------------
 
@@ -173,8 +199,7 @@ class PoliciesPage(Page):
             self.new_code.clear()
             self.new_title.clear()
             self.add_frame.hide()
-            self._select_after_load = info.code
-            self.refresh()
+            self.select_code(info.code)
 
         def failed(error: str) -> None:
             self.create_button.setEnabled(True)
@@ -186,54 +211,65 @@ class PoliciesPage(Page):
 
     # --- loading --------------------------------------------------------------------------
 
-    _select_after_load: str | None = None
-
     def refresh(self) -> None:
-        """Reload the register and the selected policy's details (one read at a time)."""
-        if not self.begin_read():
-            return
-        code = self.selected_code()
-        app = self.ui.app
-        service = self.details_service
+        """Reload the register (rows change in place, the selection is kept by code) and the
+        selected policy with its details."""
+        self.model.refresh()
+        code = self.editor.policy.code if self.editor.policy is not None else None
+        if code is not None:
+            self._load_policy(code)
 
-        def load() -> tuple[list[PolicyInfo], PolicyDetails | None]:
-            return app.policies.list(bodies=True), service.details(code) if code else None
+    def on_changes(self, changes: Changes) -> None:
+        if changes & Changes.USERS:
+            self._load_users()  # owner and assignee pickers follow the user list
+        if changes & (SHOWN & ~Changes.USERS):
+            super().on_changes(changes)
 
-        self.calls.read(load, self._loaded, self._load_failed)
-
-    def _loaded(self, result: tuple[list[PolicyInfo], PolicyDetails | None]) -> None:
-        policies, details = result
+    def _reloaded(self) -> None:
         self.message.hide()
-        keep = self._select_after_load or self.selected_code()
-        self._select_after_load = None
-        if self.model.set_rows(policies):
-            fit_columns(self.table, 260)
-        if keep and keep != self.selected_code():
-            self.select_code(keep)
-        current = self.selected_policy()
-        self.editor.show_policy(current)
-        self.versions.show_policy(current)
-        if details is not None and current is not None and details.code == current.code:
-            self.details.show_details(details)
+        fit_columns(self.table, 320)
+        if self.editor.policy is None and self.model.rowCount():
+            self._select_row(0)  # the editor shows a policy from the start (Tab reaches it)
         self._update_count()
-        self.end_read()
         self.loaded.emit()
 
+    def _located(self, row: int) -> None:
+        """Where the followed policy is now: select it again (after a sort, filter, refresh)."""
+        if row < 0:
+            return
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid() and current.row() == row:
+            return
+        self._select_row(row)
+
     def _load_failed(self, error: str) -> None:
-        self.end_read()
         self.message.setText(f"Could not load the policies: {error}")
         self.message.show()
 
-    def _load_details(self, code: str) -> None:
-        service = self.details_service
-        self.calls.read(lambda: service.details(code), self._details_loaded)
+    def _load_policy(self, code: str) -> None:
+        """The policy with its text, and its details, off the GUI thread."""
+        app, service = self.ui.app, self.details_service
 
-    def _details_loaded(self, details: PolicyDetails) -> None:
-        if details.code == self.selected_code():
-            self.details.show_details(details)
+        def load() -> tuple[PolicyInfo, PolicyDetails]:
+            return app.policies.get(code), service.details(code)
+
+        self.calls.read(load, self._policy_loaded, self._load_failed)
+
+    def _policy_loaded(self, result: tuple[PolicyInfo, PolicyDetails]) -> None:
+        policy, details = result
+        shown = self.editor.policy
+        if shown is not None and shown.code != policy.code:
+            return  # another policy was selected meanwhile
+        self.editor.show_policy(policy)
+        self.versions.show_policy(policy)
+        self.details.show_details(details)
+        self.run_button.setEnabled(True)
+
+    def _load_users(self) -> None:
+        self.calls.read(self.ui.app.users.list, self._users_loaded)
 
     def _users_loaded(self, users: list[UserInfo]) -> None:
-        self.editor.set_users([u.username for u in users])
+        self.editor.set_users([u.username for u in users if u.active])
         me = next((u for u in users if u.username == self.ui.actor), None)
         self.editor.set_role(me.role if me else None, me.active if me else False)
         self.add_button.setEnabled(self.editor.read_only_reason is None)
@@ -242,57 +278,144 @@ class PoliciesPage(Page):
     # --- selection and filtering ---------------------------------------------------------
 
     def selected_code(self) -> str | None:
-        index = self.table.selectionModel().currentIndex()
-        if not index.isValid():
-            return None
-        source = self.proxy.mapToSource(index)
-        return self.model.row(source.row()).code if source.isValid() else None
+        """The code of the policy shown in the editor (the table's selected row)."""
+        return self.editor.policy.code if self.editor.policy is not None else None
 
     def selected_policy(self) -> PolicyInfo | None:
-        code = self.selected_code()
-        row = self.model.find(code) if code else -1
-        return self.model.row(row) if row >= 0 else None
+        return self.editor.policy
+
+    _locating: str | None = None
 
     def select_code(self, code: str) -> bool:
-        row = self.model.find(code)
-        if row < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
+        """Select `code`: True when its row is loaded and selected now; else False, and the
+        model locates it in SQL and selects it when found (asking again meanwhile is free)."""
+        self.model.follow(code)
+        row = self.model.find_loaded(code)
+        if row >= 0:
+            self._select_row(row)
+            return True
+        if self._locating != code or not self.model.loading:
+            self._locating = code
+            self.model.refresh()  # its snapshot locates `code` and selects it (_located)
+        return False
+
+    def _select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
         flags = (
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows
         )
-        self.table.selectionModel().setCurrentIndex(index, flags)
+        self._selecting = True
+        try:
+            self.table.selectionModel().setCurrentIndex(index, flags)
+        finally:
+            self._selecting = False
         self.table.scrollTo(index)
-        return True
 
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        policy = self.selected_policy() if current.isValid() else None
-        self.editor.show_policy(policy)
-        self.versions.show_policy(policy)
-        if policy is None:
-            self.details.show_details(None)
-        elif self.details.code != policy.code:
-            self.details.show_details(None)
-            self._load_details(policy.code)
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            return  # a reset: the editor keeps its policy (and its edits) until another is picked
+        item = self.model.row_item(current.row())
+        if item is None:
+            return
+        shown = self.editor.policy
+        if shown is not None and item.code == shown.code:
+            return
+        if shown is not None and self.editor.dirty() and not self._selecting:
+            answer = self.confirm_unsaved(shown.code)
+            if answer == QMessageBox.StandardButton.Cancel:
+                self._back_to(shown.code)
+                return
+            if answer == QMessageBox.StandardButton.Save:
+                target = item.code
+                self._back_to(shown.code)
+                self.editor.save(lambda _info: self._select_later(target))
+                return
+        self._show(item)
 
-    def _filter_changed(self) -> None:
-        self.proxy.set_text(self.filter.text())
-        self.proxy.set_status(self.status_filter.currentData())
-        self._update_count()
+    def _select_later(self, code: str) -> None:
+        self.select_code(code)
+
+    def _back_to(self, code: str) -> None:
+        """Put the selection back on `code` without asking again (after Cancel or Save)."""
+        self.model.follow(code)
+        row = self.model.find_loaded(code)
+        if row >= 0:
+            QTimer.singleShot(0, lambda: self._select_row(row))
+
+    def _show(self, item: PolicyInfo) -> None:
+        self.model.follow(item.code)
+        self.editor.show_policy(item)  # the list row (no text) until the policy is read
+        self.versions.show_policy(item)
+        self.details.show_details(None)
+        self.run_button.setEnabled(False)
+        self._load_policy(item.code)
+
+    def confirm_unsaved(self, code: str) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel typed edits of `code` before another policy is shown."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved changes",
+            f"{code} has unsaved changes. Save them before showing another policy?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        named(box, "unsavedChangesBox")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        return QMessageBox.StandardButton(box.exec())
+
+    def _apply_filter(self) -> None:
+        self._typing.stop()
+        self.model.set_filter(
+            PolicyFilter(
+                text=self.filter.text(),
+                status=self.status_filter.currentData(),
+                review=self.review_filter.currentData(),
+            )
+        )
+
+    def open_with(self, view: str) -> None:
+        """``status:<status>``, ``review:due`` or ``review:overdue`` (other filters cleared)."""
+        kind, _, value = view.partition(":")
+        combos = (self.status_filter, self.review_filter, self.filter)
+        for widget in combos:
+            widget.blockSignals(True)
+        try:
+            self.filter.clear()
+            self.status_filter.setCurrentIndex(0)
+            self.review_filter.setCurrentIndex(0)
+            if kind == "status":
+                self.status_filter.setCurrentIndex(max(0, self.status_filter.findData(value)))
+            elif kind == "review":
+                self.review_filter.setCurrentIndex(max(0, self.review_filter.findData(value)))
+        finally:
+            for widget in combos:
+                widget.blockSignals(False)
+        self._apply_filter()
 
     def _update_count(self) -> None:
-        shown, total = self.proxy.rowCount(), self.model.rowCount()
-        self.count.setText(f"{shown} of {total}" if shown != total else f"{total} policies")
+        total = self.model.rowCount()
+        narrowed = self.model.filter != PolicyFilter()
+        self.count.setText(f"{total:,} matching" if narrowed else f"{total:,} policies")
 
     def _focus_filter(self) -> None:
         self.filter.setFocus()
         self.filter.selectAll()
 
     def _edited(self, info: PolicyInfo) -> None:
+        self.model.follow(info.code)
         self.refresh()
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def open_run_workflow(self) -> None:
+        code = self.selected_code()
+        if code is not None:
+            self.run_workflow.open(code)
 
     # --- remembered layout (column widths are the main window's job) ----------------------
 
