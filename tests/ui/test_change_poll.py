@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QApplication, QComboBox
 
 from governance_desktop.services.changes import Changes
@@ -71,10 +70,6 @@ def test_demo_loaded_in_the_window_reaches_the_users_page(qtbot, data_dir: Path)
         win.shutdown()
 
 
-@pytest.mark.xfail(
-    reason="the policies page's pickers reload on Changes.USERS on its own branch (i17)",
-    strict=False,
-)
 def test_demo_loaded_in_the_window_reaches_the_policy_pickers(qtbot, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Load demo data on an empty register: the owner and assignee pickers offer alice."""
     from governance_desktop.ui.launch import create_main_window
