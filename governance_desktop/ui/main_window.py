@@ -100,7 +100,10 @@ class MainWindow(QMainWindow):
         self.switch_action.setToolTip("Act as another user: their password is asked")
         self.switch_action.triggered.connect(self.choose_user)
         self.addAction(self.switch_action)
-        build_menus(self)  # File, View (the pages' shortcuts), User, Help
+        # File, View (the pages' shortcuts), User, Help
+        build_menus(
+            self, ui, self.calls, self.switch_action, self.nav.setCurrentRow, self.build_pages
+        )
         self.activity = ActivityWatch(ui.signing, self)
         watch = WeakMethod(self._watch_activity)  # weakly: the context outlives no window
 

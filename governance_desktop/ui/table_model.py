@@ -15,6 +15,12 @@ Column = tuple[str, Callable[[Any], Any]]
 class ColumnsModel(QAbstractTableModel, Generic[T]):
     """Row and column counts and headers; subclasses provide `data` and how rows are set."""
 
+    # Class-level empties: when the collector clears a dead page's cycle it empties the
+    # instance dict before Qt destroys the model, and a view still painting then asks for
+    # headers and counts; it gets an empty model instead of an AttributeError.
+    _columns: list[Column] = []  # noqa: RUF012
+    _rows: list[T] = []  # noqa: RUF012
+
     def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
         super().__init__(parent)
         self._columns = list(columns)

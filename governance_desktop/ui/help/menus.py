@@ -3,20 +3,20 @@ user…) and Help (User guide, Keyboard shortcuts, About Governance Desktop)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from governance_desktop.services.about import about_facts
+from governance_desktop.ui.background import OwnedCalls
+from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages import PAGES
-
-if TYPE_CHECKING:
-    from governance_desktop.ui.main_window import MainWindow
 
 
 def _action(
-    window: MainWindow,
+    window: QMainWindow,
     text: str,
     name: str,
     keys: str | None,
@@ -34,7 +34,16 @@ def _action(
     return action
 
 
-def build_menus(window: MainWindow) -> None:
+def build_menus(
+    window: QMainWindow,
+    ui: UiContext,
+    calls: OwnedCalls,
+    switch_action: QAction,
+    show_page: Callable[[int], None],
+    build_pages: Callable[[], None],
+) -> None:
+    """The menus of `window` (ui/main_window.py passes what they need: this module cannot
+    import the window class without an import circle)."""
     bar = window.menuBar()
     bar.setObjectName("menuBar")
     bar.setAccessibleName("menuBar")
@@ -50,12 +59,12 @@ def build_menus(window: MainWindow) -> None:
         action = _action(
             window, entry.title, f"show{entry.name[0].upper()}{entry.name[1:]}", entry.shortcut
         )
-        action.triggered.connect(lambda _=False, i=index: window.nav.setCurrentRow(i))
+        action.triggered.connect(lambda _=False, i=index: show_page(i))
         view.addAction(action)
 
     user = bar.addMenu("&User")
     user.setObjectName("userMenu")
-    user.addAction(window.switch_action)
+    user.addAction(switch_action)
 
     help_menu = bar.addMenu("&Help")
     help_menu.setObjectName("helpMenu")
@@ -64,11 +73,11 @@ def build_menus(window: MainWindow) -> None:
     )
     guide.triggered.connect(lambda: open_guide(window))
     keys = _action(window, "&Keyboard shortcuts", "shortcutsAction", "Ctrl+/")
-    keys.triggered.connect(lambda: open_shortcuts(window))
+    keys.triggered.connect(lambda: open_shortcuts(window, build_pages))
     about = QAction("&About Governance Desktop", window)
     about.setObjectName("aboutAction")
     about.setMenuRole(QAction.MenuRole.AboutRole)
-    about.triggered.connect(lambda: open_about(window))
+    about.triggered.connect(lambda: open_about(window, ui, calls))
     for action in (guide, keys, about):
         help_menu.addAction(action)
 
@@ -78,25 +87,23 @@ def _show(dialog: object) -> None:
     dialog.show()  # type: ignore[attr-defined]
 
 
-def open_guide(window: MainWindow) -> None:
+def open_guide(window: QWidget) -> None:
     from governance_desktop.ui.help.guide import UserGuideWindow
 
     _show(UserGuideWindow(window))
 
 
-def open_shortcuts(window: MainWindow) -> None:
+def open_shortcuts(window: QWidget, build_pages: Callable[[], None]) -> None:
     """Every page is built first, so its shortcuts are listed too."""
     from governance_desktop.ui.help.shortcuts import ShortcutsDialog
 
-    window.build_pages()
+    build_pages()
     _show(ShortcutsDialog(window))
 
 
-def open_about(window: MainWindow) -> None:
+def open_about(window: QWidget, ui: UiContext, calls: OwnedCalls) -> None:
     """Reading the package metadata touches files: off the GUI thread."""
     from governance_desktop.ui.help.about import AboutDialog
 
-    folder, url = window.ui.app.settings.data_dir, window.ui.app.settings.effective_database_url
-    window.calls.read(
-        lambda: about_facts(folder, url), lambda facts: _show(AboutDialog(facts, window))
-    )
+    folder, url = ui.app.settings.data_dir, ui.app.settings.effective_database_url
+    calls.read(lambda: about_facts(folder, url), lambda facts: _show(AboutDialog(facts, window)))
