@@ -77,6 +77,7 @@ class ApprovalsPage(AnswerFlow, Page):
         self.inbox = ui.app.inbox
         self.is_admin = False
         self._count = -1
+        self._waiting = -1  # the navigation count last read
         self._busy = False
         self._shown_id: int | None = None  # the request beside the buttons
         self._keep: list[int] = []  # the selected requests, selected again after a reload
@@ -297,12 +298,18 @@ class ApprovalsPage(AnswerFlow, Page):
         )
         self._show_answered(self.answered_table.selectionModel().currentIndex(), QModelIndex())
         self._show_selected()
-        if count != self._count:
-            self._count = count
-            self.count_changed.emit(count)
+        self._waiting = count
         self.end_read()
-        if not self.reading:
-            self.loaded.emit()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Once both reads of a reload have landed: the navigation count, then `loaded`."""
+        if self.reading:
+            return
+        if self._waiting != self._count:
+            self._count = self._waiting
+            self.count_changed.emit(self._count)
+        self.loaded.emit()
 
     def _located(self, row: int) -> None:
         """A table snapshot arrived: select again what was selected (`row`: where the
@@ -322,8 +329,7 @@ class ApprovalsPage(AnswerFlow, Page):
             self._select_row(0)  # ready for the first answer
         fit_columns(self.table, 240)
         self._show_selected()
-        if not self.reading:
-            self.loaded.emit()
+        self._settle()
 
     def _remember(self) -> None:
         # A reset clears the view's selection: keep its ids to select them again.
