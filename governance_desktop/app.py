@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from governance_desktop.services.executions import ExecutionControl
     from governance_desktop.services.identity import IdentityService, Signer
     from governance_desktop.services.job_control import JobService
+    from governance_desktop.services.inbox_pages import ApprovalPages, TaskPages
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_pages import PolicyPages
     from governance_desktop.services.policy_versions import PolicyVersions
@@ -163,6 +164,18 @@ class AppContext:
         from governance_desktop.services.policy_pages import PolicyPages
 
         return PolicyPages(self.db)
+
+    @cached_property
+    def approval_pages(self) -> ApprovalPages:
+        from governance_desktop.services.inbox_pages import ApprovalPages
+
+        return ApprovalPages(self.db, self.inbox)
+
+    @cached_property
+    def task_pages(self) -> TaskPages:
+        from governance_desktop.services.inbox_pages import TaskPages
+
+        return TaskPages(self.db)
 
     @cached_property
     def policy_versions(self) -> PolicyVersions:

@@ -7,6 +7,7 @@ every task is listed, in the order the person chose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -206,11 +207,13 @@ class InboxService:
         sort: str | None = None,
         descending: bool = False,
         overdue_only: bool = False,
+        ids: Sequence[int] | None = None,
     ) -> list[ApprovalItem]:
         """Pending (oldest first) or answered (newest first) approvals, or in the order of
         `sort` (a name in `APPROVAL_SORTS`); None = everyone's; `overdue_only`: those past
-        their due time. Every row unless `limit` is given. A person's pending approvals
-        include those delegated to them today."""
+        their due time; `ids`: only these (a lazy table's page, `services/inbox_pages.py`).
+        Every row unless `limit` is given. A person's pending approvals include those
+        delegated to them today."""
         query = (
             select(WorkflowApproval, WorkflowExecution, Workflow.name, Policy)
             .join(WorkflowExecution, WorkflowExecution.id == WorkflowApproval.execution_id)
@@ -228,6 +231,8 @@ class InboxService:
             query = query.order_by(WorkflowApproval.id if pending else WorkflowApproval.id.desc())
         if overdue_only:
             query = query.where(WorkflowApproval.due_at.is_not(None), WorkflowApproval.due_at < now)
+        if ids is not None:
+            query = query.where(WorkflowApproval.id.in_(ids))
         if limit is not None:
             query = query.limit(limit)
         items: list[ApprovalItem] = []

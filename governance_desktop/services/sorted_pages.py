@@ -16,12 +16,15 @@ in the reverse order from the end (OFFSET counted from the last row) and reverse
 page costs what the first does. Reversing every direction is the exact reverse order on
 SQLite and PostgreSQL alike (each puts NULLs at opposite ends for ASC and DESC).
 
+Sort names listed in `nulls_last` put rows without a value last in both directions (an
+``IS NULL`` key first; reading from the end reverses it too).
+
 A column that is not in the whitelist is refused (`ValidationError`), never interpolated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -58,6 +61,7 @@ class SortedPages(Generic[T]):
         key_column: Any,
         sortable: Mapping[str, Any],
         make_row: Callable[[Any], T],
+        nulls_last: Collection[str] = (),
     ) -> None:
         self._db = db
         self._query = query
@@ -65,6 +69,7 @@ class SortedPages(Generic[T]):
         self._key = key_column
         self._sortable = dict(sortable)
         self._make_row = make_row
+        self._nulls_last = frozenset(nulls_last)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -78,9 +83,13 @@ class SortedPages(Generic[T]):
                 "sort",
             )
         descending = sort.descending != reverse
+        first: list[Any] = []
+        if sort.column in self._nulls_last:
+            missing = column.is_(None)
+            first = [missing.desc() if reverse else missing.asc()]
         if descending:
-            return [column.desc(), self._id.desc()]
-        return [column.asc(), self._id.asc()]
+            return [*first, column.desc(), self._id.desc()]
+        return [*first, column.asc(), self._id.asc()]
 
     def count(self, where: Sequence[ColumnElement[bool]]) -> int:
         query = select(func.count()).select_from(

@@ -53,18 +53,3 @@ def report(
     if len(results) == 1 and refused:
         lines = [f"Not {verb}: {refused[0].refusal}"]
     return message, "\n".join(lines)
-
-
-def next_request(
-    rows: Sequence[ApprovalItem], chosen: Sequence[int], answered: set[int]
-) -> int | None:
-    """The request to show after answering: the first one after the last chosen row that is
-    still waiting, else the nearest one before it; None when nothing waits."""
-    ids = [r.id for r in rows]
-    positions = [ids.index(c) for c in chosen if c in ids]
-    last = max(positions, default=-1)
-    after = [i for i in ids[last + 1 :] if i not in answered]
-    if after:
-        return after[0]
-    before = [i for i in reversed(ids[: last + 1]) if i not in answered]
-    return before[0] if before else None

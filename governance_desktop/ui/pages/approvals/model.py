@@ -1,17 +1,31 @@
-"""The inbox's tables: pending requests (every column sorted in SQL, overdue rows tinted and
-saying "Overdue 3 days") and answered ones with their signatures."""
+"""The inbox's tables: pending requests (a lazy table sorted and filtered in SQL, overdue rows
+tinted and saying "Overdue 3 days") and answered ones with their signatures.
+
+`InboxModel` is `ui/sorted_model.SortedTableModel` with (header, getter) columns, the overdue
+tint, and the row look-ups the inbox pages use over the loaded rows; the tasks page uses it
+too. `lazy_table` is its view: sizing columns reads only the rows on screen."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from governance_desktop.domain.clock import utc_now
 from governance_desktop.services.inbox import ApprovalItem
+from governance_desktop.services.sorted_pages import Sort
+from governance_desktop.ui.background import Background
 from governance_desktop.ui.pages.policies.models import Column, Index, RecordTableModel, show
 from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
+from governance_desktop.ui.sorted_model import Column as SortColumn
+from governance_desktop.ui.sorted_model import PageSource, SortedTableModel
+from governance_desktop.ui.widgets import named
+
+T = TypeVar("T")
+ROLE = Qt.ItemDataRole
 
 #: Shown, in red, with a request whose workflow version lets people approve their own change.
 SELF_APPROVAL = "self-approval allowed by this workflow"
@@ -109,6 +123,100 @@ ANSWERED_COLUMNS: list[Column] = [
     ("Version", version_text),
     ("Note", _note),
 ]
+
+
+class InboxModel(SortedTableModel[T]):
+    """A lazy inbox table: `getters` beside `columns`; `overdue(row)` tints a row and `bold(row)`
+    sets it in bold (both optional)."""
+
+    roles = frozenset(
+        int(r) for r in (ROLE.DisplayRole, ROLE.ToolTipRole, ROLE.FontRole, ROLE.BackgroundRole)
+    )
+
+    def __init__(
+        self,
+        background: Background,
+        source: PageSource[T],
+        filter: Any,
+        parent: QObject | None,
+        *,
+        columns: Sequence[Column],
+        sorts: Sequence[str],
+        sort: Sort,
+        overdue: Callable[[T], bool] = lambda _row: False,
+        bold: Callable[[T], bool] = lambda _row: False,
+    ) -> None:
+        super().__init__(background, source, filter, parent, sort=sort)
+        self.columns = tuple(
+            SortColumn(header, name) for (header, _), name in zip(columns, sorts, strict=True)
+        )
+        self._getters = [getter for _, getter in columns]
+        self._overdue = overdue
+        self._bold = bold
+
+    def cell(self, row: T, column: int, role: int) -> Any:
+        if role in (ROLE.DisplayRole, ROLE.ToolTipRole):
+            return show(self._getters[column](row))
+        if role == ROLE.BackgroundRole and self._overdue(row):
+            return OVERDUE_BACKGROUND
+        if role == ROLE.FontRole and self._bold(row):
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    # --- look-ups over the loaded rows (the page's selection, tests) -------------------------
+
+    def row(self, number: int) -> T:
+        """The row's item; LookupError while its page loads."""
+        item = self.row_item(number)
+        if item is None:
+            raise LookupError(f"row {number} is not loaded yet")
+        return item
+
+    def rows(self) -> list[T]:
+        """Every row that is loaded, in table order (asks for the others; for small tables
+        and tests)."""
+        found = (self.row_item(number) for number in range(self.rowCount()))
+        return [item for item in found if item is not None]
+
+    def find(self, key: Hashable) -> int:
+        """The row number of the loaded row with `key`, or -1."""
+        return self.find_loaded(key)
+
+
+class PendingModel(InboxModel[ApprovalItem]):
+    """Pending requests (the acting user's own in bold); those from a workflow that allows
+    self-approval are drawn in red, overdue ones on a red tint."""
+
+    roles = InboxModel.roles | {int(ROLE.ForegroundRole)}
+
+    def cell(self, row: ApprovalItem, column: int, role: int) -> Any:
+        if role == ROLE.ForegroundRole:
+            return SELF_APPROVAL_COLOUR if row.self_approval_allowed else None
+        return super().cell(row, column, role)
+
+
+def lazy_table(model: SortedTableModel[Any], name: str) -> QTableView:
+    """A read-only view selecting rows (several with Shift/Ctrl), sorted by clicking a header;
+    columns sized once from the rows on screen only (not by reading every row)."""
+    view = named(QTableView(), name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setResizeContentsPrecision(0)  # the visible rows only
+    header.setSectionsClickable(True)
+    header.setSortIndicatorShown(True)
+    return view
 
 
 class ApprovalsModel(RecordTableModel[ApprovalItem]):

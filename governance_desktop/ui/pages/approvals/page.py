@@ -1,7 +1,11 @@
 """The approvals inbox: what waits for the current user, with the context to decide on it.
 
-An admin answering a request addressed to someone else gives a reason (docs/authority.md,
-"Admin on behalf"); a request from a workflow that allows self-approval is marked in red.
+The pending requests are a lazy table (`model.PendingModel` over `services/inbox_pages`):
+sorted and filtered in SQL, every request listed however many wait, only the pages on screen
+held. The selection is kept by request id across reloads (`follow` / `located`). The answer
+flow is in answering.py. An admin answering a request addressed to someone else gives a reason
+(docs/authority.md, "Admin on behalf"); a request from a workflow that allows self-approval is
+marked in red.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from itertools import pairwise
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -24,13 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from governance_desktop.domain.identity import Meaning
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.inbox import ApprovalItem
-from governance_desktop.services.inbox_answers import Answered, answer_each
+from governance_desktop.services.inbox_answers import Answered
+from governance_desktop.services.inbox_pages import ApprovalFilter
+from governance_desktop.services.sorted_pages import Sort
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.messages import InlineMessage
 from governance_desktop.ui.page import Page
-from governance_desktop.ui.pages.approvals.answer import act_text, next_request, report
+from governance_desktop.ui.pages.approvals.answering import AnswerFlow
 from governance_desktop.ui.pages.approvals.model import (
     AGE_COLUMN,
     ANSWERED_COLUMNS,
@@ -38,6 +43,8 @@ from governance_desktop.ui.pages.approvals.model import (
     PENDING_SORTS,
     SELF_APPROVAL,
     ApprovalsModel,
+    PendingModel,
+    lazy_table,
     overdue_text,
     signature_text,
 )
@@ -45,19 +52,18 @@ from governance_desktop.ui.pages.approvals.pinned import PinnedText
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import show
 from governance_desktop.ui.pages.workflows.models import SELF_APPROVAL_COLOUR
-from governance_desktop.ui.signing.session import Signed, SigningAct
 from governance_desktop.ui.widgets import named
 
 __all__ = ["PENDING_COLUMNS", "ApprovalsPage", "signature_text"]
 
 # USERS: a role change moves the admin's scope; a deactivation reassigns requests.
 SHOWN = Changes.APPROVALS | Changes.POLICIES | Changes.USERS
-Loaded = tuple[bool, list[ApprovalItem], list[ApprovalItem], int]
+Loaded = tuple[bool, list[ApprovalItem], int]
 #: Answered requests listed under the inbox (the newest; the label says when there are more).
 ANSWERED_SHOWN = 200
 
 
-class ApprovalsPage(Page):
+class ApprovalsPage(AnswerFlow, Page):
     """Approve or reject the selected requests (one signature dialog, one signed record each);
     then the next waiting request is shown. A rejection needs a comment."""
 
@@ -71,10 +77,12 @@ class ApprovalsPage(Page):
         self.inbox = ui.app.inbox
         self.is_admin = False
         self._count = -1
+        self._waiting = -1  # the navigation count last read
         self._busy = False
-        self._sort = (PENDING_SORTS[AGE_COLUMN], True)  # oldest first
-        self._follow: int | None = None  # the request to show after the next load
         self._shown_id: int | None = None  # the request beside the buttons
+        self._keep: list[int] = []  # the selected requests, selected again after a reload
+        self._next_row: int | None = None  # approve-and-next: where the next request will be
+        self._page_read = False  # the scope / answered / count read is in flight
 
         self.scope = named(QLabel("Approvals waiting for you"), "approvalsScope")
         font = self.scope.font()
@@ -86,22 +94,31 @@ class ApprovalsPage(Page):
         top = QHBoxLayout()
         top.addWidget(self.scope, 1)
         top.addWidget(self.overdue_only)
-        self.message = named(QLabel(), "approvalsMessage")
-        self.message.setWordWrap(True)
+        self.message = InlineMessage("approvalsMessage")
 
-        self.pending = ApprovalsModel(
-            PENDING_COLUMNS, lambda a: a.id, self, bold=lambda a: a.approver == ui.actor
+        actor = ui.actor
+        self.pending = PendingModel(
+            ui.background,
+            ui.app.approval_pages,
+            ApprovalFilter(actor),
+            self,
+            columns=PENDING_COLUMNS,
+            sorts=PENDING_SORTS,
+            sort=Sort(PENDING_SORTS[AGE_COLUMN], True),  # oldest first
+            overdue=lambda a: a.overdue_days is not None,
+            bold=lambda a: a.approver == actor,
         )
-        self.table = record_table(self.pending, "approvalsTable")
+        self.pending.located.connect(self._located)
+        self.pending.failed.connect(self._load_failed)
+        self.pending.modelAboutToBeReset.connect(self._remember)
+        self.pending.dataChanged.connect(self._rows_changed)
         # Shift/Ctrl-click and Ctrl+A choose several requests for one answer.
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table = lazy_table(self.pending, "approvalsTable")
         self.table.setToolTip(
             "Shift- or Ctrl-click (Ctrl+A: all) to answer several requests at once; "
             "click a column header to sort by it"
         )
         header = self.table.horizontalHeader()
-        header.setSectionsClickable(True)
-        header.setSortIndicatorShown(True)
         header.setSortIndicator(AGE_COLUMN, Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self._sort_changed)
         selection = self.table.selectionModel()
@@ -122,6 +139,7 @@ class ApprovalsPage(Page):
         self.comment = named(QPlainTextEdit(), "approvalComment")
         self.comment.setPlaceholderText("Comment (required to reject)")
         self.comment.setMaximumHeight(self.fontMetrics().height() * 4 + 12)
+        self.error = InlineMessage("approvalError")
         self.comment.textChanged.connect(self.error_clear)
         # An admin answering someone else's request says why (ApprovalService: reason).
         self.reason_label = named(QLabel(), "approvalReasonLabel")
@@ -132,8 +150,6 @@ class ApprovalsPage(Page):
         reason_row = QHBoxLayout()
         reason_row.addWidget(self.reason_label)
         reason_row.addWidget(self.reason, 1)
-        self.error = named(QLabel(), "approvalError")
-        self.error.setWordWrap(True)
         self.approve_button = named(QPushButton("Approve"), "approveButton")
         self.approve_button.clicked.connect(self.approve)
         self.reject_button = named(QPushButton("Reject…"), "rejectButton")
@@ -230,11 +246,14 @@ class ApprovalsPage(Page):
             self.overdue_only.setChecked(view == "overdue")
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
-        if 0 <= column < len(PENDING_SORTS):
-            self._sort = (PENDING_SORTS[column], order == Qt.SortOrder.DescendingOrder)
-            self.refresh()
+        self.pending.sort(column, order)  # a new snapshot in that SQL order, same request shown
 
     # --- loading --------------------------------------------------------------------------
+
+    @property
+    def reading(self) -> bool:
+        """A read runs: the page's own, or the table's."""
+        return super().reading or self.pending.loading
 
     def pending_count(self) -> int:
         """Pending approvals listed on this page (0 until the first load)."""
@@ -243,77 +262,108 @@ class ApprovalsPage(Page):
     def refresh(self) -> None:
         if not self.begin_read():
             return
+        self._keep = self.chosen_ids()
+        wanted = ApprovalFilter(self.ui.actor, self.overdue_only.isChecked())
+        if wanted != self.pending.filter:
+            self.pending.set_filter(wanted)
+        else:
+            self.pending.refresh()  # in place when the count is unchanged
         inbox, actor = self.inbox, self.ui.actor
-        (sort, descending), overdue = self._sort, self.overdue_only.isChecked()
+        self._page_read = True
 
         def load() -> Loaded:
             admin = inbox.is_admin(actor)
             who = None if admin else actor
-            pending = inbox.approvals(
-                who, pending=True, sort=sort, descending=descending, overdue_only=overdue
-            )
-            count = inbox.pending_count(who) if overdue else len(pending)
             answered = inbox.approvals(who, pending=False, limit=ANSWERED_SHOWN + 1)
-            return admin, pending, answered, count
+            return admin, answered, inbox.pending_count(who)  # the navigation count: all
 
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: Loaded) -> None:
-        self.is_admin, pending, answered, count = result
-        chosen = self.chosen_ids()
-        current = self._follow if self._follow is not None else self.current_id()
-        self._follow = None
+        self.is_admin, answered, count = result
+        self._page_read = False
         overdue = " past their due time" if self.overdue_only.isChecked() else ""
         self.scope.setText(
             f"Everyone's pending approvals{overdue} — you are an admin and may answer any of them"
             if self.is_admin
             else f"Approvals waiting for you{overdue}"
         )
-        if self.pending.set_rows(pending):
-            fit_columns(self.table, 240)
-            self._restore(chosen, current)
-        if current is None and pending:
-            self.select(pending[0].id)  # ready for the first answer
         more = len(answered) > ANSWERED_SHOWN
         if self.answered.set_rows(answered[:ANSWERED_SHOWN]):
             fit_columns(self.answered_table, 360)  # a manifestation fits whole
         self.answered_label.setText(
-            f"Answered (the latest {ANSWERED_SHOWN}; older ones: Audit page)"
+            f"Answered (the newest {ANSWERED_SHOWN}; older ones: Audit page)"
             if more
             else f"Answered ({len(answered)})"
         )
         self._show_answered(self.answered_table.selectionModel().currentIndex(), QModelIndex())
-        if not pending:
+        self._show_selected()
+        self._waiting = count
+        self.end_read()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Once both reads of a reload have landed: the navigation count, then `loaded`."""
+        if self.reading:
+            return
+        if self._waiting != self._count:
+            self._count = self._waiting
+            self.count_changed.emit(self._count)
+        self.loaded.emit()
+
+    def _located(self, row: int) -> None:
+        """A table snapshot arrived: select again what was selected (`row`: where the
+        followed request is now, -1: gone), or after an answer the next request."""
+        keep, self._keep = self._keep, []
+        target, self._next_row = self._next_row, None
+        total = self.pending.rowCount()
+        if not total:
             self.context.setText(
                 "Nothing overdue." if self.overdue_only.isChecked() else "Nothing is waiting."
             )
+        elif target is not None:  # approve-and-next
+            self._select_row(row if row >= 0 else min(target, total - 1))
+        elif row >= 0:
+            self._restore(keep, row)
+        elif not self.table.selectionModel().currentIndex().isValid():
+            self._select_row(0)  # ready for the first answer
+        fit_columns(self.table, 240)
         self._show_selected()
-        if count != self._count:
-            self._count = count
-            self.count_changed.emit(count)
-        self.end_read()
-        self.loaded.emit()
+        self._settle()
+
+    def _remember(self) -> None:
+        # A reset clears the view's selection: keep its ids to select them again.
+        if not self._keep:
+            self._keep = self.chosen_ids()
+
+    def _rows_changed(self, *_args: object) -> None:
+        current = self.table.selectionModel().currentIndex()
+        if current.isValid():
+            self._show_selected()  # its page arrived, or its row was read again
 
     def _load_failed(self, error: str) -> None:
-        self.end_read()
-        self.message.setText(f"Could not load the approvals: {error}")
+        if self._page_read:
+            self._page_read = False
+            self.end_read()
+        self.message.error(f"Could not load the approvals: {error}")
 
     # --- selection ------------------------------------------------------------------------
 
     def selected(self) -> ApprovalItem | None:
         """The request shown beside the buttons (the current row)."""
         index = self.table.selectionModel().currentIndex()
-        return self.pending.row(index.row()) if index.isValid() else None
+        return self.pending.row_item(index.row()) if index.isValid() else None
 
     def current_id(self) -> int | None:
         item = self.selected()
         return item.id if item is not None else None
 
     def chosen(self) -> list[ApprovalItem]:
-        """The requests one answer goes to, in table order: the selected rows (the current
-        one if no row is selected)."""
+        """The requests one answer goes to, in table order: the selected rows that are loaded
+        (the current one if no row is selected)."""
         rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
-        items = [self.pending.row(r) for r in rows if r < self.pending.rowCount()]
+        found = (self.pending.row_item(r) for r in rows)
+        items = [item for item in found if item is not None]
         if not items and (current := self.selected()) is not None:
             items = [current]
         return items
@@ -326,29 +376,40 @@ class ApprovalsPage(Page):
         row = self.pending.find(approval_id)
         if row < 0:
             return False
+        self._select_row(row)
+        return True
+
+    def _select_row(self, row: int) -> None:
+        """Make `row` the only selected row (and the one shown), scrolled into view."""
         flags = (
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows
         )
-        self.table.selectionModel().setCurrentIndex(self.pending.index(row, 0), flags)
-        self.table.scrollTo(self.pending.index(row, 0))
-        return True
+        index = self.pending.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
 
     def select_many(self, approval_ids: list[int]) -> None:
         """Select these requests (as Ctrl-clicks would), the first one shown."""
-        self._restore(approval_ids, approval_ids[0] if approval_ids else None)
+        first = self.pending.find(approval_ids[0]) if approval_ids else -1
+        self._restore(approval_ids, first if first >= 0 else None)
 
     def _restore(self, ids: list[int], current: int | None) -> None:
-        """Select `ids` again after the rows changed, `current` shown."""
+        """Select the loaded rows of `ids` again after the rows changed, row `current` shown
+        (and selected); nothing changes (no signal) when they are already selected."""
         model, selection = self.pending, self.table.selectionModel()
+        wanted = {r for key in ids if (r := model.find(key)) >= 0}
+        if current is not None:
+            wanted.add(current)
         rows = QItemSelection()
-        for key in ids:
-            if (row := model.find(key)) >= 0:
-                rows.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+        last = model.columnCount() - 1
+        for number in sorted(wanted):
+            rows.select(model.index(number, 0), model.index(number, last))
         flag = QItemSelectionModel.SelectionFlag
-        if current is not None and (row := model.find(current)) >= 0:
-            selection.setCurrentIndex(model.index(row, 0), flag.NoUpdate)
-        selection.select(rows, flag.ClearAndSelect)
+        if current is not None and selection.currentIndex().row() != current:
+            selection.setCurrentIndex(model.index(current, 0), flag.NoUpdate)
+        if {i.row() for i in selection.selectedRows()} != wanted:
+            selection.select(rows, flag.ClearAndSelect)
 
     def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
         # A reload re-selects the same request: its refusal stays beside it.
@@ -378,18 +439,6 @@ class ApprovalsPage(Page):
             f"(addressed to {escape(a.approver)})<br>Signature: {signed}{comment}"
         )
 
-    def _for_others(self, items: list[ApprovalItem]) -> list[ApprovalItem]:
-        """The requests an admin would answer in someone else's place (a reason is needed)."""
-        if not self.is_admin:
-            return []
-        return [i for i in items if i.approver != self.ui.actor]
-
-    def answering_for(self) -> str | None:
-        """The approver(s) the chosen requests are addressed to, when an admin answers them in
-        their place (a reason is then needed); else None."""
-        names = sorted({i.approver for i in self._for_others(self.chosen())})
-        return ", ".join(names) if names else None
-
     def _show_selected(self) -> None:
         item, chosen = self.selected(), self.chosen()
         enabled = bool(chosen) and not self._busy
@@ -404,6 +453,8 @@ class ApprovalsPage(Page):
             self.reason_label.setText(f"Reason (you answer for {other})")
             self.reason.setPlaceholderText(f"Why you answer in {other}'s place")
         self._shown_id = item.id if item is not None else None
+        if item is not None:
+            self.pending.follow(item.id)  # kept (or found again) by every snapshot
         self.pinned.show_approval(self._shown_id)
         if item is None:
             if self.pending.rowCount():
@@ -441,93 +492,8 @@ class ApprovalsPage(Page):
     def error_clear(self) -> None:
         self.error.clear()
 
-    def approve(self) -> None:
-        self._answer(approve=True)
-
-    def reject(self) -> None:
-        self._answer(approve=False)
-
-    def _answer(self, *, approve: bool) -> None:
-        """Approve or reject the chosen requests, signed once in the sign dialog (its reason
-        is the comment); Cancel answers nothing."""
-        items = self.chosen()
-        if not items or self._busy:
-            return
-        comment = self.comment.toPlainText().strip() or None
-        if not approve and comment is None:  # the comment stays required here, as before
-            self.error.setText("Not rejected: comment: a rejection needs a reason")
-            return
-        # Only when answering for someone else: the service refuses that without a reason.
-        others = frozenset(i.id for i in self._for_others(items))
-        reason = (self.reason.text().strip() or None) if others else None
-        meaning = Meaning.APPROVED if approve else Meaning.REJECTED
-        act = SigningAct(
-            act_text(items, approve), meaning, reason=comment, reason_required=not approve
-        )
-        self._set_busy(True)
-
-        def cancelled() -> None:
-            self._set_busy(False)
-            self.error.setText(f"Not {'approved' if approve else 'rejected'}: not signed.")
-
-        def signed(given: Signed) -> None:
-            self._send(items, approve, given, reason, others)
-
-        self.ui.sign(self, act, signed, cancelled)
-
-    def _send(
-        self,
-        items: list[ApprovalItem],
-        approve: bool,
-        signed: Signed,
-        reason: str | None,
-        others: frozenset[int],
-    ) -> None:
-        """One background write answers each request in its own signed transaction."""
-        ui, approvals = self.ui, self.ui.app.approvals
-        comment, signer = signed.reason, signed.signer
-        ids = [i.id for i in items]
-
-        def run() -> list[Answered]:
-            return answer_each(
-                approvals,
-                ids,
-                ui.actor,
-                approve=approve,
-                comment=comment,
-                reason=reason,
-                signer=signer,
-                on_behalf=others,
-            )
-
-        def done(results: list[Answered]) -> None:
-            self._set_busy(False)
-            message, refusals = report(items, results, approve)
-            answered = {r.approval_id for r in results if r.ok}
-            refused = [r.approval_id for r in results if not r.ok]
-            if message:
-                self.message.setText(message)
-            if answered:
-                self.comment.clear()
-                self.reason.clear()
-            if refused:  # what is left stays selected, with the reason beside it
-                self.select_many(refused)
-                self._follow = refused[0]
-            elif self.go_next.isChecked():
-                following = next_request(self.pending.rows(), ids, answered)
-                if following is not None:
-                    self.select(following)
-                self._follow = following
-                self.comment.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.error.setText(refusals)
-            self.answered_now.emit(results)
-            self.refresh()
-
-        def failed(error: str) -> None:
-            self._set_busy(False)
-            self.error.setText(f"Not {'approved' if approve else 'rejected'}: {error}")
-
-        self.calls.write(run, done, failed, Changes.APPROVALS)
+    def _announce(self, results: list[Answered]) -> None:
+        self.answered_now.emit(results)
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy

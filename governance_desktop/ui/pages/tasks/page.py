@@ -1,17 +1,16 @@
 """Tasks and notifications of the current user (or everyone's), with desktop notifications.
 
-Tasks are sorted in SQL on any column (no cap: every task is listed); an overdue open task is
-tinted and its Due cell says "Overdue 3 days"; several tasks can be marked done at once, and
-the next open task is then selected."""
+Tasks are a lazy table (`approvals.model.InboxModel` over `services/inbox_pages.TaskPages`):
+sorted and filtered in SQL on any column, every task listed, only the pages on screen held;
+the selection is kept by task id across reloads. An overdue open task is tinted and its Due
+cell says "Overdue 3 days"; several tasks can be marked done at once, and the next open task
+is then selected."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
@@ -26,9 +25,12 @@ from governance_desktop.domain.clock import local_date, utc_now
 from governance_desktop.domain.enums import TaskStatus
 from governance_desktop.services.changes import Changes
 from governance_desktop.services.dto import NotificationInfo, TaskInfo
+from governance_desktop.services.inbox_pages import TaskFilter
+from governance_desktop.services.sorted_pages import Sort
 from governance_desktop.ui.context import UiContext
+from governance_desktop.ui.messages import InlineMessage
 from governance_desktop.ui.page import Page
-from governance_desktop.ui.pages.approvals.model import OVERDUE_BACKGROUND, overdue_text
+from governance_desktop.ui.pages.approvals.model import InboxModel, lazy_table, overdue_text
 from governance_desktop.ui.pages.policies.details import fit_columns, record_table
 from governance_desktop.ui.pages.policies.models import Column, RecordTableModel, show
 from governance_desktop.ui.tray import TrayNotifier
@@ -36,7 +38,7 @@ from governance_desktop.ui.widgets import named
 
 # USERS: a deactivated user's tasks are reassigned.
 SHOWN = Changes.TASKS | Changes.NOTIFICATIONS | Changes.USERS
-Loaded = tuple[list[TaskInfo], list[NotificationInfo]]
+Loaded = tuple[int, list[NotificationInfo]]
 
 
 def overdue_days(t: TaskInfo) -> int | None:
@@ -68,22 +70,6 @@ TASK_COLUMNS: list[Column] = [
 TASK_SORTS = ["title", "policy", "assignee", "status", "due", "created"]
 
 
-class TasksModel(RecordTableModel[TaskInfo]):
-    """Task rows; overdue open ones on a red tint (their Due cell says how late)."""
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.BackgroundRole
-            and index.isValid()
-            and 0 <= index.row() < self.rowCount()
-            and _overdue(self.row(index.row()))
-        ):
-            return OVERDUE_BACKGROUND
-        return super().data(index, role)
-
-
 NOTE_COLUMNS: list[Column] = [
     ("Notification", lambda n: n.title),
     ("Policy", lambda n: n.entity),
@@ -113,22 +99,34 @@ class TasksPage(Page):
         self.overdue_only = named(QCheckBox("Overdue only"), "tasksOverdueOnly")
         self.overdue_only.setToolTip("List only open tasks past their due date")
         self.overdue_only.toggled.connect(self.refresh)
-        self._sort: tuple[str | None, bool] = (None, False)  # open first, by due date
-        self.message = named(QLabel(), "tasksMessage")
-        self.message.setWordWrap(True)
+        self.message = InlineMessage("tasksMessage")
+        self._keep: list[int] = []  # the selected tasks, selected again after a reload
+        self._next_row: int | None = None  # after Mark done: where the next open task will be
+        self._page_read = False
         top = QHBoxLayout()
         top.addWidget(self.show_all)
         top.addWidget(self.show_done)
         top.addWidget(self.overdue_only)
         top.addWidget(self.message, 1)
 
-        self.tasks = TasksModel(TASK_COLUMNS, lambda t: t.id, self, bold=_overdue, status_column=3)
-        self.tasks_table = record_table(self.tasks, "tasksTable")
-        self.tasks_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tasks = InboxModel[TaskInfo](
+            ui.background,
+            ui.app.task_pages,
+            self._filter(),
+            self,
+            columns=TASK_COLUMNS,
+            sorts=TASK_SORTS,
+            sort=Sort("status", True),  # open first
+            overdue=_overdue,
+            bold=_overdue,
+        )
+        self.tasks.located.connect(self._located)
+        self.tasks.failed.connect(self._load_failed)
+        self.tasks.modelAboutToBeReset.connect(self._remember)
+        self.tasks.dataChanged.connect(self._task_selected)
+        self.tasks_table = lazy_table(self.tasks, "tasksTable")
         header = self.tasks_table.horizontalHeader()
-        header.setSectionsClickable(True)
-        header.setSortIndicatorShown(True)
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(TASK_SORTS.index("status"), Qt.SortOrder.DescendingOrder)
         header.sortIndicatorChanged.connect(self._sort_changed)
         self.tasks_table.selectionModel().currentRowChanged.connect(self._task_selected)
         self.tasks_table.selectionModel().selectionChanged.connect(self._task_selected)
@@ -208,55 +206,91 @@ class TasksPage(Page):
             self.overdue_only.setChecked(view == "overdue")
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
-        if 0 <= column < len(TASK_SORTS):
-            self._sort = (TASK_SORTS[column], order == Qt.SortOrder.DescendingOrder)
-            self.refresh()
+        self.tasks.sort(column, order)  # a new snapshot in that SQL order, same task shown
 
     # --- loading --------------------------------------------------------------------------
+
+    @property
+    def reading(self) -> bool:
+        """A read runs: the page's own, or the table's."""
+        return super().reading or self.tasks.loading
+
+    def _filter(self) -> TaskFilter:
+        who = None if self.show_all.isChecked() else self.ui.actor
+        done = self.show_done.isChecked()
+        return TaskFilter(who, open_only=not done, overdue_only=self.overdue_only.isChecked())
 
     def refresh(self) -> None:
         if not self.begin_read():
             return
-        inbox = self.inbox
-        who = None if self.show_all.isChecked() else self.ui.actor
-        open_only, overdue = not self.show_done.isChecked(), self.overdue_only.isChecked()
-        sort, descending = self._sort
+        self._keep = [t.id for t in self.chosen_tasks(open_only=False)]
+        wanted = self._filter()
+        if wanted != self.tasks.filter:
+            self.tasks.set_filter(wanted)
+        else:
+            self.tasks.refresh()  # in place when the count is unchanged
+        inbox, pages = self.inbox, self.ui.app.task_pages
+        who = wanted.assignee
+        self._page_read = True
 
         def load() -> Loaded:
-            tasks = inbox.tasks(
-                who, sort=sort, descending=descending, open_only=open_only, overdue_only=overdue
-            )
-            return tasks, inbox.notifications(who)
+            return pages.open_count(wanted), inbox.notifications(who)
 
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: Loaded) -> None:
-        tasks, notes = result
-        self._replace(self.tasks, self.tasks_table, tasks)
-        self._replace(self.notes, self.notes_table, notes)
-        open_tasks = sum(t.status == TaskStatus.OPEN for t in tasks)
+        open_tasks, notes = result
+        self._page_read = False
+        current = self.notes_table.selectionModel().currentIndex()
+        key = self.notes.row(current.row()).id if current.isValid() else None
+        if self.notes.set_rows(notes):
+            fit_columns(self.notes_table, 420)
+            if key is not None and (row := self.notes.find(key)) >= 0:
+                flags = (
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows
+                )
+                self.notes_table.selectionModel().setCurrentIndex(self.notes.index(row, 0), flags)
         unread = sum(n.read_at is None for n in notes)
         self.tasks_label.setText(f"Tasks ({open_tasks} open)")
         self.notes_label.setText(f"Notifications ({unread} unread)")
         self._announce_new(notes)
         self._update_buttons()
         self.end_read()
-        self.loaded.emit()
+        if not self.reading:
+            self.loaded.emit()
 
-    @staticmethod
-    def _replace(model: RecordTableModel[Any], view: QTableView, rows: list[Any]) -> None:
-        """New rows; after a reset, select the same record again."""
-        current = view.selectionModel().currentIndex()
-        key = model.row(current.row()).id if current.isValid() else None
-        if not model.set_rows(rows):
-            return
-        fit_columns(view, 420)
-        if key is not None and (row := model.find(key)) >= 0:
-            flags = (
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows
-            )
-            view.selectionModel().setCurrentIndex(model.index(row, 0), flags)
+    def _located(self, row: int) -> None:
+        """A table snapshot arrived: select again what was selected, or after Mark done the
+        next open task."""
+        keep, self._keep = self._keep, []
+        target, self._next_row = self._next_row, None
+        total = self.tasks.rowCount()
+        if total and target is not None:
+            self._select_row(row if row >= 0 else min(target, total - 1))
+        elif row >= 0:
+            self._restore(keep, row)
+        fit_columns(self.tasks_table, 420)
+        self._task_selected()
+        if not self.reading:
+            self.loaded.emit()
+
+    def _remember(self) -> None:
+        # A reset clears the view's selection: keep its ids to select them again.
+        if not self._keep:
+            self._keep = [t.id for t in self.chosen_tasks(open_only=False)]
+
+    def _restore(self, ids: list[int], current: int) -> None:
+        """Select the loaded rows of `ids` and row `current` (no signal if already so)."""
+        model, selection = self.tasks, self.tasks_table.selectionModel()
+        wanted = {r for key in ids if (r := model.find(key)) >= 0} | {current}
+        flag = QItemSelectionModel.SelectionFlag
+        if selection.currentIndex().row() != current:
+            selection.setCurrentIndex(model.index(current, 0), flag.NoUpdate)
+        if {i.row() for i in selection.selectedRows()} != wanted:
+            selection.clearSelection()
+            for number in sorted(wanted):
+                selection.select(model.index(number, 0), flag.Select | flag.Rows)
 
     def _announce_new(self, notes: list[NotificationInfo]) -> None:
         """Raise a desktop notification for each new unread one for the current user."""
@@ -271,14 +305,16 @@ class TasksPage(Page):
         self._seen_note = max(self._seen_note, newest)
 
     def _load_failed(self, error: str) -> None:
-        self.end_read()
-        self.message.setText(f"Could not load: {error}")
+        if self._page_read:
+            self._page_read = False
+            self.end_read()
+        self.message.error(f"Could not load: {error}")
 
     # --- selection ------------------------------------------------------------------------
 
     def selected_task(self) -> TaskInfo | None:
         index = self.tasks_table.selectionModel().currentIndex()
-        return self.tasks.row(index.row()) if index.isValid() else None
+        return self.tasks.row_item(index.row()) if index.isValid() else None
 
     def selected_note(self) -> NotificationInfo | None:
         index = self.notes_table.selectionModel().currentIndex()
@@ -286,6 +322,8 @@ class TasksPage(Page):
 
     def _task_selected(self, *_args: object) -> None:
         task = self.selected_task()
+        if task is not None:
+            self.tasks.follow(task.id)  # kept (or found again) by every snapshot
         self.task_details.setText(task.description if task else "")
         self._update_buttons()
 
@@ -302,13 +340,15 @@ class TasksPage(Page):
 
     # --- actions --------------------------------------------------------------------------
 
-    def chosen_tasks(self) -> list[TaskInfo]:
-        """The selected open tasks, in table order (the current one if none is selected)."""
+    def chosen_tasks(self, *, open_only: bool = True) -> list[TaskInfo]:
+        """The selected (open) tasks that are loaded, in table order (the current one if none
+        is selected)."""
         rows = sorted(i.row() for i in self.tasks_table.selectionModel().selectedRows())
-        tasks = [self.tasks.row(r) for r in rows if r < self.tasks.rowCount()]
+        found = (self.tasks.row_item(r) for r in rows)
+        tasks = [t for t in found if t is not None]
         if not tasks and (current := self.selected_task()) is not None:
             tasks = [current]
-        return [t for t in tasks if t.status == TaskStatus.OPEN]
+        return [t for t in tasks if t.status == TaskStatus.OPEN or not open_only]
 
     def mark_done(self) -> None:
         """Mark the chosen open tasks done (each its own audited write), then select the next
@@ -324,18 +364,13 @@ class TasksPage(Page):
             refused = [f"task {task_id}: {why}" for task_id, why in results if why]
             finished = len(results) - len(refused)
             titles = ", ".join(t.title for t in tasks if (t.id, "") in results)
-            self.message.setText(
-                (f"Done: {titles}" if finished else "")
-                + (f" Not done: {'; '.join(refused)}" if refused else "")
-            )
-            rows = self.tasks.rows()
-            last = max(self.tasks.find(i) for i in ids)
-            following = next(
-                (t for t in rows[last + 1 :] if t.status == TaskStatus.OPEN and t.id not in ids),
-                None,
-            )
-            if following is not None:
-                self._select_task(following.id)
+            text = f"Done: {titles}" if finished else ""
+            text += f" Not done: {'; '.join(refused)}" if refused else ""
+            if refused:
+                self.message.error(text.strip())
+            else:
+                self.message.note(text)
+            self._show_next([task_id for task_id, why in results if not why])
 
         self.calls.write(
             lambda: inbox.complete_tasks(ids, ui.actor),
@@ -344,14 +379,33 @@ class TasksPage(Page):
             Changes.TASKS | Changes.AUDIT,
         )
 
-    def _select_task(self, task_id: int) -> None:
-        row = self.tasks.find(task_id)
-        if row >= 0:
-            flags = (
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows
-            )
-            self.tasks_table.selectionModel().setCurrentIndex(self.tasks.index(row, 0), flags)
+    def _show_next(self, finished: list[int]) -> None:
+        """After the reload, select the first open task after the last one finished, in the
+        current order: by its id when it is loaded, else by where it will be."""
+        rows = [row for i in finished if (row := self.tasks.find(i)) >= 0]
+        if not rows:
+            return
+        last, total = max(rows), self.tasks.rowCount()
+        following = None
+        for number in range(last + 1, total):
+            item = self.tasks.row_item(number)
+            if item is None:
+                break  # its page is not loaded: fall back on the position
+            if item.status == TaskStatus.OPEN and item.id not in finished:
+                following = item
+                break
+        self.tasks.follow(following.id if following is not None else None)
+        gone = len(rows) if self.tasks.filter.open_only else 0  # done tasks leave the list
+        self._next_row = last + 1 - gone
+
+    def _select_row(self, row: int) -> None:
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        index = self.tasks.index(row, 0)
+        self.tasks_table.selectionModel().setCurrentIndex(index, flags)
+        self.tasks_table.scrollTo(index)
 
     def mark_read(self) -> None:
         note = self.selected_note()
@@ -369,12 +423,12 @@ class TasksPage(Page):
         self.all_read_button.setEnabled(False)
 
         def done(count: int) -> None:
-            self.message.setText(f"Marked {count} notification{'s' * (count != 1)} read.")
+            self.message.note(f"Marked {count} notification{'s' * (count != 1)} read.")
 
         self.calls.write(
             lambda: inbox.mark_read(ids, ui.actor), done, self._failed, Changes.NOTIFICATIONS
         )
 
     def _failed(self, error: str) -> None:
-        self.message.setText(f"Not changed: {error}")
+        self.message.error(f"Not changed: {error}")
         self._update_buttons()
