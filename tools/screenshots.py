@@ -39,6 +39,7 @@ FILES = {
     "approvalsPage": "approvals",
     "tasksPage": "tasks",
     "jobMonitorPage": "jobs",
+    "executionsPage": "runs",
     "auditPage": "audit",
     "usersPage": "users",
 }
