@@ -68,8 +68,8 @@ if TYPE_CHECKING:
     from governance_desktop.services.evidence import EvidenceService
     from governance_desktop.services.executions import ExecutionControl
     from governance_desktop.services.identity import IdentityService, Signer
-    from governance_desktop.services.job_control import JobService
     from governance_desktop.services.inbox_pages import ApprovalPages, TaskPages
+    from governance_desktop.services.job_control import JobService
     from governance_desktop.services.job_pages import JobPages
     from governance_desktop.services.policy_pages import PolicyPages
     from governance_desktop.services.policy_versions import PolicyVersions

@@ -77,7 +77,7 @@ class ApprovalsPage(AnswerFlow, Page):
         self.inbox = ui.app.inbox
         self.is_admin = False
         self._count = -1
-        self._waiting = -1  # the navigation count last read
+        self._result: Loaded | None = None  # the page read, shown with the table's snapshot
         self._busy = False
         self._shown_id: int | None = None  # the request beside the buttons
         self._keep: list[int] = []  # the selected requests, selected again after a reload
@@ -280,8 +280,18 @@ class ApprovalsPage(AnswerFlow, Page):
         self.calls.read(load, self._loaded, self._load_failed)
 
     def _loaded(self, result: Loaded) -> None:
-        self.is_admin, answered, count = result
         self._page_read = False
+        self._result = result
+        self.end_read()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Once both reads of a reload have landed, show the page read's part with the table's
+        (an answer leaves the pending table as it joins the answered list): the scope, the
+        answered list, the navigation count, then `loaded`."""
+        if self.reading or self._result is None:
+            return
+        (self.is_admin, answered, count), self._result = self._result, None
         overdue = " past their due time" if self.overdue_only.isChecked() else ""
         self.scope.setText(
             f"Everyone's pending approvals{overdue} — you are an admin and may answer any of them"
@@ -298,17 +308,9 @@ class ApprovalsPage(AnswerFlow, Page):
         )
         self._show_answered(self.answered_table.selectionModel().currentIndex(), QModelIndex())
         self._show_selected()
-        self._waiting = count
-        self.end_read()
-        self._settle()
-
-    def _settle(self) -> None:
-        """Once both reads of a reload have landed: the navigation count, then `loaded`."""
-        if self.reading:
-            return
-        if self._waiting != self._count:
-            self._count = self._waiting
-            self.count_changed.emit(self._count)
+        if count != self._count:
+            self._count = count
+            self.count_changed.emit(count)
         self.loaded.emit()
 
     def _located(self, row: int) -> None:
