@@ -88,7 +88,7 @@ def policy_facts(row: Policy | PolicyInfo) -> dict[str, Any]:
 
 
 #: What a list shows: every column but the body (a register's bodies can total gigabytes).
-_LISTED = (
+LISTED = (
     Policy.code,
     Policy.title,
     Policy.status,
@@ -105,9 +105,9 @@ _LISTED = (
 )
 
 
-def _listed_info(row: Sequence[Any]) -> PolicyInfo:
-    """A list row: the ``_LISTED`` columns, then the body or None."""
-    fields = {column.key: value for column, value in zip(_LISTED, row, strict=False)}
+def listed_info(row: Sequence[Any]) -> PolicyInfo:
+    """A list row: the ``LISTED`` columns, then the body or None."""
+    fields = {column.key: value for column, value in zip(LISTED, row, strict=False)}
     return PolicyInfo(**fields, body=row[-1])
 
 
@@ -417,7 +417,7 @@ class PolicyService:
 
         ``search`` matches code, title or owner literally (``%`` and ``_`` are not wildcards).
         """
-        query = select(*_LISTED, Policy.body if bodies else null()).order_by(Policy.code)
+        query = select(*LISTED, Policy.body if bodies else null()).order_by(Policy.code)
         if status is not None:
             query = query.where(Policy.status == status)
         text = search_text(search or "")
@@ -432,4 +432,4 @@ class PolicyService:
         if limit is not None:
             query = query.limit(limit)
         with self._db.reading() as session:
-            return [_listed_info(row) for row in session.execute(query)]
+            return [listed_info(row) for row in session.execute(query)]

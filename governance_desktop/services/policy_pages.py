@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, or_, select
 from governance_desktop.domain.clock import local_date, utc_now
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.services.dto import PolicyInfo
+from governance_desktop.services.policies import LISTED
 from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.sorted_pages import PAGE_SIZE, Sort, SortedPages
 from governance_desktop.store.db import Database
@@ -28,22 +29,6 @@ from governance_desktop.store.models import Policy
 DUE_DAYS = 30
 REVIEWS = ("due", "overdue")
 
-#: What a row shows: every column but the body.
-_LISTED = (
-    Policy.code,
-    Policy.title,
-    Policy.status,
-    Policy.owner,
-    Policy.assignee,
-    Policy.review_interval_days,
-    Policy.next_review_date,
-    Policy.version,
-    Policy.created_by,
-    Policy.created_at,
-    Policy.updated_by,
-    Policy.updated_at,
-    Policy.effective_version,
-)
 #: The sort names the page may ask for.
 SORTABLE: dict[str, Any] = {
     "code": Policy.code,
@@ -57,7 +42,7 @@ SORTABLE: dict[str, Any] = {
 
 
 def _row(values: Any) -> PolicyInfo:
-    fields = {column.key: value for column, value in zip(_LISTED, values, strict=True)}
+    fields = {column.key: value for column, value in zip(LISTED, values, strict=True)}
     return PolicyInfo(**fields, body=None)
 
 
@@ -101,7 +86,7 @@ class PolicyPages:
     def __init__(self, db: Database) -> None:
         self._pages: SortedPages[PolicyInfo] = SortedPages(
             db,
-            select(*_LISTED),
+            select(*LISTED),
             id_column=Policy.id,
             key_column=Policy.code,
             sortable=SORTABLE,

@@ -24,11 +24,11 @@ from PySide6.QtCore import (
 from shiboken6 import isValid
 
 from governance_desktop.ui.background import Background
+from governance_desktop.ui.lazy_cells import DISPLAY_ROLE, header_text, lazy_data
 
 PAGE_SIZE = 500
 CACHE_PAGES = 8
 MAX_HEAD = 5000  # more new rows than this since the snapshot: reload instead
-LOADING = "…"
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -42,8 +42,6 @@ T = TypeVar("T", bound=HasId)
 
 
 MAX_RUNS = 32  # more changed rows than this: one dataChanged over their whole range
-DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
-USER_ROLE = int(Qt.ItemDataRole.UserRole)
 
 
 class PagedTableModel(QAbstractTableModel, Generic[T]):
@@ -264,28 +262,9 @@ class PagedTableModel(QAbstractTableModel, Generic[T]):
         return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
-        # Called for every role of every painted cell: unasked-for roles return first.
-        roles = self.roles
-        if roles is not None and role not in roles and role != USER_ROLE:
-            return None
-        if not index.isValid():
-            return None
-        item = self.row_item(index.row())
-        if item is None:
-            if role == DISPLAY_ROLE and index.column() == 0:
-                return LOADING
-            return None
-        if role == USER_ROLE:
-            return item
-        return self.cell(item, index.column(), role)
+        return lazy_data(index, role, self.roles, self.row_item, self.cell)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.headers)
-        ):
-            return self.headers[section]
-        return None
+        return header_text(self.headers, section, orientation, role)

@@ -60,12 +60,10 @@ from shiboken6 import isValid
 
 from governance_desktop.services.sorted_pages import Sort
 from governance_desktop.ui.background import Background
+from governance_desktop.ui.lazy_cells import DISPLAY_ROLE, header_text, lazy_data
 
 PAGE_SIZE = 300
 CACHE_PAGES = 8
-LOADING = "…"
-DISPLAY_ROLE = int(Qt.ItemDataRole.DisplayRole)
-USER_ROLE = int(Qt.ItemDataRole.UserRole)
 
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
@@ -289,27 +287,9 @@ class SortedTableModel(QAbstractTableModel, Generic[T]):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: Index, role: int = DISPLAY_ROLE) -> Any:
-        roles = self.roles
-        if roles is not None and role not in roles and role != USER_ROLE:
-            return None
-        if not index.isValid():
-            return None
-        item = self.row_item(index.row())
-        if item is None:
-            if role == DISPLAY_ROLE and index.column() == 0:
-                return LOADING
-            return None
-        if role == USER_ROLE:
-            return item
-        return self.cell(item, index.column(), role)
+        return lazy_data(index, role, self.roles, self.row_item, self.cell)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.columns)
-        ):
-            return self.columns[section].header
-        return None
+        return header_text([c.header for c in self.columns], section, orientation, role)
