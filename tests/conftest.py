@@ -14,6 +14,7 @@ from typing import TextIO
 import pytest
 
 from governance_desktop.app import AppContext
+from tests.helpers.backends import BACKENDS, TeamDatabases, TeamServers
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,8 +30,14 @@ _real_stderr: TextIO | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Without pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
+    """--backends: the stores every test runs on (tests/helpers/backends.py). Without pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
     declared here, so that --strict-config still holds for every other key."""
+    parser.addoption(
+        "--backends",
+        default="sqlite",
+        help="comma-separated stores to run each test on: sqlite (default), team "
+        "(PostgreSQL + Redis named by GOVERNANCE_TEST_POSTGRES and GOVERNANCE_TEST_REDIS)",
+    )
     if importlib.util.find_spec("pytestqt") is None:
         parser.addini("qt_api", "pytest-qt's binding (pytest-qt not installed)")
         parser.addini("qt_log_level_fail", "pytest-qt's log level (pytest-qt not installed)")
@@ -51,8 +58,36 @@ def _terminal_stderr(config: pytest.Config) -> TextIO | None:
     return _real_stderr
 
 
+def _backends(config: pytest.Config) -> list[str]:
+    names = [name.strip() for name in str(config.getoption("backends")).split(",") if name]
+    unknown = sorted(set(names) - set(BACKENDS))
+    if unknown or not names:
+        raise pytest.UsageError(f"--backends: unknown {unknown or names}; choose from {BACKENDS}")
+    return names
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): about the SQLite files; skipped on the team backend"
+    )
+    config.addinivalue_line("markers", "team_only(reason): needs PostgreSQL and Redis")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test takes the autouse `backend` fixture: run it once per --backends entry."""
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", _backends(metafunc.config), indirect=True, scope="function")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        only = item.get_closest_marker("sqlite_only")
+        if backend == "team" and only:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {only.args[0]}"))
+        if backend == "sqlite" and item.get_closest_marker("team_only"):
+            item.add_marker(pytest.mark.skip(reason="needs the team backend (--backends team)"))
         if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
 
@@ -77,11 +112,38 @@ def _hang_watchdog(request: pytest.FixtureRequest) -> Iterator[None]:
     faulthandler.cancel_dump_traceback_later()
 
 
+@pytest.fixture(scope="session")
+def team_databases(request: pytest.FixtureRequest) -> Iterator[TeamDatabases]:
+    """The team servers' per-test databases (only made when a team test runs)."""
+    databases = TeamDatabases(TeamServers.from_env())
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(autouse=True)
+def backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, _isolated_home: None
+) -> Iterator[str]:
+    """The store this test runs on (parametrised by --backends). On `team` the test's
+    database and queue URLs name a fresh PostgreSQL database and an empty Redis database."""
+    name = getattr(request, "param", "sqlite")
+    if name != "team":
+        yield name
+        return
+    databases: TeamDatabases = request.getfixturevalue("team_databases")
+    database_url, queue_url = databases.fresh()
+    monkeypatch.setenv("GOVERNANCE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GOVERNANCE_QUEUE_URL", queue_url)
+    yield name
+    databases.drop(database_url)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Point settings file and default data dir lookups at a temp folder."""
+    """Point settings file and default data dir lookups at a temp folder (before `backend`
+    sets the team URLs)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("GOVERNANCE_SETTINGS_FILE", str(home / "settings.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))

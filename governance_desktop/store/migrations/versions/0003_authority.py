@@ -39,7 +39,7 @@ def _hash(title: str, body: str, owner: str | None, days: int) -> str:
 def upgrade() -> None:
     # Plain ADD COLUMNs: a batch copy of `users` would drop a table others refer to.
     op.add_column(
-        "users", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("1"))
+        "users", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true())
     )
     op.add_column("users", sa.Column("deactivated_at", sa.DateTime(), nullable=True))
     op.add_column("policies", sa.Column("effective_version", sa.Integer(), nullable=True))

@@ -29,7 +29,7 @@ def upgrade() -> None:
     op.add_column(
         "users",
         sa.Column(
-            "must_change_password", sa.Boolean(), nullable=False, server_default=sa.text("0")
+            "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
         ),
     )
     op.add_column(
