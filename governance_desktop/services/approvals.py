@@ -44,6 +44,7 @@ from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.rejection import return_rejected
 from governance_desktop.services.signatures import require_signer, sign, signatures_for
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Policy,
@@ -135,6 +136,7 @@ class ApprovalService:
             approval_id, actor, ApprovalStatus.REJECTED, comment.strip(), reason, signer
         )
 
+    @retry_conflicts
     def _answer(
         self,
         approval_id: int,
@@ -152,11 +154,15 @@ class ApprovalService:
             reason = check_text(reason, "reason", COMMENT_MAX).strip() or None
         with self._db.transaction() as session:
             user = acting_user(session, actor)  # unknown or deactivated: refused
-            row = session.get(WorkflowApproval, approval_id, with_for_update=True)
-            if row is None:
+            # Lock order, everywhere: the execution before its approvals.
+            execution_id = session.scalar(
+                select(WorkflowApproval.execution_id).where(WorkflowApproval.id == approval_id)
+            )
+            if execution_id is None:
                 raise NotFoundError(f"unknown approval {approval_id}")
-            execution = session.get(WorkflowExecution, row.execution_id, with_for_update=True)
-            assert execution is not None
+            execution = session.get(WorkflowExecution, execution_id, with_for_update=True)
+            row = session.get(WorkflowApproval, approval_id, with_for_update=True)
+            assert execution is not None and row is not None
             policy = load_policy(session.connection(), execution.entity_id)
             workflow = session.get(Workflow, execution.workflow_id)
             assert policy is not None and workflow is not None

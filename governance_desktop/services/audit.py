@@ -24,7 +24,7 @@ from governance_desktop.services.audit_chain import event_hash as event_hash
 from governance_desktop.services.audit_pages import AuditFilter
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
-from governance_desktop.store.db import Database
+from governance_desktop.store.db import Database, take_writer_lock
 from governance_desktop.store.models import AuditEvent
 from governance_desktop.store.outfile import Protected, check_output, output_file, write_text
 
@@ -66,14 +66,16 @@ class AuditService:
         entity_id: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite), so reading the head
-        # and appending cannot interleave with another writer and fork the chain.
+        # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite, the writers' advisory
+        # lock on PostgreSQL: store.db), so reading the head and appending cannot interleave
+        # with another writer and fork the chain.
         # The head is remembered for the rest of this transaction (its events all come
         # through here), so a transaction that records several events reads it once.
         clean = json.loads(canonical(details or {}))
         conn = session.connection()
         transaction, head = session.info.get("audit_head", (None, None))
         if transaction is not session.get_transaction() or head is None:
+            take_writer_lock(conn)
             head = conn.execute(_HEAD).scalar()
         prev = head or GENESIS
         at = self._clock()

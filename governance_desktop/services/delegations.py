@@ -31,6 +31,7 @@ from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.document import barred
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Delegation,
@@ -145,6 +146,7 @@ class DelegationService:
     def today(self) -> date:
         return local_date(self._clock())
 
+    @retry_conflicts
     def delegate(
         self,
         actor: str,
@@ -211,6 +213,7 @@ class DelegationService:
             )
             return delegation_info(row, today)
 
+    @retry_conflicts
     def revoke(self, actor: str, delegation_id: int) -> DelegationInfo:
         """End a delegation now; the delegator or an admin may."""
         with self._db.transaction() as session:

@@ -27,6 +27,7 @@ from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.cache import DatabaseCache
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Notification,
@@ -88,6 +89,7 @@ class EscalationService:
             require_permission(session, actor, Permission.MANAGE_EXECUTIONS)
         return self.sweep(now, actor=actor)
 
+    @retry_conflicts
     def sweep(self, now: datetime | None = None, actor: str = SWEEP_ACTOR) -> SweepReport:
         """Remind and escalate every pending approval that is due for it at ``now`` (default:
         the service's clock). Idempotent."""

@@ -27,6 +27,7 @@ from governance_desktop.services.dispatch import JobDispatcher, dispatch_after_c
 from governance_desktop.services.ending import EndedWork, end_executions
 from governance_desktop.services.job_rows import advance, insert_job
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, Policy, WorkflowExecution, WorkflowStepRun
 from governance_desktop.store.types import utcnow
@@ -123,6 +124,7 @@ class ExecutionControl:
                 skip_step=_passes(lambda: self._check_skip(session, execution, actor)),
             )
 
+    @retry_conflicts
     def cancel(self, execution_id: int, actor: str, reason: str | None) -> EndedWork:
         """Cancel an open execution: its approvals expire, its tasks and queued jobs end."""
         text = _reason(reason, "cancelling an execution")
@@ -133,6 +135,7 @@ class ExecutionControl:
                 session, self._audit, [execution_id], f"cancelled by {actor}: {text}", actor
             )
 
+    @retry_conflicts
     def skip_step(self, execution_id: int, actor: str, reason: str | None) -> SkippedStep:
         """Mark the failed step skipped, its failed job cancelled, and move on to the next
         step (queued) or complete the execution if it was the last."""

@@ -28,6 +28,7 @@ from governance_desktop.domain.errors import AuthenticationError, NotFoundError,
 from governance_desktop.domain.identity import LOCK_AFTER, LOCK_FOR, check_password
 from governance_desktop.services.audit import AuditService
 from governance_desktop.services.authority import require_permission
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import SigningKey, User
 from governance_desktop.store.types import utcnow
@@ -286,6 +287,7 @@ class IdentityService:
         with self._db.reading() as session:
             return bool(self._user(session, username).must_change_password)
 
+    @retry_conflicts
     def change_own(self, username: str, current: str | None, new: str) -> None:
         """``username`` changes their own password; ``current`` is needed once one exists
         (the first password of an OS-bound user needs none). Re-wraps their key."""
@@ -312,6 +314,7 @@ class IdentityService:
             else:
                 _wrap(session, self._audit, username, user, new, "first password")
 
+    @retry_conflicts
     def reset(self, actor: str, username: str, initial: str, *, admin: Signer | None) -> None:
         """An admin sets ``username``'s initial password (to change at first use); a new key
         pair replaces the old, whose public key stays registered for older signatures.
@@ -322,6 +325,7 @@ class IdentityService:
             user = self._user(session, username, lock=True)
             issue_credential(session, self._audit, actor, user, initial)
 
+    @retry_conflicts
     def unlock(self, actor: str, username: str) -> None:
         """An admin lifts a lock before it expires."""
         with self._db.transaction() as session:

@@ -37,6 +37,7 @@ from governance_desktop.services.policies import policy_facts
 from governance_desktop.services.signatures import signatures_for
 from governance_desktop.services.users import require_user
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import (
     Notification,
@@ -334,6 +335,7 @@ class InboxService:
         with self._db.reading() as session:
             return [task_info(t, code) for t, code in session.execute(query)]
 
+    @retry_conflicts
     def complete_task(self, task_id: int, actor: str) -> TaskInfo:
         """Mark a task done; only its assignee or an admin may, and the audit trail says who."""
         with self._db.transaction() as session:
@@ -388,6 +390,7 @@ class InboxService:
         with self._db.reading() as session:
             return [note_info(n, code) for n, code in session.execute(query)]
 
+    @retry_conflicts
     def mark_read(self, notification_ids: list[int], actor: str) -> int:
         """Mark notifications read (only the recipient or an admin); returns how many changed."""
         changed = 0

@@ -19,6 +19,7 @@ from governance_desktop.services.dispatch import JobDispatcher, QueuedJob, dispa
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.job_rows import cancelled_job, finish
 from governance_desktop.services.read_models import job_info, job_query
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
@@ -47,6 +48,7 @@ class JobService:
         self._audit = audit
         self._dispatcher = dispatcher
 
+    @retry_conflicts
     def retry(self, job_id: int, actor: str) -> JobInfo:
         """Re-run a failed job from the step where it stopped."""
         with self._db.transaction() as session:
@@ -84,6 +86,7 @@ class JobService:
             row = session.execute(job_query().where(Job.id == job_id)).one()
             return job_info(*row)
 
+    @retry_conflicts
     def cancel(self, job_id: int, actor: str) -> JobInfo:
         """Cancel a job that has not started (queued or retrying), and its execution with it."""
         with self._db.transaction() as session:

@@ -41,6 +41,7 @@ from governance_desktop.services.policy_rows import PolicyRow, require_policy_ro
 from governance_desktop.services.search import contains, search_text
 from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.services.users import known_user
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Policy, PolicyVersion
 from governance_desktop.store.types import utcnow
@@ -166,6 +167,7 @@ class PolicyService:
         for sink in self.sinks:
             sink(session, event)
 
+    @retry_conflicts
     def add(
         self,
         actor: str,
@@ -222,6 +224,7 @@ class PolicyService:
             self._emit(session, row, TriggerType.ON_CREATE, actor, {"status": row.status})
             return policy_info(row)
 
+    @retry_conflicts
     def update(self, actor: str, code: str, **changes: Any) -> PolicyInfo:
         """Edit fields; new content (title, body, owner, review interval) saves a new version,
         and on an approved or published policy opens a draft revision (docs/authority.md)."""
@@ -301,6 +304,7 @@ class PolicyService:
         )
         return row.info
 
+    @retry_conflicts
     def change_status(
         self,
         actor: str,

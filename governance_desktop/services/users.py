@@ -31,6 +31,7 @@ from governance_desktop.services.dto import DeactivationReport, UserInfo
 from governance_desktop.services.identity import Signer, issue_credential
 from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.store import generations
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Delegation, Policy, Task, User, WorkflowApproval
 from governance_desktop.store.types import utcnow
@@ -135,6 +136,7 @@ class UserDirectory:
             )
             return True
 
+    @retry_conflicts
     def add(
         self,
         actor: str,
@@ -178,6 +180,7 @@ class UserDirectory:
                 issue_credential(session, self._audit, actor, row, initial_password)
             return _info(row)
 
+    @retry_conflicts
     def set_role(self, actor: str, username: str, role: Role | str) -> UserInfo:
         """Give ``username`` another role (admins only; never the last admin's)."""
         try:
@@ -210,6 +213,7 @@ class UserDirectory:
             )
             return _info(row)
 
+    @retry_conflicts
     def deactivate(
         self, actor: str, username: str, reassign_to: str, *, signer: Signer | None = None
     ) -> DeactivationReport:

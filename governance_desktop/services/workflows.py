@@ -40,6 +40,7 @@ from governance_desktop.services.dto import ImportResult, WorkflowInfo, Workflow
 from governance_desktop.services.identity import Signer
 from governance_desktop.services.signatures import require_signer, sign
 from governance_desktop.store import generations
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import User, Workflow, WorkflowVersion
 from governance_desktop.store.outfile import Protected, write_text
@@ -172,6 +173,7 @@ class WorkflowLibrary:
             raise SourceError(source.origin, exc) from None
         return defn
 
+    @retry_conflicts
     def import_definitions(
         self, actor: str, sources: list[DefinitionSource], *, signer: Signer | None = None
     ) -> list[ImportResult]:
@@ -272,6 +274,7 @@ class WorkflowLibrary:
         """Write `export(name)` to `path` (store/outfile.py's rules: never into the data dir)."""
         write_text(path, protected, self.export(name), force=force)
 
+    @retry_conflicts
     def set_enabled(self, actor: str, name: str, enabled: bool) -> WorkflowInfo:
         with self._db.transaction() as session:
             require_permission(session, actor, Permission.MANAGE_WORKFLOWS)

@@ -154,14 +154,37 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _begin(conn: Any) -> None:
     # Write transactions take the lock at BEGIN so two writers queue on busy_timeout instead
     # of failing with "database is locked" when a read transaction upgrades to a write.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    immediate = conn.get_execution_options().get("writer", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+#: The PostgreSQL advisory lock every write transaction takes first: one writer at a time,
+#: as SQLite's BEGIN IMMEDIATE gives. The audit chain's head is read and extended under it,
+#: so writers on any number of machines never fork the chain, and two writers never hold
+#: row locks in opposite orders (no deadlocks between the app's own transactions). Held
+#: until the transaction ends (pg_advisory_xact_lock); the key is the app's own.
+WRITER_LOCK_KEY = 0x676F_7601
+
+
+def _begin_writer_postgresql(conn: Any) -> None:
+    if conn.get_execution_options().get("writer", False):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+
+
+def take_writer_lock(conn: Connection) -> None:
+    """Hold the writers' lock for the rest of `conn`'s transaction if it does not yet (a
+    PostgreSQL connection not begun as a writer); a no-op elsewhere."""
+    if conn.dialect.name == "postgresql" and not conn.get_execution_options().get("writer"):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 
 def create_db_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "begin", _begin_writer_postgresql)
+        return engine
     ensure_private_file(path)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _disable_pysqlite_begin)
@@ -185,7 +208,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
-        writer = self.engine.execution_options(sqlite_immediate=True)
+        writer = self.engine.execution_options(writer=True)
         self.sessions = sessionmaker(writer, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Writers queue here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms
@@ -219,17 +242,20 @@ class Database:
         lost to a power cut must do no harm). On SQLite the connection runs at
         synchronous=NORMAL for its length (the commit goes into the WAL unsynced; the next
         FULL commit syncs it) and is back at FULL before it returns to the pool. Takes the
-        write lock, as `transaction()` does."""
+        write lock, as `transaction()` does. On PostgreSQL it commits with
+        synchronous_commit=off and does not wait for the writers' lock (never audit rows)."""
         with self.write_lock, self.engine.connect() as conn:
             if conn.dialect.name != "sqlite":
                 with conn.begin():
+                    if conn.dialect.name == "postgresql":  # this commit need not wait on disk
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     yield conn
                 return
             raw = conn.connection.driver_connection  # outside SQLAlchemy's autobegin
             assert raw is not None
             raw.execute("PRAGMA synchronous=NORMAL")
             try:
-                with conn.execution_options(sqlite_immediate=True).begin():
+                with conn.execution_options(writer=True).begin():
                     yield conn
             finally:
                 raw.execute("PRAGMA synchronous=FULL")

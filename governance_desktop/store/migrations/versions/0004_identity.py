@@ -28,9 +28,7 @@ def upgrade() -> None:
     op.add_column("users", sa.Column("password_hash", sa.String(length=200), nullable=True))
     op.add_column(
         "users",
-        sa.Column(
-            "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-        ),
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
     op.add_column(
         "users",

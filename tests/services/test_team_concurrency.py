@@ -1,0 +1,134 @@
+"""Several writers on one PostgreSQL database, each with its own connection pool and its own
+in-process lock, as two workstations and a worker are: one audit chain, and no deadlock or
+serialisation failure ever reaches a person."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from governance_desktop.app import AppContext, open_app
+from governance_desktop.config import load_settings
+from governance_desktop.domain.errors import ConflictError
+from tests.helpers.actors import ME
+from tests.helpers.identity import signer
+from tests.helpers.workflows import drain, workflow
+
+pytestmark = pytest.mark.team_only("concurrent writers on different machines need PostgreSQL")
+
+
+@pytest.fixture
+def workstation(data_dir: Path) -> Iterator[Callable[[], AppContext]]:
+    """Opens another app on the same database (its own engine and locks: a second machine)."""
+    opened: list[AppContext] = []
+
+    def open_one() -> AppContext:
+        opened.append(open_app(load_settings(data_dir=data_dir)))
+        return opened[-1]
+
+    yield open_one
+    for context in opened:
+        context.close()
+
+
+def _together(*work: Callable[[], None]) -> list[BaseException]:
+    """Run each callable in its own thread, started together; the exceptions they raised."""
+    start = threading.Barrier(len(work))
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return errors
+
+
+def _decided(error: BaseException) -> bool:
+    """The refusal a second "any" approver may meet: the step was decided a moment before."""
+    message = str(error)
+    return isinstance(error, ConflictError) and (
+        "no longer open" in message or "is already expired" in message
+    )
+
+
+def test_concurrent_writers_keep_one_audit_chain(
+    ctx: AppContext, workstation: Callable[[], AppContext]
+) -> None:
+    """Three writers adding and moving policies at once leave one unbroken chain (before the
+    writers' lock, two writers read the same head and the chain forked)."""
+    writers = [ctx, workstation(), workstation()]
+
+    def write(app: AppContext, name: str) -> Callable[[], None]:
+        def run() -> None:
+            for number in range(60):
+                app.policies.add(ME, f"{name}-{number:03}", f"Policy {number}", owner=ME)
+                app.policies.change_status(ME, f"{name}-{number:03}", "in_review")
+
+        return run
+
+    errors = _together(*(write(app, f"W{i}") for i, app in enumerate(writers)))
+    assert not errors, errors[:3]
+    result = ctx.audit.verify()
+    assert result.ok, result.problem
+    assert result.events >= 3 * 60 * 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule", ["all", "any"])
+def test_two_approvers_answer_one_run_at_once_200_rounds(
+    eng: AppContext,
+    install: Callable[..., None],
+    workstation: Callable[[], AppContext],
+    rule: str,
+) -> None:
+    """Bob and Carol, on two workstations, approve the same run at the same moment, 200
+    times: no error reaches either of them (under "any" the later one may be told the step
+    is already decided), every run completes, the chain is whole."""
+    install(
+        workflow(
+            "Two approvers",
+            [
+                {"type": "approval", "approvers": ["bob", "carol"], "rule": rule},
+                {"type": "create_task", "title": "after approval"},
+            ],
+        )
+    )
+    rounds = 200
+    for number in range(rounds):
+        eng.policies.add(ME, f"CON-{number:03}", f"Concurrent {number}", owner="alice")
+    bob_desk, carol_desk = workstation(), workstation()
+    errors: list[BaseException] = []
+    for number in range(rounds):
+        eng.policies.change_status(ME, f"CON-{number:03}", "in_review")
+        drain(eng)
+
+        def answer(app: AppContext, who: str, key: str = f"CON-{number:03}") -> Callable[[], None]:
+            pending = [
+                a
+                for a in app.approvals.list(approver=who)
+                if a.status == "pending" and a.policy == key
+            ]
+            assert len(pending) == 1, pending
+            sign = signer(app, who)
+            return lambda: app.approvals.approve(pending[0].id, who, "ok", signer=sign)
+
+        answers = _together(answer(bob_desk, "bob"), answer(carol_desk, "carol"))
+        errors += [e for e in answers if not (rule == "any" and _decided(e))]
+        drain(eng)
+    assert not errors, f"{len(errors)} errors reached the approvers, e.g. {errors[:3]}"
+    runs = eng.monitor.executions()
+    assert len(runs) == rounds
+    assert {run.status for run in runs} == {"completed"}
+    result = eng.audit.verify()
+    assert result.ok, result.problem
