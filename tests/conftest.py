@@ -30,7 +30,8 @@ _real_stderr: TextIO | None = None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """--backends: the stores every test runs on (tests/helpers/backends.py). Without pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
+    """--backends: the stores every test runs on (tests/helpers/backends.py). Without
+    pytest-qt (CI's run with PySide6 absent) its ini keys in pyproject.toml are
     declared here, so that --strict-config still holds for every other key."""
     parser.addoption(
         "--backends",
