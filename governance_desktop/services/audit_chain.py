@@ -208,15 +208,16 @@ def _batches(conn: Connection, after: int, limit: int = -1) -> Iterator[tuple[bo
     query = select(*_COLUMNS).where(_events.c.id > after).order_by(_events.c.id)
     if limit >= 0:
         query = query.limit(limit)
-    result = conn.execution_options(yield_per=BATCH).execute(query)
-    for typed in result.partitions():
-        yield (
-            False,
-            [
-                (i, at.isoformat(), a, b, c, d, _encode(e), f, g)
-                for i, at, a, b, c, d, e, f, g in typed
-            ],
-        )
+    # A server-side cursor (PostgreSQL): closed even when the walk stops at a bad event.
+    with conn.execution_options(yield_per=BATCH).execute(query) as result:
+        for typed in result.partitions():
+            yield (
+                False,
+                [
+                    (i, at.isoformat(), a, b, c, d, _encode(e), f, g)
+                    for i, at, a, b, c, d, e, f, g in typed
+                ],
+            )
 
 
 def walk(

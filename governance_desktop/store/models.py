@@ -88,7 +88,7 @@ class Signature(Base):
     record_kind: Mapped[str] = mapped_column(STATE)
     record_id: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
-    meaning: Mapped[str] = mapped_column(String(100))
+    meaning: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str | None] = mapped_column(Text)
     signer: Mapped[str] = mapped_column(USERNAME)
     printed_name: Mapped[str] = mapped_column(String(200))

@@ -4,8 +4,6 @@ checkpoint fails it, full or quick."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +14,7 @@ from governance_desktop.services.audit_chain import content_text
 from governance_desktop.services.audit_verify import check_trail
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
+from tests.helpers.rawdb import raw_db
 from tests.helpers.tamper import rechain
 
 AWKWARD: list[dict[str, Any]] = [
@@ -25,10 +24,6 @@ AWKWARD: list[dict[str, Any]] = [
     {"big": 10**30, "neg": -0.0, "exp": 1e-300, "nested": [[{"k": []}]]},
     {"ключ": "значение", "": ""},
 ]
-
-
-def _db(ctx: AppContext) -> Path:
-    return Path(str(ctx.db.engine.url.database))
 
 
 @pytest.mark.parametrize("details", AWKWARD)
@@ -60,9 +55,12 @@ def test_awkward_stored_events_verify_and_an_edit_is_found(ctx: AppContext) -> N
             ctx.audit.record(session, ME, "test.awkward", "policy", "P-1", details)
     check = check_trail(ctx.db)
     assert check.ok and check.chain.events == len(AWKWARD) + 1, check
-    with sqlite3.connect(_db(ctx)) as raw:
-        raw.execute("UPDATE audit_events SET details = replace(details, '2.5', '2.6')")
-    raw.close()
+    with raw_db(ctx) as raw:
+        raw.execute(
+            "UPDATE audit_events SET details = replace(details, '2.5', '2.6')"
+            if ctx.db.engine.dialect.name == "sqlite"
+            else "UPDATE audit_events SET details = replace(details::text, '2.5', '2.6')::json"
+        )
     result = ctx.audit.verify()
     assert not result.ok and result.first_bad_id == 3
 
@@ -89,10 +87,9 @@ def test_a_trail_rewritten_since_the_checkpoint_fails(ctx: AppContext, quick: bo
     for n in range(3):
         ctx.policies.add(ME, f"POL-{n}", f"Policy {n}")
     assert check_trail(ctx.db).kept is not None
-    with sqlite3.connect(_db(ctx)) as raw:
+    with raw_db(ctx) as raw:
         raw.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 2")
-    raw.close()
-    rechain(_db(ctx))
+    rechain(ctx)
     check = check_trail(ctx.db, from_checkpoint=quick)
     assert check.chain.ok and not check.ok and check.kept is None
     assert "no longer holds the verified hash" in check.problems[0]
@@ -103,9 +100,8 @@ def test_events_removed_before_the_checkpoint_fail_it(ctx: AppContext) -> None:
     for n in range(3):
         ctx.policies.add(ME, f"POL-{n}", f"Policy {n}")
     check_trail(ctx.db)
-    with sqlite3.connect(_db(ctx)) as raw:
+    with raw_db(ctx) as raw:
         raw.execute("DELETE FROM audit_events WHERE id = 2")
-    raw.close()
     check = check_trail(ctx.db, from_checkpoint=True)
     assert not check.ok and any("events now lead to event" in p for p in check.problems)
 

@@ -1,14 +1,12 @@
 """`audit verify` links every signature to its signer's registered key and to the record it
-signs: rows forged or moved with raw SQL on the database file are reported by id.
+signs: rows forged or moved with raw SQL on the database are reported by id.
 
-The data is made with the real services first, then changed with sqlite3 on the file, as a
-person with file access would (tests/helpers/tamper.py can even recompute the hash chain).
+The data is made with the real services first, then changed underneath the app
+(tests/helpers/rawdb.py), as a person with file or database access would
+(tests/helpers/tamper.py can even recompute the hash chain).
 """
 
 from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +16,7 @@ from governance_desktop.services.audit_verify import TrailCheck, check_trail
 from tests.helpers.actors import ME
 from tests.helpers.authority import WALK_APPROVER, walk_to
 from tests.helpers.identity import INITIAL, signer
+from tests.helpers.rawdb import raw_db
 from tests.helpers.tamper import append_event, rechain
 
 DONE, PENDING = "POL-001", "POL-002"
@@ -35,22 +34,14 @@ def signed(ctx: AppContext) -> AppContext:
     return ctx
 
 
-def _db(ctx: AppContext) -> Path:
-    path = ctx.db.engine.url.database
-    assert path is not None
-    return Path(path)
-
-
 def _sql(ctx: AppContext, statement: str, *params: object) -> None:
-    with sqlite3.connect(_db(ctx)) as raw:
+    with raw_db(ctx) as raw:
         raw.execute(statement, params)
-    raw.close()
 
 
 def _one(ctx: AppContext, query: str, *params: object) -> object:
-    with sqlite3.connect(_db(ctx)) as raw:
+    with raw_db(ctx) as raw:
         value = raw.execute(query, params).fetchone()[0]
-    raw.close()
     return value
 
 
@@ -78,8 +69,8 @@ def test_forged_approval_is_reported_even_with_the_chain_recomputed(signed: AppC
         WALK_APPROVER,
         forged,
     )
-    append_event(_db(signed), WALK_APPROVER, "approval.approved", "policy", PENDING, {})
-    rechain(_db(signed))
+    append_event(signed, WALK_APPROVER, "approval.approved", "policy", PENDING, {})
+    rechain(signed)
     check = check_trail(signed.db)
     assert check.chain.ok  # the chain alone cannot tell
     assert not check.ok
@@ -106,7 +97,7 @@ def test_signature_moved_to_another_record_is_reported(signed: AppContext) -> No
         str(target),
         str(source),
     )
-    rechain(_db(signed))
+    rechain(signed)
     check = check_trail(signed.db)
     assert check.chain.ok and not check.ok
     assert _lines(check, f"signature {moved} (approval {target}): ")  # other text, other id

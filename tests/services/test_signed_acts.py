@@ -21,6 +21,7 @@ from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to
 from tests.helpers.identity import signer
+from tests.helpers.rawdb import raw_db
 from tests.helpers.workflows import drain, only_execution, workflow
 
 
@@ -241,3 +242,16 @@ def test_the_audit_export_carries_each_signatures_manifestation(
     eng.audit.export_csv(out, eng.protected, actor=ME)
     assert answered.signature.manifestation in out.read_text(encoding="utf-8")
     assert answered.signature.manifestation.startswith("Approved by ")
+
+
+def test_a_workflow_with_the_longest_name_is_published_with_its_whole_meaning(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """A 200-character workflow name fits the signature's meaning (PostgreSQL refused the
+    publication while the column held only 100 characters)."""
+    name = "Quarterly review of " + "x" * 180
+    install(workflow(name, [{"type": "create_task", "title": "read it"}]))
+    with raw_db(eng) as raw:
+        meanings = [row[0] for row in raw.execute("SELECT meaning FROM signatures").fetchall()]
+    assert f"Published workflow version ({name} v1)" in meanings
+    assert eng.audit.verify().ok

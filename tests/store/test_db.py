@@ -13,6 +13,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.store.models import Job
 
 
+@pytest.mark.sqlite_only("SQLite pragmas")
 def test_sqlite_pragmas(ctx: AppContext) -> None:
     """WAL, foreign keys, a busy timeout and synchronous=FULL on each connection."""
     with ctx.db.engine.connect() as conn:
@@ -22,6 +23,7 @@ def test_sqlite_pragmas(ctx: AppContext) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
+@pytest.mark.sqlite_only("SQLite pragmas")
 def test_unsynced_write_runs_at_normal_and_returns_the_connection_at_full(
     ctx: AppContext,
 ) -> None:
