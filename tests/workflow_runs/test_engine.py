@@ -265,6 +265,7 @@ def test_manual_run_and_sync_execute(eng: AppContext, install: Callable[..., Non
     ]
 
 
+@pytest.mark.sqlite_only("SQLite's EXPLAIN QUERY PLAN")
 def test_trigger_lookup_uses_index(eng: AppContext, install: Callable[..., None]) -> None:
     """Finding candidate workflows is an index search, not a scan of every workflow."""
     install(workflow("Kickoff", STEPS))

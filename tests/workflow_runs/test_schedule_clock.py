@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from governance_desktop.app import AppContext
@@ -94,6 +95,7 @@ def test_rebase_bound_is_one_day_on_a_server_database(
     assert _last_run(eng) == now
 
 
+@pytest.mark.sqlite_only("one writer's clock is a local file's rule; a shared database keeps it")
 def test_local_database_rebases_a_jump_of_an_hour(
     eng: AppContext, install: Callable[..., None]
 ) -> None:
