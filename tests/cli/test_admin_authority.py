@@ -132,6 +132,7 @@ def test_last_admin_cannot_be_demoted_or_deactivated(cli, people) -> None:  # ty
     assert roles["erin"] == "auditor"
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; a server database uses pg_dump")
 def test_officer_restore_refused_admin_restore_leaves_the_event(  # type: ignore[no-untyped-def]
     cli, people, tmp_path: Path, data_dir: Path
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from governance_desktop.domain.workflow.definition import parse_definition
+from tests.helpers.rawdb import raw_db
 
 VALID: dict[str, Any] = {
     "schema_version": 1,
@@ -167,7 +168,7 @@ def test_audit_verify_and_export(demo, tmp_path: Path, data_dir: Path) -> None: 
     assert ok.code == 0 and "audit trail intact" in ok.out
     export = demo("audit", "export", str(tmp_path / "a.csv"))
     assert export.code == 0 and (tmp_path / "a.csv").exists()
-    with sqlite3.connect(data_dir / "governance.db") as raw:
+    with raw_db(data_dir) as raw:
         raw.execute("UPDATE audit_events SET details = '{}' WHERE id = 5")
     bad = demo("audit", "verify")
     assert bad.code == 1 and bad.err.startswith("error: audit trail broken at event 5")
@@ -195,7 +196,7 @@ def test_bad_setting_is_named(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # 
 def test_newer_database_refused_by_cli(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """An older app refuses a newer database with a clear line and leaves it alone."""
     assert cli("check").code == 0
-    with sqlite3.connect(data_dir / "governance.db") as raw:
+    with raw_db(data_dir) as raw:
         raw.execute("UPDATE alembic_version SET version_num = 'zz99'")
     r = cli("policies", "list")
     assert r.code == 1 and "zz99" in r.err and "not changed" in r.err

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only("which commands create queue.db")
+
 READ_ONLY = [
     ("policies", "list"),
     ("users", "list"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from tests.conftest import CliResult
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to
 from tests.helpers.identity import INITIAL, PASSWORD, credential, signer
+from tests.helpers.rawdb import raw_db
 from tests.helpers.workflows import drain
 
 #: Two of the three board members approve (the issue's "2 of 3").
@@ -100,12 +100,12 @@ def _one_line(result: CliResult, rule: str) -> str:
 
 
 def _trail(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         return int(conn.execute("SELECT count(*) FROM audit_events").fetchone()[0])
 
 
 def _events(data_dir: Path, action: str, who: str) -> int:
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         query = "SELECT count(*) FROM audit_events WHERE action = ? AND entity_id = ?"
         return int(conn.execute(query, (action, who)).fetchone()[0])
 
@@ -137,7 +137,7 @@ def test_a_wrong_password_is_refused_and_counted(  # type: ignore[no-untyped-def
     result = cli("approvals", "approve", str(board["bob"]), actor="bob", stdin="not-his-1\n")
     assert "4 attempt(s) left" in _one_line(result, "identity")
     assert _events(data_dir, "auth.failed", "bob") == 1
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         query = "SELECT failed_attempts FROM users WHERE username = 'bob'"
         assert conn.execute(query).fetchone()[0] == 1
     assert _status(cli, board["bob"]) == "pending"
@@ -256,7 +256,7 @@ def test_an_admin_gives_another_user_a_new_initial_password_and_key(  # type: ig
     _one_line(raw(*bob, "approvals", "list", stdin=initial), "identity")
     assert raw(*bob, "users", "set-password", "bob", stdin=f"{initial}\n{NEW}\n").code == 0
     assert raw(*bob, "approvals", "approve", str(board["bob"]), stdin=NEW).code == 0
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         keys = conn.execute(
             "SELECT retired_at IS NULL FROM signing_keys WHERE username = 'bob' ORDER BY id"
         ).fetchall()

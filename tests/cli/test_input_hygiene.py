@@ -8,7 +8,6 @@ literal and short.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import event
 from governance_desktop.domain.errors import ValidationError
 from governance_desktop.services.audit_pages import AuditFilter
 from governance_desktop.services.job_pages import JobFilter
+from tests.helpers.rawdb import raw_db
 
 EVIL = "Evil \x1b[2J\x1b]0;owned\x07 \x9b31m \u202ereversed\u202c \u2066x\u2069 end\nline2"
 
@@ -157,7 +157,7 @@ def test_workflow_name_is_stored_in_nfc(cli, tmp_path: Path) -> None:  # type: i
 def test_existing_duplicates_keep_working(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Rows that clash from before the rule stay usable: only new names are refused."""
     assert cli("users", "add", "alice").code == 0
-    with sqlite3.connect(data_dir / "governance.db") as db:
+    with raw_db(data_dir) as db:
         db.execute(
             "INSERT INTO users (username, display_name, role, created_at) "
             "SELECT 'ALICE', 'old', role, created_at FROM users WHERE username = 'alice'"
@@ -293,7 +293,7 @@ def test_task_titles_from_placeholders_hold_no_nul_and_fit_their_column(  # type
 ) -> None:
     """A policy title written before NUL was refused renders into a storable task title."""
     assert cli("policies", "add", "POL-T", "--title", "T").code == 0
-    with sqlite3.connect(data_dir / "governance.db") as db:
+    with raw_db(data_dir) as db:
         db.execute("UPDATE policies SET title = ? WHERE code = 'POL-T'", ("a\x00b" + "t" * 297,))
     title = "{policy.title}" * 140  # 1,960 characters of template, 42,000 rendered
     flow = {

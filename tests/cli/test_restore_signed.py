@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,11 @@ import pytest
 from governance_desktop.cli import main
 from tests.conftest import CliResult
 from tests.helpers.actors import ME
+from tests.helpers.rawdb import raw_db
+
+pytestmark = pytest.mark.sqlite_only(
+    "backup and restore copy the SQLite file; a server database uses pg_dump"
+)
 
 
 @pytest.fixture
@@ -44,7 +48,7 @@ def _script(data_dir: Path, *args: str, stdin: str | None = None) -> CliResult:
 
 
 def _users(data_dir: Path) -> set[str]:
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         return {row[0] for row in conn.execute("SELECT username FROM users")}
 
 
@@ -88,7 +92,7 @@ def test_restore_is_signed_in_the_restored_database(
     assert result.code == 0, result.err
     assert "zoe" not in _users(data_dir)
     assert f"signed: Restored from backup by {ME} on " in result.out
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         rows = conn.execute(
             "SELECT record_kind, record_id, content_hash, meaning, signer FROM signatures "
             "WHERE record_kind = 'restore'"

@@ -5,7 +5,6 @@ type the CLI and the window catch."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from governance_desktop.store.lock import DataDirBusyError
 from governance_desktop.store.migrate import SchemaTooNewError
 from governance_desktop.store.outfile import OutputFileError
 from governance_desktop.store.restore import RestoreError
+from tests.helpers.rawdb import raw_db
 
 USER_ERRORS = (
     SettingsError,
@@ -60,9 +60,8 @@ def test_data_dir_error(cli, data_dir: Path) -> None:  # type: ignore[no-untyped
 
 def test_schema_too_new_error(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     assert cli("check").code == 0
-    with sqlite3.connect(data_dir / "governance.db") as conn:
+    with raw_db(data_dir) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'f00d'")
-    conn.close()
     one_line(cli("policies", "list"), "f00d", "newer version")
 
 
@@ -78,6 +77,7 @@ def test_queue_config_error(  # type: ignore[no-untyped-def]
     assert not (tmp_path / "nowhere").exists()
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file")
 def test_damaged_database_error(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     assert cli("check").code == 0
     with open(data_dir / "governance.db", "r+b") as db:
@@ -85,12 +85,14 @@ def test_damaged_database_error(cli, data_dir: Path) -> None:  # type: ignore[no
     one_line(cli("policies", "list"), "governance.db is damaged", " restore ")
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; a server database uses pg_dump")
 def test_restore_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     text = tmp_path / "notes.txt"
     text.write_text("shopping list\n" * 200)
     one_line(cli("restore", str(text)), str(text), "not a governance database")
 
 
+@pytest.mark.sqlite_only("the data folder's lock guards its SQLite files")
 def test_data_dir_busy_error(cli, data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     copy = tmp_path / "copy.db"
     assert cli("backup", str(copy)).code == 0
@@ -102,6 +104,7 @@ def test_data_dir_busy_error(cli, data_dir: Path, tmp_path: Path) -> None:  # ty
     assert cli("restore", str(copy)).code == 0
 
 
+@pytest.mark.sqlite_only("backup and restore copy the SQLite file; a server database uses pg_dump")
 def test_backup_target_error(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     assert cli("check").code == 0
     one_line(cli("backup", str(data_dir / "governance.db"), "--force"), "inside the data folder")
