@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -37,6 +38,8 @@ import bench.common  # noqa: F401  (keeps the user's settings file out of the ru
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (10_000, 100_000, 1_000_000)
 EXECUTIONS = 1000
+#: The bench's executions are numbered after this, clear of the runs the demo itself starts.
+EXECUTION_BASE = 10_000_000
 EVENTS_PER_S = 1000
 NEW_PER_TICK = 5  # new jobs per tick; each gives 3 events (queued, running, succeeded)
 GOAL_OPEN_MS = 300.0
@@ -53,12 +56,12 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _job_rows(size: int, now: datetime) -> Iterator[tuple[Any, ...]]:
+def _job_rows(size: int, now: datetime, first_id: int) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(size)
     start = now - timedelta(hours=2) - timedelta(seconds=size * 0.05)
     for i in range(size):
         step = i % 4
-        execution = (i // 4) % EXECUTIONS + 1
+        execution = EXECUTION_BASE + (i // 4) % EXECUTIONS + 1
         kind = "EXECUTE_WORKFLOW" if step == 0 else "EXECUTE_WORKFLOW_ACTION"
         roll = rng.random()
         state, error, attempts = "succeeded", None, 1
@@ -70,7 +73,7 @@ def _job_rows(size: int, now: datetime) -> Iterator[tuple[Any, ...]]:
         started = enqueued + timedelta(milliseconds=3)
         finished = started + timedelta(milliseconds=rng.randint(2, 40))
         yield (
-            i + 1,
+            first_id + i,
             kind,
             execution,
             None if step == 0 else step - 1,
@@ -97,6 +100,8 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
     from governance_desktop.config import load_settings
     from governance_desktop.services.users import os_username
 
+    if data_dir.exists():  # a build that stopped half-way
+        shutil.rmtree(data_dir)
     ctx = open_app(load_settings(data_dir=data_dir))
     try:
         ctx.load_demo(os_username(), bench_signer(ctx))
@@ -109,6 +114,7 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
         policies = [row[0] for row in db.execute("SELECT id FROM policies")]
         rng = random.Random(7)
         when = _stamp(now - timedelta(days=1))
+        first_job = int(db.execute("SELECT max(id) FROM jobs").fetchone()[0] or 0) + 1
         with db:
             db.executemany(
                 "INSERT INTO workflow_executions (id, workflow_id, workflow_version_id,"
@@ -118,7 +124,15 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
                 " (?, ?, ?, 'policy', ?, 'on_status_change', '{}', 'completed', 3, 3, 0,"
                 " NULL, 'bench', NULL, ?, ?, ?, ?)",
                 [
-                    (n, *versions[n % len(versions)], rng.choice(policies), when, when, when, when)
+                    (
+                        EXECUTION_BASE + n,
+                        *versions[n % len(versions)],
+                        rng.choice(policies),
+                        when,
+                        when,
+                        when,
+                        when,
+                    )
                     for n in range(1, EXECUTIONS + 1)
                 ],
             )
@@ -126,7 +140,7 @@ def build_data_dir(size: int, data_dir: Path) -> Path:
                 "INSERT INTO jobs (id, kind, execution_id, step_index, state, attempts,"
                 " progress, message, error, payload, enqueued_at, started_at, finished_at,"
                 " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                _job_rows(size, now),
+                _job_rows(size, now, first_job),
             )
         db.execute("ANALYZE")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -206,7 +220,7 @@ class _Stream(threading.Thread):
                     "INSERT INTO jobs (id, kind, execution_id, step_index, state, attempts,"
                     " progress, payload, enqueued_at, updated_at) VALUES"
                     " (?, 'EXECUTE_WORKFLOW_ACTION', ?, 0, 'queued', 0, 0.0, '{}', ?, ?)",
-                    (next_id, next_id % EXECUTIONS + 1, stamp, stamp),
+                    (next_id, EXECUTION_BASE + next_id % EXECUTIONS + 1, stamp, stamp),
                 )
                 queued.append(next_id)
                 events.append((next_id, "queued"))
