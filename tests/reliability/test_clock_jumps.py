@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from governance_desktop.app import AppContext
 from governance_desktop.store.autobackup import (
     STAMP,
@@ -24,6 +26,10 @@ from governance_desktop.store.backup import backup_sqlite
 GD = [sys.executable, "-m", "governance_desktop"]
 YEAR = timedelta(days=365)
 DAY = timedelta(hours=24)
+
+pytestmark = pytest.mark.sqlite_only(
+    "automatic backups copy the SQLite file; on PostgreSQL backups are pg_dump's job"
+)
 
 
 def _future_copy(ctx: AppContext, when: datetime) -> Path:

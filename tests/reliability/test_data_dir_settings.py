@@ -123,6 +123,7 @@ def test_dev_null_as_database_or_queue_is_refused_and_keeps_its_mode(
     assert not (tmp_path / "data").exists()
 
 
+@pytest.mark.sqlite_only("about the modes of SQLite files (governance.db, a queue file)")
 def test_existing_files_keep_their_modes(tmp_path: Path) -> None:
     """Files the app did not just make (a queue file named by queue_url, the database and
     lock file of an existing data folder) keep the mode their owner gave them."""
@@ -396,6 +397,7 @@ def test_a_text_file_as_queue_url_is_refused_not_renamed(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pw.txt"]
 
 
+@pytest.mark.sqlite_only("about the data folder's own queue.db")
 def test_the_data_folders_own_damaged_queue_is_still_rebuilt(tmp_path: Path) -> None:
     """The other half: garbage in data_dir/queue.db (the app's own file) is moved aside and
     a new queue made, as before."""
@@ -511,6 +513,7 @@ def test_absolute_queue_url_forms_are_accepted(tmp_path: Path) -> None:
         assert file.is_file()
 
 
+@pytest.mark.sqlite_only("restore replaces the SQLite file; on PostgreSQL restore is pg_restore's job")
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
 def test_restore_from_a_device_says_not_a_regular_file(tmp_path: Path) -> None:
     """`restore /dev/null` said "no such file"; now it says what it is, before the data

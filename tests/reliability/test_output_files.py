@@ -20,6 +20,7 @@ import pytest
 
 from governance_desktop.app import open_app
 from governance_desktop.config import load_settings
+from tests.helpers.rawdb import raw_db
 
 WORKFLOW = "Board approval"  # one of the demo's workflows
 PARTIAL = ".gd-partial-"
@@ -42,6 +43,13 @@ WRITERS: dict[str, Callable[..., tuple[str, ...]]] = {
     "workflows export": _workflow,
     "backup": _backup,
 }
+#: The writers as test parameters: `backup` copies the SQLite file (pg_dump's job on PostgreSQL).
+WRITER_PARAMS = [
+    pytest.param(name, marks=pytest.mark.sqlite_only("backup copies the SQLite file"))
+    if name == "backup"
+    else name
+    for name in WRITERS
+]
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def demo(cli):  # type: ignore[no-untyped-def]
 
 def _register_intact(cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """The database is still SQLite, opens, holds the demo and its audit chain verifies."""
-    with sqlite3.connect(data_dir / "governance.db") as raw:
+    with raw_db(data_dir) as raw:
         assert raw.execute("select count(*) from policies").fetchone() == (12,)
     assert len(cli("policies", "list", "--json").json()) == 12
     assert cli("audit", "verify").code == 0
@@ -62,7 +70,7 @@ def _one_line_naming(err: str, path: Path) -> None:
     assert err.startswith("error: refusing ") and err.count("\n") == 1 and str(path) in err
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 @pytest.mark.parametrize("name", ["governance.db", "governance.lock", "queue.db", "logs/x.csv"])
 def test_outputs_refuse_the_data_folder(demo, data_dir: Path, writer: str, name: str) -> None:  # type: ignore[no-untyped-def]
     """Aimed (with or without --force) at the database, the lock, the queue or anything in the
@@ -79,7 +87,7 @@ def test_outputs_refuse_the_data_folder(demo, data_dir: Path, writer: str, name:
         assert target.read_bytes() == before  # backup --force cannot replace the lock
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_outputs_refuse_a_symlink_into_the_data_folder(  # type: ignore[no-untyped-def]
     demo, data_dir: Path, tmp_path: Path, writer: str
 ) -> None:
@@ -103,7 +111,8 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.sqlite_only("another install's register: a folder of SQLite files")
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_outputs_refuse_another_data_folder(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """Another install's register (a folder holding governance.db or governance.lock, at any
     depth above the target) is refused too, with or without --force, and left byte for byte."""
@@ -132,7 +141,7 @@ def test_outputs_refuse_another_data_folder(demo, tmp_path: Path, writer: str) -
         assert raw.execute("pragma integrity_check").fetchone() == ("ok",)
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_outputs_refuse_the_default_data_folder(demo, writer: str) -> None:  # type: ignore[no-untyped-def]
     """The platform's default data folder is another install's, even before it holds one."""
     from governance_desktop.config import default_data_dir
@@ -148,7 +157,7 @@ def test_outputs_refuse_the_default_data_folder(demo, writer: str) -> None:  # t
     assert list(default.iterdir()) == []
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_empty_file_name_is_one_line(  # type: ignore[no-untyped-def]
     demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
@@ -166,6 +175,7 @@ def test_empty_file_name_is_one_line(  # type: ignore[no-untyped-def]
     assert list(work.iterdir()) == []
 
 
+@pytest.mark.sqlite_only("backup copies the SQLite file")
 def test_backup_line_escapes_control_characters(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A file name with ESC is printed escaped, as every other command prints it."""
     target = tmp_path / "b\x1b[2Jack.db"
@@ -174,7 +184,7 @@ def test_backup_line_escapes_control_characters(demo, tmp_path: Path) -> None:  
     assert "\x1b" not in r.out and "\\x1b[2Jack.db" in r.out, repr(r.out)
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_existing_file_needs_force(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """An existing file is kept unless --force is given; with it, it is replaced."""
     target = tmp_path / "out.file"
@@ -197,7 +207,7 @@ def test_audit_export_needs_force_for_its_chain_file(demo, tmp_path: Path) -> No
     assert demo(*_audit(target, "--force")).code == 0
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_folder_and_special_file_refused(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """A folder or a fifo (like /dev/null, a special file) is refused, even with --force."""
     folder = tmp_path / "folder"
@@ -213,7 +223,7 @@ def test_folder_and_special_file_refused(demo, tmp_path: Path, writer: str) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "folder", "pipe"]
 
 
-@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("writer", WRITER_PARAMS)
 def test_outputs_are_private(demo, tmp_path: Path, writer: str) -> None:  # type: ignore[no-untyped-def]
     """Outputs hold the register: 0600 whatever the umask, also when replacing a 0644 file."""
     target = tmp_path / "out.file"
@@ -295,6 +305,7 @@ def test_workflow_export_output_is_the_definition(demo, tmp_path: Path) -> None:
     assert json.loads(target.read_text(encoding="utf-8"))["name"] == WORKFLOW
 
 
+@pytest.mark.sqlite_only("restore replaces the SQLite file")
 def test_restore_line_escapes_control_characters(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """`restore`'s line names the backup file: printed escaped like every other command's."""
     source = tmp_path / "r\x1b[2Jestore.db"
