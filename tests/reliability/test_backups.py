@@ -41,6 +41,11 @@ from tests.helpers.identity import signer
 from tests.helpers.processes import start_worker
 from tests.helpers.waiting import wait_for
 
+pytestmark = pytest.mark.sqlite_only(
+    "backup, restore and damaged-file handling of the SQLite register"
+    " (on PostgreSQL: pg_dump and pg_restore, docs/team-mode.md)"
+)
+
 GD = [sys.executable, "-m", "governance_desktop"]
 POLICIES = 40
 STEPS = [

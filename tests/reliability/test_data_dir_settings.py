@@ -513,7 +513,9 @@ def test_absolute_queue_url_forms_are_accepted(tmp_path: Path) -> None:
         assert file.is_file()
 
 
-@pytest.mark.sqlite_only("restore replaces the SQLite file; on PostgreSQL restore is pg_restore's job")
+@pytest.mark.sqlite_only(
+    "restore replaces the SQLite file; on PostgreSQL restore is pg_restore's job"
+)
 @pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
 def test_restore_from_a_device_says_not_a_regular_file(tmp_path: Path) -> None:
     """`restore /dev/null` said "no such file"; now it says what it is, before the data

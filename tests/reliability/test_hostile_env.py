@@ -23,6 +23,10 @@ import pytest
 from tests.helpers.actors import ME
 from tests.helpers.identity import PASSWORD
 
+pytestmark = pytest.mark.sqlite_only(
+    "read-only and full disks under the data folder's SQLite files"
+)
+
 GD = [sys.executable, "-m", "governance_desktop"]
 
 

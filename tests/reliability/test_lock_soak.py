@@ -37,6 +37,10 @@ from tests.reliability.soak_support import (
     percentile,
 )
 
+pytestmark = pytest.mark.sqlite_only(
+    "SQLite's single-writer lock (team-mode writers: the team soak)"
+)
+
 SECONDS = float(os.environ.get("GOVERNANCE_SOAK_SECONDS", "150"))
 PAUSE = float(os.environ.get("GOVERNANCE_SOAK_PAUSE", "0.05"))  # between the writer's calls
 LOCKED = "database is locked"
