@@ -121,7 +121,7 @@ def test_message_for_a_job_that_does_not_exist_changes_nothing(
     try:
         assert runtime.tasks is not None
         message = runtime.huey.serialize_task(runtime.tasks.execute_workflow.s(424242))
-        insert_raw(ctx.settings.data_dir / "queue.db", message)
+        runtime.huey.storage.enqueue(message)  # raw bytes into queue.db or Redis alike
         with caplog.at_level(logging.WARNING, "governance_desktop"):
             runtime.start()
             assert wait_for(lambda: runtime.rejections.count == 1)
