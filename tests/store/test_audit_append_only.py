@@ -26,9 +26,8 @@ pytestmark = pytest.mark.team_only("the append-only trigger exists on PostgreSQL
 def test_the_trigger_refuses_changing_the_trail(ctx: AppContext, statement: str) -> None:
     """Even the superuser's plain session is refused, with the operation named."""
     ctx.policies.add(ME, "POL-700", "Kept")
-    with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
-        with raw_db(ctx) as raw:
-            raw.execute(statement)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused, raw_db(ctx) as raw:
+        raw.execute(statement)
     assert "audit_events is append-only" in str(refused.value)
     assert statement.split()[0] in str(refused.value)
     assert check_trail(ctx.db).ok
