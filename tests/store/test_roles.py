@@ -80,9 +80,9 @@ def _setup(cli, cluster: Cluster):  # type: ignore[no-untyped-def]
 
 def _refused(url: str, statement: str) -> str:
     plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with pytest.raises(psycopg.errors.InsufficientPrivilege) as refused:
-        with psycopg.connect(plain) as conn:
-            conn.execute(statement)
+    refusal = pytest.raises(psycopg.errors.InsufficientPrivilege)
+    with refusal as refused, psycopg.connect(plain) as conn:
+        conn.execute(statement)
     return str(refused.value)
 
 
