@@ -18,6 +18,7 @@ from governance_desktop.data_dir import data_dir_access
 from governance_desktop.domain.authority import Permission
 from governance_desktop.domain.errors import GovernanceError
 from governance_desktop.domain.text import terminal_safe
+from governance_desktop.services.database_check import check_postgresql
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import future_dated, latest_restorable, list_backups
 from governance_desktop.store.backup import backup_sqlite
@@ -31,7 +32,9 @@ COMMANDS = Group()
 
 @COMMANDS.command(
     "check",
-    "open and migrate the data dir; check its integrity; report versions and paths",
+    "open and migrate the data dir; check its integrity (on PostgreSQL: schema revision, "
+    "row counts, the whole audit chain, the audit trigger, the app role's rights); report "
+    "versions and paths",
     json=True,
 )
 def check(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -52,7 +55,19 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
         "workflows": len(ctx.workflows.list()),
     }
     path = sqlite_path(ctx.db.url)
-    problems = full_check(path) if path is not None else ["ok"]
+    server = check_postgresql(ctx.db) if path is None else None
+    if server is not None:  # PostgreSQL: no file to check, so check what it holds
+        problems = list(server.problems) or ["ok"]
+        info["postgresql"] = server.server
+        info["checked"] = list(server.checked)
+        info["rows"] = server.rows
+        info["audit_head"] = server.audit_head
+        info["audit_trigger"] = server.trigger
+        info["database_role"] = server.role
+        info["audit_rights"] = list(server.audit_rights)
+        info["warnings"] = list(server.warnings)
+    else:
+        problems = full_check(path) if path is not None else ["ok"]
     info["integrity"] = "ok" if problems == ["ok"] else "; ".join(problems[:5])
     future: list[str] = []
     if path is not None:
@@ -68,6 +83,12 @@ def check(ctx: AppContext, args: argparse.Namespace) -> int:
             f"warning: backup {name} is dated in the future (the clock was wrong when it was "
             "taken); correctly dated backups count as newer\n"
         )
+    for warning in server.warnings if server is not None else ():
+        sys.stderr.write(f"warning: {warning}\n")
+    if server is not None and problems != ["ok"]:
+        for problem in problems:
+            sys.stderr.write(f"error: {terminal_safe(problem)}\n")
+        return 1
     if problems != ["ok"]:
         latest_text = info.get("latest_backup") or "a copy you made"
         sys.stderr.write(

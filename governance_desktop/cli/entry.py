@@ -23,6 +23,7 @@ from governance_desktop.cli import (
     approvals,
     audit,
     data,
+    database,
     evidence,
     monitor,
     policies,
@@ -44,6 +45,7 @@ from governance_desktop.store.integrity import damaged_error, is_damage, storage
 GROUPS = (
     app_commands.COMMANDS,
     data.COMMANDS,
+    database.COMMANDS,
     users.COMMANDS,
     policies.COMMANDS,
     workflows.COMMANDS,

@@ -87,15 +87,19 @@ def create_private(path: Path, flags: int = os.O_WRONLY) -> int | None:
 _PASSWORD_IN_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s'\"]*:)[^\s'\"]+@")
 
 
+# ?password=… or &sslpassword=… in a URL's query (libpq and redis-py both take them there).
+_PASSWORD_IN_QUERY = re.compile(r"([?&](?:ssl)?password=)[^&\s'\"]*", re.IGNORECASE)
+
+
 def redact_text(text: str) -> str:
-    """`text` with the password of any URL in it replaced by ***."""
-    return _PASSWORD_IN_URL.sub(r"\1***@", text)
+    """`text` with the password of any URL in it (user info or query) replaced by ***."""
+    return _PASSWORD_IN_QUERY.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", text))
 
 
 def redact_url(url: str) -> str:
     """A database or queue URL as it may be shown or logged: its password is ***."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return redact_text(make_url(url).render_as_string(hide_password=True))
     except (ArgumentError, ValueError):  # a plain path, or not a URL at all
         return redact_text(url)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from governance_desktop.domain.workflow.definition import parse_definition
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import past_the_triggers, raw_db
 
 VALID: dict[str, Any] = {
     "schema_version": 1,
@@ -168,7 +168,7 @@ def test_audit_verify_and_export(demo, tmp_path: Path, data_dir: Path) -> None: 
     assert ok.code == 0 and "audit trail intact" in ok.out
     export = demo("audit", "export", str(tmp_path / "a.csv"))
     assert export.code == 0 and (tmp_path / "a.csv").exists()
-    with raw_db(data_dir) as raw:
+    with past_the_triggers(data_dir) as raw:
         raw.execute("UPDATE audit_events SET details = '{}' WHERE id = 5")
     bad = demo("audit", "verify")
     assert bad.code == 1 and bad.err.startswith("error: audit trail broken at event 5")

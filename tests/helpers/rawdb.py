@@ -3,6 +3,9 @@
 
 `raw_db(target)` takes an app context, a database URL, the SQLite file, or a data folder (its
 database: GOVERNANCE_DATABASE_URL when the team backend set one, else its governance.db).
+On PostgreSQL the audit trail's trigger refuses UPDATE, DELETE and TRUNCATE to every login
+(migration 0006); a test that rewrites audit rows as an attacker who is a superuser would
+opens `past_the_triggers(target)` instead (triggers off for that connection only).
 """
 
 from __future__ import annotations
@@ -70,8 +73,10 @@ class _PostgresConnection:
 
 
 @contextmanager
-def raw_db(target: AppContext | Path | str) -> Iterator[Any]:
-    """A DB-API connection to `target`'s database; commits on success, closes at the end."""
+def raw_db(target: AppContext | Path | str, *, triggers: bool = True) -> Iterator[Any]:
+    """A DB-API connection to `target`'s database; commits on success, closes at the end.
+    ``triggers=False`` (PostgreSQL, as a superuser) switches user triggers off for this
+    connection, as `session_replication_role = replica` does; SQLite has none to switch."""
     url = make_url(database_url(target))
     if url.get_backend_name() == "sqlite":
         conn = sqlite3.connect(str(url.database))
@@ -86,7 +91,18 @@ def raw_db(target: AppContext | Path | str) -> Iterator[Any]:
     plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
     pg = psycopg.connect(plain)
     try:
+        if not triggers:
+            # Session-wide, on this connection only: every other session keeps the trigger.
+            pg.execute("SET session_replication_role = replica")
         with pg:
             yield _PostgresConnection(pg)
     finally:
         pg.close()
+
+
+@contextmanager
+def past_the_triggers(target: AppContext | Path | str) -> Iterator[Any]:
+    """`raw_db` as a superuser who switches the audit trail's append-only trigger off first:
+    how an attacker with full database access would rewrite or remove audit rows."""
+    with raw_db(target, triggers=False) as raw:
+        yield raw

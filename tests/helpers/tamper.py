@@ -11,7 +11,7 @@ from typing import Any
 
 from governance_desktop.app import AppContext
 from governance_desktop.services.audit import GENESIS, event_hash
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import past_the_triggers, raw_db
 
 
 def _at(stored: str | datetime) -> datetime:
@@ -38,8 +38,9 @@ def append_event(
 
 
 def rechain(path: AppContext | Path | str) -> None:
-    """Recompute every event's prev_hash and hash so that the chain verifies again."""
-    with raw_db(path) as raw:
+    """Recompute every event's prev_hash and hash so that the chain verifies again (on
+    PostgreSQL past the append-only trigger, as a superuser could)."""
+    with past_the_triggers(path) as raw:
         rows = raw.execute(
             "SELECT id, occurred_at, actor, action, entity_type, entity_id, details "
             "FROM audit_events ORDER BY id"

@@ -17,7 +17,7 @@ from governance_desktop.app import AppContext
 from governance_desktop.services.users import os_username
 from tests.helpers.actors import ME
 from tests.helpers.identity import credential_in
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import past_the_triggers
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("http://x","click")'
@@ -288,7 +288,7 @@ def test_verify_export_refuses_a_fifo(cli, tmp_path: Path, which: str) -> None: 
 
 def test_export_of_a_broken_trail_still_says_so(hostile, data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Export keeps reporting the chain's verdict: a tampered trail exports with exit 1."""
-    with raw_db(data_dir) as raw:
+    with past_the_triggers(data_dir) as raw:
         raw.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 5")
     target = tmp_path / "audit.csv"
     r = hostile("audit", "export", str(target))

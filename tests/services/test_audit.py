@@ -6,13 +6,14 @@ import csv
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from governance_desktop.app import AppContext
 from governance_desktop.services.audit import GENESIS, event_hash
 from governance_desktop.services.users import os_username
 from governance_desktop.store.models import AuditEvent
 from tests.helpers.actors import ME
+from tests.helpers.rawdb import past_the_triggers
 
 
 @pytest.fixture
@@ -27,8 +28,9 @@ def chained(ctx: AppContext) -> AppContext:
 
 
 def _sql(ctx: AppContext, statement: str) -> None:
-    with ctx.db.engine.begin() as conn:
-        conn.execute(text(statement))
+    """Change the trail underneath the app (on PostgreSQL past its append-only trigger)."""
+    with past_the_triggers(ctx) as raw:
+        raw.execute(statement)
 
 
 def test_intact_chain_verifies(chained: AppContext) -> None:
@@ -91,13 +93,13 @@ def _rewrite_from(ctx: AppContext, first_id: int) -> None:
             for r in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
         ]
     prev = GENESIS
-    with ctx.db.engine.begin() as conn:
+    with past_the_triggers(ctx) as raw:
         for event_id, *content in rows:
             digest = event_hash(prev, *content)
             if event_id >= first_id:
-                conn.execute(
-                    text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE id = :i"),
-                    {"p": prev, "h": digest, "i": event_id},
+                raw.execute(
+                    "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?",
+                    (prev, digest, event_id),
                 )
             prev = digest
 

@@ -14,7 +14,7 @@ from governance_desktop.services.audit_chain import content_text
 from governance_desktop.services.audit_verify import check_trail
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import past_the_triggers
 from tests.helpers.tamper import rechain
 
 AWKWARD: list[dict[str, Any]] = [
@@ -55,7 +55,7 @@ def test_awkward_stored_events_verify_and_an_edit_is_found(ctx: AppContext) -> N
             ctx.audit.record(session, ME, "test.awkward", "policy", "P-1", details)
     check = check_trail(ctx.db)
     assert check.ok and check.chain.events == len(AWKWARD) + 1, check
-    with raw_db(ctx) as raw:
+    with past_the_triggers(ctx) as raw:
         raw.execute(
             "UPDATE audit_events SET details = replace(details, '2.5', '2.6')"
             if ctx.db.engine.dialect.name == "sqlite"
@@ -87,7 +87,7 @@ def test_a_trail_rewritten_since_the_checkpoint_fails(ctx: AppContext, quick: bo
     for n in range(3):
         ctx.policies.add(ME, f"POL-{n}", f"Policy {n}")
     assert check_trail(ctx.db).kept is not None
-    with raw_db(ctx) as raw:
+    with past_the_triggers(ctx) as raw:
         raw.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 2")
     rechain(ctx)
     check = check_trail(ctx.db, from_checkpoint=quick)
@@ -100,7 +100,7 @@ def test_events_removed_before_the_checkpoint_fail_it(ctx: AppContext) -> None:
     for n in range(3):
         ctx.policies.add(ME, f"POL-{n}", f"Policy {n}")
     check_trail(ctx.db)
-    with raw_db(ctx) as raw:
+    with past_the_triggers(ctx) as raw:
         raw.execute("DELETE FROM audit_events WHERE id = 2")
     check = check_trail(ctx.db, from_checkpoint=True)
     assert not check.ok and any("events now lead to event" in p for p in check.problems)

@@ -16,7 +16,7 @@ from governance_desktop.services.audit_verify import TrailCheck, check_trail
 from tests.helpers.actors import ME
 from tests.helpers.authority import WALK_APPROVER, walk_to
 from tests.helpers.identity import INITIAL, signer
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import past_the_triggers, raw_db
 from tests.helpers.tamper import append_event, rechain
 
 DONE, PENDING = "POL-001", "POL-002"
@@ -35,7 +35,8 @@ def signed(ctx: AppContext) -> AppContext:
 
 
 def _sql(ctx: AppContext, statement: str, *params: object) -> None:
-    with raw_db(ctx) as raw:
+    """Change rows underneath the app (on PostgreSQL past the audit trail's trigger)."""
+    with past_the_triggers(ctx) as raw:
         raw.execute(statement, params)
 
 

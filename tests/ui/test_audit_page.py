@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton
 
 from governance_desktop.services.changes import Changes
-from governance_desktop.store.db import sqlite_path
 from governance_desktop.ui.context import UiContext
 from governance_desktop.ui.pages.audit.model import C_ID, AuditModel
 from governance_desktop.ui.pages.audit.page import AuditPage
 from tests.helpers.actors import ME
 from tests.helpers.pages import make_page
+from tests.helpers.rawdb import past_the_triggers
 
 CLICK = Qt.MouseButton.LeftButton
 
@@ -82,8 +81,7 @@ def test_verify_detects_a_tampered_event(ui_ctx: UiContext, qtbot) -> None:  # t
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "Chain intact" in result.text(), timeout=10000)
     assert f"{len(ui_ctx.app.audit.events()):,} events" in result.text()
-    path = sqlite_path(ui_ctx.app.db.url)
-    with sqlite3.connect(path) as db:  # type: ignore[arg-type]
+    with past_the_triggers(ui_ctx.app) as db:
         db.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 7")
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "Event 7" in result.text(), timeout=10000)
@@ -114,8 +112,7 @@ def test_verify_with_a_kept_head_detects_truncation(ui_ctx: UiContext, qtbot) ->
     result = page.findChild(QLabel, "auditVerifyResult")
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "kept head hash is in it" in result.text(), timeout=10000)
-    path = sqlite_path(ui_ctx.app.db.url)
-    with sqlite3.connect(path) as db:  # type: ignore[arg-type]
+    with past_the_triggers(ui_ctx.app) as db:
         db.execute("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "no longer in the trail" in result.text(), timeout=10000)
@@ -147,9 +144,7 @@ def test_verify_checks_signatures_and_names_a_forged_approval(ui_ctx: UiContext,
     result = page.findChild(QLabel, "auditVerifyResult")
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "signatures verified" in result.text(), timeout=10000)
-    path = sqlite_path(ui_ctx.app.db.url)
-    assert path is not None
-    with sqlite3.connect(path) as db:
+    with past_the_triggers(ui_ctx.app) as db:
         forged = db.execute(
             "SELECT id FROM workflow_approvals WHERE status = 'pending' ORDER BY id LIMIT 1"
         ).fetchone()[0]
@@ -158,7 +153,7 @@ def test_verify_checks_signatures_and_names_a_forged_approval(ui_ctx: UiContext,
             " responded_at = requested_at WHERE id = ?",
             (forged,),
         )
-    rechain(path)
+    rechain(ui_ctx.app)
     assert ui_ctx.app.audit.verify().ok  # the chain alone cannot tell
     qtbot.mouseClick(button, CLICK)
     qtbot.waitUntil(lambda: "✘" in result.text(), timeout=10000)
