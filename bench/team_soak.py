@@ -82,6 +82,7 @@ LEGITIMATE = (
     re.compile(r"^error: approval \d+ is no longer open \(execution \d+ is \w+\)"),
 )
 REJECT_COMMENT = "not ready: chaos says no"
+FINAL = ("succeeded", "failed", "cancelled")
 
 
 def _team_env(database_url: str, queue_url: str) -> dict[str, str]:
@@ -211,8 +212,9 @@ def workstation(args: argparse.Namespace) -> int:
 class Kill:
     at: float  # seconds into the run
     pid: int
-    leased: list[int]  # jobs `running` under the killed PID's lease at the kill
-    recovered_after: float | None = None  # seconds until none of them ran under that lease
+    leased: list[int]  # jobs marked `running` under the killed PID's lease at the kill
+    in_flight: list[int]  # jobs not final at the kill (queued, running, retrying)
+    recovered_after: float | None = None  # seconds until all of them were final
 
 
 @dataclass
@@ -250,11 +252,13 @@ class Report:
     def summary(self) -> str:
         recovered = [k.recovered_after for k in self.kills if k.recovered_after is not None]
         leased = sum(len(k.leased) for k in self.kills)
-        unrecovered = sum(1 for k in self.kills if k.leased and k.recovered_after is None)
+        in_flight = sum(len(k.in_flight) for k in self.kills)
+        unrecovered = sum(1 for k in self.kills if k.recovered_after is None)
         lease = (
-            f"max {max(recovered):.1f} s, median {statistics.median(recovered):.1f} s"
+            f"all final after max {max(recovered):.1f} s, median "
+            f"{statistics.median(recovered):.1f} s"
             if recovered
-            else "no leased job at any kill"
+            else "no kill"
         )
         lines = [
             f"team soak: {self.seconds:.0f} s, {len(self.kills)} kill -9 of workers "
@@ -264,7 +268,8 @@ class Report:
             f"  executions={self.executions} completed={self.completed} "
             f"rejected={self.rejected} jobs={self.jobs} lost={self.lost} "
             f"duplicated={self.duplicated}",
-            f"  lease recovery: {leased} leased jobs at the kills; {lease}"
+            f"  lease recovery: {in_flight} jobs in flight at the kills ({leased} marked "
+            f"running by the killed PID); {lease}"
             + (f"; {unrecovered} kill(s) not recovered" if unrecovered else ""),
             f"  drain: {'done' if self.drained else 'NOT done'} in {self.drain_seconds:.1f} s; "
             f"workers' exit codes {self.worker_exits}",
@@ -389,7 +394,16 @@ def _leased_by(ctx: Any, pid: int) -> list[int]:
         )
 
 
-def _still_leased(ctx: Any, kill: Kill) -> bool:
+def _in_flight(ctx: Any) -> list[int]:
+    from sqlalchemy import select
+
+    from governance_desktop.store.models import Job
+
+    with ctx.db.reading() as session:
+        return list(session.scalars(select(Job.id).where(Job.state.not_in(FINAL))))
+
+
+def _still_in_flight(ctx: Any, kill: Kill) -> bool:
     from sqlalchemy import func, select
 
     from governance_desktop.store.models import Job
@@ -398,11 +412,7 @@ def _still_leased(ctx: Any, kill: Kill) -> bool:
         left = session.scalar(
             select(func.count())
             .select_from(Job)
-            .where(
-                Job.id.in_(kill.leased),
-                Job.state == "running",
-                Job.lease_owner.like(f"%:{kill.pid}:%"),
-            )
+            .where(Job.id.in_(kill.in_flight), Job.state.not_in(FINAL))
         )
     return bool(left)
 
@@ -414,11 +424,7 @@ def _unfinished(ctx: Any) -> tuple[int, int]:
     from governance_desktop.store.models import Job, WorkflowApproval
 
     with ctx.db.reading() as session:
-        jobs = session.scalar(
-            select(func.count())
-            .select_from(Job)
-            .where(Job.state.not_in(("succeeded", "failed", "cancelled")))
-        )
+        jobs = session.scalar(select(func.count()).select_from(Job).where(Job.state.not_in(FINAL)))
         pending = session.scalar(
             select(func.count())
             .select_from(WorkflowApproval)
@@ -605,14 +611,23 @@ def soak(args: argparse.Namespace) -> Report:
             while (now := time.monotonic() - start) < args.seconds:
                 if moments and now >= moments[0]:
                     moments.pop(0)
+                    # mid-work, not while idle: wait (a little) for jobs in flight
+                    busy_until = time.monotonic() + 10
+                    while not _in_flight(ctx) and time.monotonic() < busy_until:
+                        time.sleep(0.02)
                     index = rng.randrange(len(workers.procs))
                     victim = workers.procs[index].pid
-                    leased = _leased_by(ctx, victim)
+                    leased, in_flight = _leased_by(ctx, victim), _in_flight(ctx)
                     workers.kill(index)
-                    kill = Kill(at=now, pid=victim, leased=leased)
+                    now = time.monotonic() - start
+                    kill = Kill(at=now, pid=victim, leased=leased, in_flight=in_flight)
                     report.kills.append(kill)
                     pending.append(kill)
-                    print(f"  {now:6.1f} s: kill -9 {victim} ({len(leased)} leased)", flush=True)
+                    print(
+                        f"  {now:6.1f} s: kill -9 {victim} ({len(in_flight)} jobs in flight, "
+                        f"{len(leased)} marked running by it)",
+                        flush=True,
+                    )
                 pending = _track_leases(ctx, pending, start)
                 for proc in stations:
                     if proc.poll() is not None:
@@ -682,12 +697,13 @@ def soak(args: argparse.Namespace) -> Report:
 
 
 def _track_leases(ctx: Any, pending: list[Kill], start: float) -> list[Kill]:
+    """The kills whose in-flight jobs are not all final yet; the others get their time."""
     left = []
     for kill in pending:
-        if kill.leased and _still_leased(ctx, kill):
+        if kill.in_flight and _still_in_flight(ctx, kill):
             left.append(kill)
         else:
-            kill.recovered_after = time.monotonic() - start - kill.at if kill.leased else None
+            kill.recovered_after = time.monotonic() - start - kill.at
     return left
 
 
