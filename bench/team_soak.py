@@ -334,6 +334,7 @@ class Workers:
     def __init__(self, base: Path, env: dict[str, str], count: int, threads: int) -> None:
         self.base, self.env, self.threads = base, env, threads
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.folders: dict[int, Path] = {}  # by PID
         self.started = 0
         for _ in range(count):
             self.procs.append(self._start())
@@ -343,7 +344,7 @@ class Workers:
         folder = self.base / f"worker-{self.started}"
         (folder / "logs").mkdir(parents=True, exist_ok=True)
         with (folder / "logs" / "worker-stderr.log").open("ab") as log:
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "governance_desktop", "--data-dir", str(folder)),
                     *("worker", "--workers", str(self.threads)),
@@ -353,6 +354,20 @@ class Workers:
                 env=self.env,
                 cwd=ROOT,
             )
+        self.folders[proc.pid] = folder
+        return proc
+
+    def wait_started(self, index: int, timeout: float = 60.0) -> bool:
+        """Whether worker ``index``'s Huey consumer has logged its start (within
+        ``timeout``): a kill is of a working consumer, not of a process still importing."""
+        proc = self.procs[index]
+        log = self.folders[proc.pid] / "logs" / "governance.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            if log.exists() and f"PID {proc.pid} at" in log.read_text(errors="replace"):
+                return True
+            time.sleep(0.05)
+        return False
 
     def kill(self, index: int) -> None:
         """SIGKILL worker ``index`` by its PID and start another in its place."""
@@ -611,11 +626,13 @@ def soak(args: argparse.Namespace) -> Report:
             while (now := time.monotonic() - start) < args.seconds:
                 if moments and now >= moments[0]:
                     moments.pop(0)
+                    index = rng.randrange(len(workers.procs))
+                    if not workers.wait_started(index):
+                        report.problems.append(f"worker {workers.procs[index].pid} never started")
                     # mid-work, not while idle: wait (a little) for jobs in flight
                     busy_until = time.monotonic() + 10
                     while not _in_flight(ctx) and time.monotonic() < busy_until:
                         time.sleep(0.02)
-                    index = rng.randrange(len(workers.procs))
                     victim = workers.procs[index].pid
                     leased, in_flight = _leased_by(ctx, victim), _in_flight(ctx)
                     workers.kill(index)
