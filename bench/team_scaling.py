@@ -143,6 +143,16 @@ def _start_workers(base: Path, env: dict[str, str], k: int) -> list[subprocess.P
     return procs
 
 
+def _cpu_times() -> tuple[int, int]:
+    """The machine's (busy, total) CPU ticks since boot, from /proc/stat ((0, 0) elsewhere)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         if proc.poll() is None:
@@ -157,7 +167,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 def scaling_drain(servers: Servers, directory: Path, n: int, k: int) -> dict[str, float]:
     """N executions of the 3-action workflow drained by K worker processes; steps/s."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from governance_desktop.app import attach_queue
     from governance_desktop.domain.enums import ExecutionStatus, JobKind
@@ -192,17 +202,36 @@ def scaling_drain(servers: Servers, directory: Path, n: int, k: int) -> dict[str
                         or 0
                     )
 
+            def advisory_waiters() -> int:
+                """Connections of this database waiting for an advisory lock (the writers'
+                lock, store/db.py) right now."""
+                with ctx.db.reading() as session:
+                    return int(
+                        session.scalar(
+                            text(
+                                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND wait_event = 'advisory'"
+                            )
+                        )
+                        or 0
+                    )
+
             with ctx.db.transaction() as session:
                 for code in codes:
                     row = require_policy_row(session, code)
                     ctx.policies.apply_status(session, row, "in_review", me())
             start = time.perf_counter()
+            busy_before, total_before = _cpu_times()
             deadline = start + 60 + n * 0.2
+            waiting: list[int] = []
             while steps_done() < n * STEPS:
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"{k} worker(s) did not finish {n} executions in time")
+                waiting.append(advisory_waiters())
                 time.sleep(0.02)
             elapsed = time.perf_counter() - start
+            busy_after, total_after = _cpu_times()
+            busy = (busy_after - busy_before) / max(1, total_after - total_before)
             with ctx.db.reading() as session:
                 completed = session.scalar(
                     select(func.count())
@@ -217,6 +246,10 @@ def scaling_drain(servers: Servers, directory: Path, n: int, k: int) -> dict[str
                 "elapsed": elapsed,
                 "steps_per_s": n * STEPS / elapsed,
                 "load_average_1m": os.getloadavg()[0],
+                # the whole machine's CPU busy share during the drain (all users' work)
+                "machine_cpu_busy": busy,
+                # mean connections queued on the writers' advisory lock while draining
+                "writer_lock_waiters": sum(waiting) / max(1, len(waiting)),
             }
         finally:
             _stop(procs)
@@ -255,6 +288,14 @@ def run(quick: bool) -> list[Result]:
         )
         for k, rs in runs.items()
     ]
+    for result, rs in zip(results, runs.values(), strict=True):
+        busy = sorted(r["machine_cpu_busy"] for r in rs)
+        waiters = sorted(r["writer_lock_waiters"] for r in rs)
+        result.note = (
+            f"machine CPU busy {busy[len(busy) // 2]:.0%}, "
+            f"{waiters[len(waiters) // 2]:.1f} connections waiting on the writers' lock "
+            "(mean) while draining"
+        )
     one, three = results[0].median, results[2].median
     ratio = three / one
     results.append(
