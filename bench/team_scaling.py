@@ -134,8 +134,10 @@ def _start_workers(base: Path, env: dict[str, str], k: int) -> list[subprocess.P
             )
     deadline = time.monotonic() + 60
     for n, proc in enumerate(procs):
-        log = base / f"worker-{n + 1}" / "logs" / "governance.log"
-        while f"PID {proc.pid} at" not in (log.read_text(errors="replace") if log.exists() else ""):
+        started = base / f"worker-{n + 1}" / "logs" / "governance.log"
+        while f"PID {proc.pid} at" not in (
+            started.read_text(errors="replace") if started.exists() else ""
+        ):
             if proc.poll() is not None or time.monotonic() > deadline:
                 _stop(procs)
                 raise RuntimeError(f"worker {proc.pid} did not start its consumer")

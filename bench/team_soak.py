@@ -520,7 +520,7 @@ def check_each_execution(ctx: Any, expected: int, report: Report) -> None:
             continue
         ran = STEP_COUNT - 1 if rejected else STEP_COUNT
         last = (APPROVAL_STEP, len(TOLD_OF_REJECTION)) if rejected else (APPROVED_STEP, 1)
-        want = {
+        want: dict[str, tuple[Counter[tuple[Any, ...]], list[tuple[int, int | None]], int]] = {
             "step rows": (steps, [(ex.id, s) for s in range(ran)], 1),
             "tasks": (tasks, [(ex.id, 0)], 1),
             "notifications": (notes, [(ex.id, 1)], len(NOTIFIED)),
