@@ -236,6 +236,7 @@ class Report:
     user_errors: list[str] = field(default_factory=list)
     refusals: int = 0
     worker_exits: list[int | None] = field(default_factory=list)
+    worker_log_errors: int = 0  # ERROR lines in the workers' logs (for reading, not a check)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -250,7 +251,9 @@ class Report:
         )
 
     def summary(self) -> str:
-        recovered = [k.recovered_after for k in self.kills if k.recovered_after is not None]
+        recovered = [
+            k.recovered_after for k in self.kills if k.in_flight and k.recovered_after is not None
+        ]
         leased = sum(len(k.leased) for k in self.kills)
         in_flight = sum(len(k.in_flight) for k in self.kills)
         unrecovered = sum(1 for k in self.kills if k.recovered_after is None)
@@ -272,7 +275,8 @@ class Report:
             f"running by the killed PID); {lease}"
             + (f"; {unrecovered} kill(s) not recovered" if unrecovered else ""),
             f"  drain: {'done' if self.drained else 'NOT done'} in {self.drain_seconds:.1f} s; "
-            f"workers' exit codes {self.worker_exits}",
+            f"workers' exit codes {self.worker_exits}; {self.worker_log_errors} ERROR lines "
+            "in their logs (see the folder below)",
             f"  audit verify: {'ok' if self.audit_ok else 'FAILED'} ({self.audit_line})",
             f"  errors shown to a user: {len(self.user_errors)}",
         ]
@@ -679,6 +683,11 @@ def soak(args: argparse.Namespace) -> Report:
             report.drain_seconds = time.monotonic() - drain_start
             pending = _track_leases(ctx, pending, start)
             report.worker_exits = workers.stop()
+            report.worker_log_errors = sum(
+                line.count(" ERROR ")
+                for log in base.glob("worker-*/logs/governance.log*")
+                for line in log.read_text(errors="replace").splitlines()
+            )
             workers = None
             entries = _journal([*journals, base / "drain.journal"])
             report.moves_to_review = sum(
