@@ -22,6 +22,11 @@ from typing import Any
 os.environ.setdefault("GOVERNANCE_SETTINGS_FILE", os.devnull)
 
 
+class Skipped(Exception):
+    """Raised by a part's ``run()`` that cannot run here (e.g. no team servers); the
+    message says why, and ``bench.run`` lists the part as skipped with it."""
+
+
 @dataclass
 class Result:
     """One row of the table."""

@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.common import Result, fmt
+from bench.common import Result, Skipped, fmt
 
 PARTS = [
     "queue_ceiling",
@@ -33,6 +33,7 @@ PARTS = [
     "startup",
     "audit_verify",
     "register",
+    "team_scaling",  # only with GOVERNANCE_TEST_POSTGRES and GOVERNANCE_TEST_REDIS
 ]
 
 
@@ -110,13 +111,16 @@ def main(argv: list[str] | None = None) -> int:
                 skipped.append(name)  # a part still being written: no run() yet
                 continue
             results.extend(module.run(args.quick))
+        except Skipped as exc:
+            skipped.append(f"{name} ({exc})")
+            print(f"part {name} skipped: {exc}", file=sys.stderr)
         except Exception:
             errors[name] = traceback.format_exc()
             print(f"part {name} failed:\n{errors[name]}", file=sys.stderr)
         timings[name] = time.perf_counter() - start
     print(table(results))
     if skipped:
-        print(f"\nskipped (no module or no run()): {', '.join(skipped)}")
+        print(f"\nskipped (no module, no run(), or cannot run here): {', '.join(skipped)}")
     if errors:
         print(f"\nFAILED parts: {', '.join(errors)}")
     if args.json is not None:
