@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -259,6 +260,17 @@ class Database:
                     yield conn
             finally:
                 raw.execute("PRAGMA synchronous=FULL")
+
+    def server_now(self) -> datetime:
+        """The database server's clock (PostgreSQL's ``clock_timestamp()``): what every
+        client on any machine compares leases and watermarks with. A SQLite database is on
+        this machine: its clock is this one's."""
+        if self.engine.dialect.name != "postgresql":
+            return datetime.now(UTC)
+        with self.engine.connect() as conn:
+            value = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        assert isinstance(value, datetime)
+        return value.astimezone(UTC)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
