@@ -4,8 +4,8 @@ how much work waits.
 
 Leases are stamped and compared on the database server's clock (`Database.server_now`), so
 workers and reconcilers on machines whose clocks differ agree on when a lease ran out. The
-hot path (`mark_running`) does not ask the server: it adds the offset measured on the last
-heartbeat or reconcile to this machine's clock.
+hot path (`mark_running`) does not ask the server: `store.types.utcnow` adds the offset
+measured at open and on the last heartbeat or reconcile to this machine's clock.
 """
 
 from __future__ import annotations
@@ -62,19 +62,10 @@ _in_process = threading.Lock()  # reconcilers of this process (SQLite's lock fil
 class JobTracker:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._offset: timedelta | None = None  # database clock minus this machine's
 
     def now(self) -> datetime:
-        """The database server's time, read now (and this machine's offset from it saved)."""
-        server = self._db.server_now()
-        self._offset = server - utcnow()
-        return server
-
-    def _stamp(self) -> datetime:
-        """The database server's time without asking it (after the first time)."""
-        if self._offset is None:
-            return self.now()
-        return utcnow() + self._offset
+        """The database server's time, read now (this machine's offset from it saved)."""
+        return self._db.server_now()
 
     def mark_running(
         self,
@@ -86,7 +77,7 @@ class JobTracker:
         """For the monitor; correctness does not depend on it (the runner claims in its
         own transaction). The lease tells the reconciler whether a live worker holds it.
         `began`: a late mark for a job that began then (see _MARK_LATE)."""
-        now = self._stamp()
+        now = utcnow()
         params = {
             "p_id": job_id,
             "p_owner": lease_owner,
