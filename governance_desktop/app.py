@@ -399,6 +399,7 @@ def attach_queue(
         # every minute: due schedules, then the approval sweep (services/escalation.py)
         schedules=PeriodicWork(ctx.schedules, ctx.escalation),
         mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
+        lease_seconds=ctx.settings.lease_seconds,
     )
     ctx.dispatcher.target = runtime.dispatcher
     return runtime

@@ -20,8 +20,8 @@ from pydantic_settings import (
 )
 
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.jobs.queue import queue_url_problem
-from governance_desktop.store.db import database_url_problem, redact_text
+from governance_desktop.jobs.queue import queue_file, queue_url_problem
+from governance_desktop.store.db import database_url_problem, redact_text, sqlite_path
 
 APP_NAME = "governance-desktop"
 ENV_PREFIX = "GOVERNANCE_"
@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     #: The window's signing session ends after this many idle minutes: the next signature
     #: asks for user name and password again (21 CFR 11.200(a)(1)); 0 asks both every time.
     signing_idle_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
+    #: A running job's lease, in seconds: its worker's heartbeat renews it every third of
+    #: this; the reconciler (every half lease) re-queues a dead worker's jobs within two.
+    lease_seconds: float = Field(default=15.0, ge=1, le=3600)
+    #: Whether the window runs a worker of its own. None (unset): yes in single-user mode,
+    #: no in team mode (`team_mode`), where workers run on a server (``worker`` command).
+    window_worker: bool | None = None
 
     @field_validator("data_dir", mode="before")
     @classmethod
@@ -101,6 +107,19 @@ class Settings(BaseSettings):
     @property
     def effective_queue_url(self) -> str:
         return self.queue_url or str(self.data_dir / "queue.db")
+
+    @property
+    def team_mode(self) -> bool:
+        """Shared servers: the database is not a SQLite file, or the queue not a local file."""
+        return (
+            sqlite_path(self.effective_database_url) is None
+            or queue_file(self.effective_queue_url) is None
+        )
+
+    @property
+    def starts_window_worker(self) -> bool:
+        """Whether the window starts its own worker (`window_worker`; unset: not in team mode)."""
+        return not self.team_mode if self.window_worker is None else self.window_worker
 
     @classmethod
     def settings_customise_sources(

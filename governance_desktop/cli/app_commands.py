@@ -26,7 +26,8 @@ def open_window_data(settings: Settings) -> AppContext:
     arg(
         "--no-worker",
         action="store_true",
-        help="do not run the embedded worker (a separate worker serves it)",
+        help="do not run the embedded worker (a separate worker serves it; the default in "
+        "team mode unless GOVERNANCE_WINDOW_WORKER=true)",
     ),
     needs=Needs.WINDOW,
     opener=open_window_data,
@@ -38,7 +39,7 @@ def gui(ctx: AppContext, args: argparse.Namespace) -> int:
         ctx,
         ctx.queue,
         args.actor,
-        embedded_worker=not args.no_worker,
+        embedded_worker=False if args.no_worker else None,
         acting_as_other=getattr(args, "acting_as_other", False),
     )
 

@@ -4,6 +4,7 @@ implement them; tests use small fakes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -49,10 +50,12 @@ class Tracker(Protocol):
         lease_seconds: float,
         began: datetime | None = None,
     ) -> bool: ...
+    def renew_leases(self, lease_owner: str, lease_seconds: float) -> int: ...
     def mark_interrupted(self, job_id: int) -> None: ...
     def recoverable(
-        self, now: datetime, grace_seconds: float, owner_alive: Callable[[str], bool]
+        self, now: datetime | None, grace_seconds: float, owner_alive: Callable[[str], bool]
     ) -> list[QueuedJob]: ...
+    def reconciling(self) -> AbstractContextManager[bool]: ...
 
 
 class Schedules(Protocol):

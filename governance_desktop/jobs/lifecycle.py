@@ -7,6 +7,11 @@ lifecycle keeps its own set of job messages in flight, so a stop that runs out o
 reports exactly those as interrupted. Every method is short (one small transaction at most)
 and logs, never raises: a failing tracker must not stop the work.
 
+Leases: a running job's row names its worker (`reconciler.new_worker_id`) and when its lease
+runs out; while the worker has jobs in flight, `LeaseHeartbeat` renews them every third of a
+lease, so a long job is never taken over while its worker lives, and a dead worker's jobs are
+re-queued by the reconciler (every half lease) within two leases of its last heartbeat.
+
 Running marks written late: with `mark_after` > 0 a job's row says `running` only once it
 has run that long (`RunningMarks`); the bus hears `running` at once, and most jobs finish
 within milliseconds, their own transaction writing them done with `started_at`.
@@ -32,8 +37,9 @@ from governance_desktop.jobs.names import EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACT
 logger = logging.getLogger("governance_desktop.jobs")
 
 _JOB_TASKS = frozenset({EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION})
-#: How long a running job's lease lasts before another worker may take it over.
-DEFAULT_LEASE_SECONDS = 300.0
+#: How long a running job's lease lasts without a heartbeat before the reconciler re-queues
+#: it (``Settings.lease_seconds``); the heartbeat renews it every third of this.
+DEFAULT_LEASE_SECONDS = 15.0
 #: The embedded worker marks a job's row running only after this long (`RunningMarks`).
 EMBEDDED_MARK_AFTER = 0.25
 # Huey's signals for a task that stopped executing without an error or an interruption.
@@ -81,6 +87,9 @@ class JobLifecycle:
         )
         # Added and discarded by the worker threads (atomic under the GIL, as Huey's own set).
         self._in_flight: set[Any] = set()
+        self.heartbeat = LeaseHeartbeat(
+            tracker, worker_id, lease_seconds, lambda: bool(self._in_flight)
+        )
 
     def connect(self, queue: huey.Huey) -> Callable[[], None]:
         """Hear `queue`'s single messages through its signals; returns a function that
@@ -103,6 +112,7 @@ class JobLifecycle:
         if job_id is None:
             return
         self._in_flight.add(task)
+        self.heartbeat.start()
         try:
             if self.marks is not None:
                 self.marks.begin(job_id)
@@ -150,6 +160,7 @@ class JobLifecycle:
         return count
 
     def close(self) -> None:
+        self.heartbeat.close()
         if self.marks is not None:
             self.marks.close()
 
@@ -225,4 +236,57 @@ class RunningMarks:
         self._stop.set()
         thread = self._thread
         if thread is not None:
+            thread.join(5.0)
+
+
+class LeaseHeartbeat:
+    """A daemon thread, started with the first job: every `lease_seconds` / 3, while
+    `active()` says jobs are in flight, the worker's running jobs get a fresh lease."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        worker_id: str,
+        lease_seconds: float,
+        active: Callable[[], bool],
+    ) -> None:
+        self.tracker = tracker
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.interval = lease_seconds / 3
+        self.active = active
+        self.beats = 0  # renewals written (tests read it)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._loop, name="LeaseHeartbeat", daemon=True
+                )
+                self._thread.start()
+
+    def beat(self) -> int:
+        """Renew now; returns how many leases. Logs, never raises."""
+        try:
+            renewed = self.tracker.renew_leases(self.worker_id, self.lease_seconds)
+        except Exception:
+            logger.exception("could not renew the leases of %s", self.worker_id)
+            return 0
+        self.beats += 1
+        return renewed
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            if self.active():
+                self.beat()
+
+    def close(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
             thread.join(5.0)

@@ -38,7 +38,12 @@ from governance_desktop.jobs.huey_seam import EmbeddedConsumer
 from governance_desktop.jobs.lifecycle import DEFAULT_LEASE_SECONDS, JobLifecycle
 from governance_desktop.jobs.processor import WorkflowProcessor
 from governance_desktop.jobs.queue import make_huey
-from governance_desktop.jobs.reconciler import Reconciler, new_worker_id, retire_worker_id
+from governance_desktop.jobs.reconciler import (
+    ReconcileLoop,
+    Reconciler,
+    new_worker_id,
+    retire_worker_id,
+)
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.tasks import TaskSet, register_tasks
 
@@ -59,6 +64,7 @@ class QueueRuntime:
         self.dispatcher = HueyDispatcher(queue, wake=self._wake, background=background_dispatch)
         self.tasks: TaskSet | None = None
         self.reconciler: Reconciler | None = None
+        self.reconcile_loop: ReconcileLoop | None = None
         self.schedules: Schedules | None = None
         self.consumer: EmbeddedConsumer | None = None
         self._disconnect: Callable[[], None] | None = None
@@ -92,6 +98,7 @@ class QueueRuntime:
             raise RuntimeError("QueueRuntime.attach called twice")
         processor = WorkflowProcessor(runner, self.bus, self.worker_id, self.rejections)
         self.reconciler = Reconciler(tracker, self.dispatcher, grace_seconds)
+        self.reconcile_loop = ReconcileLoop(self.reconciler, lease_seconds / 2)
         self.schedules = schedules
         self.tasks = register_tasks(self.huey, processor, schedules, self.reconciler)
         self.dispatcher.bind(self.tasks)
@@ -106,11 +113,13 @@ class QueueRuntime:
         assert self.reconciler is not None
         self.reconciler.run_once(grace_seconds=0.0)
         consumer.start()
+        self._loop_start()
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Stop the consumer gracefully within `timeout` seconds; True if all threads ended."""
         if self.consumer is None:
             return True
+        self._loop_stop()
         self._stopped_clean = self.consumer.stop_gracefully(timeout)
         return self._stopped_clean
 
@@ -124,15 +133,19 @@ class QueueRuntime:
     ) -> int:
         """The ``worker`` command: foreground, graceful on SIGINT/SIGTERM; returns exit code."""
         consumer = self._require_consumer()
-        code = run_worker(
-            consumer,
-            reconciler=self.reconciler,
-            schedules=self.schedules,
-            burst=burst,
-            has_due_work=has_due_work,
-            stop_timeout=stop_timeout,
-            settle_seconds=settle_seconds,
-        )
+        self._loop_start()
+        try:
+            code = run_worker(
+                consumer,
+                reconciler=self.reconciler,
+                schedules=self.schedules,
+                burst=burst,
+                has_due_work=has_due_work,
+                stop_timeout=stop_timeout,
+                settle_seconds=settle_seconds,
+            )
+        finally:
+            self._loop_stop()
         self._stopped_clean = code == 0
         return code
 
@@ -162,6 +175,14 @@ class QueueRuntime:
 
     def resume(self) -> None:
         self._require_consumer().resume()
+
+    def _loop_start(self) -> None:
+        if self.reconcile_loop is not None:
+            self.reconcile_loop.start()
+
+    def _loop_stop(self) -> None:
+        if self.reconcile_loop is not None:
+            self.reconcile_loop.stop()
 
     def _wake(self) -> None:
         if self.consumer is not None:

@@ -198,6 +198,11 @@ class JobPages:
                 job_info(*row), dict(job.payload or {}), job.lease_owner, job.next_attempt_at
             )
 
+    def finished_within(self, seconds: float) -> list[datetime]:
+        """When each job that finished in the last `seconds` (on the database server's
+        clock, not this machine's) finished."""
+        return self.finished_since(self._db.server_now() - timedelta(seconds=seconds))
+
     def finished_since(self, since: datetime) -> list[datetime]:
         """When each job that finished after `since` finished (for the throughput chart)."""
         # updated_at is indexed and never older than finished_at: it narrows the scan.

@@ -1,11 +1,21 @@
-"""Job rows as the queue side sees them: running marks with their leases, interruptions, what
-needs re-enqueueing, and how much work waits."""
+"""Job rows as the queue side sees them: running marks with their leases (renewed by the
+worker's heartbeat), interruptions, what needs re-enqueueing (one reconciler at a time), and
+how much work waits.
+
+Leases are stamped and compared on the database server's clock (`Database.server_now`), so
+workers and reconcilers on machines whose clocks differ agree on when a lease ran out. The
+hot path (`mark_running`) does not ask the server: `store.types.utcnow` adds the offset
+measured at open and on the last heartbeat or reconcile to this machine's clock.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import cast
+from pathlib import Path
+from typing import IO, cast
 
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 
@@ -14,7 +24,7 @@ from governance_desktop.domain.job_states import CLAIMABLE, STARTED, UNFINISHED
 from governance_desktop.services.dispatch import QueuedJob
 from governance_desktop.services.dto import JobInfo
 from governance_desktop.services.read_models import job_info, job_query
-from governance_desktop.store.db import Database
+from governance_desktop.store.db import Database, ensure_private_file, sqlite_path
 from governance_desktop.store.models import Job
 from governance_desktop.store.types import utcnow
 
@@ -37,11 +47,25 @@ _MARK_RUNNING = (
 _MARK_LATE = _MARK_RUNNING.where(
     or_(_jobs.c.updated_at.is_(None), _jobs.c.updated_at <= bindparam("p_began"))
 )
+# The heartbeat: every running job of one worker gets a fresh lease in one statement.
+_RENEW = (
+    update(_jobs)
+    .where(_jobs.c.lease_owner == bindparam("p_owner"), _jobs.c.state == str(JobState.RUNNING))
+    .values(lease_expires_at=bindparam("p_expires"))
+)
+#: PostgreSQL session advisory lock held by the one reconciler at work (the app's own key,
+#: next to store.db.WRITER_LOCK_KEY).
+RECONCILER_LOCK_KEY = 0x676F_7602
+_in_process = threading.Lock()  # reconcilers of this process (SQLite's lock file is per open)
 
 
 class JobTracker:
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def now(self) -> datetime:
+        """The database server's time, read now (this machine's offset from it saved)."""
+        return self._db.server_now()
 
     def mark_running(
         self,
@@ -69,6 +93,16 @@ class JobTracker:
         with self._db.unsynced_write() as conn:
             return bool(conn.execute(statement, params).rowcount)
 
+    def renew_leases(self, lease_owner: str, lease_seconds: float) -> int:
+        """The worker's heartbeat: its running jobs' leases last `lease_seconds` more from
+        now (the server's clock); returns how many. Advisory, like `mark_running`."""
+        params = {
+            "p_owner": lease_owner,
+            "p_expires": self.now() + timedelta(seconds=lease_seconds),
+        }
+        with self._db.unsynced_write() as conn:
+            return int(conn.execute(_RENEW, params).rowcount)
+
     def mark_interrupted(self, job_id: int) -> None:
         now = utcnow()
         with self._db.transaction() as session:
@@ -83,14 +117,47 @@ class JobTracker:
                 )
             )
 
+    @contextmanager
+    def reconciling(self) -> Iterator[bool]:
+        """Whether the caller is the one reconciler at work now (it holds the lock until the
+        block ends); False at once if another is. PostgreSQL: a session advisory lock, so
+        across machines; SQLite: a lock file beside the database, so across processes."""
+        if not _in_process.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._db.engine.dialect.name == "postgresql":
+                with self._db.engine.connect() as conn:
+                    key = RECONCILER_LOCK_KEY
+                    mine = bool(
+                        conn.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})").scalar()
+                    )
+                    conn.commit()
+                    try:
+                        yield mine
+                    finally:
+                        if mine:
+                            conn.exec_driver_sql(
+                                f"SELECT pg_advisory_unlock({RECONCILER_LOCK_KEY})"
+                            )
+                            conn.commit()
+                return
+            path = sqlite_path(self._db.url)
+            with _lock_file(path.with_name(path.name + "-reconcilelock") if path else None) as mine:
+                yield mine
+        finally:
+            _in_process.release()
+
     def recoverable(
         self,
-        now: datetime,
+        now: datetime | None,
         grace_seconds: float,
         owner_alive: Callable[[str], bool],
         limit: int = 5000,
     ) -> list[QueuedJob]:
-        """Jobs with no live worker: reset them to queued and return them for enqueueing."""
+        """Jobs with no live worker: reset them to queued and return them for enqueueing.
+        `now`: None reads the database server's clock."""
+        now = self.now() if now is None else now
         cutoff = now - timedelta(seconds=grace_seconds)
         with self._db.transaction() as session:
             rows = session.scalars(
@@ -151,3 +218,31 @@ class JobTracker:
         with self._db.reading() as session:
             row = session.execute(job_query().where(Job.id == job_id)).first()
             return job_info(*row) if row else None
+
+
+@contextmanager
+def _lock_file(path: Path | None) -> Iterator[bool]:
+    """An exclusive lock on `path` if free (True), else False at once; True where there is no
+    file to lock (an in-memory database) or no fcntl (Windows: one process per database)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    if path is None:
+        yield True
+        return
+    ensure_private_file(path)
+    handle: IO[bytes] = open(path, "ab")  # noqa: SIM115 - closed below
+    try:
+        try:
+            fcntl.lockf(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.lockf(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from governance_desktop.store.types import local_now, set_clock_offset
 from governance_desktop.store.write_lock import WriteLock
 
 log = logging.getLogger(__name__)
@@ -220,6 +222,11 @@ class Database:
         # (docs/benchmarks.md, part 2); other processes' writers queue on its file lock.
         path = sqlite_path(url)
         self.write_lock = WriteLock(path.with_name(path.name + "-writelock") if path else None)
+        if self.engine.dialect.name == "postgresql":
+            try:
+                self.server_now()  # this machine's clock offset, for utcnow()
+            except Exception as exc:  # unreachable now: the first real query says why
+                log.info("could not read the database server's clock: %s", type(exc).__name__)
         # What the layers above remember of this database (services.cache.DatabaseCache): it
         # lives and dies with this object, so a new Database starts cold.
         self.cache: Clearable | None = None
@@ -263,6 +270,20 @@ class Database:
                     yield conn
             finally:
                 raw.execute("PRAGMA synchronous=FULL")
+
+    def server_now(self) -> datetime:
+        """The database server's clock (PostgreSQL's ``clock_timestamp()``), what every
+        client on any machine stamps and compares leases and watermarks with; this machine's
+        offset from it is saved for `store.types.utcnow`. A SQLite database is on this
+        machine: its clock is this one's."""
+        if self.engine.dialect.name != "postgresql":
+            return local_now()
+        with self.engine.connect() as conn:
+            value = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+        assert isinstance(value, datetime)
+        server = value.astimezone(UTC)
+        set_clock_offset(server - local_now())
+        return server
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

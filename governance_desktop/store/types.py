@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
@@ -28,5 +28,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-def utcnow() -> datetime:
+#: The database server's clock minus this machine's: 0 for a SQLite file (it is on this
+#: machine); measured by `Database.server_now` on PostgreSQL (at open, then on every lease
+#: heartbeat and reconcile).
+_clock_offset = timedelta(0)
+
+
+def local_now() -> datetime:
+    """This machine's clock."""
     return datetime.now(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, on the database server's clock: this machine's corrected by the offset measured
+    from the server, so rows stamped on workstations and workers whose clocks differ still
+    sort and compare right (leases, the job monitor's watermark)."""
+    return local_now() + _clock_offset
+
+
+def set_clock_offset(offset: timedelta) -> None:
+    global _clock_offset
+    _clock_offset = offset

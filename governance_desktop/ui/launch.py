@@ -43,9 +43,17 @@ def app_icon() -> QIcon:
 
 
 def build_window(
-    ctx: AppContext, runtime: QueueRuntime | None, actor: str, *, embedded_worker: bool = True
+    ctx: AppContext,
+    runtime: QueueRuntime | None,
+    actor: str,
+    *,
+    embedded_worker: bool | None = None,
 ) -> MainWindow:
-    """A ready main window; `window.shutdown()` stops its worker and closes everything."""
+    """A ready main window; `window.shutdown()` stops its worker and closes everything.
+    `embedded_worker`: start the window's own worker (None: as the settings say,
+    ``Settings.starts_window_worker``: not in team mode unless ``window_worker`` asks)."""
+    if embedded_worker is None:
+        embedded_worker = ctx.settings.starts_window_worker
     if QApplication.instance() is None:
         raise RuntimeError("create the QApplication first")
     collect_on_gui_thread()  # before the worker, read pool and writer threads exist
@@ -76,7 +84,7 @@ def build_window(
 
 
 def create_main_window(
-    data_dir: Path, *, embedded_worker: bool = True, actor: str | None = None
+    data_dir: Path, *, embedded_worker: bool | None = None, actor: str | None = None
 ) -> MainWindow:
     """Open `data_dir` and return a ready MainWindow (needs a QApplication).
 
@@ -166,7 +174,7 @@ def run_gui(
     runtime: QueueRuntime | None,
     actor: str,
     *,
-    embedded_worker: bool = True,
+    embedded_worker: bool | None = None,
     acting_as_other: bool = False,
 ) -> int:
     """The event loop. SIGINT/SIGTERM quit it cleanly; the worker stops after the loop.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -61,8 +62,9 @@ class FakeTracker:
     running: list[tuple[int, str, float]] = field(default_factory=list)
     interrupted: list[int] = field(default_factory=list)
     to_recover: list[QueuedJob] = field(default_factory=list)
-    recover_calls: list[tuple[datetime, float]] = field(default_factory=list)
+    recover_calls: list[tuple[datetime | None, float]] = field(default_factory=list)
     owner_check: Callable[[str], bool] | None = None
+    renewals: list[tuple[str, float]] = field(default_factory=list)
 
     def mark_running(
         self, job_id: int, lease_owner: str, lease_seconds: float, began: object = None
@@ -73,8 +75,16 @@ class FakeTracker:
     def mark_interrupted(self, job_id: int) -> None:
         self.interrupted.append(job_id)
 
+    def renew_leases(self, lease_owner: str, lease_seconds: float) -> int:
+        self.renewals.append((lease_owner, lease_seconds))
+        return 1
+
+    @contextmanager
+    def reconciling(self) -> Iterator[bool]:
+        yield True
+
     def recoverable(
-        self, now: datetime, grace_seconds: float, owner_alive: Callable[[str], bool]
+        self, now: datetime | None, grace_seconds: float, owner_alive: Callable[[str], bool]
     ) -> list[QueuedJob]:
         self.recover_calls.append((now, grace_seconds))
         self.owner_check = owner_alive

@@ -12,7 +12,9 @@ import pytest
 
 from governance_desktop.domain.enums import JobKind
 from governance_desktop.jobs.reconciler import (
+    Owner,
     Reconciler,
+    local_identity,
     new_worker_id,
     owner_alive,
     retire_worker_id,
@@ -30,17 +32,28 @@ class RecordingDispatcher:
 
 
 def test_owner_alive_rules() -> None:
-    """Live consumers of this process and other hosts count as alive; a dead pid does not."""
+    """Live consumers of this process and owners elsewhere count as alive; a dead pid on this
+    machine, boot and PID namespace does not."""
     host = socket.gethostname()
+    me = local_identity()
+    assert me.provable  # Linux: /etc/machine-id, boot_id and /proc/self/ns/pid are readable
     mine = new_worker_id()
     assert owner_alive(mine)
+    assert Owner.parse(mine) == Owner(me, os.getpid(), mine.split(":")[4].split("@")[0])
+    assert len(mine) <= 100  # jobs.lease_owner is String(100)
     retire_worker_id(mine)
     assert not owner_alive(mine)  # same pid, but that consumer has stopped
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
-    assert not owner_alive(f"{host}:{proc.pid}:dead")
-    assert owner_alive(f"{host}:{os.getppid()}:parent")
-    assert owner_alive(f"other-host-{host}:{proc.pid}:x")  # only lease expiry decides
+    here = f"{me.machine}:{me.boot}:{me.pidns}"
+    assert not owner_alive(f"{here}:{proc.pid}:dead@{host}")
+    assert owner_alive(f"{here}:{os.getppid()}:a1@{host}")  # the parent lives
+    # The same host name elsewhere: only the lease decides.
+    assert owner_alive(f"{'f' * 16}:{me.boot}:{me.pidns}:{proc.pid}:a2@{host}")
+    assert owner_alive(f"{me.machine}:{'e' * 16}:{me.pidns}:{proc.pid}:a3@{host}")
+    assert owner_alive(f"{me.machine}:{me.boot}:1:{proc.pid}:a4@{host}")  # another container
+    assert owner_alive(f"-:-:-:{proc.pid}:a5@{host}")  # identity unknown there
+    assert owner_alive(f"{host}:{proc.pid}:dead")  # an id of an older version
     assert owner_alive("garbage")
 
 

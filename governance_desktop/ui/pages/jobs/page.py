@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
@@ -267,7 +267,7 @@ class JobMonitorPage(Page):
 
         def run() -> tuple[list[datetime], float]:
             now = time.time()
-            return service.finished_since(datetime.now(UTC) - timedelta(seconds=window)), now
+            return service.finished_within(window), now
 
         self.calls.read(run, lambda r: self.chart.set_history(*r), lambda _e: None)
 
