@@ -56,14 +56,16 @@ class BatchExecutor:
         self.lifecycle = lifecycle
         self.limit = limit
 
-    def take(self) -> list[Any]:
-        """Dequeue up to `limit` tasks (one queue.db transaction on SQLite); a message that
-        cannot be read is dropped and logged (the reconciler re-enqueues its job, if any)."""
+    def take(self, wait: bool = False) -> list[Any]:
+        """Dequeue up to `limit` tasks (one queue.db transaction on SQLite, one pop on Redis);
+        only with `wait` does a blocking storage wait for the first (never for the rest). A
+        message that cannot be read is dropped and logged (the reconciler re-enqueues its
+        job, if any)."""
         storage = self.huey.storage
         take_many = getattr(storage, "dequeue_many", None)
         if take_many is not None:
-            messages = take_many(self.limit)
-        else:  # Redis and others: one cheap pop each
+            messages = take_many(self.limit, wait)
+        else:  # other storages: one pop each
             messages = []
             while len(messages) < self.limit:
                 data = storage.dequeue()

@@ -21,6 +21,8 @@ Huey members relied on (Huey 3.5):
 - ``huey.storage.SqliteStorage``: subclassed; ``_create_connection()`` and ``pop_data(key)``
   overridden; ``sql``, ``db``, ``dequeue``, ``peek_many`` and the attributes ``name``,
   ``blocking`` used.
+- ``huey.storage.RedisStorage``: subclassed (`RedisQueueStorage`); ``dequeue()`` (the blocking
+  pop, ``read_timeout``) and the attributes ``conn``, ``queue_key``, ``blocking`` used.
 - ``huey.serializer.Serializer``: ``_serialize(data)`` and ``_deserialize(data)`` overridden
   (`MessageSerializer` turns them into our ``encode`` / ``decode``).
 """
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import huey
 from huey.consumer import Consumer, Worker
 from huey.serializer import Serializer
-from huey.storage import EmptyData, SqliteStorage
+from huey.storage import EmptyData, RedisStorage, SqliteStorage
 
 from governance_desktop.jobs.rejections import RejectedMessage
 
@@ -54,7 +56,7 @@ class Batches(Protocol):
 
     lifecycle: JobLifecycle
 
-    def take(self) -> list[Any]: ...
+    def take(self, wait: bool = False) -> list[Any]: ...
 
     def execute(self, tasks: Sequence[Any], now: datetime | None = None) -> None: ...
 
@@ -103,6 +105,10 @@ RELIES_ON: dict[str, str | None] = {
     "huey.storage.SqliteStorage.peek_many": "(self, keys)",
     "huey.storage.SqliteStorage.name": None,
     "huey.storage.SqliteStorage.blocking": None,
+    "huey.storage.RedisStorage.dequeue": "(self)",
+    "huey.storage.RedisStorage.conn": None,
+    "huey.storage.RedisStorage.queue_key": None,
+    "huey.storage.RedisStorage.blocking": None,
     "huey.serializer.Serializer._serialize": "(self, data)",
     "huey.serializer.Serializer._deserialize": "(self, data)",
 }
@@ -129,9 +135,10 @@ class QueueStorage(SqliteStorage):  # type: ignore[misc]
         conn.execute("pragma synchronous=NORMAL")
         return conn
 
-    def dequeue_many(self, limit: int) -> list[bytes]:
+    def dequeue_many(self, limit: int, wait: bool = False) -> list[bytes]:
         """Up to `limit` messages in Huey's order (priority, then id), taken in one
-        transaction (jobs/batch.py); like Huey's `dequeue`, a read first when empty."""
+        transaction (jobs/batch.py); like Huey's `dequeue`, a read first when empty. Never
+        waits (the storage does not block: idle workers sleep until woken)."""
         if not self.sql("select 1 from task where queue = ? limit 1", (self.name,), results=True):
             return []
         with self.db(commit=True) as curs:
@@ -152,6 +159,31 @@ class QueueStorage(SqliteStorage):  # type: ignore[misc]
         if not self.sql("select 1 from kv where queue=? and key=?", (self.name, key), results=True):
             return EmptyData
         return super().pop_data(key)
+
+
+class RedisQueueStorage(RedisStorage):  # type: ignore[misc]
+    """Huey's Redis storage with `dequeue_many` for batches: only a worker with nothing to
+    do waits in the blocking pop (BRPOP, at most ``read_timeout`` s); the rest of a batch is
+    taken without waiting (one RPOP with a count, Redis ≥ 6.2), so no batch waits for the
+    pop's timeout when the queue runs dry."""
+
+    def dequeue_many(self, limit: int, wait: bool = False) -> list[bytes]:
+        """Up to `limit` messages in Huey's order (oldest first). With `wait` (and a
+        blocking storage) an empty queue is waited on for up to ``read_timeout`` seconds."""
+        if wait and self.blocking:
+            first = self.dequeue()
+            if first is None:
+                return []
+            return [first, *self.pop_now(limit - 1)]
+        return self.pop_now(limit)
+
+    def pop_now(self, count: int) -> list[bytes]:
+        """Up to `count` messages, oldest first, without waiting. (Not ``_pop``: Huey's
+        storage keeps its schedule script under that name.)"""
+        if count < 1:
+            return []
+        taken: list[bytes] | None = self.conn.rpop(self.queue_key, count)
+        return taken or []
 
 
 class MessageSerializer(Serializer):  # type: ignore[misc]
@@ -227,19 +259,32 @@ class WakeableWorker(Worker):  # type: ignore[misc]
                 logger.exception("unhandled error during execution of task %s", task.id)
 
     def _take(self) -> tuple[list[Any], bool]:
-        """(tasks taken, whether to sleep before the next poll)."""
+        """(tasks taken, whether to sleep before the next poll). On a blocking storage
+        (Redis) an empty queue is waited on in a blocking pop; a worker waiting there is
+        idle, not busy (`worker --burst` exits while workers wait)."""
+        blocking = bool(getattr(self.huey.storage, "blocking", False))
         try:
-            if self.batch is not None:
-                tasks = self.batch.take()
-            else:
-                task = self.huey.dequeue()
-                tasks = [] if task is None else [task]
+            tasks = self._take_from_queue(wait=False)
+            if not tasks and blocking:
+                self.busy = False
+                try:
+                    tasks = self._take_from_queue(wait=True)
+                finally:
+                    self.busy = True
         except RejectedMessage:
             return [], False  # logged by the serializer; the row is gone, never executed
         except Exception:
             logger.exception("error reading from the queue")
             return [], True
-        return tasks, not tasks and not getattr(self.huey.storage, "blocking", False)
+        return tasks, not tasks and not blocking
+
+    def _take_from_queue(self, wait: bool) -> list[Any]:
+        if self.batch is not None:
+            return self.batch.take(wait)
+        if not wait and getattr(self.huey.storage, "blocking", False):
+            return []  # Huey's own dequeue blocks: only when waiting
+        task = self.huey.dequeue()
+        return [] if task is None else [task]
 
     def sleep(self) -> None:
         self.delay = min(self.delay, self.max_delay)

@@ -19,7 +19,7 @@ from typing import Any
 import huey
 
 from governance_desktop.domain.errors import GovernanceError
-from governance_desktop.jobs.huey_seam import QueueStorage
+from governance_desktop.jobs.huey_seam import QueueStorage, RedisQueueStorage
 from governance_desktop.jobs.rejections import Rejections
 from governance_desktop.jobs.serializer import JsonSerializer
 from governance_desktop.store.db import create_private, make_private_dirs, redact_url
@@ -162,7 +162,13 @@ def _redis_huey(url: str, serializer: JsonSerializer) -> huey.Huey:
             "the queue URL is a Redis URL but the 'redis' package is not installed "
             "(pip install redis)"
         )
-    return huey.RedisHuey(QUEUE_NAME, url=url, serializer=serializer, results=False)
+    return huey.RedisHuey(
+        QUEUE_NAME,
+        url=url,
+        serializer=serializer,
+        results=False,
+        storage_class=RedisQueueStorage,
+    )
 
 
 def _prepare_file(path: Path) -> None:

@@ -15,7 +15,7 @@ import huey
 import pytest
 from huey.consumer import Consumer, Worker
 from huey.serializer import Serializer
-from huey.storage import SqliteStorage
+from huey.storage import RedisStorage, SqliteStorage
 
 from governance_desktop.jobs import huey_seam
 from governance_desktop.jobs.huey_seam import RELIES_ON
@@ -30,13 +30,16 @@ def _owner(dotted: str) -> tuple[type, str]:
 
 @pytest.fixture
 def instances(tmp_path: Path) -> Iterator[dict[type, Any]]:
-    """A real Huey on a queue file, its storage, a consumer and one of its workers."""
+    """A real Huey on a queue file, its storage, a consumer and one of its workers, and a
+    Redis queue's storage (made without connecting: no server needed)."""
     queue = make_huey(str(tmp_path / "queue.db"))
+    redis_queue = make_huey("redis://127.0.0.1:9/0")
     consumer = Consumer(queue, workers=1, worker_type="thread")
     worker = Worker(queue, threading.Event(), 0.1, 1.0, 1.15)
     yield {
         huey.Huey: queue,
         SqliteStorage: queue.storage,
+        RedisStorage: redis_queue.storage,
         Consumer: consumer,
         Worker: worker,
     }
