@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     #: The window's signing session ends after this many idle minutes: the next signature
     #: asks for user name and password again (21 CFR 11.200(a)(1)); 0 asks both every time.
     signing_idle_minutes: float = Field(default=15.0, ge=0, le=24 * 60)
+    #: A fresh pg_dump before migrating a PostgreSQL database (refused without pg_dump);
+    #: false waives it (the global `--no-backup` flag does the same for one command).
+    migration_backup: bool = True
 
     @field_validator("data_dir", mode="before")
     @classmethod

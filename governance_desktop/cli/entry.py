@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read passwords from stdin, one per line, instead of prompting",
     )
+    parser.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="migrate a PostgreSQL database without the pg_dump taken first (take your own)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in GROUPS:
         add_group(subparsers, group)
@@ -118,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if needs is Needs.FILES:
             return declared.handler(args)
-        settings = load_settings(data_dir=args.data_dir)
+        settings = load_settings(
+            data_dir=args.data_dir, migration_backup=False if args.no_backup else None
+        )
         data_dir = settings.data_dir
         if needs is Needs.SETTINGS:
             return declared.handler(settings, args)
