@@ -213,8 +213,11 @@ def start_tls_postgres(folder: Path, authority: Authority, password: str) -> Tls
     )
     subprocess.run(
         _as_server_user(
-            [pg_bin("pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w"]
-            + ["-t", "60", "-o", options, "start"]
+            [
+                pg_bin("pg_ctl"),
+                *("-D", str(data), "-l", str(data / "server.log")),
+                *("-w", "-t", "60", "-o", options, "start"),
+            ]
         ),
         check=True,
         capture_output=True,
@@ -258,13 +261,16 @@ def start_tls_redis(folder: Path, authority: Authority) -> TlsRedis:
     pidfile = folder / "redis.pid"
     subprocess.run(
         _as_server_user(
-            ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"]
-            + ["--tls-cert-file", str(folder / "server.pem")]
-            + ["--tls-key-file", str(folder / "server.key")]
-            + ["--tls-ca-cert-file", str(folder / "ca.pem"), "--tls-auth-clients", "no"]
-            + ["--save", "", "--appendonly", "no", "--daemonize", "yes"]
-            + ["--pidfile", str(pidfile), "--logfile", str(folder / "redis.log")]
-            + ["--dir", str(folder)]
+            [
+                "redis-server",
+                *("--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"),
+                *("--tls-cert-file", str(folder / "server.pem")),
+                *("--tls-key-file", str(folder / "server.key")),
+                *("--tls-ca-cert-file", str(folder / "ca.pem"), "--tls-auth-clients", "no"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "yes"),
+                *("--pidfile", str(pidfile), "--logfile", str(folder / "redis.log")),
+                *("--dir", str(folder)),
+            ]
         ),
         check=True,
         capture_output=True,
