@@ -284,7 +284,7 @@ def _open_database(settings: Settings) -> tuple[Database, MigrationReport]:
     db = Database(settings.effective_database_url)
     try:
         # SQLite gives its -wal and -shm files the database file's mode: nothing to chmod.
-        migration = upgrade_to_head(db, backups)
+        migration = upgrade_to_head(db, backups, backup=settings.migration_backup)
     except DatabaseError as exc:
         db.dispose()
         orig = getattr(exc, "orig", None)

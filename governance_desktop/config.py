@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     #: Whether the window runs a worker of its own. None (unset): yes in single-user mode,
     #: no in team mode (`team_mode`), where workers run on a server (``worker`` command).
     window_worker: bool | None = None
+    #: A fresh pg_dump before migrating a PostgreSQL database (refused without pg_dump);
+    #: false waives it (the global `--no-backup` flag does the same for one command).
+    migration_backup: bool = True
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -60,7 +60,7 @@ def setup(settings: Settings, args: argparse.Namespace) -> int:
         settings.data_dir / "backups",
         owner=args.owner_role,
         app=args.app_role,
-        no_backup=getattr(args, "no_backup", False),
+        backup=settings.migration_backup,
     )
     made = f"created roles {', '.join(done.created)}" if done.created else "roles existed"
     mig = done.migration

@@ -38,7 +38,7 @@ from governance_desktop.domain.text import terminal_safe
 from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.users import os_username
 from governance_desktop.store.autobackup import latest_restorable
-from governance_desktop.store.db import redact_text, sqlite_path
+from governance_desktop.store.db import redact_text, sqlite_path, tls_problem
 from governance_desktop.store.integrity import damaged_error, is_damage, storage_problem
 
 #: Every group in the order `--help` lists them.
@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read passwords from stdin, one per line, instead of prompting",
     )
+    parser.add_argument(
+        "--no-backup",
+        action="store_true",
+        help="migrate a PostgreSQL database without the pg_dump taken first (take your own)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for group in GROUPS:
         add_group(subparsers, group)
@@ -118,7 +123,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if needs is Needs.FILES:
             return declared.handler(args)
-        settings = load_settings(data_dir=args.data_dir)
+        settings = load_settings(
+            data_dir=args.data_dir, migration_backup=False if args.no_backup else None
+        )
         data_dir = settings.data_dir
         if needs is Needs.SETTINGS:
             return declared.handler(settings, args)
@@ -148,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OperationalError, DatabaseError) as exc:
         log.exception("database error in %s", command)
         problem = storage_problem(exc, data_dir) if data_dir else None
+        problem = problem or tls_problem(str(exc.orig), "database")
         return _fail(problem or _damage(exc.orig, settings) or f"database problem: {exc.orig}")
     except OSError as exc:
         log.exception("file error in %s", command)
@@ -162,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         log.exception("unexpected failure in %s", command)
+        if type(exc).__module__.startswith("redis"):  # the queue server, e.g. its TLS
+            tls = tls_problem(str(exc), "queue (Redis)")
+            return _fail(tls or f"queue (Redis) problem: {exc}")
         return _fail(f"unexpected failure ({type(exc).__name__}: {exc}); details in the log")
     finally:
         if runtime is not None:

@@ -98,6 +98,26 @@ def redact_text(text: str) -> str:
     return _PASSWORD_IN_QUERY.sub(r"\1***", _PASSWORD_IN_URL.sub(r"\1***@", text))
 
 
+_TLS_WORDS = ("ssl", "tls", "certificate")
+
+
+def tls_problem(message: str, server: str) -> str | None:
+    """One line for a connection to `server` that failed in its TLS handshake (a certificate
+    not signed by the CA named, a host name it does not cover, a server without TLS), or
+    None when `message` is about something else."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines or not any(word in message.lower() for word in _TLS_WORDS):
+        return None
+    reason = redact_text(" ".join(lines))
+    hint = (
+        "; check that sslrootcert (PostgreSQL) or ssl_ca_certs (Redis) names the CA that "
+        "signed the server's certificate and that the certificate covers the host name used"
+        if "certificate" in message.lower()
+        else ""
+    )
+    return f"cannot connect to the {server} over TLS: {reason}{hint}"
+
+
 def redact_url(url: str) -> str:
     """A database or queue URL as it may be shown or logged: its password is ***."""
     try:

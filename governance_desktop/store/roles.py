@@ -181,7 +181,7 @@ def setup_database(
     *,
     owner: str = DEFAULT_OWNER,
     app: str = DEFAULT_APP,
-    no_backup: bool = False,
+    backup: bool = True,
 ) -> RoleSetup:
     """Make (or mend) the owner and app roles of ADMIN_URL's database, migrate it to head as
     the owner, and grant the app role its rights. ``admin_url`` logs in as a superuser (or a
@@ -212,7 +212,7 @@ def setup_database(
     ).render_as_string(hide_password=False)
     db = Database(owner_url)
     try:
-        migration = upgrade_to_head(db, backups_dir)
+        migration = upgrade_to_head(db, backups_dir, backup=backup)
     finally:
         db.dispose()
     with _admin(url) as conn:
