@@ -290,13 +290,15 @@ def test_killed_worker_jobs_are_rerun_by_a_worker_on_another_machine(
         runtime.close()
 
 
-def test_window_starts_no_worker_in_team_mode(
+def test_team_mode_settings_ask_for_no_window_worker(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Team mode: the window is a client (workers run on a server) unless
     GOVERNANCE_WINDOW_WORKER=true; single-user mode: it runs its own worker, as before."""
     from governance_desktop.config import Settings
 
+    for name in ("GOVERNANCE_DATABASE_URL", "GOVERNANCE_QUEUE_URL"):  # the team backend's
+        monkeypatch.delenv(name, raising=False)
     team = Settings(data_dir=data_dir, database_url="postgresql+psycopg://u@db.example/gd")
     assert team.team_mode and not team.starts_window_worker
     assert Settings(data_dir=data_dir, queue_url="redis://q.example/0").team_mode
