@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -198,11 +198,15 @@ def test_two_reconcilers_at_once_one_does_the_work(app: AppContext) -> None:
         barrier = threading.Barrier(2)
         counts: list[int] = []
 
-        def run(reconciler: Reconciler) -> None:
+        def run(reconciler: Reconciler, after: float) -> None:
             barrier.wait()
+            time.sleep(after)  # the second starts while the first dispatches
             counts.append(reconciler.run_once(grace_seconds=0))
 
-        threads = [threading.Thread(target=run, args=(r,)) for r in reconcilers]
+        threads = [
+            threading.Thread(target=run, args=(r, after))
+            for r, after in zip(reconcilers, (0.0, 0.2), strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -230,14 +234,6 @@ def _wait_for_running(app: AppContext, timeout: float = 60) -> tuple[int, str]:
     return found[-1]
 
 
-def _away_from_the_minute() -> None:
-    """Kill well after a minute starts: the once-a-minute periodic reconcile (which could
-    also recover a job) must not be what rescues it."""
-    second = datetime.now(UTC).second
-    if not 3 <= second <= 25:
-        time.sleep((63 - second) % 60)
-
-
 def test_killed_worker_jobs_are_rerun_by_a_worker_on_another_machine(
     app: AppContext, data_dir: Path
 ) -> None:
@@ -262,9 +258,11 @@ def test_killed_worker_jobs_are_rerun_by_a_worker_on_another_machine(
         assert f":{slow.pid}:" in owner
         other = start_worker(data_dir, workers=1, env={**env, MACHINE_ID_ENV: "fedcba9876543210"})
         wait_until_started(data_dir, other.pid)
-        time.sleep(0.5)  # past B's start-up reconcile
+        # Past B's start-up reconciles (its own, then the periodic one Huey enqueues as its
+        # consumer starts), long before the next periodic one (60 s later), which must not be
+        # what rescues the job.
+        time.sleep(3.0)
         assert _state(app, job_id) == "running"
-        _away_from_the_minute()
         os.kill(slow.pid, signal.SIGKILL)
         killed = time.monotonic()
         slow.wait(10)
