@@ -110,12 +110,13 @@ def wait_until(predicate: Callable[[], bool], timeout: float, poll: float = 0.00
 # --- the app, seeded --------------------------------------------------------------------------
 
 
-def open_bench_app(data_dir: Path) -> Any:
-    """open_app on `data_dir` with default settings (the OS user becomes admin)."""
+def open_bench_app(data_dir: Path, **settings: Any) -> Any:
+    """open_app on `data_dir` with default settings but `settings` (the OS user becomes
+    admin)."""
     from governance_desktop.app import open_app
     from governance_desktop.config import load_settings
 
-    return open_app(load_settings(data_dir=data_dir))
+    return open_app(load_settings(data_dir=data_dir, **settings))
 
 
 def me() -> str:

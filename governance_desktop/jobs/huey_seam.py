@@ -21,8 +21,9 @@ Huey members relied on (Huey 3.5):
 - ``huey.storage.SqliteStorage``: subclassed; ``_create_connection()`` and ``pop_data(key)``
   overridden; ``sql``, ``db``, ``dequeue``, ``peek_many`` and the attributes ``name``,
   ``blocking`` used.
-- ``huey.storage.RedisStorage``: subclassed (`RedisQueueStorage`); ``dequeue()`` (the blocking
-  pop, ``read_timeout``) and the attributes ``conn``, ``queue_key``, ``blocking`` used.
+- ``huey.storage.RedisStorage``: subclassed (`RedisQueueStorage`); ``__init__`` extended; the
+  attributes ``conn``, ``queue_key``, ``blocking`` and ``read_timeout`` used (its blocking pop,
+  ``dequeue()``, is redone with a second key to wake on).
 - ``huey.serializer.Serializer``: ``_serialize(data)`` and ``_deserialize(data)`` overridden
   (`MessageSerializer` turns them into our ``encode`` / ``decode``).
 """
@@ -33,6 +34,7 @@ import logging
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -43,6 +45,11 @@ from huey.serializer import Serializer
 from huey.storage import EmptyData, RedisStorage, SqliteStorage
 
 from governance_desktop.jobs.rejections import RejectedMessage
+
+try:
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+except ImportError:  # no team extra: RedisQueueStorage is never made (jobs/queue.py)
+    RedisTimeoutError = TimeoutError  # type: ignore[misc,assignment]
 
 if TYPE_CHECKING:
     from governance_desktop.jobs.lifecycle import JobLifecycle
@@ -105,10 +112,15 @@ RELIES_ON: dict[str, str | None] = {
     "huey.storage.SqliteStorage.peek_many": "(self, keys)",
     "huey.storage.SqliteStorage.name": None,
     "huey.storage.SqliteStorage.blocking": None,
-    "huey.storage.RedisStorage.dequeue": "(self)",
+    "huey.storage.RedisStorage.__init__": (
+        "(self, name='huey', blocking=True, read_timeout=1, connection_pool=None, url=None, "
+        "client_name=None, notify_result=False, notify_result_ttl=60, clean_name=True, "
+        "**connection_params)"
+    ),
     "huey.storage.RedisStorage.conn": None,
     "huey.storage.RedisStorage.queue_key": None,
     "huey.storage.RedisStorage.blocking": None,
+    "huey.storage.RedisStorage.read_timeout": None,
     "huey.serializer.Serializer._serialize": "(self, data)",
     "huey.serializer.Serializer._deserialize": "(self, data)",
 }
@@ -165,17 +177,43 @@ class RedisQueueStorage(RedisStorage):  # type: ignore[misc]
     """Huey's Redis storage with `dequeue_many` for batches: only a worker with nothing to
     do waits in the blocking pop (BRPOP, at most ``read_timeout`` s); the rest of a batch is
     taken without waiting (one RPOP with a count, Redis ≥ 6.2), so no batch waits for the
-    pop's timeout when the queue runs dry."""
+    pop's timeout when the queue runs dry. The pop also waits on a list of this storage's
+    own, `wake_key`: `release_waiters` pushes to it so that a stopping consumer's workers
+    return at once rather than after ``read_timeout``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wake_key = f"{self.queue_key}.wake.{uuid.uuid4().hex}"
 
     def dequeue_many(self, limit: int, wait: bool = False) -> list[bytes]:
         """Up to `limit` messages in Huey's order (oldest first). With `wait` (and a
-        blocking storage) an empty queue is waited on for up to ``read_timeout`` seconds."""
+        blocking storage) an empty queue is waited on for up to ``read_timeout`` seconds,
+        or until `release_waiters`."""
         if wait and self.blocking:
-            first = self.dequeue()
+            first = self._wait_for_one()
             if first is None:
                 return []
             return [first, *self.pop_now(limit - 1)]
         return self.pop_now(limit)
+
+    def _wait_for_one(self) -> bytes | None:
+        # Huey's dequeue() with the wake list after the queue (BRPOP serves keys in order).
+        try:
+            got = self.conn.brpop([self.queue_key, self.wake_key], timeout=self.read_timeout)
+        except RedisTimeoutError:
+            return None  # ConnectionError propagates: the worker logs it and backs off
+        if got is None or got[0].decode() == self.wake_key:
+            return None
+        data: bytes = got[1]
+        return data
+
+    def release_waiters(self, count: int) -> None:
+        """Make up to `count` workers waiting in `dequeue_many` return now (on stop)."""
+        if count > 0:
+            with self.conn.pipeline() as pipe:
+                pipe.lpush(self.wake_key, *[b"1"] * count)
+                pipe.expire(self.wake_key, 60)
+                pipe.execute()
 
     def pop_now(self, count: int) -> list[bytes]:
         """Up to `count` messages, oldest first, without waiting. (Not ``_pop``: Huey's
@@ -376,6 +414,7 @@ class EmbeddedConsumer(QuietConsumer):
         self.wake()
         if not self._started:
             return True
+        self._release_waiters()
         deadline = time.monotonic() + timeout
         threads = [thread for _, thread in self.worker_threads] + [self.scheduler]
         for thread in threads:
@@ -386,3 +425,13 @@ class EmbeddedConsumer(QuietConsumer):
             if self.lifecycle is not None:
                 self.lifecycle.interrupt_in_flight()
         return not alive
+
+    def _release_waiters(self) -> None:
+        """Workers waiting in a blocking pop (Redis) return now, not after its timeout."""
+        release = getattr(self.huey.storage, "release_waiters", None)
+        if release is None:
+            return
+        try:
+            release(len(self.worker_threads))
+        except Exception as exc:  # the queue is unreachable: they return on the timeout
+            logger.warning("could not wake the workers waiting on the queue: %s", exc)

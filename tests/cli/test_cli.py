@@ -174,13 +174,18 @@ def test_audit_verify_and_export(demo, tmp_path: Path, data_dir: Path) -> None: 
     assert bad.code == 1 and bad.err.startswith("error: audit trail broken at event 5")
 
 
-def test_backup_check_and_placeholders(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """backup copies the live file; check reports paths; a burst worker exits."""
+@pytest.mark.sqlite_only("backup copies the SQLite file (PostgreSQL: pg_dump)")
+def test_backup_copies_the_live_file(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """backup copies the live file, and refuses to overwrite one."""
     target = tmp_path / "copy.db"
     assert demo("backup", str(target)).code == 0
     with sqlite3.connect(target) as raw:
         assert raw.execute("select count(*) from policies").fetchone() == (12,)
     assert demo("backup", str(target)).code == 1
+
+
+def test_check_reports_the_counts_and_a_burst_worker_exits(demo) -> None:  # type: ignore[no-untyped-def]
+    """check reports the counts and the schema; a burst worker exits."""
     info = demo("check", "--json").json()
     assert info["policies"] == 12 and info["schema_revision"]
     assert demo("worker", "--burst").code == 0
