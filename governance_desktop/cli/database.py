@@ -1,4 +1,4 @@
-"""`setup-database`: the PostgreSQL roles of team mode (docs/team-mode-security.md).
+"""`setup-database`: the PostgreSQL roles of team mode (docs/team-mode.md, section 2).
 
 Role passwords come from GOVERNANCE_OWNER_PASSWORD / GOVERNANCE_APP_PASSWORD, else from
 `--password-stdin` (owner's line, then the app's), else a prompt asked twice; never from the
