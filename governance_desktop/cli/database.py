@@ -30,7 +30,7 @@ def _password(args: argparse.Namespace, role: str, env: str) -> str:
         return found
     why = f"setting up role {role}"
     asker = passwords(args)
-    first = asker.read(f"Password for database role {role}: ", why, f"needs ${env} or")
+    first = asker.read(f"Password for database role {role}: ", why, f"needs a password (${env})")
     if not args.password_stdin and asker.read("The same password again: ", why) != first:
         raise ValidationError(f"the two passwords for {role} differ; nothing was set", env)
     return first

@@ -169,3 +169,16 @@ def test_the_app_works_fully_as_the_app_role(
     with psycopg.connect(app) as conn:
         conn.execute("INSERT INTO later_table (note) VALUES ('default privileges')")
         assert conn.execute("SELECT count(*) FROM later_table").fetchone()[0] == 1
+
+
+def test_bad_input_is_one_line(cli, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Not a PostgreSQL URL, the same name for both roles, no password anywhere: one line
+    each, nothing made."""
+    not_pg = cli("setup-database", "sqlite:////tmp/x.db")
+    assert not_pg.code == 1 and "is not one" in not_pg.err and not_pg.err.count("\n") == 1
+    same = cli("setup-database", cluster.admin_url, "--owner-role", "gd_x", "--app-role", "gd_x")
+    assert same.code == 1 and "must differ" in same.err
+    monkeypatch.delenv("GOVERNANCE_OWNER_PASSWORD")
+    empty = cli("setup-database", cluster.admin_url, stdin="")
+    assert empty.code == 1 and empty.err.count("\n") == 1, empty.err
+    assert "no password line on stdin" in empty.err
