@@ -126,3 +126,36 @@ def test_redis_over_tls_with_the_right_ca_and_the_wrong_one(
     assert bad.stderr.count("\n") == 1, bad.stderr
     assert "Traceback" not in bad.stderr
     assert "certificate" in bad.stderr.lower() and "TLS" in bad.stderr
+
+
+def test_setup_database_roles_log_in_with_scram_over_tls(
+    tls_postgres: TlsPostgres, authorities: tuple[Authority, Authority], data_dir: Path
+) -> None:
+    """On a server that takes only SCRAM over TLS, `setup-database` makes the roles and the
+    app role logs in with its password (the client-side SCRAM verifier is the real one):
+    `check` as that role passes with no warning; a wrong password is one line."""
+    import os
+
+    tls = f"sslmode=verify-full&sslrootcert={authorities[0].ca}"
+    admin = f"postgresql://postgres@127.0.0.1:{tls_postgres.port}/postgres?{tls}"
+    env = {
+        **os.environ,
+        "PGPASSWORD": PASSWORD,
+        "GOVERNANCE_OWNER_PASSWORD": "Owner-Tls-2Xc",
+        "GOVERNANCE_APP_PASSWORD": "App-Tls-9Vb",
+    }
+    env.pop("GOVERNANCE_DATABASE_URL", None)
+    env.pop("GOVERNANCE_QUEUE_URL", None)
+    command = [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir)]
+    done = subprocess.run(
+        [*command, "setup-database", admin], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    app = f"postgresql+psycopg://governance_app:App-Tls-9Vb@127.0.0.1:{tls_postgres.port}"
+    checked = _gd(data_dir, f"{app}/postgres?{tls}", None, "check", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert "warning" not in checked.stderr
+    assert "governance_app" in checked.stdout and "App-Tls-9Vb" not in checked.stdout
+    wrong = _gd(data_dir, f"{app.replace('9Vb', '0Zz')}/postgres?{tls}", None, "check")
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1, wrong.stderr
+    assert "password authentication failed" in wrong.stderr and "0Zz" not in wrong.stderr
