@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import huey
@@ -33,6 +33,7 @@ from governance_desktop.domain.enums import JobState
 from governance_desktop.jobs.bus import EventBus, JobEvent
 from governance_desktop.jobs.contracts import Tracker
 from governance_desktop.jobs.names import EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION
+from governance_desktop.store.types import utcnow
 
 logger = logging.getLogger("governance_desktop.jobs")
 
@@ -205,7 +206,7 @@ class RunningMarks:
 
     def begin(self, job_id: int) -> None:
         with self._lock:
-            self._pending[job_id] = (time.monotonic(), datetime.now(UTC))
+            self._pending[job_id] = (time.monotonic(), utcnow())  # the rows' clock
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._loop, name="RunningMarks", daemon=True)
                 self._thread.start()

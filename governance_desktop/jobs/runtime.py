@@ -154,6 +154,7 @@ class QueueRuntime:
         if self._closed:
             return
         self._closed = True
+        self._loop_stop()
         self.dispatcher.close()
         retire_worker_id(self.worker_id)
         if self._disconnect is not None:
