@@ -25,7 +25,7 @@ from tests.conftest import CliResult
 from tests.helpers.actors import ME
 from tests.helpers.authority import walk_to
 from tests.helpers.identity import INITIAL, PASSWORD, credential, signer
-from tests.helpers.rawdb import raw_db
+from tests.helpers.rawdb import database_bytes, raw_db
 from tests.helpers.workflows import drain
 
 #: Two of the three board members approve (the issue's "2 of 3").
@@ -318,10 +318,10 @@ def test_passwords_are_never_printed_by_check_nor_logged(tmp_path: Path) -> None
         assert not {initial, NEW, wrong} & set(re.findall(r"\S+", check.stdout + check.stderr))
     logs = [p for p in (data_dir / "logs").rglob("*") if p.is_file()]
     assert logs, "the processes wrote no log"
-    for path in [*logs, data_dir / "governance.db"]:
-        data = path.read_bytes()
+    stored = {str(p): p.read_bytes() for p in logs} | {"the database": database_bytes(data_dir)}
+    for where, data in stored.items():
         for secret in (initial, NEW, wrong):
-            assert secret.encode() not in data, (path, secret)
+            assert secret.encode() not in data, (where, secret)
 
 
 # --- manifestation ---------------------------------------------------------------------------

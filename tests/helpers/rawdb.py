@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -106,3 +107,13 @@ def past_the_triggers(target: AppContext | Path | str) -> Iterator[Any]:
     how an attacker with full database access would rewrite or remove audit rows."""
     with raw_db(target, triggers=False) as raw:
         yield raw
+
+
+def database_bytes(target: AppContext | Path | str) -> bytes:
+    """Everything the database holds, to search for what must not be there: the SQLite file,
+    or a pg_dump of the PostgreSQL database."""
+    url = make_url(database_url(target))
+    if url.get_backend_name() == "sqlite":
+        return Path(str(url.database)).read_bytes()
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run(["pg_dump", plain], check=True, capture_output=True).stdout

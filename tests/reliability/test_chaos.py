@@ -380,7 +380,8 @@ def test_sigterm_chaos(ctx: AppContext, data_dir: Path) -> None:
 
 
 def _gui(data_dir: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # The window's own worker is the subject (team mode starts none unless asked).
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "GOVERNANCE_WINDOW_WORKER": "true"}
     with (data_dir / "logs" / "gui-stderr.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "governance_desktop", "--data-dir", str(data_dir), "gui"],

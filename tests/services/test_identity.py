@@ -5,13 +5,11 @@ end (by time or by an admin), and an audit event for every outcome."""
 from __future__ import annotations
 
 import logging
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import Role
@@ -26,6 +24,7 @@ from governance_desktop.store.models import User
 from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
 from tests.helpers.identity import INITIAL, PASSWORD, signer
+from tests.helpers.rawdb import database_bytes
 
 WRONG = "Wrong-Guess-42!"
 
@@ -60,15 +59,6 @@ def _files(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
-def _database_bytes(url: str) -> bytes:
-    """Everything the database holds: the SQLite file, or a pg_dump of PostgreSQL's."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return Path(str(parsed.database)).read_bytes()
-    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-    return subprocess.run(["pg_dump", plain], check=True, capture_output=True).stdout
-
-
 def test_passwords_are_stored_only_as_argon2id_hashes(
     bob: AppContext, data_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -88,7 +78,7 @@ def test_passwords_are_stored_only_as_argon2id_hashes(
     url = bob.db.url
     bob.close()  # the WAL folded into the database file
     files = _files(data_dir)
-    files[Path("the database")] = _database_bytes(url)
+    files[Path("the database")] = database_bytes(url)
     for secret in (INITIAL, PASSWORD, WRONG):
         for path, content in files.items():
             assert secret.encode() not in content, (secret, path)
