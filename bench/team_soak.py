@@ -64,7 +64,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -455,57 +454,17 @@ def _unfinished(ctx: Any) -> tuple[int, int]:
 def check_each_execution(ctx: Any, expected: int, report: Report) -> None:
     """Per execution, as chaos_support.check_every_effect_once: final as decided, each
     step's row, job, task, notifications, approval requests and audit effects exactly once."""
-    from sqlalchemy import select
-
-    from governance_desktop.store.models import (
-        AuditEvent,
-        Job,
-        Notification,
-        Task,
-        WorkflowApproval,
-        WorkflowExecution,
-        WorkflowStepRun,
-    )
     from tests.reliability.chaos_support import (
         APPROVAL_STEP,
         APPROVED_STEP,
-        APPROVERS,
-        NOTIFIED,
-        STEP_COUNT,
-        TOLD_OF_REJECTION,
+        read_effects,
         rejects,
     )
 
-    def per(rows: Any) -> Counter[tuple[Any, ...]]:
-        return Counter(tuple(row) for row in rows)
-
     with ctx.db.reading() as session:
-        executions = {e.id: e for e in session.scalars(select(WorkflowExecution))}
-        steps = per(
-            session.execute(select(WorkflowStepRun.execution_id, WorkflowStepRun.step_index))
-        )
-        tasks = per(session.execute(select(Task.execution_id, Task.step_index)))
-        notes = per(session.execute(select(Notification.execution_id, Notification.step_index)))
-        approvals = per(
-            session.execute(select(WorkflowApproval.execution_id, WorkflowApproval.step_index))
-        )
-        jobs = per(session.execute(select(Job.execution_id, Job.step_index)))
-        job_states = Counter(session.scalars(select(Job.state)))
-        audit = session.execute(
-            select(AuditEvent.action, AuditEvent.details).where(
-                AuditEvent.action.in_(
-                    (
-                        "policy.updated",
-                        "policy.status_changed",
-                        "approval.requested",
-                        "execution.rejected",
-                    )
-                )
-            )
-        ).all()
-    by_execution: Counter[tuple[str, int]] = Counter(
-        (action, details["execution_id"]) for action, details in audit if "execution_id" in details
-    )
+        found = read_effects(session)
+    executions, notes, tasks = found.executions, found.notes, found.tasks
+    job_states, by_execution = found.job_states, found.audited
     problems = report.problems
     report.executions = len(executions)
     report.jobs = sum(job_states.values())
@@ -522,17 +481,7 @@ def check_each_execution(ctx: Any, expected: int, report: Report) -> None:
             problems.append(f"execution {ex.id} is {ex.status}, expected {want_status}")
             report.lost += 1
             continue
-        ran = STEP_COUNT - 1 if rejected else STEP_COUNT
-        last = (APPROVAL_STEP, len(TOLD_OF_REJECTION)) if rejected else (APPROVED_STEP, 1)
-        want: dict[str, tuple[Counter[tuple[Any, ...]], list[tuple[int, int | None]], int]] = {
-            "step rows": (steps, [(ex.id, s) for s in range(ran)], 1),
-            "tasks": (tasks, [(ex.id, 0)], 1),
-            "notifications": (notes, [(ex.id, 1)], len(NOTIFIED)),
-            "last notifications": (notes, [(ex.id, last[0])], last[1]),
-            "approval rows": (approvals, [(ex.id, APPROVAL_STEP)], len(APPROVERS)),
-            "jobs": (jobs, [(ex.id, None)] + [(ex.id, s) for s in range(ran)], 1),
-        }
-        for label, (counter, keys, each) in want.items():
+        for label, (counter, keys, each) in found.expected_rows(ex.id, rejected).items():
             for key in keys:
                 if counter[key] != each:
                     problems.append(f"{label} {key}: {counter[key]}, expected {each}")

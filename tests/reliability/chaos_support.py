@@ -255,42 +255,73 @@ def _per(rows: Any) -> Counter[tuple[Any, ...]]:
     return Counter(tuple(row) for row in rows)
 
 
+#: The audit actions a run of the chaos workflows leaves, counted per execution.
+AUDITED = ("policy.updated", "policy.status_changed", "approval.requested", "execution.rejected")
+
+
+@dataclass
+class Effects:
+    """What the runs left: rows per (execution, step), job states, audit actions per execution."""
+
+    executions: dict[int, WorkflowExecution]
+    steps: Counter[tuple[Any, ...]]
+    tasks: Counter[tuple[Any, ...]]
+    notes: Counter[tuple[Any, ...]]
+    approvals: Counter[tuple[Any, ...]]
+    jobs: Counter[tuple[Any, ...]]
+    job_states: Counter[str]
+    audited: Counter[tuple[str, int]]
+
+    def expected_rows(
+        self, execution: int, rejected: bool
+    ) -> dict[str, tuple[Counter[tuple[Any, ...]], list[tuple[int, int | None]], int]]:
+        """Per kind of row: its counter, the keys one execution must have, and how many each."""
+        ran = STEP_COUNT - 1 if rejected else STEP_COUNT
+        last = (APPROVAL_STEP, len(TOLD_OF_REJECTION)) if rejected else (APPROVED_STEP, 1)
+        return {
+            "step rows": (self.steps, [(execution, s) for s in range(ran)], 1),
+            "tasks": (self.tasks, [(execution, 0)], 1),
+            "notifications": (self.notes, [(execution, 1)], len(NOTIFIED)),
+            "last notifications": (self.notes, [(execution, last[0])], last[1]),
+            "approval rows": (self.approvals, [(execution, APPROVAL_STEP)], len(APPROVERS)),
+            "jobs": (self.jobs, [(execution, None)] + [(execution, s) for s in range(ran)], 1),
+        }
+
+
+def read_effects(session: Any) -> Effects:
+    """Every execution and the rows and audit events the runs left, in one read."""
+
+    def pairs(model: Any) -> Counter[tuple[Any, ...]]:
+        return _per(session.execute(select(model.execution_id, model.step_index)).all())
+
+    audit = session.execute(
+        select(AuditEvent.action, AuditEvent.details).where(AuditEvent.action.in_(AUDITED))
+    ).all()
+    return Effects(
+        executions={
+            e.id: e
+            for e in session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id))
+        },
+        steps=pairs(WorkflowStepRun),
+        tasks=pairs(Task),
+        notes=pairs(Notification),
+        approvals=pairs(WorkflowApproval),
+        jobs=pairs(Job),
+        job_states=Counter(session.scalars(select(Job.state))),
+        audited=Counter(
+            (action, details["execution_id"])
+            for action, details in audit
+            if "execution_id" in details
+        ),
+    )
+
+
 def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
     """Every execution final, none lost, and each step's effect present exactly once."""
     with ctx.db.reading() as session:
-        executions = {
-            e.id: e
-            for e in session.scalars(select(WorkflowExecution).order_by(WorkflowExecution.id))
-        }
-        steps = _per(
-            session.execute(select(WorkflowStepRun.execution_id, WorkflowStepRun.step_index)).all()
-        )
-        tasks = _per(session.execute(select(Task.execution_id, Task.step_index)).all())
-        notes = _per(
-            session.execute(select(Notification.execution_id, Notification.step_index)).all()
-        )
-        approvals = _per(
-            session.execute(
-                select(WorkflowApproval.execution_id, WorkflowApproval.step_index)
-            ).all()
-        )
-        jobs = _per(session.execute(select(Job.execution_id, Job.step_index)).all())
-        job_states = Counter(session.scalars(select(Job.state)))
-        audit = session.execute(
-            select(AuditEvent.action, AuditEvent.details).where(
-                AuditEvent.action.in_(
-                    (
-                        "policy.updated",
-                        "policy.status_changed",
-                        "approval.requested",
-                        "execution.rejected",
-                    )
-                )
-            )
-        ).all()
-    by_workflow: Counter[tuple[str, int]] = Counter(
-        (action, details["execution_id"]) for action, details in audit if "execution_id" in details
-    )
+        found = read_effects(session)
+    executions, notes, by_workflow = found.executions, found.notes, found.audited
+    tasks, steps, job_states = found.tasks, found.steps, found.job_states
     figures = Figures(executions=len(executions))
     figures.lost = max(0, expected - len(executions))
     problems = figures.problems
@@ -305,18 +336,8 @@ def check_every_effect_once(ctx: AppContext, expected: int) -> Figures:
             problems.append(f"execution {ex.id} is {ex.status}, expected {want_status}")
         elif rejected and "chaos says no" not in (ex.error or ""):
             problems.append(f"execution {ex.id} rejected without the comment: {ex.error}")
-        ran = STEP_COUNT - 1 if rejected else STEP_COUNT
-        last_notes = (APPROVAL_STEP, len(TOLD_OF_REJECTION)) if rejected else (APPROVED_STEP, 1)
-        notifying[ex.id] = {1, last_notes[0]}
-        want = {
-            "step rows": (steps, [(ex.id, s) for s in range(ran)], 1),
-            "tasks": (tasks, [(ex.id, 0)], 1),
-            "notifications": (notes, [(ex.id, 1)], len(NOTIFIED)),
-            "last notifications": (notes, [(ex.id, last_notes[0])], last_notes[1]),
-            "approval rows": (approvals, [(ex.id, APPROVAL_STEP)], len(APPROVERS)),
-            "jobs": (jobs, [(ex.id, None)] + [(ex.id, s) for s in range(ran)], 1),
-        }
-        for label, (counter, keys, each) in want.items():
+        notifying[ex.id] = {1, APPROVAL_STEP if rejected else APPROVED_STEP}
+        for label, (counter, keys, each) in found.expected_rows(ex.id, rejected).items():
             for key in keys:
                 if counter[key] != each:
                     problems.append(f"{label} {key}: {counter[key]}, expected {each}")
