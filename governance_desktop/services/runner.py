@@ -33,12 +33,14 @@ from governance_desktop.services.job_rows import (
     await_approval,
     finish,
     insert_job,
+    lock_step_rows,
     save_executions,
     save_job,
     start,
 )
-from governance_desktop.services.policy_rows import joined_policy, load_policy
+from governance_desktop.services.policy_rows import PolicyRow, joined_policy, load_policy
 from governance_desktop.services.workflows import version_definition
+from governance_desktop.store.conflicts import retry_conflicts
 from governance_desktop.store.db import Database
 from governance_desktop.store.models import Job, WorkflowExecution
 from governance_desktop.store.types import utcnow
@@ -168,8 +170,7 @@ class JobRunner:
         queued, for the queue to run (and retry) on its own. Returns the outcome of the job,
         then one per chained step that ran."""
         try:
-            with self._db.transaction() as session:
-                return self._run_in(session, [job_id], limit)[0]
+            return self._run_once([job_id], limit)[0]
         except _ChainBroken as broken:
             log.info("job %s: %s; queued instead", job_id, broken)
             return self.run_chained(job_id, worker_id, broken.ran)
@@ -196,8 +197,7 @@ class JobRunner:
         if len(job_ids) < 2:
             return [self.run_chained(job_id, worker_id, limit) for job_id in job_ids]
         try:
-            with self._db.transaction() as session:
-                return self._run_in(session, job_ids, limit)
+            return self._run_once(job_ids, limit)
         except Exception as exc:
             log.info(
                 "batch of %d jobs rolled back (%s: %s); running them one by one",
@@ -207,6 +207,14 @@ class JobRunner:
             )
         return [self.run_chained(job_id, worker_id, limit) for job_id in job_ids]
 
+    @retry_conflicts
+    def _run_once(self, job_ids: Sequence[int], limit: int) -> list[list[JobOutcome]]:
+        """`_run_in` in a step runner's transaction, which on PostgreSQL runs beside other
+        runners' (store.db.SHARED); if the server picks it as a deadlock victim, it runs
+        again (store.conflicts), never counted as the job's failed attempt."""
+        with self._db.transaction(shared=True) as session:
+            return self._run_in(session, job_ids, limit)
+
     def _run_in(
         self, session: Session, job_ids: Sequence[int], limit: int
     ) -> list[list[JobOutcome]]:
@@ -214,11 +222,13 @@ class JobRunner:
         written with one statement per table at the end, their next jobs queued after the
         commit."""
         conn = session.connection()
+        lock_step_rows(conn, list(job_ids))
         rows = {row.job_id: row for row in conn.execute(LOAD, {"p_ids": list(job_ids)})}
         ran: list[_Ran] = []
         results: list[list[JobOutcome]] = []
         seen_jobs: set[int | None] = set()
         seen_executions: set[int] = set()
+        policies: dict[int, PolicyRow] = {}
         for job_id in job_ids:
             row = rows.get(job_id)
             if row is None:
@@ -237,7 +247,10 @@ class JobRunner:
             if row.ex_id is not None:
                 execution = ExecRow.loaded(row)
                 if row.policy_id is not None:  # the step needs it; no second query
-                    execution.policy = joined_policy(row)
+                    # One copy per policy: a second run on it sees what the first changed.
+                    if row.policy_id not in policies:
+                        policies[row.policy_id] = joined_policy(row)
+                    execution.policy = policies[row.policy_id]
             if not self._claimable(job):
                 status = execution.status if execution else None
                 results.append([_outcome(job, status, duplicate=True)])

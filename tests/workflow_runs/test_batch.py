@@ -109,3 +109,28 @@ def test_a_job_delivered_twice_in_one_batch_runs_once(
     assert len(eng.monitor.tasks()) == 2 and len(eng.monitor.notifications()) == 2
     assert next(commits) == 3  # the batch read its jobs once, so it ran them one by one
     assert eng.audit.verify().ok
+
+
+def test_two_runs_on_one_policy_in_one_batch_see_each_others_changes(
+    eng: AppContext, install: Callable[..., None]
+) -> None:
+    """Two workflows start on one policy and their jobs arrive in one batch: the second
+    run's step sees the first's assignment (its audit event says the old assignee was bob,
+    not none; before, each run read the policy from the batch's one query and the second
+    overwrote the first from a stale copy)."""
+    install(
+        workflow("Assign bob", [{"type": "assign", "user": "bob"}]),
+        workflow("Assign carol", [{"type": "assign", "user": "carol"}]),
+    )
+    eng.policies.change_status(ME, "POL-001", "in_review")
+    with eng.db.reading() as session:
+        jobs = list(session.scalars(select(Job.id).order_by(Job.id)))
+    assert len(jobs) == 2
+    eng.runner.run_batch(jobs, "test")
+    updates = [
+        e.details["changes"]["assignee"]
+        for e in reversed(eng.audit.events("policy", "POL-001"))
+        if e.action == "policy.updated"
+    ]
+    assert updates == [{"old": None, "new": "bob"}, {"old": "bob", "new": "carol"}]
+    assert eng.policies.get("POL-001").assignee == "carol"
