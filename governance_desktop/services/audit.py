@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, event, insert, select
 from sqlalchemy.orm import Session
 
 from governance_desktop.domain.authority import Permission
@@ -24,14 +24,13 @@ from governance_desktop.services.audit_chain import event_hash as event_hash
 from governance_desktop.services.audit_pages import AuditFilter
 from governance_desktop.services.authority import require_permission
 from governance_desktop.services.dto import AuditEventInfo, AuditVerification
-from governance_desktop.store.db import Database, take_writer_lock
+from governance_desktop.store.db import Database, take_audit_lock
 from governance_desktop.store.models import AuditEvent
 from governance_desktop.store.outfile import Protected, check_output, output_file, write_text
 
 _events = cast(Table, AuditEvent.__table__)
-# Core statements, built once: `record` runs on the engine's hot path (docs/benchmarks.md,
-# part 2). Events are only ever written here, by a Core INSERT at once (never a pending ORM
-# row), so the head query below always sees the previous event of this transaction.
+# Core statements, built once: appends run on the engine's hot path (docs/benchmarks.md,
+# part 2). Events are only ever written here, by a Core INSERT (never a pending ORM row).
 _HEAD = select(_events.c.hash).order_by(_events.c.id.desc()).limit(1)
 _INSERT = insert(_events)
 
@@ -50,12 +49,57 @@ def _info(row: AuditEvent) -> AuditEventInfo:
     )
 
 
+_PENDING = "audit_pending"
+
+
+def _append_pending(session: Session) -> None:
+    """Append the events this transaction recorded, last thing before it commits: the head is
+    read and extended under the audit lock (held to the commit: store.db.AUDIT_LOCK_KEY; on
+    SQLite a writer is alone), so writers on any number of machines never fork the chain.
+    Each event's time is read as it is appended, so times follow the chain's order."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    conn = session.connection()
+    take_audit_lock(conn)
+    prev = conn.execute(_HEAD).scalar() or GENESIS
+    rows = []
+    for clock, actor, action, entity_type, entity_id, details in pending:
+        at = clock()
+        digest = event_hash(prev, at, actor, action, entity_type, entity_id, details)
+        rows.append(
+            {
+                "occurred_at": at,
+                "actor": actor,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "details": details,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    for row in rows:  # one INSERT each: ids in the chain's order
+        conn.execute(_INSERT, row)
+
+
+def _drop_pending(session: Session, _previous: Any = None) -> None:
+    """A rolled-back transaction's events were never recorded."""
+    session.info.pop(_PENDING, None)
+
+
 class AuditService:
-    """Writes events inside the caller's transaction; reads, verifies and exports the chain."""
+    """Records events in the caller's transaction (appended as it commits); reads, verifies
+    and exports the chain."""
 
     def __init__(self, db: Database, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
+        # On every Session, whichever factory made it: an event recorded must never be lost.
+        for name, hook in (("before_commit", _append_pending), ("after_rollback", _drop_pending)):
+            if not event.contains(Session, name, hook):
+                event.listen(Session, name, hook)
 
     def record(
         self,
@@ -66,34 +110,11 @@ class AuditService:
         entity_id: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        # Callers hold a write transaction (BEGIN IMMEDIATE on SQLite, the writers' advisory
-        # lock on PostgreSQL: store.db), so reading the head and appending cannot interleave
-        # with another writer and fork the chain.
-        # The head is remembered for the rest of this transaction (its events all come
-        # through here), so a transaction that records several events reads it once.
+        # The event is appended when its transaction commits (`_append_pending`), so the
+        # audit lock is held only from the append to the commit, not a whole transaction.
         clean = json.loads(canonical(details or {}))
-        conn = session.connection()
-        transaction, head = session.info.get("audit_head", (None, None))
-        if transaction is not session.get_transaction() or head is None:
-            take_writer_lock(conn)
-            head = conn.execute(_HEAD).scalar()
-        prev = head or GENESIS
-        at = self._clock()
-        digest = event_hash(prev, at, actor, action, entity_type, entity_id, clean)
-        conn.execute(
-            _INSERT,
-            {
-                "occurred_at": at,
-                "actor": actor,
-                "action": action,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "details": clean,
-                "prev_hash": prev,
-                "hash": digest,
-            },
-        )
-        session.info["audit_head"] = (session.get_transaction(), digest)
+        pending = session.info.setdefault(_PENDING, [])
+        pending.append((self._clock, actor, action, entity_type, entity_id, clean))
 
     def events(
         self, entity_type: str | None = None, entity_id: str | None = None, limit: int = 1000

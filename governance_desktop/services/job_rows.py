@@ -190,6 +190,42 @@ LOAD = (
     .where(_jobs.c.id.in_(bindparam("p_ids", expanding=True)))
     .with_for_update(of=_jobs)
 )
+# Step runners run side by side on PostgreSQL (store.db.SHARED). Before reading its jobs
+# with LOAD, a runner locks their policies, then their executions, each in id order: two
+# runners never wait on each other in a circle, a duplicate message of a job waits for the
+# runner that has it, and LOAD then reads the rows as the last commit left them.
+_BATCH_EXECUTIONS = select(_jobs.c.execution_id).where(
+    _jobs.c.id.in_(bindparam("p_ids", expanding=True))
+)
+_LOCK_POLICIES = (
+    select(POLICIES.c.id)
+    .where(
+        POLICIES.c.id.in_(
+            select(_executions.c.entity_id).where(
+                _executions.c.id.in_(_BATCH_EXECUTIONS),
+                _executions.c.entity_type == str(EntityType.POLICY),
+            )
+        )
+    )
+    .order_by(POLICIES.c.id)
+    .with_for_update()
+)
+_LOCK_EXECUTIONS = (
+    select(_executions.c.id)
+    .where(_executions.c.id.in_(_BATCH_EXECUTIONS))
+    .order_by(_executions.c.id)
+    .with_for_update()
+)
+
+
+def lock_step_rows(conn: Connection, job_ids: list[int]) -> None:
+    """Lock the policies and executions of these jobs for the rest of the transaction, in
+    one order for every runner (PostgreSQL; a SQLite writer is alone already)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_POLICIES, {"p_ids": job_ids})
+        conn.execute(_LOCK_EXECUTIONS, {"p_ids": job_ids})
+
+
 STEP_DONE = select(_step_runs.c.id).where(
     _step_runs.c.execution_id == bindparam("p_execution"),
     _step_runs.c.step_index == bindparam("p_step"),

@@ -6,7 +6,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -184,24 +184,33 @@ def _begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-#: The PostgreSQL advisory lock every write transaction takes first: one writer at a time,
-#: as SQLite's BEGIN IMMEDIATE gives. The audit chain's head is read and extended under it,
-#: so writers on any number of machines never fork the chain, and two writers never hold
-#: row locks in opposite orders (no deadlocks between the app's own transactions). Held
-#: until the transaction ends (pg_advisory_xact_lock); the key is the app's own.
+#: The PostgreSQL advisory lock write transactions take first, as SQLite's BEGIN IMMEDIATE
+#: gives one writer at a time. A person's or an admin's write (`transaction()`) takes it
+#: alone, so its check-then-write never races another writer and two of them never hold row
+#: locks in opposite orders. Workers running steps (`transaction(shared=True)`) take it
+#: shared: they run side by side, and lock the rows they change (job_rows.lock_step_rows),
+#: waiting only for a person's write. Held until the transaction ends; the key is the app's.
 WRITER_LOCK_KEY = 0x676F_7601
+#: Taken by every audit append on PostgreSQL (services.audit), held to the commit: the chain's
+#: head is read and extended by one writer at a time, on any number of machines.
+AUDIT_LOCK_KEY = 0x676F_7603
+#: The `writer` execution option of a step runner's transaction.
+SHARED = "shared"
 
 
 def _begin_writer_postgresql(conn: Any) -> None:
-    if conn.get_execution_options().get("writer", False):
+    writer = conn.get_execution_options().get("writer", False)
+    if writer == SHARED:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock_shared({WRITER_LOCK_KEY})")
+    elif writer:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 
-def take_writer_lock(conn: Connection) -> None:
-    """Hold the writers' lock for the rest of `conn`'s transaction if it does not yet (a
-    PostgreSQL connection not begun as a writer); a no-op elsewhere."""
-    if conn.dialect.name == "postgresql" and not conn.get_execution_options().get("writer"):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
+def take_audit_lock(conn: Connection) -> None:
+    """Hold the audit chain's lock for the rest of `conn`'s transaction (PostgreSQL; on
+    SQLite a writer is alone already)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -236,6 +245,8 @@ class Database:
         self.engine = create_db_engine(url)
         writer = self.engine.execution_options(writer=True)
         self.sessions = sessionmaker(writer, expire_on_commit=False)
+        shared = self.engine.execution_options(writer=SHARED)
+        self.shared_sessions = sessionmaker(shared, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Writers queue here, not in SQLite's busy handler, which sleeps 1, 2, 5, 10… ms
         # between retries: two worker threads then waited ~10 ms for a lock held ~1 ms
@@ -252,14 +263,22 @@ class Database:
         self.cache: Clearable | None = None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, shared: bool = False) -> Iterator[Session]:
         """Commit on success, roll back on any exception: nothing is half-written.
+
+        `shared`: a step runner's transaction, which on PostgreSQL runs beside other step
+        runners (WRITER_LOCK_KEY) and must lock the rows it changes; on SQLite there is no
+        difference.
 
         Callbacks a service put in ``session.info["after_commit"]`` run once the commit has
         succeeded (e.g. enqueueing jobs); a failing callback is logged, never raised, because
         the committed rows are the truth and the reconciler re-enqueues what was missed.
         """
-        with self.write_lock, self.sessions.begin() as session:
+        sessions = self.shared_sessions if shared else self.sessions
+        # A runner's threads on PostgreSQL meet on the server's shared lock and row locks,
+        # not on this process's queue of writers.
+        side_by_side = shared and self.engine.dialect.name == "postgresql"
+        with nullcontext() if side_by_side else self.write_lock, sessions.begin() as session:
             yield session
         for callback in session.info.pop("after_commit", []):
             try:

@@ -4,15 +4,19 @@ serialisation failure ever reaches a person."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
+from governance_desktop.domain.enums import JobState
 from governance_desktop.domain.errors import ConflictError
+from governance_desktop.store.models import Job, WorkflowStepRun
 from tests.helpers.actors import ME
 from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, workflow
@@ -130,5 +134,82 @@ def test_two_approvers_answer_one_run_at_once_200_rounds(
     runs = eng.monitor.executions()
     assert len(runs) == rounds
     assert {run.status for run in runs} == {"completed"}
+    result = eng.audit.verify()
+    assert result.ok, result.problem
+
+
+def _due_jobs(app: AppContext) -> list[int]:
+    with app.db.reading() as session:
+        return list(
+            session.scalars(
+                select(Job.id).where(Job.state.in_((JobState.QUEUED, JobState.RETRYING)))
+            )
+        )
+
+
+def test_runners_on_three_machines_run_every_step_once(
+    eng: AppContext, install: Callable[..., None], workstation: Callable[[], AppContext]
+) -> None:
+    """Three machines' step runners (side by side: they share the writers' lock) are each
+    handed every job at the same moment, in batches, as a message delivered three times
+    would be: every step runs once, two runs on one policy never lose each other's update
+    (each assignment's "old" is the one before's "new"), and the chain is whole."""
+    install(
+        workflow(
+            "Assign bob",
+            [{"type": "assign", "user": "bob"}, {"type": "create_task", "title": "review"}],
+        ),
+        workflow(
+            "Assign carol",
+            [
+                {"type": "assign", "user": "carol"},
+                {"type": "notify", "users": ["alice"], "title": "{{code}} assigned"},
+            ],
+        ),
+    )
+    codes = [f"RUN-{number:02}" for number in range(20)]
+    for code in codes:
+        eng.policies.add(ME, code, code, owner="alice")
+        eng.policies.change_status(ME, code, "in_review")
+    machines = [eng, workstation(), workstation()]
+
+    def run_everything(app: AppContext, jobs: list[int], seed: int) -> Callable[[], None]:
+        def run() -> None:
+            order = random.Random(seed).sample(jobs, len(jobs))
+            for start in range(0, len(order), 5):
+                app.runner.run_batch(order[start : start + 5], f"machine-{seed}")
+
+        return run
+
+    for round_number in range(10):
+        jobs = _due_jobs(eng)
+        if not jobs:
+            break
+        errors = _together(
+            *(run_everything(app, jobs, 3 * round_number + i) for i, app in enumerate(machines))
+        )
+        assert not errors, errors[:3]
+    assert not _due_jobs(eng)
+    runs = eng.monitor.executions()
+    assert len(runs) == 2 * len(codes)
+    assert {run.status for run in runs} == {"completed"}
+    with eng.db.reading() as session:
+        steps = session.execute(
+            select(WorkflowStepRun.execution_id, WorkflowStepRun.step_index)
+        ).all()
+        failed = session.scalar(
+            select(func.count()).select_from(Job).where(Job.state == JobState.FAILED)
+        )
+    assert len(steps) == len(set(steps)) == 2 * 2 * len(codes)
+    assert failed == 0
+    assert len(eng.monitor.tasks()) == len(codes)
+    assert len(eng.monitor.notifications("alice")) == len(codes)
+    for code in codes:
+        updates = [
+            e for e in reversed(eng.audit.events("policy", code)) if e.action == "policy.updated"
+        ]
+        assignees = [e.details["changes"]["assignee"] for e in updates]
+        assert [a["old"] for a in assignees] == [None] + [a["new"] for a in assignees[:-1]], code
+        assert eng.policies.get(code).assignee == assignees[-1]["new"]
     result = eng.audit.verify()
     assert result.ok, result.problem
