@@ -36,7 +36,7 @@ from governance_desktop.services.job_rows import execution_row, insert_execution
 from governance_desktop.services.policy_rows import PolicyRow, load_policy
 from governance_desktop.services.workflows import current_definition, version_definition
 from governance_desktop.store import generations
-from governance_desktop.store.db import Database
+from governance_desktop.store.db import DEFINITIONS_LOCK_KEY, Database, take_lock
 from governance_desktop.store.models import (
     Workflow,
     WorkflowExecution,
@@ -197,8 +197,14 @@ class StandardApproval:
         return execution_id
 
     def _workflow(self, session: Session, actor: str) -> Workflow:
-        """The reserved workflow's row, made (and audited) on first need."""
-        row = session.scalar(select(Workflow).where(Workflow.name == STANDARD_APPROVAL))
+        """The reserved workflow's row, made (and audited) on first need: under a lock, looked
+        for again, so two step runners side by side never both make it."""
+        query = select(Workflow).where(Workflow.name == STANDARD_APPROVAL)
+        row = session.scalar(query)
+        if row is not None:
+            return row
+        take_lock(session.connection(), DEFINITIONS_LOCK_KEY)
+        row = session.scalar(query)
         if row is not None:
             return row
         defn = parse_definition(STANDARD_DEFINITION)

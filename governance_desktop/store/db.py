@@ -206,11 +206,22 @@ def _begin_writer_postgresql(conn: Any) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
 
-def take_audit_lock(conn: Connection) -> None:
-    """Hold the audit chain's lock for the rest of `conn`'s transaction (PostgreSQL; on
-    SQLite a writer is alone already)."""
+#: Taken before a row everyone shares is made on first need (the built-in workflow a step
+#: may need: services/standard_approval.py): two step runners side by side would both make it.
+DEFINITIONS_LOCK_KEY = 0x676F_7604
+
+
+def take_lock(conn: Connection, key: int) -> None:
+    """Hold the advisory lock `key` for the rest of `conn`'s transaction (PostgreSQL; on
+    SQLite a writer is alone already). Taken after the writers' lock and before the audit
+    lock, by everyone, so they never wait on each other in a circle."""
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({key})")
+
+
+def take_audit_lock(conn: Connection) -> None:
+    """Hold the audit chain's lock for the rest of `conn`'s transaction."""
+    take_lock(conn, AUDIT_LOCK_KEY)
 
 
 def create_db_engine(url: str) -> Engine:

@@ -4,10 +4,12 @@ serialisation failure ever reaches a person."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +18,9 @@ from governance_desktop.app import AppContext, open_app
 from governance_desktop.config import load_settings
 from governance_desktop.domain.enums import JobState
 from governance_desktop.domain.errors import ConflictError
-from governance_desktop.store.models import Job, WorkflowStepRun
+from governance_desktop.services import standard_approval
+from governance_desktop.services.standard_approval import STANDARD_APPROVAL
+from governance_desktop.store.models import Job, Workflow, WorkflowStepRun
 from tests.helpers.actors import ME
 from tests.helpers.identity import signer
 from tests.helpers.workflows import drain, workflow
@@ -213,3 +217,50 @@ def test_runners_on_three_machines_run_every_step_once(
         assert eng.policies.get(code).assignee == assignees[-1]["new"]
     result = eng.audit.verify()
     assert result.ok, result.problem
+
+
+def test_two_runners_needing_the_standard_approval_at_once_make_it_once(
+    eng: AppContext,
+    install: Callable[..., None],
+    workstation: Callable[[], AppContext],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two machines' runners send two policies for approval at the same moment, with no
+    workflow asking for it: the built-in "Standard approval" workflow is made once and both
+    policies get its requests (before, both runners found it missing, both made it, and one
+    run failed for good on the unique name)."""
+    install(workflow("Send for approval", [{"type": "set_status", "status": "awaiting_approval"}]))
+    eng.policies.add(ME, "POL-002", "Second", owner="alice")
+    for code in ("POL-001", "POL-002"):
+        eng.policies.change_status(ME, code, "in_review")
+    jobs = _due_jobs(eng)
+    assert len(jobs) == 2
+    # Both runners look for the workflow before either makes it: hold each at the point
+    # of making it until the other has looked too (or 2 s have passed).
+    both_looked = threading.Barrier(2)
+    making = standard_approval.parse_definition
+
+    def parse_when_both_looked(*args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_looked.wait(2)
+        return making(*args, **kwargs)
+
+    monkeypatch.setattr(standard_approval, "parse_definition", parse_when_both_looked)
+
+    def send(app: AppContext, job: int) -> Callable[[], None]:
+        def run() -> None:
+            app.runner.run_chained(job, "machine")
+
+        return run
+
+    machines = [workstation(), workstation()]
+    errors = _together(*(send(app, job) for app, job in zip(machines, jobs, strict=True)))
+    assert not errors, errors
+    with eng.db.reading() as session:
+        made = session.scalar(
+            select(func.count()).select_from(Workflow).where(Workflow.name == STANDARD_APPROVAL)
+        )
+    assert made == 1
+    runs = eng.monitor.executions()
+    assert sorted(run.status for run in runs) == ["awaiting_approval", "awaiting_approval", "completed", "completed"]
+    assert {eng.policies.get(c).status for c in ("POL-001", "POL-002")} == {"awaiting_approval"}
