@@ -262,5 +262,10 @@ def test_two_runners_needing_the_standard_approval_at_once_make_it_once(
         )
     assert made == 1
     runs = eng.monitor.executions()
-    assert sorted(run.status for run in runs) == ["awaiting_approval", "awaiting_approval", "completed", "completed"]
+    assert sorted(run.status for run in runs) == [
+        "awaiting_approval",
+        "awaiting_approval",
+        "completed",
+        "completed",
+    ]
     assert {eng.policies.get(c).status for c in ("POL-001", "POL-002")} == {"awaiting_approval"}
