@@ -8,13 +8,18 @@ jobs move without one: their newest id (and the jobs' newest `updated_at`, index
 the watermark. Each part is a max over a primary key or an index: a few B-tree steps,
 whatever the size of the trail (docs/benchmarks.md, "change watermark").
 
-Audit ids follow commit order: every event is appended under the writer's lock, after the
+Audit ids follow commit order: every event is appended under the audit lock, after the
 chain's head is read (services/audit.py), so nothing commits below a watermark already seen.
+Task and notification ids and job times need not: on PostgreSQL step runners commit side by
+side, so a row can commit just below a watermark already seen. There, after tasks,
+notifications or jobs move, they are reported moved for `SETTLE_SECONDS` more, so the pages
+read again once the slower runner has committed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -39,6 +44,9 @@ ACTION_FLAGS: dict[str, Changes] = {
 }
 #: Above this many new events a poll does not ask what they were: everything reloads.
 SCAN_LIMIT = 10_000
+#: How long rows without an event are reported moved after they last moved, where runners
+#: commit side by side (PostgreSQL): longer than a step runner's transaction stays open.
+SETTLE_SECONDS = 5.0
 
 
 def flags_of(action: str) -> Changes:
@@ -48,12 +56,15 @@ def flags_of(action: str) -> Changes:
 
 @dataclass(frozen=True)
 class Watermark:
-    """The newest audit event, task and notification ids and job change seen."""
+    """The newest audit event, task and notification ids and job change seen; `settling`:
+    what is still reported moved until `settle_until` (time.monotonic(); not compared)."""
 
     audit_id: int = 0
     task_id: int = 0
     notification_id: int = 0
     job_updated: datetime | None = None
+    settling: Changes = field(default=Changes.NONE, compare=False)
+    settle_until: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,8 @@ class ChangeWatch:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Where rows can commit below a watermark seen (module docstring).
+        self._settles = db.engine.dialect.name == "postgresql"
 
     def mark(self) -> Watermark:
         with self._db.reading() as session:
@@ -103,8 +116,6 @@ class ChangeWatch:
         with self._db.reading() as session:
             row = session.execute(_MARK).one()
             now = Watermark(row[0] or 0, row[1] or 0, row[2] or 0, row[3])
-            if now == before:
-                return ChangeScan(now)
             by_event: dict[Changes, int] = {}
             if now.audit_id > before.audit_id:
                 if now.audit_id - before.audit_id > SCAN_LIMIT:
@@ -125,4 +136,11 @@ class ChangeWatch:
             unattributed |= Changes.NOTIFICATIONS
         if now.job_updated != before.job_updated:
             unattributed |= Changes.JOBS
+        if self._settles:
+            clock = time.monotonic()
+            if unattributed:
+                now = replace(now, settling=unattributed, settle_until=clock + SETTLE_SECONDS)
+            elif before.settle_until > clock:
+                unattributed = before.settling
+                now = replace(now, settling=before.settling, settle_until=before.settle_until)
         return ChangeScan(now, by_event, unattributed)

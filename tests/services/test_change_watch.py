@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
+
+import pytest
+from sqlalchemy.orm import Session
+
 from governance_desktop.app import AppContext
 from governance_desktop.domain.enums import Role
 from governance_desktop.services.about import about_facts
-from governance_desktop.services.change_watch import ChangeWatch, flags_of
+from governance_desktop.services.change_watch import ChangeWatch, Watermark, flags_of
 from governance_desktop.services.changes import Changes
+from governance_desktop.store.models import Notification
+from governance_desktop.store.types import utcnow
 from tests.helpers.actors import ME
 
 
@@ -43,3 +51,38 @@ def test_about_facts_hide_the_password(ctx: AppContext) -> None:
     facts = about_facts(ctx.settings.data_dir, "postgresql+psycopg://gov:secret@db.example/gov")
     assert "secret" not in facts.database_url and "gov:***@" in facts.database_url
     assert any(lib.name == "SQLAlchemy" and lib.licence == "MIT" for lib in facts.libraries)
+
+
+@pytest.mark.team_only("runners commit side by side only on PostgreSQL")
+def test_a_notification_committed_below_the_watermark_is_still_seen(eng: AppContext) -> None:
+    """Two runners side by side: the first takes notification id n and commits after the
+    second's n+1 was seen. The next polls still say notifications moved (before: nothing, so
+    the window never showed it), until they settle."""
+    watch = ChangeWatch(eng.db)
+    first_open, second_seen = threading.Event(), threading.Event()
+
+    def note(session: Session, title: str) -> None:
+        session.add(Notification(user="bob", title=title, created_at=utcnow()))
+        session.flush()
+
+    def slow_runner() -> None:
+        with eng.db.transaction(shared=True) as session:
+            note(session, "first")
+            first_open.set()
+            second_seen.wait(30)
+
+    thread = threading.Thread(target=slow_runner)
+    thread.start()
+    assert first_open.wait(30)
+    with eng.db.transaction(shared=True) as session:
+        note(session, "second")
+    scan = watch.since(Watermark())
+    assert Changes.NOTIFICATIONS in scan.changes
+    second_seen.set()
+    thread.join(30)
+    later = watch.since(scan.mark)
+    assert later.mark == scan.mark  # the newest id did not move: the first is below it
+    assert Changes.NOTIFICATIONS in later.changes
+    assert {n.title for n in eng.monitor.notifications("bob")} == {"first", "second"}
+    settled = watch.since(replace(later.mark, settle_until=0.0))
+    assert settled.changes == Changes.NONE

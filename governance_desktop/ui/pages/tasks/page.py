@@ -88,7 +88,7 @@ class TasksPage(Page):
         super().__init__(ui, refresh_on=SHOWN, job_events=True)  # a step may make a task
         self.inbox = ui.app.inbox
         self.tray = TrayNotifier(self)
-        self._seen_note: int | None = None  # highest notification id already announced
+        self._seen_notes: set[int] | None = None  # notification ids already announced
 
         self.show_all = named(QCheckBox("Show everyone's"), "showAllUsers")
         self.show_all.setToolTip("Show the tasks and notifications of all users")
@@ -295,14 +295,15 @@ class TasksPage(Page):
     def _announce_new(self, notes: list[NotificationInfo]) -> None:
         """Raise a desktop notification for each new unread one for the current user."""
         mine = [n for n in notes if n.user == self.ui.actor]
-        newest = max((n.id for n in mine), default=0)
-        if self._seen_note is None:  # the first load: what is there is not news
-            self._seen_note = newest
+        if self._seen_notes is None:  # the first load: what is there is not news
+            self._seen_notes = {n.id for n in mine}
             return
+        # By id, not "above the newest seen": a worker that committed later may have an
+        # older id (PostgreSQL: runners commit side by side).
         for note in sorted(mine, key=lambda n: n.id):
-            if note.id > self._seen_note and note.read_at is None:
+            if note.id not in self._seen_notes and note.read_at is None:
                 self.tray.notify(note.title, note.body or (note.entity or ""))
-        self._seen_note = max(self._seen_note, newest)
+        self._seen_notes.update(n.id for n in mine)
 
     def _load_failed(self, error: str) -> None:
         if self._page_read:
