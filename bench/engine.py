@@ -51,7 +51,7 @@ def engine_drain(directory: Path, n: int) -> dict[str, float]:
     try:
         import_workflows(ctx, [workflow("Bench three actions", three_actions(me()))])
         codes = seed_policies(ctx, n)
-        runtime = attach_queue(ctx)
+        runtime = attach_queue(ctx, embedded=True)
         steps_done = itertools.count(1)
         finished = threading.Event()
 

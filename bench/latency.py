@@ -113,7 +113,7 @@ class Home:
     def __init__(
         self, data: Path, embedded: bool, policies: int, store: TeamStore | None = None
     ) -> None:
-        from governance_desktop.jobs.lifecycle import MARK_AFTER
+        from governance_desktop.jobs.lifecycle import EMBEDDED_MARK_AFTER
         from governance_desktop.jobs.runtime import QueueRuntime
 
         self.embedded = embedded
@@ -133,7 +133,7 @@ class Home:
             runner=self.timed,
             tracker=self.ctx.tracker,
             schedules=self.ctx.schedules,
-            mark_after=MARK_AFTER,
+            mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
         )
         self.stamps = StampingDispatcher(self.runtime.dispatcher)
         self.ctx.dispatcher.target = self.stamps

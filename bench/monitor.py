@@ -253,7 +253,7 @@ def child(data_dir: Path, stream_seconds: float) -> dict[str, Any]:
     app = QApplication.instance() or QApplication([])
     collect_on_gui_thread()  # what run_gui does: garbage is collected on this thread only
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     runtime.start()  # the embedded worker, as in the window (it idles: no queued tasks)
     background = Background()
     bridge = JobEventBridge(runtime.bus)

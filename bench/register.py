@@ -194,7 +194,7 @@ def child(data_dir: Path) -> dict[str, Any]:
     app = QApplication.instance() or QApplication([])
     collect_on_gui_thread()
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     runtime.start()
     background = Background()
     bridge = JobEventBridge(runtime.bus)

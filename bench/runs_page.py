@@ -73,7 +73,7 @@ def gui(data_dir: Path) -> None:
 
     app = QApplication.instance() or QApplication([])  # kept alive until the end
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     bridge = JobEventBridge(runtime.bus)
     ui = UiContext(ctx, runtime, "bench", Background(), bridge)
 

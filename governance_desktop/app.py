@@ -22,7 +22,7 @@ from governance_desktop.data_dir import (
     prepare_data_dir,
     protected_paths,
 )
-from governance_desktop.jobs.lifecycle import MARK_AFTER
+from governance_desktop.jobs.lifecycle import EMBEDDED_MARK_AFTER
 from governance_desktop.jobs.runtime import QueueRuntime
 from governance_desktop.services.actions import ActionEffects, LocalNotifier, Notifier
 from governance_desktop.services.approvals import ApprovalService
@@ -381,14 +381,14 @@ def attach_queue(
     *,
     workers: int | None = None,
     background_dispatch: bool = False,
+    embedded: bool = False,
 ) -> QueueRuntime:
     """Open the queue, register the tasks, and let the services enqueue through it.
 
     The consumer is not started: the window calls ``start()``; `worker` calls
     ``run_worker()``; one-shot commands only enqueue. Call ``close()`` when done.
-    A job's row is marked running only if it runs a while (``lifecycle.MARK_AFTER``): most
-    finish first, and their own transaction writes them done; this process's bus says
-    running at once.
+    `embedded`: this process shows the jobs (the window), so a job's row is marked running
+    only if it runs a while (``tracking.EMBEDDED_MARK_AFTER``); the bus says so at once.
     """
     runtime = QueueRuntime.open(
         ctx.settings, workers=workers, background_dispatch=background_dispatch
@@ -398,7 +398,7 @@ def attach_queue(
         tracker=ctx.tracker,
         # every minute: due schedules, then the approval sweep (services/escalation.py)
         schedules=PeriodicWork(ctx.schedules, ctx.escalation),
-        mark_after=MARK_AFTER,
+        mark_after=EMBEDDED_MARK_AFTER if embedded else 0.0,
         lease_seconds=ctx.settings.lease_seconds,
     )
     ctx.dispatcher.target = runtime.dispatcher

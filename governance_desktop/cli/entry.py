@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 context,
                 workers=getattr(args, "workers", None),
                 background_dispatch=needs is Needs.WINDOW,
+                embedded=needs is Needs.WINDOW,
             )
             context.queue = runtime
         args.acting_as_other = acting_as_other

@@ -41,10 +41,8 @@ _JOB_TASKS = frozenset({EXECUTE_WORKFLOW, EXECUTE_WORKFLOW_ACTION})
 #: How long a running job's lease lasts without a heartbeat before the reconciler re-queues
 #: it (``Settings.lease_seconds``); the heartbeat renews it every third of this.
 DEFAULT_LEASE_SECONDS = 15.0
-#: Workers mark a job's row running only after this long (`RunningMarks`): a mark is a
-#: transaction of its own, which for a step of a few milliseconds cost as much as the step
-#: (team mode: ≈ 1.8 × steps/s without it, docs/benchmarks.md, team scaling).
-MARK_AFTER = 0.25
+#: The embedded worker marks a job's row running only after this long (`RunningMarks`).
+EMBEDDED_MARK_AFTER = 0.25
 # Huey's signals for a task that stopped executing without an error or an interruption.
 _ENDED = (
     S.SIGNAL_COMPLETE,

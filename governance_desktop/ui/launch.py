@@ -91,7 +91,7 @@ def create_main_window(
     Call ``window.shutdown()`` to stop its worker and close the data dir cleanly.
     """
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     try:
         return build_window(ctx, runtime, actor or os_username(), embedded_worker=embedded_worker)
     except BaseException:

@@ -107,7 +107,7 @@ def window(data_dir: Path, seconds: float) -> dict[str, Any]:
     app = QApplication(sys.argv[:1])
     gc.callbacks.append(record)
     ctx = open_app(load_settings(data_dir=data_dir))
-    runtime = attach_queue(ctx, background_dispatch=True)
+    runtime = attach_queue(ctx, background_dispatch=True, embedded=True)
     codes = [f"GC-{n:03d}" for n in range(20)]
     done = {"changes": 0, "failed": 0, "pages": 0}
     turn = [0]
