@@ -119,8 +119,7 @@ class BatchExecutor:
         lifecycle = self.lifecycle
         ids = [job_id_of(task) or 0 for task in batch]
         logger.info("Executing %d job messages together: jobs %s", len(batch), ids)
-        for task in batch:
-            lifecycle.started(task)
+        lifecycle.started_many(batch)
         try:
             self.handler.handle_batch(ids)
         except Exception as exc:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -122,6 +122,26 @@ class JobLifecycle:
             self.bus.publish(JobEvent(job_id, JobState.RUNNING, kind=task.name))
         except Exception:
             logger.exception("job tracking failed on start of %s", task)
+
+    def started_many(self, tasks: Sequence[Any]) -> None:
+        """`started` for a batch's tasks, with one running mark for all of them (a mark is
+        a transaction of its own: one per job cost as much as a step, team_scaling)."""
+        if self.marks is not None:
+            for task in tasks:
+                self.started(task)
+            return
+        named = [(task, job_id_of(task)) for task in tasks]
+        jobs = {job_id: task for task, job_id in named if job_id is not None}
+        if not jobs:
+            return
+        self._in_flight.update(jobs.values())
+        self.heartbeat.start()
+        try:
+            marked = self.tracker.mark_running_many(list(jobs), self.worker_id, self.lease_seconds)
+            for job_id in sorted(marked):
+                self.bus.publish(JobEvent(job_id, JobState.RUNNING, kind=jobs[job_id].name))
+        except Exception:
+            logger.exception("job tracking failed on start of jobs %s", sorted(jobs))
 
     def ended(self, task: Any) -> None:
         """The runner finished the job; its own transaction recorded how."""

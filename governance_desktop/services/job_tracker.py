@@ -11,7 +11,7 @@ measured at open and on the last heartbeat or reconcile to this machine's clock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,22 @@ _MARK_RUNNING = (
         started_at=bindparam("p_started"),
         updated_at=bindparam("p_now"),
     )
+)
+# A batch's jobs marked with one statement; the ids it marked come back.
+_MARK_MANY = (
+    update(_jobs)
+    .where(
+        _jobs.c.id.in_(bindparam("p_ids", expanding=True)),
+        _jobs.c.state.in_([str(s) for s in CLAIMABLE]),
+    )
+    .values(
+        state=str(JobState.RUNNING),
+        lease_owner=bindparam("p_owner"),
+        lease_expires_at=bindparam("p_expires"),
+        started_at=bindparam("p_now"),
+        updated_at=bindparam("p_now"),
+    )
+    .returning(_jobs.c.id)
 )
 # A late mark (jobs/lifecycle.py) is skipped if the runner has written the job since it
 # began: it never turns a job the runner finished or set retrying back into "running".
@@ -92,6 +108,20 @@ class JobTracker:
         # reconciler re-runs): one fsync less per job (docs/benchmarks.md, part 2).
         with self._db.unsynced_write() as conn:
             return bool(conn.execute(statement, params).rowcount)
+
+    def mark_running_many(
+        self, job_ids: Sequence[int], lease_owner: str, lease_seconds: float
+    ) -> set[int]:
+        """`mark_running` for a batch's jobs in one advisory transaction; the ids marked."""
+        now = utcnow()
+        params = {
+            "p_ids": list(job_ids),
+            "p_owner": lease_owner,
+            "p_expires": now + timedelta(seconds=lease_seconds),
+            "p_now": now,
+        }
+        with self._db.unsynced_write() as conn:
+            return set(conn.execute(_MARK_MANY, params).scalars())
 
     def renew_leases(self, lease_owner: str, lease_seconds: float) -> int:
         """The worker's heartbeat: its running jobs' leases last `lease_seconds` more from

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,6 +71,11 @@ class FakeTracker:
     ) -> bool:
         self.running.append((job_id, lease_owner, lease_seconds))
         return True
+
+    def mark_running_many(
+        self, job_ids: Sequence[int], lease_owner: str, lease_seconds: float
+    ) -> set[int]:
+        return {j for j in job_ids if self.mark_running(j, lease_owner, lease_seconds)}
 
     def mark_interrupted(self, job_id: int) -> None:
         self.interrupted.append(job_id)
