@@ -206,7 +206,7 @@ def scaling_drain(servers: Servers, directory: Path, n: int, k: int) -> dict[str
 
             def advisory_waiters() -> int:
                 """Connections of this database waiting for an advisory lock (the writers'
-                lock, store/db.py) right now."""
+                or the audit lock, store/db.py) right now."""
                 with ctx.db.reading() as session:
                     return int(
                         session.scalar(
@@ -250,7 +250,7 @@ def scaling_drain(servers: Servers, directory: Path, n: int, k: int) -> dict[str
                 "load_average_1m": os.getloadavg()[0],
                 # the whole machine's CPU busy share during the drain (all users' work)
                 "machine_cpu_busy": busy,
-                # mean connections queued on the writers' advisory lock while draining
+                # mean connections queued on an advisory lock while draining
                 "writer_lock_waiters": sum(waiting) / max(1, len(waiting)),
             }
         finally:
@@ -295,8 +295,8 @@ def run(quick: bool) -> list[Result]:
         waiters = sorted(r["writer_lock_waiters"] for r in rs)
         result.note = (
             f"machine CPU busy {busy[len(busy) // 2]:.0%}, "
-            f"{waiters[len(waiters) // 2]:.1f} connections waiting on the writers' lock "
-            "(mean) while draining"
+            f"{waiters[len(waiters) // 2]:.1f} connections waiting on an advisory lock "
+            "(writers', audit; mean) while draining"
         )
     one, three = results[0].median, results[2].median
     ratio = three / one

@@ -90,9 +90,10 @@ def end_executions(
     audit event per execution cancelled."""
     now = utcnow()
     conn = session.connection()
-    # The jobs first, then the executions: the order a runner locks them in (its job row, then
-    # its execution), so on PostgreSQL the two wait for each other instead of deadlocking. A
-    # job a runner queues meanwhile finds its execution cancelled and ends itself (runner.py).
+    # On PostgreSQL a person's write runs alone (the writers' lock); a step runner that ends
+    # its policy's other runs holds the policy's row, which every runner locks first
+    # (job_rows.lock_step_rows), so no runner holds these rows meanwhile. A job a runner
+    # queues meanwhile finds its execution cancelled and ends itself (runner.py).
     jobs = conn.execute(
         update(_jobs)
         .where(_jobs.c.execution_id.in_(ids), _jobs.c.state.in_(ENDED_WITH_EXECUTION))

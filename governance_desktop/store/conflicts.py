@@ -2,9 +2,10 @@
 failure: the work itself was valid, another writer only got in its way, so nobody should
 see it as an error.
 
-The app's own writers take one lock first (store.db.WRITER_LOCK_KEY) and lock an execution
-before its approvals, so these are rare; a server-side writer (an admin's script, a
-migration) can still cause one.
+A person's write takes the writers' lock alone (store.db.WRITER_LOCK_KEY) and locks an
+execution before its approvals, so it meets none; workers' step transactions run side by side
+(the lock shared) and lock their rows in one order, so between them these are rare; a
+server-side writer (an admin's script, a migration) can still cause one.
 """
 
 from __future__ import annotations
