@@ -31,33 +31,19 @@ from governance_desktop.store.types import utcnow
 _jobs = cast(Table, Job.__table__)
 # Runs once per job on the worker's hot path: built once, as a Core statement (no ORM
 # session synchronisation), it costs a fraction of a per-call ORM update (docs/benchmarks.md).
-_MARK_RUNNING = (
-    update(_jobs)
-    .where(_jobs.c.id == bindparam("p_id"), _jobs.c.state.in_([str(s) for s in CLAIMABLE]))
-    .values(
-        state=str(JobState.RUNNING),
-        lease_owner=bindparam("p_owner"),
-        lease_expires_at=bindparam("p_expires"),
-        started_at=bindparam("p_started"),
-        updated_at=bindparam("p_now"),
-    )
+_MARKED = update(_jobs).values(
+    state=str(JobState.RUNNING),
+    lease_owner=bindparam("p_owner"),
+    lease_expires_at=bindparam("p_expires"),
+    started_at=bindparam("p_started"),
+    updated_at=bindparam("p_now"),
 )
+_CLAIMABLE = _jobs.c.state.in_([str(s) for s in CLAIMABLE])
+_MARK_RUNNING = _MARKED.where(_jobs.c.id == bindparam("p_id"), _CLAIMABLE)
 # A batch's jobs marked with one statement; the ids it marked come back.
-_MARK_MANY = (
-    update(_jobs)
-    .where(
-        _jobs.c.id.in_(bindparam("p_ids", expanding=True)),
-        _jobs.c.state.in_([str(s) for s in CLAIMABLE]),
-    )
-    .values(
-        state=str(JobState.RUNNING),
-        lease_owner=bindparam("p_owner"),
-        lease_expires_at=bindparam("p_expires"),
-        started_at=bindparam("p_now"),
-        updated_at=bindparam("p_now"),
-    )
-    .returning(_jobs.c.id)
-)
+_MARK_MANY = _MARKED.where(
+    _jobs.c.id.in_(bindparam("p_ids", expanding=True)), _CLAIMABLE
+).returning(_jobs.c.id)
 # A late mark (jobs/lifecycle.py) is skipped if the runner has written the job since it
 # began: it never turns a job the runner finished or set retrying back into "running".
 _MARK_LATE = _MARK_RUNNING.where(
@@ -119,6 +105,7 @@ class JobTracker:
             "p_owner": lease_owner,
             "p_expires": now + timedelta(seconds=lease_seconds),
             "p_now": now,
+            "p_started": now,
         }
         with self._db.unsynced_write() as conn:
             return set(conn.execute(_MARK_MANY, params).scalars())
